@@ -1,0 +1,444 @@
+//! Configuration: built-in defaults → optional `qifu.toml` → `QIFU_*` environment
+//! variables (nested keys with `__`, e.g. `QIFU_WEB__SESSION_IDLE_MINUTES`), loaded
+//! once into typed settings that are passed down. No globals.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A secret value: never printed by `Debug` or `Display`.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: Secret,
+    pub listen: SocketAddr,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub database: DatabaseSettings,
+    pub web: WebSettings,
+    pub worker: WorkerSettings,
+    pub platform: PlatformSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebSettings {
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    pub secure_cookies: bool,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WorkerSettings {
+    pub in_process: bool,
+    pub poll_interval_ms: u64,
+    pub batch_size: u64,
+    pub lease_secs: i64,
+    pub max_attempts: i32,
+    pub backoff_base_secs: i64,
+    pub backoff_max_secs: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PlatformSettings {
+    pub name: String,
+    pub owner: String,
+    pub operator_name: String,
+    pub operator_phone: String,
+    pub operator_email: String,
+    pub operator_address: String,
+    pub icp_record: String,
+    pub police_record: String,
+    pub site_code: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("./data"),
+            database_url: Secret::default(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log_format: LogFormat::Text,
+            log_level: "info,sea_orm_migration=warn,sqlx=warn".to_owned(),
+            database: DatabaseSettings::default(),
+            web: WebSettings::default(),
+            worker: WorkerSettings::default(),
+            platform: PlatformSettings::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            max_connections: 10,
+            acquire_timeout_secs: 5,
+            sqlite_busy_timeout_ms: 5000,
+        }
+    }
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            request_timeout_secs: 30,
+            body_limit_bytes: 10 * 1024 * 1024,
+            secure_cookies: false,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+        }
+    }
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            in_process: true,
+            poll_interval_ms: 1000,
+            batch_size: 10,
+            lease_secs: 300,
+            max_attempts: 5,
+            backoff_base_secs: 10,
+            backoff_max_secs: 3600,
+        }
+    }
+}
+
+impl Default for PlatformSettings {
+    fn default() -> Self {
+        PlatformSettings {
+            name: "通州区中小微企业智慧服务平台".to_owned(),
+            owner: "北京市通州区经济和信息化局".to_owned(),
+            operator_name: "平台运营服务中心".to_owned(),
+            operator_phone: "010-00000000".to_owned(),
+            operator_email: "service@example.gov.cn".to_owned(),
+            operator_address: "北京市通州区".to_owned(),
+            icp_record: "京ICP备00000000号".to_owned(),
+            police_record: "京公网安备 11011200000000号".to_owned(),
+            site_code: "0000000000".to_owned(),
+        }
+    }
+}
+
+/// Every key with its meaning; `qifu config defaults` prints these with their defaults.
+pub const KEYS: &[(&str, &str)] = &[
+    (
+        "data_dir",
+        "数据目录：SQLite 文件、搜索索引和上传文件所在目录 (env QIFU_DATA_DIR, --data-dir)",
+    ),
+    (
+        "database_url",
+        "数据库地址：留空为数据目录下的 SQLite (qifu.db)；生产用 postgres://… (env QIFU_DATABASE_URL)；保密项，不写入日志",
+    ),
+    (
+        "listen",
+        "serve 监听地址 ADDR:PORT (env QIFU_LISTEN, --listen)",
+    ),
+    ("log_format", "日志格式：text 或 json (env QIFU_LOG_FORMAT)"),
+    (
+        "log_level",
+        "日志级别或 tracing 过滤表达式，如 info、qifu=debug (env QIFU_LOG_LEVEL)",
+    ),
+    ("database.max_connections", "数据库连接池最大连接数"),
+    ("database.acquire_timeout_secs", "获取数据库连接的超时秒数"),
+    ("database.sqlite_busy_timeout_ms", "SQLite 忙等待超时毫秒数"),
+    (
+        "web.request_timeout_secs",
+        "单个请求的超时秒数，超时返回 503",
+    ),
+    ("web.body_limit_bytes", "请求体大小上限（字节）"),
+    (
+        "web.secure_cookies",
+        "Cookie 加 Secure 标志；在 TLS（HTTPS）之后部署时设为 true",
+    ),
+    ("web.session_idle_minutes", "会话空闲超时分钟数"),
+    ("web.session_absolute_hours", "会话绝对有效小时数"),
+    (
+        "worker.in_process",
+        "serve 是否在进程内运行后台任务；多节点时可关掉并单独运行 qifu worker",
+    ),
+    ("worker.poll_interval_ms", "任务队列轮询间隔毫秒数"),
+    ("worker.batch_size", "每次领取的任务数"),
+    (
+        "worker.lease_secs",
+        "任务租约秒数；超时未完成的任务可被其他节点重新领取",
+    ),
+    (
+        "worker.max_attempts",
+        "任务最多尝试次数，用尽后标记为失败（dead）并保留错误",
+    ),
+    ("worker.backoff_base_secs", "重试退避的基数秒数（指数增长）"),
+    ("worker.backoff_max_secs", "重试退避的最长秒数"),
+    ("platform.name", "平台名称，显示在页头和标题"),
+    ("platform.owner", "主办单位"),
+    ("platform.operator_name", "运营单位名称（页脚）"),
+    ("platform.operator_phone", "运营单位联系电话（页脚）"),
+    ("platform.operator_email", "运营单位电子邮箱（页脚）"),
+    ("platform.operator_address", "运营单位地址（页脚）"),
+    ("platform.icp_record", "ICP 备案号（页脚）"),
+    ("platform.police_record", "公安机关备案号（页脚）"),
+    ("platform.site_code", "政府网站标识码（页脚）"),
+];
+
+/// Where the settings come from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// A TOML file; read if it exists. An explicitly named file must exist.
+    pub file: Option<PathBuf>,
+    pub file_required: bool,
+    /// Command-line overrides, applied last.
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("配置文件 {0} 不存在")]
+    MissingFile(String),
+    #[error("配置错误：{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Defaults → file → `QIFU_*` environment → command line.
+    pub fn load(src: &Sources) -> Result<Settings, ConfigError> {
+        Self::load_with_env(src, Env::prefixed("QIFU_").split("__"))
+    }
+
+    fn load_with_env(src: &Sources, env: Env) -> Result<Settings, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = &src.file {
+            if file.exists() {
+                fig = fig.merge(Toml::file(file));
+            } else if src.file_required {
+                return Err(ConfigError::MissingFile(file.display().to_string()));
+            }
+        }
+        // Only known top-level keys are taken from the environment, so unrelated
+        // QIFU_* variables (e.g. QIFU_TEST_DATABASE_URL) are not errors.
+        let env = env.filter(|k| {
+            let top = k.as_str().split('.').next().unwrap_or("");
+            KEYS.iter()
+                .any(|(key, _)| key.split('.').next() == Some(top))
+        });
+        fig = fig.merge(env);
+        let mut s: Settings = fig
+            .extract()
+            .map_err(|e| ConfigError::Invalid(one_line(&e)))?;
+        if let Some(d) = &src.data_dir {
+            s.data_dir = d.clone();
+        }
+        if let Some(l) = src.listen {
+            s.listen = l;
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections 必须大于 0");
+        }
+        if self.web.session_idle_minutes <= 0 || self.web.session_absolute_hours <= 0 {
+            return bad("web.session_idle_minutes 和 web.session_absolute_hours 必须大于 0");
+        }
+        if self.worker.max_attempts <= 0 {
+            return bad("worker.max_attempts 必须大于 0");
+        }
+        if self.web.body_limit_bytes < 1024 {
+            return bad("web.body_limit_bytes 至少为 1024");
+        }
+        if tracing_level_ok(&self.log_level) {
+            Ok(())
+        } else {
+            bad(&format!("log_level “{}” 无法识别", self.log_level))
+        }
+    }
+
+    /// The database URL to use: the configured one, or SQLite in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            qifu_db::sqlite_url_in(&self.data_dir)
+        } else {
+            self.database_url.expose().to_owned()
+        }
+    }
+
+    pub fn db_options(&self) -> qifu_db::DbOptions {
+        qifu_db::DbOptions {
+            max_connections: self.database.max_connections,
+            acquire_timeout: std::time::Duration::from_secs(self.database.acquire_timeout_secs),
+            sqlite_busy_timeout: std::time::Duration::from_millis(
+                self.database.sqlite_busy_timeout_ms,
+            ),
+        }
+    }
+
+    pub fn data_path(&self, rel: &str) -> PathBuf {
+        self.data_dir.join(rel)
+    }
+
+    /// `key<TAB>default<TAB>meaning` lines for every key.
+    pub fn defaults_table() -> Vec<(String, String, String)> {
+        let value = toml::Value::try_from(Settings::default())
+            .unwrap_or(toml::Value::Table(Default::default()));
+        KEYS.iter()
+            .map(|(key, meaning)| {
+                let mut v = Some(&value);
+                for part in key.split('.') {
+                    v = v.and_then(|x| x.get(part));
+                }
+                let shown = match v {
+                    Some(toml::Value::String(s)) => format!("\"{s}\""),
+                    Some(other) => other.to_string(),
+                    None => "\"\"".to_owned(),
+                };
+                ((*key).to_owned(), shown, (*meaning).to_owned())
+            })
+            .collect()
+    }
+}
+
+fn tracing_level_ok(s: &str) -> bool {
+    !s.trim().is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '=' | ',' | ':' | '-'))
+}
+
+fn one_line(e: &figment::Error) -> String {
+    e.to_string().replace('\n', " ")
+}
+
+/// Whether a path looks like an explicitly given config file.
+pub fn default_config_file() -> &'static Path {
+    Path::new("qifu.toml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf_keys(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
+        if let toml::Value::Table(t) = v {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                if v.is_table() {
+                    leaf_keys(&key, v, out);
+                } else {
+                    out.push(key);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_is_documented() {
+        let v = toml::Value::try_from(Settings::default()).unwrap();
+        let mut keys = Vec::new();
+        leaf_keys("", &v, &mut keys);
+        // database_url is an empty string by default and serialises as such.
+        let documented: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+        for k in &keys {
+            assert!(documented.contains(&k.as_str()), "undocumented key {k}");
+        }
+        for k in documented {
+            assert!(
+                keys.iter().any(|x| x == k),
+                "documented key {k} does not exist"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let s = Settings {
+            database_url: Secret::new("postgres://u:pw@h/db"),
+            ..Settings::default()
+        };
+        assert!(!format!("{s:?}").contains("pw@h"));
+    }
+
+    #[test]
+    fn layering_and_bad_values() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "qifu.toml",
+                "listen = \"0.0.0.0:9000\"\n[web]\nsession_idle_minutes = 15\n",
+            )?;
+            let src = Sources {
+                file: Some("qifu.toml".into()),
+                ..Default::default()
+            };
+            let s = Settings::load(&src).unwrap();
+            assert_eq!(s.listen.port(), 9000);
+            assert_eq!(s.web.session_idle_minutes, 15);
+            jail.set_env("QIFU_LISTEN", "127.0.0.1:9100");
+            jail.set_env("QIFU_WEB__SESSION_IDLE_MINUTES", "20");
+            jail.set_env("QIFU_TEST_DATABASE_URL", "postgres://ignored");
+            let s = Settings::load(&src).unwrap();
+            assert_eq!(s.listen.port(), 9100);
+            assert_eq!(s.web.session_idle_minutes, 20);
+            let s = Settings::load(&Sources {
+                listen: Some("127.0.0.1:1".parse().unwrap()),
+                ..src.clone()
+            })
+            .unwrap();
+            assert_eq!(s.listen.port(), 1);
+            jail.set_env("QIFU_LISTEN", "not-an-address");
+            let err = Settings::load(&src).unwrap_err().to_string();
+            assert!(err.contains("listen"), "{err}");
+            assert!(!err.contains('\n'));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,667 @@
+//! `qifu demo`: fills an empty database with realistic, deterministic Tongzhou data.
+
+mod content;
+mod names;
+mod rng;
+
+use crate::accounts::{self, CreateUserError, NewUser};
+use crate::context::Ctx;
+use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use qifu_db::entity::{
+    activity, article, category, enterprise, institution, organisation, policy, product,
+};
+use qifu_domain::accounts::{BuiltinRole, OrgKind};
+use qifu_domain::certification::{CreditCode, org_code_check_char};
+use qifu_domain::money::{FEN_PER_WAN, Money};
+use qifu_domain::profiles::{Indicators, SizeClass, SizeGroup, classify};
+use qifu_domain::reference::{division, industry};
+use rng::Rng;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    TransactionTrait,
+};
+use std::collections::HashSet;
+
+/// The password of every demo login.
+pub const DEMO_PASSWORD: &str = "Demo@2026qifu";
+pub const DEFAULT_ENTERPRISES: u32 = 2000;
+pub const MAX_ENTERPRISES: u32 = 130_000;
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub enterprises: u32,
+    pub seed: u64,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            enterprises: DEFAULT_ENTERPRISES,
+            seed: 20261129,
+        }
+    }
+}
+
+/// One demo login.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub role: &'static str,
+    pub username: &'static str,
+    pub password: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoReport {
+    pub enterprises: u32,
+    pub institutions: usize,
+    pub products: usize,
+    pub policies: usize,
+    pub logins: Vec<DemoLogin>,
+}
+
+#[derive(Debug)]
+pub enum DemoOutcome {
+    /// The database already had data; nothing was changed.
+    AlreadyHasData,
+    Created(DemoReport),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("企业数量应在 1 到 {MAX_ENTERPRISES} 之间")]
+    BadCount,
+    #[error(transparent)]
+    User(#[from] CreateUserError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+const LOGINS: &[(BuiltinRole, &str, &str, &str)] = &[
+    (
+        BuiltinRole::OperatorAdmin,
+        "operator",
+        "平台运营专员",
+        "通州区中小微企业智慧服务平台运营中心",
+    ),
+    (
+        BuiltinRole::SystemAdmin,
+        "sysadmin",
+        "系统管理员",
+        "通州区中小微企业智慧服务平台运营中心",
+    ),
+    (
+        BuiltinRole::SecurityAdmin,
+        "secadmin",
+        "安全管理员",
+        "通州区中小微企业智慧服务平台运营中心",
+    ),
+    (
+        BuiltinRole::Auditor,
+        "auditor",
+        "审计员",
+        "通州区中小微企业智慧服务平台运营中心",
+    ),
+    (
+        BuiltinRole::GovernmentViewer,
+        "gov",
+        "区经信局工作人员",
+        "北京市通州区经济和信息化局",
+    ),
+];
+
+/// Fills the database; does nothing if it already holds organisations or enterprises.
+pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError> {
+    if opts.enterprises == 0 || opts.enterprises > MAX_ENTERPRISES {
+        return Err(DemoError::BadCount);
+    }
+    let txn = ctx.db.begin().await?;
+    if organisation::Entity::find().count(&txn).await? > 0
+        || enterprise::Entity::find().count(&txn).await? > 0
+    {
+        return Ok(DemoOutcome::AlreadyHasData);
+    }
+    let mut rng = Rng::new(opts.seed);
+    let mut logins = Vec::new();
+    for &(role, username, display, org) in LOGINS {
+        accounts::create_user_in(
+            &txn,
+            ctx,
+            NewUser {
+                username: username.to_owned(),
+                display_name: display.to_owned(),
+                password: DEMO_PASSWORD.to_owned(),
+                role,
+                org_name: org.to_owned(),
+                must_change_password: false,
+            },
+        )
+        .await?;
+        logins.push(DemoLogin {
+            role: role.label(),
+            username,
+            password: DEMO_PASSWORD,
+        });
+    }
+
+    let institution_ids = insert_institutions(&txn, ctx, &mut rng).await?;
+    // The first institution (a bank) gets the demo institution login.
+    let bank_name = content::INSTITUTIONS[0].0;
+    accounts::create_user_in(
+        &txn,
+        ctx,
+        NewUser {
+            username: "institution".to_owned(),
+            display_name: "信贷经理".to_owned(),
+            password: DEMO_PASSWORD.to_owned(),
+            role: BuiltinRole::InstitutionAdmin,
+            org_name: bank_name.to_owned(),
+            must_change_password: false,
+        },
+    )
+    .await?;
+    logins.push(DemoLogin {
+        role: BuiltinRole::InstitutionAdmin.label(),
+        username: "institution",
+        password: DEMO_PASSWORD,
+    });
+
+    let first = insert_enterprises(&txn, ctx, &mut rng, opts.enterprises).await?;
+    // The demo enterprise login belongs to the first enterprise, which is certified.
+    let ent_user = accounts::create_user_in(
+        &txn,
+        ctx,
+        NewUser {
+            username: "enterprise".to_owned(),
+            display_name: first.legal_rep_name.clone(),
+            password: DEMO_PASSWORD.to_owned(),
+            role: BuiltinRole::EnterpriseAdmin,
+            org_name: first.name.clone(),
+            must_change_password: false,
+        },
+    )
+    .await?;
+    link_enterprise(&txn, ctx, ent_user, first).await?;
+    logins.push(DemoLogin {
+        role: BuiltinRole::EnterpriseAdmin.label(),
+        username: "enterprise",
+        password: DEMO_PASSWORD,
+    });
+
+    let products = insert_catalog(&txn, ctx, &institution_ids).await?;
+    let policies = insert_content(&txn, ctx).await?;
+    txn.commit().await?;
+    Ok(DemoOutcome::Created(DemoReport {
+        enterprises: opts.enterprises,
+        institutions: institution_ids.len(),
+        products,
+        policies,
+        logins,
+    }))
+}
+
+async fn insert_institutions<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    rng: &mut Rng,
+) -> Result<Vec<i64>, DbErr> {
+    let now = ctx.now();
+    let mut ids = Vec::new();
+    for (i, &(name, kind, intro)) in content::INSTITUTIONS.iter().enumerate() {
+        let code = credit_code(1_000_000 + i as u64, division::TONGZHOU);
+        let org_id = accounts::insert_org(
+            conn,
+            ctx,
+            OrgKind::Institution,
+            name,
+            Some(code.to_string()),
+        )
+        .await?;
+        let inst = institution::ActiveModel {
+            org_id: Set(org_id),
+            kind: Set(kind.as_str().to_owned()),
+            intro: Set(intro.to_owned()),
+            contact_name: Set(Some(person_name(rng))),
+            address: Set(Some(address(rng))),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        ids.push(inst.id);
+    }
+    Ok(ids)
+}
+
+/// A credit code for the `n`-th generated organisation: 9 (market regulation),
+/// 1 (enterprise), the division, an organisation code `MA0xxxxx` with its GB 11714
+/// check character, and the GB 32100 check character.
+pub fn credit_code(n: u64, division: &str) -> CreditCode {
+    const CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const SPACE: u64 = 31 * 31 * 31 * 31 * 31;
+    // A bijection on [0, 31^5) so consecutive numbers do not give consecutive codes.
+    let mut p = (n.wrapping_mul(7_368_787).wrapping_add(12_345)) % SPACE;
+    let mut tail = [b'0'; 5];
+    for slot in tail.iter_mut().rev() {
+        *slot = CHARS[(p % 31) as usize];
+        p /= 31;
+    }
+    let body8 = format!("MA0{}", String::from_utf8_lossy(&tail));
+    let check9 = org_code_check_char(&body8).unwrap_or('0');
+    let body17 = format!("91{division}{body8}{check9}");
+    CreditCode::from_body(&body17).unwrap_or_else(|| {
+        CreditCode::from_body("91110112MA0000000").unwrap_or_else(|| unreachable_code())
+    })
+}
+
+fn unreachable_code() -> CreditCode {
+    // The fallback body above is valid; this keeps the function total without panicking.
+    CreditCode::parse("91350100M000100Y43").unwrap_or_else(|_| unreachable_code())
+}
+
+fn person_name(rng: &mut Rng) -> String {
+    format!("{}{}", rng.pick(names::SURNAMES), rng.pick(names::GIVEN))
+}
+
+fn address(rng: &mut Rng) -> String {
+    format!(
+        "北京市通州区{}{}号",
+        rng.pick(names::ROADS),
+        rng.range(1, 300)
+    )
+}
+
+struct FirstEnterprise {
+    id: i64,
+    name: String,
+    credit_code: String,
+    legal_rep_name: String,
+}
+
+async fn insert_enterprises<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    rng: &mut Rng,
+    count: u32,
+) -> Result<FirstEnterprise, DbErr> {
+    let now = ctx.now();
+    let today = now.date_naive();
+    let streets = division::tongzhou_streets();
+    let classes_by_section: Vec<(&str, Vec<&'static industry::Industry>)> = names::SECTION_WEIGHTS
+        .iter()
+        .map(|(s, _)| {
+            (
+                *s,
+                industry::classes().filter(|c| c.section == *s).collect(),
+            )
+        })
+        .collect();
+    let size_weights = [
+        (SizeClass::Micro, 70),
+        (SizeClass::Small, 22),
+        (SizeClass::Medium, 7),
+        (SizeClass::Large, 1),
+    ];
+    let other_divisions = ["110105", "110101", "110108", "131082"];
+    let mut seen = HashSet::with_capacity(count as usize);
+    let mut batch: Vec<enterprise::ActiveModel> = Vec::with_capacity(1000);
+    let mut first = None;
+    for i in 0..count {
+        let section = *rng.weighted(names::SECTION_WEIGHTS);
+        let classes = classes_by_section
+            .iter()
+            .find(|(s, _)| *s == section)
+            .map(|(_, c)| c.as_slice())
+            .unwrap_or(&[]);
+        let Some(ind) = classes.get(rng.range(0, classes.len() as i64) as usize) else {
+            continue;
+        };
+        let name = if i == 0 {
+            "北京运河智造科技有限公司".to_owned()
+        } else {
+            unique_name(rng, section, &mut seen)
+        };
+        seen.insert(name.clone());
+        let div = if i > 0 && rng.chance(5) {
+            *rng.pick(&other_divisions)
+        } else {
+            division::TONGZHOU
+        };
+        let code = credit_code(u64::from(i), div);
+        let street = if i == 0 {
+            &streets[0]
+        } else {
+            rng.pick(streets)
+        };
+        let group = SizeGroup::of_industry(ind.code);
+        let target = *rng.weighted(&size_weights);
+        let [e, r, a] = group.ranges(target);
+        let employees = e
+            .map(|(lo, hi)| rng.log_range(lo, hi))
+            .unwrap_or_else(|| rng.log_range(1, 80));
+        let revenue_wan = r
+            .map(|(lo, hi)| rng.log_range(lo, hi))
+            .unwrap_or_else(|| rng.log_range(20, 3000));
+        let assets_wan = a
+            .map(|(lo, hi)| rng.log_range(lo, hi))
+            .unwrap_or_else(|| rng.log_range(10, 5000));
+        let revenue = Money::from_fen(revenue_wan * FEN_PER_WAN + rng.range(0, FEN_PER_WAN));
+        let assets = Money::from_fen(assets_wan * FEN_PER_WAN + rng.range(0, FEN_PER_WAN));
+        let indicators = Indicators {
+            employees: Some(employees),
+            revenue: Some(revenue),
+            total_assets: Some(assets),
+        };
+        let size = classify(group, &indicators).ok();
+        let above = group
+            .above_designated_size_revenue()
+            .is_some_and(|t| revenue >= t);
+        let years_back = rng.log_range(1, 32);
+        let founded = today
+            .checked_sub_signed(Duration::days(years_back * 365 - rng.range(0, 365)))
+            .unwrap_or(today);
+        let legal_rep = person_name(rng);
+        if i == 0 {
+            first = Some((name.clone(), code.to_string(), legal_rep.clone()));
+        }
+        batch.push(enterprise::ActiveModel {
+            org_id: Set(None),
+            name: Set(name),
+            credit_code: Set(code.to_string()),
+            legal_rep_name: Set(legal_rep),
+            industry_code: Set(ind.code.to_owned()),
+            division_code: Set(street.code.to_owned()),
+            address: Set(Some(format!(
+                "北京市通州区{}{}{}号",
+                street.name,
+                rng.pick(names::ROADS),
+                rng.range(1, 500)
+            ))),
+            founded_on: Set(founded),
+            registered_capital_fen: Set(Some(Money::from_wan(
+                *rng.pick(&[10, 50, 100, 200, 500, 1000, 3000]),
+            ))
+            .map(Money::fen)),
+            employees: Set(i32::try_from(employees).ok()),
+            revenue_fen: Set(Some(revenue.fen())),
+            total_assets_fen: Set(Some(assets.fen())),
+            size_class: Set(size.map(|s| s.as_str().to_owned())),
+            above_designated_size: Set(above),
+            certified: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        if batch.len() == 1000 {
+            enterprise::Entity::insert_many(std::mem::take(&mut batch))
+                .exec(conn)
+                .await?;
+        }
+    }
+    if !batch.is_empty() {
+        enterprise::Entity::insert_many(batch).exec(conn).await?;
+    }
+    let (name, credit_code, legal_rep_name) = first.unwrap_or_default();
+    let id = {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        enterprise::Entity::find()
+            .filter(enterprise::Column::CreditCode.eq(credit_code.clone()))
+            .one(conn)
+            .await?
+            .map(|e| e.id)
+            .unwrap_or_default()
+    };
+    Ok(FirstEnterprise {
+        id,
+        name,
+        credit_code,
+        legal_rep_name,
+    })
+}
+
+fn unique_name(rng: &mut Rng, section: &str, seen: &mut HashSet<String>) -> String {
+    let words = names::industry_words(section);
+    for len in [2, 2, 2, 3, 3, 3, 4] {
+        let mut trade = String::new();
+        while trade.chars().count() < len {
+            let c = rng.pick(names::TRADE_CHARS);
+            if !trade.contains(c) {
+                trade.push_str(c);
+            }
+        }
+        let name = format!("北京{trade}{}有限公司", rng.pick(words));
+        if !seen.contains(&name) {
+            return name;
+        }
+    }
+    format!(
+        "北京{}{}有限公司",
+        rng.pick(names::TRADE_CHARS),
+        rng.next_u64() % 1_000_000
+    )
+}
+
+async fn link_enterprise<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    user_id: i64,
+    first: FirstEnterprise,
+) -> Result<(), DbErr> {
+    let Some(u) = qifu_db::entity::user::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+    else {
+        return Ok(());
+    };
+    let Some(org) = organisation::Entity::find_by_id(u.org_id).one(conn).await? else {
+        return Ok(());
+    };
+    let mut org: organisation::ActiveModel = org.into();
+    org.credit_code = Set(Some(first.credit_code));
+    org.update(conn).await?;
+    if let Some(e) = enterprise::Entity::find_by_id(first.id).one(conn).await? {
+        let mut e: enterprise::ActiveModel = e.into();
+        e.org_id = Set(Some(u.org_id));
+        e.certified = Set(true);
+        e.updated_at = Set(ctx.now());
+        e.update(conn).await?;
+    }
+    Ok(())
+}
+
+async fn insert_catalog<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    institutions: &[i64],
+) -> Result<usize, DbErr> {
+    let now = ctx.now();
+    let mut cat_ids: Vec<(&str, i64)> = Vec::new();
+    for (sort, (top, children)) in content::CATEGORIES.iter().enumerate() {
+        let parent = category::ActiveModel {
+            parent_id: Set(None),
+            name: Set((*top).to_owned()),
+            sort: Set(sort as i32),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        cat_ids.push((top, parent.id));
+        for (csort, child) in children.iter().enumerate() {
+            let c = category::ActiveModel {
+                parent_id: Set(Some(parent.id)),
+                name: Set((*child).to_owned()),
+                sort: Set(csort as i32),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?;
+            cat_ids.push((child, c.id));
+        }
+    }
+    for (i, &(inst, cat, name, summary, pricing, price, mode)) in
+        content::PRODUCTS.iter().enumerate()
+    {
+        let category_id = cat_ids
+            .iter()
+            .find(|(n, _)| *n == cat)
+            .map(|(_, id)| *id)
+            .unwrap_or(cat_ids[0].1);
+        let published = now - Duration::days(i as i64 * 3 + 1);
+        product::ActiveModel {
+            institution_id: Set(institutions[inst.min(institutions.len() - 1)]),
+            category_id: Set(category_id),
+            name: Set(name.to_owned()),
+            summary: Set(summary.to_owned()),
+            description: Set(format!("<p>{summary}</p><p>服务流程：在线提交需求 → 机构受理 → 提供服务 → 企业确认 → 满意度评价。</p>")),
+            pricing: Set(pricing.to_owned()),
+            price_fen: Set(if price > 0 { Some(Money::from_yuan(price).fen()) } else { None }),
+            delivery_mode: Set(mode.to_owned()),
+            status: Set("online".to_owned()),
+            applied_count: Set(((i * 37) % 90) as i32),
+            published_at: Set(Some(published)),
+            created_at: Set(published),
+            updated_at: Set(published),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(content::PRODUCTS.len())
+}
+
+fn date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+async fn insert_content<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Result<usize, DbErr> {
+    let now = ctx.now();
+    for &(title, doc_no, issuer, level, published, until, support, summary) in content::POLICIES {
+        let publish_date = date(published).unwrap_or(now.date_naive());
+        let valid_until = date(until);
+        let status = if valid_until.is_some_and(|d| d < now.date_naive()) {
+            "expired"
+        } else {
+            "published"
+        };
+        policy::ActiveModel {
+            title: Set(title.to_owned()),
+            doc_no: Set(if doc_no.is_empty() {
+                None
+            } else {
+                Some(doc_no.to_owned())
+            }),
+            issuer: Set(issuer.to_owned()),
+            level: Set(level.to_owned()),
+            publish_date: Set(publish_date),
+            valid_until: Set(valid_until),
+            support_type: Set(support.to_owned()),
+            summary: Set(summary.to_owned()),
+            body: Set(format!(
+                "<p>{summary}</p><p>具体申报条件、材料和流程以原文为准。</p>"
+            )),
+            source_url: Set(None),
+            status: Set(status.to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    for (i, &(title, source, summary)) in content::NEWS.iter().enumerate() {
+        insert_article(
+            conn,
+            now - Duration::days(i as i64 * 4 + 1),
+            "news",
+            title,
+            source,
+            summary,
+        )
+        .await?;
+    }
+    for (i, &(title, summary)) in content::ANNOUNCEMENTS.iter().enumerate() {
+        insert_article(
+            conn,
+            now - Duration::days(i as i64 * 6 + 2),
+            "announcement",
+            title,
+            "平台运营中心",
+            summary,
+        )
+        .await?;
+    }
+    let start_time = NaiveTime::from_hms_opt(1, 30, 0).unwrap_or_default(); // 09:30 in Beijing
+    for &(kind, title, organizer, location, days, hours, summary, capacity) in content::ACTIVITIES {
+        let day = now.date_naive() + Duration::days(days);
+        let starts = Utc.from_utc_datetime(&day.and_time(start_time));
+        activity::ActiveModel {
+            kind: Set(kind.to_owned()),
+            title: Set(title.to_owned()),
+            organizer: Set(organizer.to_owned()),
+            location: Set(location.to_owned()),
+            starts_at: Set(starts),
+            ends_at: Set(starts + Duration::hours(hours)),
+            summary: Set(summary.to_owned()),
+            body: Set(format!("<p>{summary}</p>")),
+            capacity: Set(capacity),
+            status: Set("published".to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(content::POLICIES.len())
+}
+
+async fn insert_article<C: ConnectionTrait>(
+    conn: &C,
+    at: chrono::DateTime<Utc>,
+    kind: &str,
+    title: &str,
+    source: &str,
+    summary: &str,
+) -> Result<(), DbErr> {
+    article::ActiveModel {
+        kind: Set(kind.to_owned()),
+        title: Set(title.to_owned()),
+        source: Set(source.to_owned()),
+        summary: Set(summary.to_owned()),
+        body: Set(format!("<p>{summary}</p>")),
+        status: Set("published".to_owned()),
+        published_at: Set(Some(at)),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_codes_are_valid_and_unique() {
+        let mut seen = HashSet::new();
+        for n in 0..200_000u64 {
+            let c = credit_code(n, "110112");
+            assert!(CreditCode::parse(c.as_str()).is_ok());
+            assert!(seen.insert(c.to_string()), "duplicate at {n}");
+        }
+    }
+
+    #[test]
+    fn generator_is_deterministic() {
+        let mut a = Rng::new(7);
+        let mut b = Rng::new(7);
+        for _ in 0..100 {
+            assert_eq!(a.next_u64(), b.next_u64());
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! qifu use cases. This is the only layer that writes; every use case takes the
+//! acting user and checks permission and data scope here, never in templates.
+
+pub mod access;
+pub mod accounts;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod demo;
+pub mod jobs;
+pub mod profiles;
+pub mod system;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::Settings;
+pub use context::Ctx;

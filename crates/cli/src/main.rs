@@ -1,0 +1,377 @@
+//! `qifu`: one binary for the whole platform.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use qifu_app::config::{LogFormat, Sources};
+use qifu_app::{Ctx, Settings, SystemClock};
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "qifu",
+    version,
+    about = "通州区中小微企业智慧服务平台 (qifu)：门户、管理后台、接口和后台任务，一个程序全部提供",
+    long_about = "通州区中小微企业智慧服务平台 (qifu, 企服)。\n\n\
+        配置来源依次为：内置默认值 → qifu.toml（可选）→ QIFU_* 环境变量 → 命令行参数。\n\
+        默认使用数据目录下的 SQLite 数据库；设置 QIFU_DATABASE_URL=postgres://… 使用 PostgreSQL。\n\
+        运行 `qifu config defaults` 查看全部配置项。"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct Global {
+    /// 数据目录：SQLite 数据库、搜索索引和上传文件 [默认: ./data]
+    #[arg(long, global = true, env = "QIFU_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// 配置文件（TOML）；不指定时读取当前目录下的 qifu.toml（如果存在）
+    #[arg(long, global = true, env = "QIFU_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// 启动网站（门户、管理后台、接口），并在进程内运行后台任务
+    Serve(ServeArgs),
+    /// 只运行后台任务（多节点部署时与 serve --no-worker 配合）
+    Worker(WorkerArgs),
+    /// 执行数据库迁移（serve 启动时也会自动执行）
+    Migrate,
+    /// 向空数据库填充通州区演示数据，并打印各角色的演示账号
+    Demo(DemoArgs),
+    /// 账号管理
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// 配置
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// 监听地址 ADDR:PORT [默认: 127.0.0.1:8080]
+    #[arg(long, env = "QIFU_LISTEN", value_name = "ADDR:PORT")]
+    listen: Option<SocketAddr>,
+    /// 数据库为空时先填充演示数据（首次体验用）
+    #[arg(long)]
+    demo: bool,
+    /// 不在进程内运行后台任务
+    #[arg(long)]
+    no_worker: bool,
+}
+
+#[derive(Args, Debug)]
+struct WorkerArgs {
+    /// 处理完当前到期的任务后退出
+    #[arg(long)]
+    once: bool,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// 生成的企业数量（1 到 130000）
+    #[arg(long, default_value_t = qifu_app::demo::DEFAULT_ENTERPRISES)]
+    enterprises: u32,
+    /// 随机种子；相同种子生成相同数据
+    #[arg(long, default_value_t = 20261129)]
+    seed: u64,
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// 创建用户（所属组织不存在时一并创建）
+    CreateUser(CreateUserArgs),
+}
+
+#[derive(Args, Debug)]
+struct CreateUserArgs {
+    /// 用户名（3–32 位字母、数字、_-.）
+    #[arg(long)]
+    username: String,
+    /// 姓名
+    #[arg(long)]
+    display_name: String,
+    /// 角色：operator_admin、system_admin、security_admin、auditor、government_viewer、institution_admin、enterprise_admin
+    #[arg(long)]
+    role: String,
+    /// 所属组织名称
+    #[arg(long)]
+    org_name: String,
+    /// 从标准输入读取密码（否则随机生成并打印，首次登录须修改）
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// 打印全部配置项、默认值和说明
+    Defaults,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("qifu: 错误: 无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("qifu: 错误: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_settings(g: &Global, listen: Option<SocketAddr>) -> Result<Settings> {
+    let (file, required) = match &g.config {
+        Some(f) => (f.clone(), true),
+        None => (qifu_app::config::default_config_file().to_path_buf(), false),
+    };
+    let src = Sources {
+        file: Some(file),
+        file_required: required,
+        data_dir: g.data_dir.clone(),
+        listen,
+    };
+    Ok(Settings::load(&src)?)
+}
+
+fn init_tracing(s: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&s.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match s.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+    };
+}
+
+async fn open(settings: Settings) -> Result<Ctx> {
+    let url = settings.effective_database_url();
+    let db = qifu_db::connect(&url, &settings.db_options()).await?;
+    qifu_db::migrate(&db).await.context("数据库迁移失败")?;
+    Ok(Ctx::new(db, Arc::new(settings), Arc::new(SystemClock)))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Config(ConfigCommand::Defaults) => {
+            // Defaults only: no file or environment is read.
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "# 配置项\t默认值\t说明")?;
+            for (k, v, m) in Settings::defaults_table() {
+                writeln!(out, "{k}\t{v}\t{m}")?;
+            }
+            Ok(())
+        }
+        Command::Migrate => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            let applied = qifu_db::applied_migrations(&ctx.db).await?;
+            println!("数据库已是最新（{} 个迁移）：", applied.len());
+            for m in applied {
+                println!("  {m}");
+            }
+            Ok(())
+        }
+        Command::Demo(args) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            demo(&ctx, args.enterprises, args.seed).await
+        }
+        Command::Serve(args) => serve(&cli.global, args).await,
+        Command::Worker(args) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            let worker = qifu_worker::Worker::new(
+                ctx,
+                qifu_worker::Registry::standard(),
+                qifu_worker::default_schedules()?,
+            );
+            if args.once {
+                let p = worker.drain().await?;
+                println!(
+                    "完成 {} 个任务，重试 {} 个，失败 {} 个",
+                    p.succeeded, p.retried, p.dead
+                );
+                return Ok(());
+            }
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let handle = tokio::spawn(worker.run(rx));
+            shutdown_signal().await;
+            let _ = tx.send(true);
+            let _ = handle.await;
+            Ok(())
+        }
+        Command::Admin(AdminCommand::CreateUser(a)) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let Some(role) = qifu_domain::accounts::BuiltinRole::parse(&a.role) else {
+                bail!("未知角色“{}”，可选：{}", a.role, role_codes());
+            };
+            let (password, generated) = if a.password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("无法读取密码")?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (generate_password(), true)
+            };
+            let ctx = open(settings).await?;
+            let id = qifu_app::accounts::create_user(
+                &ctx,
+                qifu_app::accounts::NewUser {
+                    username: a.username.clone(),
+                    display_name: a.display_name,
+                    password: password.clone(),
+                    role,
+                    org_name: a.org_name,
+                    must_change_password: generated,
+                },
+            )
+            .await?;
+            println!(
+                "已创建用户 {}（编号 {id}，角色 {}）",
+                a.username,
+                role.label()
+            );
+            if generated {
+                println!("初始密码：{password}（首次登录后须修改）");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn role_codes() -> String {
+    qifu_domain::accounts::BuiltinRole::ALL
+        .iter()
+        .map(|r| r.code())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+fn generate_password() -> String {
+    let raw = uuid::Uuid::new_v4().simple().to_string();
+    format!("Qf-{}{}", &raw[..10], &raw[10..14].to_uppercase())
+}
+
+async fn demo(ctx: &Ctx, enterprises: u32, seed: u64) -> Result<()> {
+    let started = std::time::Instant::now();
+    let outcome =
+        qifu_app::demo::run(ctx, &qifu_app::demo::DemoOptions { enterprises, seed }).await?;
+    match outcome {
+        qifu_app::demo::DemoOutcome::AlreadyHasData => {
+            println!("数据库中已有数据，未做任何修改。（演示数据只填充到空数据库）");
+        }
+        qifu_app::demo::DemoOutcome::Created(r) => {
+            println!(
+                "已填充演示数据：企业 {} 家，服务机构 {} 家，服务产品 {} 项，政策 {} 条，用时 {:.1} 秒。",
+                r.enterprises,
+                r.institutions,
+                r.products,
+                r.policies,
+                started.elapsed().as_secs_f64()
+            );
+            println!("演示账号（密码均为 {}）：", qifu_app::demo::DEMO_PASSWORD);
+            for l in &r.logins {
+                println!("  {:<10}  {}", l.username, l.role);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
+    let settings = load_settings(g, args.listen)?;
+    init_tracing(&settings);
+    let listen = settings.listen;
+    let run_worker = settings.worker.in_process && !args.no_worker;
+    // Bind before anything slow so a busy port is reported at once.
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("无法监听 {listen}"))?;
+    let ctx = open(settings).await?;
+    if args.demo {
+        demo(&ctx, qifu_app::demo::DEFAULT_ENTERPRISES, 20261129).await?;
+    }
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let worker = if run_worker {
+        let w = qifu_worker::Worker::new(
+            ctx.clone(),
+            qifu_worker::Registry::standard(),
+            qifu_worker::default_schedules()?,
+        );
+        Some(tokio::spawn(w.run(rx)))
+    } else {
+        None
+    };
+    let state = qifu_web::AppState::new(ctx);
+    let addr = listener.local_addr()?;
+    println!("qifu 已启动：http://{addr}/  （管理后台 http://{addr}/admin ，按 Ctrl+C 停止）");
+    tracing::info!(%addr, worker = run_worker, "listening");
+    qifu_web::serve(listener, state, shutdown_signal())
+        .await
+        .context("网站服务异常退出")?;
+    let _ = tx.send(true);
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

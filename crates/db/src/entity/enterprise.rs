@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "enterprises")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub org_id: Option<i64>,
+    pub name: String,
+    pub credit_code: String,
+    pub legal_rep_name: String,
+    pub industry_code: String,
+    pub division_code: String,
+    pub address: Option<String>,
+    pub founded_on: Date,
+    pub registered_capital_fen: Option<i64>,
+    pub employees: Option<i32>,
+    pub revenue_fen: Option<i64>,
+    pub total_assets_fen: Option<i64>,
+    pub size_class: Option<String>,
+    pub above_designated_size: bool,
+    pub certified: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

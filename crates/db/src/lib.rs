@@ -1,0 +1,189 @@
+//! qifu storage: connection setup for SQLite and PostgreSQL, backend-neutral
+//! migrations, SeaORM entities, and the read models that pages use.
+//! Dialect differences stay inside this crate.
+
+pub mod entity;
+pub mod jobs;
+pub mod migration;
+pub mod read;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    Statement,
+};
+use sea_orm_migration::MigratorTrait;
+use std::path::Path;
+use std::time::Duration;
+use thiserror::Error;
+
+pub use sea_orm;
+
+/// Pool and SQLite tuning.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            sqlite_busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ConnectError {
+    #[error(
+        "不支持的数据库地址“{0}”：只支持 sqlite:// 和 postgres:// (unsupported database URL scheme)"
+    )]
+    UnsupportedScheme(String),
+    #[error("无法连接数据库 {url}：{source}")]
+    Connect { url: String, source: DbErr },
+    #[error("无法创建数据目录 {path}：{source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Which backend a URL selects.
+pub fn backend_of(url: &str) -> Result<DatabaseBackend, ConnectError> {
+    if url.starts_with("sqlite:") {
+        Ok(DatabaseBackend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DatabaseBackend::Postgres)
+    } else {
+        let scheme = url.split(':').next().unwrap_or(url);
+        Err(ConnectError::UnsupportedScheme(scheme.to_owned()))
+    }
+}
+
+/// The SQLite URL for `qifu.db` inside a data directory.
+pub fn sqlite_url_in(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("qifu.db").display())
+}
+
+/// A URL with any password replaced, for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Opens a pool. SQLite gets WAL, a busy timeout and foreign keys on every connection.
+pub async fn connect(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, ConnectError> {
+    let backend = backend_of(url)?;
+    if backend == DatabaseBackend::Sqlite {
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|source| ConnectError::DataDir {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    let mut co = ConnectOptions::new(url.to_owned());
+    co.max_connections(opts.max_connections)
+        .acquire_timeout(opts.acquire_timeout)
+        .connect_timeout(opts.acquire_timeout)
+        .sqlx_logging(false);
+    let busy = opts.sqlite_busy_timeout;
+    co.map_sqlx_sqlite_opts(move |o| {
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+        o.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(busy)
+            .foreign_keys(true)
+            .create_if_missing(true)
+    });
+    Database::connect(co)
+        .await
+        .map_err(|source| ConnectError::Connect {
+            url: redact_url(url),
+            source,
+        })
+}
+
+/// Runs every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    migration::Migrator::up(db, None).await
+}
+
+/// Names of the migrations applied so far.
+pub async fn applied_migrations(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM seaql_migrations ORDER BY version",
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "version"))
+        .collect()
+}
+
+/// A cheap round trip used by `/readyz`.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT 1",
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// Whether an error is a unique-constraint violation (both backends).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes() {
+        assert_eq!(
+            backend_of("sqlite://x.db").ok(),
+            Some(DatabaseBackend::Sqlite)
+        );
+        assert_eq!(
+            backend_of("postgres://u@h/db").ok(),
+            Some(DatabaseBackend::Postgres)
+        );
+        assert!(
+            matches!(backend_of("mysql://h/db"), Err(ConnectError::UnsupportedScheme(s)) if s == "mysql")
+        );
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://data/qifu.db"), "sqlite://data/qifu.db");
+    }
+}

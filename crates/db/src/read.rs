@@ -1,0 +1,340 @@
+//! Read models for pages and lists. `web` may read through these; only `app` writes.
+
+use crate::entity::{activity, article, enterprise, institution, organisation, policy, product};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+pub const PUBLISHED: &str = "published";
+pub const ONLINE: &str = "online";
+
+/// What the portal home page shows.
+#[derive(Debug, Clone, Default)]
+pub struct Home {
+    pub policies: Vec<policy::Model>,
+    pub products: Vec<ProductCard>,
+    pub news: Vec<article::Model>,
+    pub announcements: Vec<article::Model>,
+    pub activities: Vec<activity::Model>,
+    pub counts: Counts,
+}
+
+/// Headline figures.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub enterprises: u64,
+    pub institutions: u64,
+    pub products: u64,
+    pub policies: u64,
+}
+
+/// A product with the name of its institution.
+#[derive(Debug, Clone)]
+pub struct ProductCard {
+    pub product: product::Model,
+    pub institution_name: String,
+}
+
+pub async fn home<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<Home, DbErr> {
+    let policies = policy::Entity::find()
+        .filter(policy::Column::Status.eq(PUBLISHED))
+        .order_by_desc(policy::Column::PublishDate)
+        .order_by_desc(policy::Column::Id)
+        .limit(6)
+        .all(db)
+        .await?;
+    let products = latest_products(db, 6).await?;
+    let news = articles(db, "news", 6).await?;
+    let announcements = articles(db, "announcement", 4).await?;
+    let activities = activity::Entity::find()
+        .filter(activity::Column::Status.eq(PUBLISHED))
+        .filter(activity::Column::EndsAt.gte(now))
+        .order_by_asc(activity::Column::StartsAt)
+        .limit(4)
+        .all(db)
+        .await?;
+    let counts = Counts {
+        enterprises: enterprise::Entity::find().count(db).await?,
+        institutions: institution::Entity::find().count(db).await?,
+        products: product::Entity::find()
+            .filter(product::Column::Status.eq(ONLINE))
+            .count(db)
+            .await?,
+        policies: policy::Entity::find()
+            .filter(policy::Column::Status.eq(PUBLISHED))
+            .count(db)
+            .await?,
+    };
+    Ok(Home {
+        policies,
+        products,
+        news,
+        announcements,
+        activities,
+        counts,
+    })
+}
+
+async fn articles<C: ConnectionTrait>(
+    db: &C,
+    kind: &str,
+    n: u64,
+) -> Result<Vec<article::Model>, DbErr> {
+    article::Entity::find()
+        .filter(article::Column::Kind.eq(kind))
+        .filter(article::Column::Status.eq(PUBLISHED))
+        .order_by_desc(article::Column::PublishedAt)
+        .order_by_desc(article::Column::Id)
+        .limit(n)
+        .all(db)
+        .await
+}
+
+/// The newest online products with their institutions' names (two queries, no N+1).
+pub async fn latest_products<C: ConnectionTrait>(
+    db: &C,
+    n: u64,
+) -> Result<Vec<ProductCard>, DbErr> {
+    let products = product::Entity::find()
+        .filter(product::Column::Status.eq(ONLINE))
+        .order_by_desc(product::Column::PublishedAt)
+        .order_by_desc(product::Column::Id)
+        .limit(n)
+        .all(db)
+        .await?;
+    let inst_ids: Vec<i64> = products.iter().map(|p| p.institution_id).collect();
+    let insts = institution::Entity::find()
+        .filter(institution::Column::Id.is_in(inst_ids))
+        .all(db)
+        .await?;
+    let org_ids: Vec<i64> = insts.iter().map(|i| i.org_id).collect();
+    let orgs = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(org_ids))
+        .all(db)
+        .await?;
+    Ok(products
+        .into_iter()
+        .map(|p| {
+            let institution_name = insts
+                .iter()
+                .find(|i| i.id == p.institution_id)
+                .and_then(|i| orgs.iter().find(|o| o.id == i.org_id))
+                .map(|o| o.name.clone())
+                .unwrap_or_default();
+            ProductCard {
+                product: p,
+                institution_name,
+            }
+        })
+        .collect())
+}
+
+/// A page of rows and the total count.
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+pub const PER_PAGE: u64 = 15;
+
+fn offset(page: u64) -> u64 {
+    page.max(1).saturating_sub(1) * PER_PAGE
+}
+
+pub async fn published_policies<C: ConnectionTrait>(
+    db: &C,
+    page: u64,
+) -> Result<Paged<policy::Model>, DbErr> {
+    let q = policy::Entity::find()
+        .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
+        .order_by_desc(policy::Column::PublishDate)
+        .order_by_desc(policy::Column::Id);
+    let total = q.clone().count(db).await?;
+    Ok(Paged {
+        items: q.offset(offset(page)).limit(PER_PAGE).all(db).await?,
+        total,
+    })
+}
+
+pub async fn public_policy<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<policy::Model>, DbErr> {
+    policy::Entity::find_by_id(id)
+        .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
+        .one(db)
+        .await
+}
+
+pub async fn online_products<C: ConnectionTrait>(
+    db: &C,
+    page: u64,
+) -> Result<Paged<ProductCard>, DbErr> {
+    let q = product::Entity::find()
+        .filter(product::Column::Status.eq(ONLINE))
+        .order_by_desc(product::Column::PublishedAt)
+        .order_by_desc(product::Column::Id);
+    let total = q.clone().count(db).await?;
+    let products = q.offset(offset(page)).limit(PER_PAGE).all(db).await?;
+    Ok(Paged {
+        items: with_institutions(db, products).await?,
+        total,
+    })
+}
+
+pub async fn public_product<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<ProductCard>, DbErr> {
+    let Some(p) = product::Entity::find_by_id(id)
+        .filter(product::Column::Status.eq(ONLINE))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(with_institutions(db, vec![p]).await?.pop())
+}
+
+async fn with_institutions<C: ConnectionTrait>(
+    db: &C,
+    products: Vec<product::Model>,
+) -> Result<Vec<ProductCard>, DbErr> {
+    let inst_ids: Vec<i64> = products.iter().map(|p| p.institution_id).collect();
+    let insts = institution::Entity::find()
+        .filter(institution::Column::Id.is_in(inst_ids))
+        .all(db)
+        .await?;
+    let org_ids: Vec<i64> = insts.iter().map(|i| i.org_id).collect();
+    let orgs = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(org_ids))
+        .all(db)
+        .await?;
+    Ok(products
+        .into_iter()
+        .map(|p| {
+            let institution_name = insts
+                .iter()
+                .find(|i| i.id == p.institution_id)
+                .and_then(|i| orgs.iter().find(|o| o.id == i.org_id))
+                .map(|o| o.name.clone())
+                .unwrap_or_default();
+            ProductCard {
+                product: p,
+                institution_name,
+            }
+        })
+        .collect())
+}
+
+pub async fn published_articles<C: ConnectionTrait>(
+    db: &C,
+    kind: Option<&str>,
+    page: u64,
+) -> Result<Paged<article::Model>, DbErr> {
+    let mut q = article::Entity::find()
+        .filter(article::Column::Status.eq(PUBLISHED))
+        .order_by_desc(article::Column::PublishedAt)
+        .order_by_desc(article::Column::Id);
+    if let Some(k) = kind {
+        q = q.filter(article::Column::Kind.eq(k));
+    }
+    let total = q.clone().count(db).await?;
+    Ok(Paged {
+        items: q.offset(offset(page)).limit(PER_PAGE).all(db).await?,
+        total,
+    })
+}
+
+pub async fn public_article<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<article::Model>, DbErr> {
+    article::Entity::find_by_id(id)
+        .filter(article::Column::Status.eq(PUBLISHED))
+        .one(db)
+        .await
+}
+
+pub async fn published_activities<C: ConnectionTrait>(
+    db: &C,
+    page: u64,
+) -> Result<Paged<activity::Model>, DbErr> {
+    let q = activity::Entity::find()
+        .filter(activity::Column::Status.eq(PUBLISHED))
+        .order_by_desc(activity::Column::StartsAt)
+        .order_by_desc(activity::Column::Id);
+    let total = q.clone().count(db).await?;
+    Ok(Paged {
+        items: q.offset(offset(page)).limit(PER_PAGE).all(db).await?,
+        total,
+    })
+}
+
+pub async fn public_activity<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<activity::Model>, DbErr> {
+    activity::Entity::find_by_id(id)
+        .filter(activity::Column::Status.eq(PUBLISHED))
+        .one(db)
+        .await
+}
+
+/// Title matches across public content (the full-text index replaces this).
+#[derive(Debug, Clone, Default)]
+pub struct SearchHits {
+    pub policies: Vec<policy::Model>,
+    pub products: Vec<ProductCard>,
+    pub articles: Vec<article::Model>,
+    pub activities: Vec<activity::Model>,
+}
+
+impl SearchHits {
+    pub fn total(&self) -> usize {
+        self.policies.len() + self.products.len() + self.articles.len() + self.activities.len()
+    }
+}
+
+pub async fn search_titles<C: ConnectionTrait>(db: &C, term: &str) -> Result<SearchHits, DbErr> {
+    let policies = policy::Entity::find()
+        .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
+        .filter(policy::Column::Title.contains(term))
+        .order_by_desc(policy::Column::PublishDate)
+        .limit(20)
+        .all(db)
+        .await?;
+    let products = product::Entity::find()
+        .filter(product::Column::Status.eq(ONLINE))
+        .filter(
+            sea_orm::Condition::any()
+                .add(product::Column::Name.contains(term))
+                .add(product::Column::Summary.contains(term)),
+        )
+        .order_by_desc(product::Column::PublishedAt)
+        .limit(20)
+        .all(db)
+        .await?;
+    let articles = article::Entity::find()
+        .filter(article::Column::Status.eq(PUBLISHED))
+        .filter(article::Column::Title.contains(term))
+        .order_by_desc(article::Column::PublishedAt)
+        .limit(20)
+        .all(db)
+        .await?;
+    let activities = activity::Entity::find()
+        .filter(activity::Column::Status.eq(PUBLISHED))
+        .filter(activity::Column::Title.contains(term))
+        .order_by_desc(activity::Column::StartsAt)
+        .limit(20)
+        .all(db)
+        .await?;
+    Ok(SearchHits {
+        policies,
+        products: with_institutions(db, products).await?,
+        articles,
+        activities,
+    })
+}

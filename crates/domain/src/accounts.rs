@@ -1,0 +1,277 @@
+//! Accounts: organisation kinds, institution kinds, built-in roles.
+
+use serde::{Deserialize, Serialize};
+
+/// The kinds of organisation that share the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    /// 企业
+    Enterprise,
+    /// 服务机构
+    Institution,
+    /// 政府 / 主管部门
+    Government,
+    /// 运营方
+    Operator,
+}
+
+impl OrgKind {
+    pub const ALL: [OrgKind; 4] = [
+        OrgKind::Enterprise,
+        OrgKind::Institution,
+        OrgKind::Government,
+        OrgKind::Operator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::Enterprise => "enterprise",
+            OrgKind::Institution => "institution",
+            OrgKind::Government => "government",
+            OrgKind::Operator => "operator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgKind::Enterprise => "企业",
+            OrgKind::Institution => "服务机构",
+            OrgKind::Government => "政府",
+            OrgKind::Operator => "运营方",
+        }
+    }
+
+    /// Staff organisations work in the back office and need a second factor.
+    pub fn is_staff(self) -> bool {
+        matches!(self, OrgKind::Government | OrgKind::Operator)
+    }
+}
+
+/// Kinds of service institution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstitutionKind {
+    Bank,
+    Guarantor,
+    Insurer,
+    LawFirm,
+    TaxAccounting,
+    HumanResources,
+    IntellectualProperty,
+    Certification,
+    DigitalService,
+    TechnologyService,
+}
+
+impl InstitutionKind {
+    pub const ALL: [InstitutionKind; 10] = [
+        InstitutionKind::Bank,
+        InstitutionKind::Guarantor,
+        InstitutionKind::Insurer,
+        InstitutionKind::LawFirm,
+        InstitutionKind::TaxAccounting,
+        InstitutionKind::HumanResources,
+        InstitutionKind::IntellectualProperty,
+        InstitutionKind::Certification,
+        InstitutionKind::DigitalService,
+        InstitutionKind::TechnologyService,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstitutionKind::Bank => "bank",
+            InstitutionKind::Guarantor => "guarantor",
+            InstitutionKind::Insurer => "insurer",
+            InstitutionKind::LawFirm => "law_firm",
+            InstitutionKind::TaxAccounting => "tax_accounting",
+            InstitutionKind::HumanResources => "human_resources",
+            InstitutionKind::IntellectualProperty => "intellectual_property",
+            InstitutionKind::Certification => "certification",
+            InstitutionKind::DigitalService => "digital_service",
+            InstitutionKind::TechnologyService => "technology_service",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            InstitutionKind::Bank => "银行",
+            InstitutionKind::Guarantor => "担保机构",
+            InstitutionKind::Insurer => "保险机构",
+            InstitutionKind::LawFirm => "律师事务所",
+            InstitutionKind::TaxAccounting => "财税服务机构",
+            InstitutionKind::HumanResources => "人力资源服务机构",
+            InstitutionKind::IntellectualProperty => "知识产权代理机构",
+            InstitutionKind::Certification => "认证机构",
+            InstitutionKind::DigitalService => "数字化服务商",
+            InstitutionKind::TechnologyService => "科技服务机构",
+        }
+    }
+
+    /// 金融机构: institutions that offer financing products.
+    pub fn is_financial(self) -> bool {
+        matches!(
+            self,
+            InstitutionKind::Bank | InstitutionKind::Guarantor | InstitutionKind::Insurer
+        )
+    }
+}
+
+/// Built-in roles. Issue-level permissions refine these later; the codes are stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuiltinRole {
+    EnterpriseAdmin,
+    InstitutionAdmin,
+    OperatorAdmin,
+    GovernmentViewer,
+    SystemAdmin,
+    SecurityAdmin,
+    Auditor,
+}
+
+impl BuiltinRole {
+    pub const ALL: [BuiltinRole; 7] = [
+        BuiltinRole::EnterpriseAdmin,
+        BuiltinRole::InstitutionAdmin,
+        BuiltinRole::OperatorAdmin,
+        BuiltinRole::GovernmentViewer,
+        BuiltinRole::SystemAdmin,
+        BuiltinRole::SecurityAdmin,
+        BuiltinRole::Auditor,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            BuiltinRole::EnterpriseAdmin => "enterprise_admin",
+            BuiltinRole::InstitutionAdmin => "institution_admin",
+            BuiltinRole::OperatorAdmin => "operator_admin",
+            BuiltinRole::GovernmentViewer => "government_viewer",
+            BuiltinRole::SystemAdmin => "system_admin",
+            BuiltinRole::SecurityAdmin => "security_admin",
+            BuiltinRole::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BuiltinRole::EnterpriseAdmin => "企业管理员",
+            BuiltinRole::InstitutionAdmin => "机构管理员",
+            BuiltinRole::OperatorAdmin => "运营管理员",
+            BuiltinRole::GovernmentViewer => "政府监管人员",
+            BuiltinRole::SystemAdmin => "系统管理员",
+            BuiltinRole::SecurityAdmin => "安全管理员",
+            BuiltinRole::Auditor => "审计员",
+        }
+    }
+
+    /// The organisation kind a role belongs to.
+    pub fn org_kind(self) -> OrgKind {
+        match self {
+            BuiltinRole::EnterpriseAdmin => OrgKind::Enterprise,
+            BuiltinRole::InstitutionAdmin => OrgKind::Institution,
+            BuiltinRole::GovernmentViewer => OrgKind::Government,
+            BuiltinRole::OperatorAdmin
+            | BuiltinRole::SystemAdmin
+            | BuiltinRole::SecurityAdmin
+            | BuiltinRole::Auditor => OrgKind::Operator,
+        }
+    }
+}
+
+/// Username rules: 3–32 characters of ASCII letters, digits, `_`, `-`, `.`.
+pub fn check_username(s: &str) -> Result<(), &'static str> {
+    let n = s.chars().count();
+    if n == 0 {
+        return Err("请填写用户名");
+    }
+    if !(3..=32).contains(&n) {
+        return Err("用户名长度应为3到32个字符");
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err("用户名只能包含字母、数字、下划线、短横线和点");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for k in OrgKind::ALL {
+            assert_eq!(OrgKind::parse(k.as_str()), Some(k));
+        }
+        for k in InstitutionKind::ALL {
+            assert_eq!(InstitutionKind::parse(k.as_str()), Some(k));
+        }
+        for r in BuiltinRole::ALL {
+            assert_eq!(BuiltinRole::parse(r.code()), Some(r));
+        }
+    }
+
+    #[test]
+    fn usernames() {
+        assert!(check_username("operator").is_ok());
+        assert!(check_username("").is_err());
+        assert!(check_username("ab").is_err());
+        assert!(check_username("a b c").is_err());
+        assert!(check_username("<script>").is_err());
+    }
+}
+
+/// Password rules: at least 10 characters from at least 3 of the classes
+/// lower case, upper case, digits and symbols; at most 128 characters.
+pub fn check_password_strength(pw: &str) -> Result<(), &'static str> {
+    let n = pw.chars().count();
+    if n == 0 {
+        return Err("请填写密码");
+    }
+    if n < 10 {
+        return Err("密码至少10个字符");
+    }
+    if n > 128 {
+        return Err("密码不能超过128个字符");
+    }
+    let classes = [
+        pw.chars().any(|c| c.is_ascii_lowercase()),
+        pw.chars().any(|c| c.is_ascii_uppercase()),
+        pw.chars().any(|c| c.is_ascii_digit()),
+        pw.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|&&b| b).count() < 3 {
+        return Err("密码须包含大写字母、小写字母、数字、符号中的至少三类");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::check_password_strength as check;
+
+    #[test]
+    fn strength() {
+        assert!(check("Qifu@2026demo").is_ok());
+        assert!(check("short1A!").is_err());
+        assert!(check("alllowercaseletters").is_err());
+        assert!(check("lowercase123456").is_err());
+        assert!(check("Lowercase123456").is_ok());
+        assert!(check(&"Aa1!".repeat(40)).is_err());
+    }
+}

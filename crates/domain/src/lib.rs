@@ -1,0 +1,9 @@
+//! Pure types and rules of qifu. No I/O, no async, no SQL: this is where the
+//! rules taken from standards live, and where most of the tests are.
+
+pub mod accounts;
+pub mod certification;
+pub mod money;
+pub mod profiles;
+pub mod reference;
+pub mod text;

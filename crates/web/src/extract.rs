@@ -1,0 +1,134 @@
+//! Extractors: who is asking (from the session cookie), and forms that must
+//! carry a valid CSRF token. Access rules are applied in `app`; these only
+//! establish identity.
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::middleware::AnonCsrf;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use qifu_app::accounts::{Actor, SessionInfo};
+use serde::de::DeserializeOwned;
+
+pub const SESSION_COOKIE: &str = "qifu_session";
+pub const A11Y_COOKIE: &str = "qifu_a11y";
+
+/// A cookie's value from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Whether the visitor chose the large-text, high-contrast mode.
+pub fn a11y_from(headers: &HeaderMap) -> bool {
+    cookie(headers, A11Y_COOKIE).as_deref() == Some("1")
+}
+
+/// The visitor: maybe signed in.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    pub session: Option<SessionInfo>,
+    pub anon_csrf: String,
+    pub a11y: bool,
+    /// Path and query of this request, for "come back here" links.
+    pub here: String,
+}
+
+impl Viewer {
+    pub fn actor(&self) -> Option<&Actor> {
+        self.session.as_ref().map(|s| &s.actor)
+    }
+
+    /// The token this visitor's forms must carry.
+    pub fn csrf(&self) -> &str {
+        self.session
+            .as_ref()
+            .map(|s| s.csrf_token.as_str())
+            .unwrap_or(&self.anon_csrf)
+    }
+
+    /// The actor, or a redirect to the login page.
+    pub fn require(&self) -> Result<&Actor, WebError> {
+        self.actor().ok_or_else(|| WebError::LoginRequired {
+            next: self.here.clone(),
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(v) = parts.extensions.get::<Viewer>() {
+            return Ok(v.clone());
+        }
+        let session = match cookie(&parts.headers, SESSION_COOKIE) {
+            Some(token) => qifu_app::accounts::resolve_session(&st.ctx, &token).await?,
+            None => None,
+        };
+        let anon_csrf = parts
+            .extensions
+            .get::<AnonCsrf>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        let here = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".to_owned());
+        let v = Viewer {
+            session,
+            anon_csrf,
+            a11y: a11y_from(&parts.headers),
+            here,
+        };
+        parts.extensions.insert(v.clone());
+        Ok(v)
+    }
+}
+
+/// A url-encoded form whose `_csrf` field matched the visitor's token.
+pub struct CsrfForm<T> {
+    pub viewer: Viewer,
+    pub form: T,
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, st: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let viewer = Viewer::from_request_parts(&mut parts, st).await?;
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), st)
+            .await
+            .map_err(|_| WebError::BadRequest("提交的内容过大或无法读取".to_owned()))?;
+        let field: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| WebError::Csrf)?;
+        if !constant_time_eq(field.csrf.as_bytes(), viewer.csrf().as_bytes())
+            || field.csrf.is_empty()
+        {
+            tracing::warn!("CSRF token mismatch");
+            return Err(WebError::Csrf);
+        }
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| WebError::BadRequest("表单内容格式不正确".to_owned()))?;
+        Ok(CsrfForm { viewer, form })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

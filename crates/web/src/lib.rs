@@ -1,0 +1,72 @@
+//! qifu's HTTP layer: the portal and back-office pages, health and metrics.
+//! Handlers are thin: extract, call one `app` use case (or a `db` read model),
+//! render. Every route is listed in `router.rs`.
+
+mod assets;
+mod error;
+mod extract;
+mod middleware;
+mod pages;
+mod router;
+mod view;
+
+pub use router::router;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use qifu_app::Ctx;
+use std::sync::{Arc, OnceLock};
+use tokio::net::TcpListener;
+
+/// Shared state of the web layer.
+#[derive(Clone)]
+pub struct AppState {
+    pub ctx: Ctx,
+    pub(crate) assets: Arc<assets::Assets>,
+    pub(crate) metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(ctx: Ctx) -> Self {
+        AppState {
+            ctx,
+            assets: Arc::new(assets::Assets::load()),
+            metrics: metrics_handle(),
+        }
+    }
+}
+
+/// The process-wide Prometheus recorder (installed once).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ];
+            let builder = PrometheusBuilder::new();
+            let builder = match builder.set_buckets(&buckets) {
+                Ok(b) => b,
+                Err(_) => PrometheusBuilder::new(),
+            };
+            match builder.install_recorder() {
+                Ok(h) => h,
+                // Another recorder is installed (only in unusual embeddings): keep a private one.
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            }
+        })
+        .clone()
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve<F>(listener: TcpListener, state: AppState, shutdown: F) -> std::io::Result<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

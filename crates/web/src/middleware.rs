@@ -1,0 +1,138 @@
+//! Cross-cutting middleware: metrics, error pages, CSRF cookie.
+
+use crate::AppState;
+use crate::error::ErrorInfo;
+use crate::view::{ErrorPage, PageChrome};
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use std::time::Instant;
+
+/// Request count and latency by route.
+pub async fn track_metrics(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().as_str().to_owned();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    let secs = start.elapsed().as_secs_f64();
+    let status = res.status().as_u16().to_string();
+    metrics::counter!("qifu_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("qifu_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(secs);
+    res
+}
+
+pub const CSRF_COOKIE: &str = "qifu_csrf";
+
+/// The anonymous CSRF token, available to extractors for this request.
+#[derive(Clone, Debug)]
+pub struct AnonCsrf(pub String);
+
+/// Gives every visitor a CSRF cookie (double-submit token for forms used
+/// before login).
+pub async fn csrf_cookie(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    let existing = crate::extract::cookie(req.headers(), CSRF_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    let (token, fresh) = match existing {
+        Some(t) => (t, false),
+        None => (qifu_app::accounts::random_token(), true),
+    };
+    req.extensions_mut().insert(AnonCsrf(token.clone()));
+    let mut res = next.run(req).await;
+    if fresh {
+        let secure = if st.ctx.settings.web.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        let c = format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}");
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// Turns error responses without a page of their own (our `WebError`s, 404s of
+/// unknown routes, 413 from the body limit, 408/503 from the timeout, panics)
+/// into the Chinese error page carrying the request id.
+pub async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let a11y = crate::extract::a11y_from(req.headers());
+    let wants_json = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let info = res.extensions().get::<ErrorInfo>().cloned();
+    let has_own_body = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
+    if info.is_none() && has_own_body {
+        return res;
+    }
+    let message = info
+        .map(|i| i.message)
+        .unwrap_or_else(|| default_message(status.as_u16()).to_owned());
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if wants_json {
+        let body = serde_json::json!({"error": {"status": status.as_u16(), "message": message, "request_id": request_id}});
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return Response::from_parts(parts, Body::from(body.to_string()));
+    }
+    let page = ErrorPage {
+        chrome: PageChrome::bare(&st, a11y, &format!("{} 出错了", status.as_u16())),
+        status: status.as_u16(),
+        message,
+        request_id,
+    };
+    match page.render() {
+        Ok(html) => {
+            let mut r = Html(html).into_response();
+            *r.status_mut() = status;
+            for (k, v) in parts.headers.iter() {
+                if k != header::CONTENT_TYPE {
+                    r.headers_mut().append(k.clone(), v.clone());
+                }
+            }
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "error page failed to render");
+            Response::from_parts(parts, Body::from("系统繁忙，请稍后再试。"))
+        }
+    }
+}
+
+fn default_message(status: u16) -> &'static str {
+    match status {
+        404 => "您访问的页面不存在或已被删除。",
+        405 => "不支持此操作方式。",
+        408 | 503 => "服务器处理超时，请稍后再试。",
+        413 => "提交的内容过大，请缩小后重试。",
+        415 | 422 | 400 => "提交的内容格式不正确，请检查后重试。",
+        429 => "操作过于频繁，请稍后再试。",
+        401 | 403 => "您没有访问此页面的权限。",
+        s if s >= 500 => "系统繁忙，请稍后再试。",
+        _ => "请求无法完成。",
+    }
+}
