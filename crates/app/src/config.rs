@@ -262,9 +262,10 @@ impl Settings {
         // Only known top-level keys are taken from the environment, so unrelated
         // QIFU_* variables (e.g. QIFU_TEST_DATABASE_URL) are not errors.
         let env = env.filter(|k| {
-            let top = k.as_str().split('.').next().unwrap_or("");
+            let key = k.as_str().to_ascii_lowercase();
+            let top = key.split('.').next().unwrap_or("");
             KEYS.iter()
-                .any(|(key, _)| key.split('.').next() == Some(top))
+                .any(|(known, _)| known.split('.').next() == Some(top))
         });
         fig = fig.merge(env);
         let mut s: Settings = fig
@@ -352,7 +353,26 @@ fn tracing_level_ok(s: &str) -> bool {
 }
 
 fn one_line(e: &figment::Error) -> String {
-    e.to_string().replace('\n', " ")
+    let key = e.path.join(".").to_ascii_lowercase();
+    let from = e
+        .metadata
+        .as_ref()
+        .map(|m| match &m.source {
+            Some(src) => format!("{} {src}", m.name),
+            None => m.name.to_string(),
+        })
+        .unwrap_or_default();
+    let kind = e
+        .kind
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if key.is_empty() {
+        format!("{kind}（来源：{from}）")
+    } else {
+        format!("配置项 {key} 的值无效：{kind}（来源：{from}）")
+    }
 }
 
 /// Whether a path looks like an explicitly given config file.
@@ -438,6 +458,28 @@ mod tests {
             let err = Settings::load(&src).unwrap_err().to_string();
             assert!(err.contains("listen"), "{err}");
             assert!(!err.contains('\n'));
+            Ok(())
+        });
+    }
+}
+
+#[cfg(test)]
+mod env_tests {
+    use super::*;
+
+    #[test]
+    fn environment_reaches_nested_and_secret_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("QIFU_DATABASE_URL", "postgres://u:p@h/db");
+            jail.set_env("QIFU_DATABASE__MAX_CONNECTIONS", "3");
+            jail.set_env("QIFU_WORKER__IN_PROCESS", "false");
+            jail.set_env("QIFU_SOMETHING_ELSE", "ignored");
+            let s = Settings::load(&Sources::default()).unwrap();
+            assert_eq!(s.database_url.expose(), "postgres://u:p@h/db");
+            assert_eq!(s.database.max_connections, 3);
+            assert!(!s.worker.in_process);
+            jail.set_env("QIFU_DATABASE__MAX_CONNECTIONS", "0");
+            assert!(Settings::load(&Sources::default()).is_err());
             Ok(())
         });
     }

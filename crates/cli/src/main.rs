@@ -178,8 +178,7 @@ fn init_tracing(s: &Settings) {
 
 async fn open(settings: Settings) -> Result<Ctx> {
     let url = settings.effective_database_url();
-    let db = qifu_db::connect(&url, &settings.db_options()).await?;
-    qifu_db::migrate(&db).await.context("数据库迁移失败")?;
+    let db = qifu_db::open(&url, &settings.db_options()).await?;
     Ok(Ctx::new(db, Arc::new(settings), Arc::new(SystemClock)))
 }
 

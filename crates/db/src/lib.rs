@@ -127,6 +127,28 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     migration::Migrator::up(db, None).await
 }
 
+#[derive(Debug, Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("数据库迁移失败：{0}")]
+    Migrate(#[from] DbErr),
+}
+
+/// Migrates on a connection of its own, closes it, then opens the pool. On
+/// SQLite a pooled connection that read before the schema changed can keep a
+/// stale snapshot of the schema, so the pool must only ever see the migrated one.
+pub async fn open(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, OpenError> {
+    let one = DbOptions {
+        max_connections: 1,
+        ..opts.clone()
+    };
+    let conn = connect(url, &one).await?;
+    migrate(&conn).await?;
+    conn.close().await?;
+    Ok(connect(url, opts).await?)
+}
+
 /// Names of the migrations applied so far.
 pub async fn applied_migrations(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
     let rows = db

@@ -1,0 +1,12 @@
+//! All integration tests, in one binary. Each test starts the real server on
+//! 127.0.0.1:0 with a fresh database (SQLite, or PostgreSQL when
+//! QIFU_TEST_DATABASE_URL is set).
+
+mod auth;
+mod cli;
+mod demo;
+mod jobs;
+mod portal;
+mod web_base;
+
+pub use qifu_testkit::{PASSWORD, TestApp};
