@@ -313,8 +313,14 @@ async fn insert_enterprises<C: ConnectionTrait>(
             .find(|(s, _)| *s == section)
             .map(|(_, c)| c.as_slice())
             .unwrap_or(&[]);
-        let Some(ind) = classes.get(rng.range(0, classes.len() as i64) as usize) else {
+        let Some(&ind) = classes.get(rng.range(0, classes.len() as i64) as usize) else {
             continue;
+        };
+        // The demo enterprise login's company is a small industrial-computer maker.
+        let ind = if i == 0 {
+            industry::find("3914").unwrap_or(ind)
+        } else {
+            ind
         };
         let name = if i == 0 {
             "北京运河智造科技有限公司".to_owned()
@@ -334,7 +340,11 @@ async fn insert_enterprises<C: ConnectionTrait>(
             rng.pick(streets)
         };
         let group = SizeGroup::of_industry(ind.code);
-        let target = *rng.weighted(&size_weights);
+        let target = if i == 0 {
+            SizeClass::Small
+        } else {
+            *rng.weighted(&size_weights)
+        };
         let [e, r, a] = group.ranges(target);
         let employees = e
             .map(|(lo, hi)| rng.log_range(lo, hi))

@@ -1,0 +1,340 @@
+//! Browser journeys: the release or debug `qifu` binary driven in headless
+//! Chromium through Debian's chromedriver. Without Chromium these tests skip
+//! with a visible message, unless `CI` is set, where they fail.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const TITLE: &str = "通州区中小微企业智慧服务平台";
+
+/// Kills a child process when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Whether the browser can run here; skips (or fails under CI) otherwise.
+fn browser_available() -> bool {
+    let ok = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "CI is set but {CHROMIUM} or {CHROMEDRIVER} is missing: install the chromium and chromium-driver packages"
+            );
+        }
+        eprintln!(
+            "SKIPPED: browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)"
+        );
+    }
+    ok
+}
+
+async fn wait_http(url: &str) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(url).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    panic!("{url} did not come up");
+}
+
+/// The platform served by the built binary, with demo data.
+struct Platform {
+    base: String,
+    _server: Guard,
+    _dir: tempfile::TempDir,
+    _db: Option<qifu_testkit::TestDb>,
+}
+
+async fn start_platform() -> Platform {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let db = qifu_testkit::TestDb::new().await.unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qifu"));
+    cmd.args([
+        "serve",
+        "--demo",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+    ])
+    .arg(dir.path())
+    .env("QIFU_LOG_LEVEL", "warn")
+    .stdout(Stdio::null())
+    .stderr(Stdio::inherit());
+    let db = if db.is_postgres() {
+        cmd.env("QIFU_DATABASE_URL", &db.url);
+        Some(db)
+    } else {
+        None
+    };
+    let server = Guard(cmd.spawn().unwrap());
+    let base = format!("http://127.0.0.1:{port}");
+    wait_http(&format!("{base}/readyz")).await;
+    Platform {
+        base,
+        _server: server,
+        _dir: dir,
+        _db: db,
+    }
+}
+
+struct Browser {
+    client: Client,
+    driver_url: String,
+    _driver: Guard,
+}
+
+async fn start_browser() -> Browser {
+    let port = free_port();
+    let driver = Guard(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let driver_url = format!("http://127.0.0.1:{port}");
+    wait_http(&format!("{driver_url}/status")).await;
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1366,900"]
+        }),
+    );
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver_url)
+        .await
+        .unwrap();
+    Browser {
+        client,
+        driver_url,
+        _driver: driver,
+    }
+}
+
+impl Browser {
+    /// Console messages at SEVERE level since the last call (chromedriver's log endpoint).
+    async fn console_errors(&self) -> Vec<String> {
+        let id = self.client.session_id().await.unwrap().unwrap();
+        let res: Value = reqwest::Client::new()
+            .post(format!("{}/session/{id}/se/log", self.driver_url))
+            .json(&json!({"type": "browser"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        res["value"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|e| e["level"] == "SEVERE")
+                    .map(|e| e["message"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn visitor_opens_home_and_follows_the_navigation() {
+    if !browser_available() {
+        return;
+    }
+    let platform = start_platform().await;
+    let b = start_browser().await;
+    let c = &b.client;
+    c.goto(&format!("{}/", platform.base)).await.unwrap();
+    assert!(c.title().await.unwrap().contains(TITLE));
+    let h1 = c
+        .find(Locator::Css(".hero h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, TITLE);
+    b.screenshot("home-1366").await;
+    for (link, heading, path) in [
+        ("政策", "惠企政策", "/policies"),
+        ("服务产品", "服务产品", "/products"),
+        ("资讯", "资讯公告", "/news"),
+        ("活动", "活动培训", "/activities"),
+        ("关于我们", "关于我们", "/about"),
+    ] {
+        c.find(Locator::Css(&format!(".mainnav a[href='{path}']")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let url = c.current_url().await.unwrap();
+        assert_eq!(url.path(), path, "clicked {link}");
+        let h1 = c
+            .find(Locator::Css("main h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(h1, heading, "{link}");
+        assert!(c.title().await.unwrap().contains(TITLE));
+        let current = c
+            .find(Locator::Css(".mainnav a[aria-current='page']"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(current, link);
+    }
+    // Into a detail page and back home by the brand link.
+    c.goto(&format!("{}/policies", platform.base))
+        .await
+        .unwrap();
+    c.find(Locator::Css(".rows .row-title"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(c.find(Locator::Css(".docmeta")).await.is_ok());
+    c.find(Locator::Css("a.brand"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    // The search box in the header works.
+    let q = c.find(Locator::Id("q")).await.unwrap();
+    q.send_keys("贷款").await.unwrap();
+    c.find(Locator::Css("form.search button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/search");
+    let body = c.source().await.unwrap();
+    assert!(body.contains("共找到"));
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+
+    // On a phone: no horizontal scrolling.
+    c.set_window_size(375, 812).await.unwrap();
+    c.goto(&format!("{}/", platform.base)).await.unwrap();
+    let widths = c
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (sw, iw) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+    assert!(sw <= iw, "page is {sw}px wide in a {iw}px window");
+    b.screenshot("home-375").await;
+    assert!(b.console_errors().await.is_empty());
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn operator_signs_in_to_the_back_office() {
+    if !browser_available() {
+        return;
+    }
+    let platform = start_platform().await;
+    let b = start_browser().await;
+    let c = &b.client;
+    c.goto(&format!("{}/admin", platform.base)).await.unwrap();
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        "/login",
+        "back office asks to sign in"
+    );
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("operator")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(qifu_testkit::PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/admin");
+    assert_eq!(
+        c.find(Locator::Css(".page-title"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "工作台"
+    );
+    b.screenshot("admin-dashboard").await;
+    c.find(Locator::LinkText("企业管理"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(c.find(Locator::Css("table.table tbody tr")).await.is_ok());
+    b.screenshot("admin-enterprises").await;
+    c.find(Locator::Css(".admin-user button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    assert!(b.console_errors().await.is_empty());
+    b.client.clone().close().await.unwrap();
+}
