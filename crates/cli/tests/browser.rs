@@ -102,6 +102,21 @@ async fn start_platform() -> Platform {
     }
 }
 
+/// Waits for navigation to reach `path` (a click returns before the next page loads).
+async fn wait_path(c: &Client, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = c.current_url().await.unwrap();
+        if now.path() == path {
+            // And for the document to be ready.
+            let _ = c.find(Locator::Css("body")).await;
+            return;
+        }
+        assert!(Instant::now() < deadline, "expected to reach {path}, still at {now}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 struct Browser {
     client: Client,
     driver_url: String,
@@ -207,8 +222,7 @@ async fn visitor_opens_home_and_follows_the_navigation() {
             .click()
             .await
             .unwrap();
-        let url = c.current_url().await.unwrap();
-        assert_eq!(url.path(), path, "clicked {link}");
+        wait_path(c, path).await;
         let h1 = c
             .find(Locator::Css("main h1"))
             .await
@@ -231,12 +245,10 @@ async fn visitor_opens_home_and_follows_the_navigation() {
     c.goto(&format!("{}/policies", platform.base))
         .await
         .unwrap();
-    c.find(Locator::Css(".rows .row-title"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let first = c.find(Locator::Css(".rows .row-title")).await.unwrap();
+    let href = first.attr("href").await.unwrap().unwrap();
+    first.click().await.unwrap();
+    wait_path(c, &href).await;
     assert!(c.find(Locator::Css(".docmeta")).await.is_ok());
     c.find(Locator::Css("a.brand"))
         .await
@@ -244,7 +256,7 @@ async fn visitor_opens_home_and_follows_the_navigation() {
         .click()
         .await
         .unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    wait_path(c, "/").await;
     // The search box in the header works.
     let q = c.find(Locator::Id("q")).await.unwrap();
     q.send_keys("贷款").await.unwrap();
@@ -254,7 +266,7 @@ async fn visitor_opens_home_and_follows_the_navigation() {
         .click()
         .await
         .unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/search");
+    wait_path(c, "/search").await;
     let body = c.source().await.unwrap();
     assert!(body.contains("共找到"));
     let errors = b.console_errors().await;
@@ -286,11 +298,7 @@ async fn operator_signs_in_to_the_back_office() {
     let b = start_browser().await;
     let c = &b.client;
     c.goto(&format!("{}/admin", platform.base)).await.unwrap();
-    assert_eq!(
-        c.current_url().await.unwrap().path(),
-        "/login",
-        "back office asks to sign in"
-    );
+    wait_path(c, "/login").await;
     c.find(Locator::Id("username"))
         .await
         .unwrap()
@@ -309,7 +317,7 @@ async fn operator_signs_in_to_the_back_office() {
         .click()
         .await
         .unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/admin");
+    wait_path(c, "/admin").await;
     assert_eq!(
         c.find(Locator::Css(".page-title"))
             .await
@@ -326,6 +334,7 @@ async fn operator_signs_in_to_the_back_office() {
         .click()
         .await
         .unwrap();
+    wait_path(c, "/admin/enterprises").await;
     assert!(c.find(Locator::Css("table.table tbody tr")).await.is_ok());
     b.screenshot("admin-enterprises").await;
     c.find(Locator::Css(".admin-user button"))
@@ -334,7 +343,7 @@ async fn operator_signs_in_to_the_back_office() {
         .click()
         .await
         .unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    wait_path(c, "/").await;
     assert!(b.console_errors().await.is_empty());
     b.client.clone().close().await.unwrap();
 }
