@@ -51,6 +51,70 @@ pub struct Settings {
     pub web: WebSettings,
     pub worker: WorkerSettings,
     pub platform: PlatformSettings,
+    pub security: SecuritySettings,
+    pub sms: SmsSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SecuritySettings {
+    pub field_key: Secret,
+    pub lockout_threshold: i32,
+    pub lockout_minutes: i64,
+    pub ip_failure_limit: u64,
+    pub ip_window_minutes: i64,
+    pub staff_second_factor: bool,
+    pub staff_client_cert: bool,
+    pub client_cert_header: String,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmsSettings {
+    pub provider: String,
+    pub code_ttl_secs: i64,
+    pub resend_secs: i64,
+    pub daily_per_phone: u64,
+    pub daily_per_ip: u64,
+    pub aliyun_endpoint: String,
+    pub aliyun_access_key_id: String,
+    pub aliyun_access_key_secret: Secret,
+    pub aliyun_sign_name: String,
+    pub aliyun_template_code: String,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        SecuritySettings {
+            field_key: Secret::default(),
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            ip_failure_limit: 30,
+            ip_window_minutes: 15,
+            staff_second_factor: true,
+            staff_client_cert: false,
+            client_cert_header: "X-SSL-Client-Verify".to_owned(),
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+impl Default for SmsSettings {
+    fn default() -> Self {
+        SmsSettings {
+            provider: "log".to_owned(),
+            code_ttl_secs: 300,
+            resend_secs: 60,
+            daily_per_phone: 10,
+            daily_per_ip: 50,
+            aliyun_endpoint: "https://dysmsapi.aliyuncs.com/".to_owned(),
+            aliyun_access_key_id: String::new(),
+            aliyun_access_key_secret: Secret::default(),
+            aliyun_sign_name: String::new(),
+            aliyun_template_code: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +173,8 @@ impl Default for Settings {
             web: WebSettings::default(),
             worker: WorkerSettings::default(),
             platform: PlatformSettings::default(),
+            security: SecuritySettings::default(),
+            sms: SmsSettings::default(),
         }
     }
 }
@@ -223,6 +289,25 @@ pub const KEYS: &[(&str, &str)] = &[
     ("platform.icp_record", "ICP 备案号（页脚）"),
     ("platform.police_record", "公安机关备案号（页脚）"),
     ("platform.site_code", "政府网站标识码（页脚）"),
+    ("security.field_key", "个人信息字段加密密钥（SM4，32位十六进制）；留空则在数据目录 keys/field.key 生成；多节点必须配置同一密钥；保密项"),
+    ("security.lockout_threshold", "连续登录失败多少次后锁定账号"),
+    ("security.lockout_minutes", "账号锁定分钟数"),
+    ("security.ip_failure_limit", "同一 IP 在时间窗内允许的登录失败次数，超过后暂停该 IP 登录"),
+    ("security.ip_window_minutes", "IP 登录失败计数的时间窗（分钟）"),
+    ("security.staff_second_factor", "运营方和政府人员登录须通过第二因素（短信验证码或动态口令）"),
+    ("security.staff_client_cert", "运营方和政府人员登录须持有受信任 CA 签发的客户端证书（由前置 TLS 代理校验）"),
+    ("security.client_cert_header", "前置 TLS 代理传递客户端证书校验结果的请求头，值为 SUCCESS 表示通过"),
+    ("security.trust_forwarded_for", "信任 X-Forwarded-For 头中的客户端 IP（仅在可信反向代理之后开启）"),
+    ("sms.provider", "短信通道：log（写入后台短信发件箱，默认）或 aliyun（阿里云短信）"),
+    ("sms.code_ttl_secs", "短信验证码有效秒数"),
+    ("sms.resend_secs", "同一手机号两次发送验证码的最短间隔（秒）"),
+    ("sms.daily_per_phone", "同一手机号每天最多发送验证码次数"),
+    ("sms.daily_per_ip", "同一 IP 每天最多发送验证码次数"),
+    ("sms.aliyun_endpoint", "阿里云短信接口地址"),
+    ("sms.aliyun_access_key_id", "阿里云 AccessKey ID"),
+    ("sms.aliyun_access_key_secret", "阿里云 AccessKey Secret；保密项"),
+    ("sms.aliyun_sign_name", "短信签名"),
+    ("sms.aliyun_template_code", "验证码短信模板编号，模板变量为 ${code}"),
 ];
 
 /// Where the settings come from.
@@ -288,6 +373,12 @@ impl Settings {
         }
         if self.web.session_idle_minutes <= 0 || self.web.session_absolute_hours <= 0 {
             return bad("web.session_idle_minutes 和 web.session_absolute_hours 必须大于 0");
+        }
+        if self.security.lockout_threshold <= 0 || self.security.lockout_minutes <= 0 {
+            return bad("security.lockout_threshold 和 security.lockout_minutes 必须大于 0");
+        }
+        if !["log", "aliyun"].contains(&self.sms.provider.as_str()) {
+            return bad("sms.provider 只能是 log 或 aliyun");
         }
         if self.worker.max_attempts <= 0 {
             return bad("worker.max_attempts 必须大于 0");

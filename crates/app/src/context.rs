@@ -1,7 +1,10 @@
-//! The context every use case receives: database, settings and clock.
+//! The context every use case receives: database, settings, clock, field
+//! encryption and the SMS provider.
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::crypto::Crypto;
+use crate::integrations::sms::SmsProvider;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -11,18 +14,34 @@ pub struct Ctx {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
+    pub crypto: Arc<Crypto>,
+    pub sms: Arc<dyn SmsProvider>,
 }
 
 impl Ctx {
-    pub fn new(db: DatabaseConnection, settings: Arc<Settings>, clock: Arc<dyn Clock>) -> Self {
-        Ctx {
-            db,
-            settings,
-            clock,
-        }
+    /// Builds the context from settings: loads the field key and the SMS provider.
+    pub fn new(db: DatabaseConnection, settings: Arc<Settings>, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let crypto = Crypto::load(settings.security.field_key.expose(), &settings.data_dir)?;
+        let sms = crate::integrations::sms::from_settings(&settings)?;
+        Ok(Ctx { db, settings, clock, crypto: Arc::new(crypto), sms })
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+}
+
+/// Where a request came from, for the audit trail and rate limits.
+#[derive(Clone, Debug, Default)]
+pub struct Meta {
+    pub ip: String,
+    pub user_agent: String,
+    pub request_id: String,
+}
+
+impl Meta {
+    /// For actions started from the command line or a job.
+    pub fn system(what: &str) -> Self {
+        Meta { ip: "127.0.0.1".to_owned(), user_agent: what.to_owned(), request_id: String::new() }
     }
 }

@@ -3,14 +3,17 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod crypto;
 pub mod demo;
+pub mod integrations;
 pub mod jobs;
 pub mod profiles;
 pub mod system;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Settings;
-pub use context::Ctx;
+pub use context::{Ctx, Meta};

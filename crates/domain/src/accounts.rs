@@ -1,4 +1,11 @@
-//! Accounts: organisation kinds, institution kinds, built-in roles.
+//! Accounts: organisation kinds, institution kinds, built-in roles and their
+//! permissions, phone numbers, password rules.
+
+mod permission;
+mod phone;
+
+pub use permission::{Duty, Permission, Scope, check_separation};
+pub use phone::{Phone, PhoneError};
 
 use serde::{Deserialize, Serialize};
 
@@ -191,6 +198,30 @@ impl BuiltinRole {
     }
 }
 
+impl BuiltinRole {
+    /// What the role grants, with the data scope of each grant.
+    pub fn grants(self) -> &'static [(Permission, Scope)] {
+        use Permission::*;
+        use Scope::*;
+        match self {
+            BuiltinRole::EnterpriseAdmin => &[(UserManage, Org)],
+            BuiltinRole::InstitutionAdmin => &[(BackOffice, Org), (UserManage, Org)],
+            BuiltinRole::OperatorAdmin => &[
+                (BackOffice, All),
+                (EnterpriseView, All),
+                (UserManage, All),
+                (OrgManage, All),
+                (SmsOutboxView, All),
+                (JobView, All),
+            ],
+            BuiltinRole::GovernmentViewer => &[(BackOffice, All), (EnterpriseView, All)],
+            BuiltinRole::SystemAdmin => &[(BackOffice, All), (UserManage, All), (RoleManage, All), (MenuManage, All), (JobView, All), (SmsOutboxView, All)],
+            BuiltinRole::SecurityAdmin => &[(BackOffice, All), (SessionOnline, All), (LoginLogView, All), (OperationLogView, All)],
+            BuiltinRole::Auditor => &[(BackOffice, All), (AuditView, All)],
+        }
+    }
+}
+
 /// Username rules: 3–32 characters of ASCII letters, digits, `_`, `-`, `.`.
 pub fn check_username(s: &str) -> Result<(), &'static str> {
     let n = s.chars().count();
@@ -223,6 +254,13 @@ mod tests {
         }
         for r in BuiltinRole::ALL {
             assert_eq!(BuiltinRole::parse(r.code()), Some(r));
+        }
+    }
+
+    #[test]
+    fn builtin_roles_respect_separation_of_duties() {
+        for r in BuiltinRole::ALL {
+            assert!(check_separation(r.grants().iter().map(|(p, _)| *p)).is_ok(), "{r:?}");
         }
     }
 
@@ -273,5 +311,56 @@ mod password_tests {
         assert!(check("lowercase123456").is_err());
         assert!(check("Lowercase123456").is_ok());
         assert!(check(&"Aa1!".repeat(40)).is_err());
+    }
+}
+
+const COMMON_PASSWORDS: &str = include_str!("../data/common_passwords.txt");
+
+/// Whether a password is on the shipped list of common passwords, or is a
+/// common base word padded with digits and symbols (e.g. `Password2026!`).
+pub fn is_common_password(pw: &str) -> bool {
+    let lower = pw.to_lowercase();
+    if COMMON_PASSWORDS.lines().any(|l| !l.starts_with('#') && l.trim() == lower) {
+        return true;
+    }
+    let letters: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
+    const BASES: &[&str] = &[
+        "password", "passw", "admin", "administrator", "qwerty", "qwer", "qwertyuiop", "welcome", "root", "test", "huawei", "woaini",
+        "iloveyou", "abc", "abcd", "asdf", "zxcv", "qaz", "qazwsx", "qazwsxedc", "qweasdzxc", "qwe", "qweasd", "changeme", "letmein",
+        "default", "beijing", "china", "tongzhou", "aa", "a", "pssw",
+    ];
+    BASES.contains(&letters.as_str())
+}
+
+/// The full password policy: strength, not the phone number or username, not common.
+pub fn check_password(pw: &str, username: Option<&str>, phone: Option<&str>) -> Result<(), &'static str> {
+    check_password_strength(pw)?;
+    if phone.is_some_and(|p| !p.is_empty() && pw.contains(p)) {
+        return Err("密码不能包含手机号码");
+    }
+    if username.is_some_and(|u| u.len() >= 3 && pw.to_lowercase().contains(&u.to_lowercase())) {
+        return Err("密码不能包含用户名");
+    }
+    if is_common_password(pw) {
+        return Err("密码过于常见，容易被猜到，请换一个");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    #[test]
+    fn common_and_personal_passwords_are_refused() {
+        assert!(is_common_password("P@ssw0rd123"));
+        assert!(is_common_password("Password2026!"));
+        assert!(is_common_password("Admin@12345"));
+        assert!(is_common_password("Woaini1314!"));
+        assert!(!is_common_password("Canal-Bridge-7"));
+        assert_eq!(check_password("Xq8!13800138000", None, Some("13800138000")), Err("密码不能包含手机号码"));
+        assert_eq!(check_password("zhangsan@Home9", Some("zhangsan"), None), Err("密码不能包含用户名"));
+        assert!(check_password("Canal-Bridge-7", Some("zhangsan"), Some("13800138000")).is_ok());
+        assert!(check_password("Demo@2026qifu", None, None).is_ok());
     }
 }

@@ -11,6 +11,8 @@ use reqwest::cookie::{CookieStore, Jar};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub mod fake_aliyun;
+
 pub use qifu_app;
 pub use qifu_db;
 pub use reqwest;

@@ -7,6 +7,7 @@ mod cli;
 mod demo;
 mod jobs;
 mod portal;
+mod sms_aliyun;
 mod web_base;
 
 pub use qifu_testkit::{PASSWORD, TestApp};

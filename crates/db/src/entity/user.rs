@@ -14,6 +14,14 @@ pub struct Model {
     pub last_login_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub phone_enc: Option<String>,
+    pub phone_hash: Option<String>,
+    pub phone_masked: Option<String>,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTimeUtc>,
+    pub totp_secret_enc: Option<String>,
+    pub password_changed_at: Option<DateTimeUtc>,
+    pub is_org_admin: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

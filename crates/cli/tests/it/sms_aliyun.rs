@@ -1,0 +1,1 @@
+//! The Alibaba Cloud SMS provider against the local fake.
