@@ -1,25 +1,40 @@
-//! Accounts: organisations, users, built-in roles, password login and sessions.
+//! Accounts: organisations, users and sub-accounts, roles and permissions,
+//! menus, registration, login security and sessions.
 
+mod authz;
+mod captcha;
+mod login;
 mod menu;
+mod orgs;
 mod password;
+mod register;
+mod roles;
 mod session;
+mod sms_code;
+mod users;
 
-pub use menu::{
-    MenuEntry, back_office_menu, can_view_enterprises, can_view_jobs, require_back_office,
-};
-
-pub use password::{hash_password, verify_password};
+pub use authz::require;
+pub use captcha::{Captcha, check_captcha, new_captcha, prune_captchas};
+pub use login::{LoginError, LoginOutcome, LoginRequest, SecondFactorError, login, send_second_factor, verify_second_factor};
+pub use menu::{MenuError, MenuNode, MenuUpdate, back_office_menu, ensure_menus, list_menus, update_menu};
+pub use orgs::{NewInstitution, OrgRow, create_institution, list_orgs, set_org_status};
+pub use password::{PasswordError, change_password, hash_password, reset_password_by_sms, verify_password};
+pub use register::{Registration, RegistrationError, clean_channel, register_enterprise};
+pub use roles::{RoleForm, RoleRow, list_roles, save_role};
 pub use session::{
-    LoginError, SessionInfo, login, logout, prune_sessions, random_token, resolve_session,
+    SessionInfo, SessionRow, end_own_session, force_out, list_online, list_own_sessions, logout, prune_sessions, random_token,
+    resolve_session,
 };
+pub use sms_code::{SmsCodeError, SmsPurpose, send_code, sms_outbox, verify_code};
+pub use users::{NewSubAccount, UserError, UserFilter, UserRow, create_sub_account, list_users, reset_user_password, set_user_status, unlock_user};
 
 use crate::context::Ctx;
-use qifu_db::entity::{organisation, role, user, user_role};
-use qifu_domain::accounts::{BuiltinRole, OrgKind, check_password_strength, check_username};
+use qifu_db::entity::{organisation, role, role_permission, user, user_role};
+use qifu_domain::accounts::{BuiltinRole, OrgKind, Permission, Scope, check_password, check_username};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait,
 };
+use std::collections::BTreeMap;
 
 /// The user behind a request, with what the rest of `app` needs to decide
 /// permission and data scope.
@@ -31,45 +46,43 @@ pub struct Actor {
     pub org_id: i64,
     pub org_kind: OrgKind,
     pub org_name: String,
-    pub roles: Vec<BuiltinRole>,
+    pub role_names: Vec<String>,
+    pub grants: BTreeMap<Permission, Scope>,
     pub must_change_password: bool,
+    pub is_org_admin: bool,
 }
 
 impl Actor {
-    pub fn has_role(&self, r: BuiltinRole) -> bool {
-        self.roles.contains(&r)
+    /// The scope of a permission the actor holds, if any.
+    pub fn scope(&self, p: Permission) -> Option<Scope> {
+        self.grants.get(&p).copied()
     }
 
-    /// Operator and government staff, and institution staff, work in the back office.
+    pub fn can(&self, p: Permission) -> bool {
+        self.grants.contains_key(&p)
+    }
+
     pub fn can_use_back_office(&self) -> bool {
-        matches!(
-            self.org_kind,
-            OrgKind::Operator | OrgKind::Government | OrgKind::Institution
-        )
+        self.can(Permission::BackOffice)
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.org_kind.is_staff()
     }
 
     pub fn role_labels(&self) -> String {
-        self.roles
-            .iter()
-            .map(|r| r.label())
-            .collect::<Vec<_>>()
-            .join("、")
+        self.role_names.join("、")
     }
 }
 
-/// Creates the built-in roles that are missing. Idempotent.
+/// Creates the built-in roles and their grants where missing. Idempotent.
 pub async fn ensure_builtin_roles<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Result<(), DbErr> {
-    let existing: Vec<String> = role::Entity::find()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| r.code)
-        .collect();
+    let existing = role::Entity::find().all(conn).await?;
     for r in BuiltinRole::ALL {
-        if existing.iter().any(|c| c == r.code()) {
+        if existing.iter().any(|e| e.code == r.code()) {
             continue;
         }
-        role::ActiveModel {
+        let row = role::ActiveModel {
             code: Set(r.code().to_owned()),
             name: Set(r.label().to_owned()),
             org_kind: Set(r.org_kind().as_str().to_owned()),
@@ -79,6 +92,11 @@ pub async fn ensure_builtin_roles<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Re
         }
         .insert(conn)
         .await?;
+        for (p, s) in r.grants() {
+            role_permission::ActiveModel { role_id: Set(row.id), permission: Set(p.code().to_owned()), scope: Set(s.code().to_owned()) }
+                .insert(conn)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -93,6 +111,7 @@ pub struct NewUser {
     /// The organisation to join; created with this name if none of the role's kind has it.
     pub org_name: String,
     pub must_change_password: bool,
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +120,8 @@ pub enum CreateUserError {
     Invalid(&'static str),
     #[error("用户名“{0}”已被使用")]
     UsernameTaken(String),
+    #[error("该手机号码已被其他账号使用")]
+    PhoneTaken,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -109,39 +130,35 @@ pub enum CreateUserError {
 pub async fn create_user(ctx: &Ctx, new: NewUser) -> Result<i64, CreateUserError> {
     let txn = ctx.db.begin().await?;
     let id = create_user_in(&txn, ctx, new).await?;
+    crate::audit::record(
+        &txn,
+        ctx,
+        None,
+        &crate::context::Meta::system("qifu admin create-user"),
+        crate::audit::Entry::ok("user.create", "user", id, serde_json::json!({"via": "cli"})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(id)
 }
 
 /// Creates a user inside the caller's transaction.
-pub async fn create_user_in<C: ConnectionTrait>(
-    conn: &C,
-    ctx: &Ctx,
-    new: NewUser,
-) -> Result<i64, CreateUserError> {
+pub async fn create_user_in<C: ConnectionTrait>(conn: &C, ctx: &Ctx, new: NewUser) -> Result<i64, CreateUserError> {
     check_username(&new.username).map_err(CreateUserError::Invalid)?;
-    check_password_strength(&new.password).map_err(CreateUserError::Invalid)?;
+    check_password(&new.password, Some(&new.username), new.phone.as_deref()).map_err(CreateUserError::Invalid)?;
     let display = new.display_name.trim();
     if display.is_empty() || display.chars().count() > 64 {
         return Err(CreateUserError::Invalid("姓名不能为空且不超过64个字符"));
     }
     let org_name = new.org_name.trim();
     if org_name.is_empty() || org_name.chars().count() > 200 {
-        return Err(CreateUserError::Invalid(
-            "组织名称不能为空且不超过200个字符",
-        ));
+        return Err(CreateUserError::Invalid("组织名称不能为空且不超过200个字符"));
     }
-    let hash =
-        hash_password(&new.password).map_err(|_| CreateUserError::Invalid("密码无法处理"))?;
+    let phone = match &new.phone {
+        Some(p) => Some(qifu_domain::accounts::Phone::parse(p).map_err(|_| CreateUserError::Invalid("手机号码格式不正确"))?),
+        None => None,
+    };
     ensure_builtin_roles(conn, ctx).await?;
-    if user::Entity::find()
-        .filter(user::Column::Username.eq(&new.username))
-        .one(conn)
-        .await?
-        .is_some()
-    {
-        return Err(CreateUserError::UsernameTaken(new.username));
-    }
     let kind = new.role.org_kind();
     let org = organisation::Entity::find()
         .filter(organisation::Column::Kind.eq(kind.as_str()))
@@ -152,39 +169,76 @@ pub async fn create_user_in<C: ConnectionTrait>(
         Some(o) => o.id,
         None => insert_org(conn, ctx, kind, org_name, None).await?,
     };
-    let now = ctx.now();
-    let u = user::ActiveModel {
-        org_id: Set(org_id),
-        username: Set(new.username.clone()),
-        display_name: Set(display.to_owned()),
-        password_hash: Set(hash),
-        status: Set("active".to_owned()),
-        must_change_password: Set(new.must_change_password),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await
-    .map_err(|e| {
-        if qifu_db::is_unique_violation(&e) {
-            CreateUserError::UsernameTaken(new.username.clone())
-        } else {
-            e.into()
-        }
-    })?;
     let role = role::Entity::find()
         .filter(role::Column::Code.eq(new.role.code()))
         .one(conn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(new.role.code().to_owned()))?;
-    user_role::ActiveModel {
-        user_id: Set(u.id),
-        role_id: Set(role.id),
+    insert_user(
+        conn,
+        ctx,
+        UserInsert {
+            org_id,
+            username: &new.username,
+            display_name: display,
+            password: &new.password,
+            phone: phone.as_ref(),
+            must_change_password: new.must_change_password,
+            is_org_admin: true,
+            role_ids: &[role.id],
+        },
+    )
+    .await
+}
+
+pub(crate) struct UserInsert<'a> {
+    pub org_id: i64,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password: &'a str,
+    pub phone: Option<&'a qifu_domain::accounts::Phone>,
+    pub must_change_password: bool,
+    pub is_org_admin: bool,
+    pub role_ids: &'a [i64],
+}
+
+/// Inserts a user row with its roles; the phone is stored encrypted with a blind index.
+pub(crate) async fn insert_user<C: ConnectionTrait>(conn: &C, ctx: &Ctx, u: UserInsert<'_>) -> Result<i64, CreateUserError> {
+    if user::Entity::find().filter(user::Column::Username.eq(u.username)).one(conn).await?.is_some() {
+        return Err(CreateUserError::UsernameTaken(u.username.to_owned()));
+    }
+    let phone_hash = u.phone.map(|p| ctx.crypto.blind_index(p.as_str()));
+    if let Some(h) = &phone_hash {
+        if user::Entity::find().filter(user::Column::PhoneHash.eq(h.as_str())).one(conn).await?.is_some() {
+            return Err(CreateUserError::PhoneTaken);
+        }
+    }
+    let hash = hash_password(u.password).map_err(|_| CreateUserError::Invalid("密码无法处理"))?;
+    let now = ctx.now();
+    let row = user::ActiveModel {
+        org_id: Set(u.org_id),
+        username: Set(u.username.to_owned()),
+        display_name: Set(u.display_name.to_owned()),
+        password_hash: Set(hash),
+        status: Set("active".to_owned()),
+        must_change_password: Set(u.must_change_password),
+        created_at: Set(now),
+        updated_at: Set(now),
+        phone_enc: Set(u.phone.map(|p| ctx.crypto.encrypt(p.as_str()))),
+        phone_hash: Set(phone_hash),
+        phone_masked: Set(u.phone.map(|p| p.masked())),
+        failed_logins: Set(0),
+        password_changed_at: Set(Some(now)),
+        is_org_admin: Set(u.is_org_admin),
+        ..Default::default()
     }
     .insert(conn)
-    .await?;
-    Ok(u.id)
+    .await
+    .map_err(|e| if qifu_db::is_unique_violation(&e) { CreateUserError::UsernameTaken(u.username.to_owned()) } else { e.into() })?;
+    for rid in u.role_ids {
+        user_role::ActiveModel { user_id: Set(row.id), role_id: Set(*rid) }.insert(conn).await?;
+    }
+    Ok(row.id)
 }
 
 /// Inserts an organisation row and returns its id.
@@ -203,6 +257,7 @@ pub async fn insert_org<C: ConnectionTrait>(
         status: Set("active".to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
+        channel: Set(None),
         ..Default::default()
     }
     .insert(conn)
@@ -211,10 +266,7 @@ pub async fn insert_org<C: ConnectionTrait>(
 }
 
 /// Loads the actor for a user id, if the user and organisation are active.
-pub async fn load_actor<C: ConnectionTrait>(
-    conn: &C,
-    user_id: i64,
-) -> Result<Option<Actor>, DbErr> {
+pub async fn load_actor<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<Option<Actor>, DbErr> {
     let Some(u) = user::Entity::find_by_id(user_id).one(conn).await? else {
         return Ok(None);
     };
@@ -230,20 +282,19 @@ pub async fn load_actor<C: ConnectionTrait>(
     let Some(org_kind) = OrgKind::parse(&org.kind) else {
         return Ok(None);
     };
-    let role_ids: Vec<i64> = user_role::Entity::find()
-        .filter(user_role::Column::UserId.eq(u.id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| r.role_id)
-        .collect();
-    let roles = role::Entity::find()
-        .filter(role::Column::Id.is_in(role_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter_map(|r| BuiltinRole::parse(&r.code))
-        .collect();
+    let role_ids: Vec<i64> =
+        user_role::Entity::find().filter(user_role::Column::UserId.eq(u.id)).all(conn).await?.into_iter().map(|r| r.role_id).collect();
+    let roles = role::Entity::find().filter(role::Column::Id.is_in(role_ids.clone())).all(conn).await?;
+    let perms = role_permission::Entity::find().filter(role_permission::Column::RoleId.is_in(role_ids)).all(conn).await?;
+    let mut grants: BTreeMap<Permission, Scope> = BTreeMap::new();
+    for p in perms {
+        if let (Some(perm), Some(scope)) = (Permission::parse(&p.permission), Scope::parse(&p.scope)) {
+            let e = grants.entry(perm).or_insert(scope);
+            if scope > *e {
+                *e = scope;
+            }
+        }
+    }
     Ok(Some(Actor {
         user_id: u.id,
         username: u.username,
@@ -251,7 +302,9 @@ pub async fn load_actor<C: ConnectionTrait>(
         org_id: org.id,
         org_kind,
         org_name: org.name,
-        roles,
+        role_names: roles.into_iter().map(|r| r.name).collect(),
+        grants,
         must_change_password: u.must_change_password,
+        is_org_admin: u.is_org_admin,
     }))
 }

@@ -257,3 +257,111 @@ pub fn action_label(action: &str) -> &'static str {
         _ => "其他操作",
     }
 }
+
+use crate::access::AccessError;
+use qifu_domain::accounts::Permission;
+
+/// The operation log (操作日志) for security administrators.
+pub async fn operation_log(ctx: &Ctx, actor: &Actor, f: &LogFilter, page: u64) -> Result<(Vec<audit::Model>, u64), AccessError> {
+    crate::accounts::require(actor, Permission::OperationLogView)?;
+    Ok(list(&ctx.db, f, page, 30).await?)
+}
+
+/// The audit log (审计日志) with hashes, for auditors only.
+pub async fn audit_log(ctx: &Ctx, actor: &Actor, f: &LogFilter, page: u64) -> Result<(Vec<audit::Model>, u64), AccessError> {
+    crate::accounts::require(actor, Permission::AuditView)?;
+    Ok(list(&ctx.db, f, page, 30).await?)
+}
+
+/// Checks the chain on behalf of an auditor.
+pub async fn verify_as(ctx: &Ctx, actor: &Actor) -> Result<Verification, AccessError> {
+    crate::accounts::require(actor, Permission::AuditView)?;
+    Ok(verify(&ctx.db).await?)
+}
+
+/// Filter of the login log.
+#[derive(Debug, Clone, Default)]
+pub struct LoginLogFilter {
+    pub username: String,
+    pub result: String,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+fn login_query(f: &LoginLogFilter) -> sea_orm::Select<qifu_db::entity::login_log::Entity> {
+    use qifu_db::entity::login_log;
+    let mut q = login_log::Entity::find().order_by_desc(login_log::Column::Id);
+    if !f.username.trim().is_empty() {
+        q = q.filter(login_log::Column::Username.contains(f.username.trim()));
+    }
+    if f.result == "success" || f.result == "failure" {
+        q = q.filter(login_log::Column::Result.eq(f.result.as_str()));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(login_log::Column::At.gte(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(login_log::Column::At.lt(to));
+    }
+    q
+}
+
+pub async fn login_log(
+    ctx: &Ctx,
+    actor: &Actor,
+    f: &LoginLogFilter,
+    page: u64,
+) -> Result<(Vec<qifu_db::entity::login_log::Model>, u64), AccessError> {
+    crate::accounts::require(actor, Permission::LoginLogView)?;
+    let q = login_query(f);
+    let total = q.clone().count(&ctx.db).await?;
+    Ok((q.offset(page.max(1).saturating_sub(1) * 30).limit(30).all(&ctx.db).await?, total))
+}
+
+/// Rows an export may hold; larger sets are narrowed with the filters first.
+pub const EXPORT_LIMIT: u64 = 50_000;
+
+fn bj(t: &DateTime<Utc>) -> String {
+    (*t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+pub async fn login_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LoginLogFilter) -> Result<Vec<u8>, AccessError> {
+    crate::accounts::require(actor, Permission::LoginLogView)?;
+    let rows = login_query(f).limit(EXPORT_LIMIT).all(&ctx.db).await?;
+    let data: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| vec![bj(&r.at), r.username, if r.result == "success" { "成功".into() } else { "失败".into() }, r.reason, r.ip, r.user_agent])
+        .collect();
+    crate::export::xlsx("登录日志", &["时间", "用户名", "结果", "原因", "IP 地址", "浏览器"], &data).map_err(|e| AccessError::Db(DbErr::Custom(e.to_string())))
+}
+
+pub async fn operation_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LogFilter, full: bool) -> Result<Vec<u8>, AccessError> {
+    crate::accounts::require(actor, if full { Permission::AuditView } else { Permission::OperationLogView })?;
+    let (rows, _) = list(&ctx.db, f, 1, EXPORT_LIMIT).await?;
+    let mut headers = vec!["序号", "时间", "操作人", "操作", "操作代码", "对象类型", "对象编号", "结果", "IP 地址"];
+    if full {
+        headers.extend(["变更内容", "请求编号", "前序哈希", "哈希"]);
+    }
+    let data: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| {
+            let mut v = vec![
+                r.seq.to_string(),
+                bj(&r.at),
+                r.actor_name,
+                action_label(&r.action).to_owned(),
+                r.action,
+                r.target_type,
+                r.target_id.unwrap_or_default(),
+                r.result,
+                r.ip,
+            ];
+            if full {
+                v.extend([r.detail, r.request_id, r.prev_hash, r.hash]);
+            }
+            v
+        })
+        .collect();
+    let title = if full { "审计日志" } else { "操作日志" };
+    crate::export::xlsx(title, &headers, &data).map_err(|e| AccessError::Db(DbErr::Custom(e.to_string())))
+}

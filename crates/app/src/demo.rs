@@ -76,38 +76,18 @@ pub enum DemoError {
     Db(#[from] DbErr),
 }
 
-const LOGINS: &[(BuiltinRole, &str, &str, &str)] = &[
-    (
-        BuiltinRole::OperatorAdmin,
-        "operator",
-        "平台运营专员",
-        "通州区中小微企业智慧服务平台运营中心",
-    ),
-    (
-        BuiltinRole::SystemAdmin,
-        "sysadmin",
-        "系统管理员",
-        "通州区中小微企业智慧服务平台运营中心",
-    ),
-    (
-        BuiltinRole::SecurityAdmin,
-        "secadmin",
-        "安全管理员",
-        "通州区中小微企业智慧服务平台运营中心",
-    ),
-    (
-        BuiltinRole::Auditor,
-        "auditor",
-        "审计员",
-        "通州区中小微企业智慧服务平台运营中心",
-    ),
-    (
-        BuiltinRole::GovernmentViewer,
-        "gov",
-        "区经信局工作人员",
-        "北京市通州区经济和信息化局",
-    ),
+/// (role, username, display name, organisation, phone)
+const LOGINS: &[(BuiltinRole, &str, &str, &str, &str)] = &[
+    (BuiltinRole::OperatorAdmin, "operator", "平台运营专员", "通州区中小微企业智慧服务平台运营中心", "13900000001"),
+    (BuiltinRole::SystemAdmin, "sysadmin", "系统管理员", "通州区中小微企业智慧服务平台运营中心", "13900000002"),
+    (BuiltinRole::SecurityAdmin, "secadmin", "安全管理员", "通州区中小微企业智慧服务平台运营中心", "13900000003"),
+    (BuiltinRole::Auditor, "auditor", "审计员", "通州区中小微企业智慧服务平台运营中心", "13900000004"),
+    (BuiltinRole::GovernmentViewer, "gov", "区经信局工作人员", "北京市通州区经济和信息化局", "13900000005"),
 ];
+
+/// Phones of the institution and enterprise demo logins.
+pub const INSTITUTION_PHONE: &str = "13900000006";
+pub const ENTERPRISE_PHONE: &str = "13900000007";
 
 /// Fills the database; does nothing if it already holds organisations or enterprises.
 pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError> {
@@ -122,7 +102,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
     }
     let mut rng = Rng::new(opts.seed);
     let mut logins = Vec::new();
-    for &(role, username, display, org) in LOGINS {
+    for &(role, username, display, org, phone) in LOGINS {
         accounts::create_user_in(
             &txn,
             ctx,
@@ -133,6 +113,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
                 role,
                 org_name: org.to_owned(),
                 must_change_password: false,
+                phone: Some(phone.to_owned()),
             },
         )
         .await?;
@@ -156,6 +137,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
             role: BuiltinRole::InstitutionAdmin,
             org_name: bank_name.to_owned(),
             must_change_password: false,
+            phone: Some(INSTITUTION_PHONE.to_owned()),
         },
     )
     .await?;
@@ -177,6 +159,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
             role: BuiltinRole::EnterpriseAdmin,
             org_name: first.name.clone(),
             must_change_password: false,
+            phone: Some(ENTERPRISE_PHONE.to_owned()),
         },
     )
     .await?;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod context;
 pub mod crypto;
 pub mod demo;
+pub mod export;
 pub mod integrations;
 pub mod jobs;
 pub mod profiles;

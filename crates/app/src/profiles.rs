@@ -1,7 +1,8 @@
 //! Enterprise profiles: back-office listing of the enterprise base.
 
 use crate::access::AccessError;
-use crate::accounts::{Actor, can_view_enterprises};
+use crate::accounts::Actor;
+use qifu_domain::accounts::Permission;
 use crate::context::Ctx;
 use qifu_db::entity::enterprise;
 use sea_orm::{
@@ -37,9 +38,7 @@ pub async fn list_enterprises(
     page: u64,
     per_page: u64,
 ) -> Result<Page<enterprise::Model>, AccessError> {
-    if !can_view_enterprises(actor) {
-        return Err(AccessError::Forbidden);
-    }
+    crate::accounts::require(actor, Permission::EnterpriseView)?;
     let per_page = per_page.clamp(10, 100);
     let page = page.max(1);
     let mut q = enterprise::Entity::find().order_by_asc(enterprise::Column::Id);

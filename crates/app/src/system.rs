@@ -12,7 +12,8 @@ pub async fn prune_jobs(ctx: &Ctx) -> Result<u64, DbErr> {
 pub use crate::accounts::prune_sessions;
 
 use crate::access::AccessError;
-use crate::accounts::{Actor, can_view_jobs};
+use crate::accounts::Actor;
+use qifu_domain::accounts::Permission;
 use qifu_db::entity::job;
 use qifu_db::jobs::QueueStats;
 
@@ -29,9 +30,7 @@ pub async fn job_overview(
     status: Option<&str>,
     page: u64,
 ) -> Result<JobOverview, AccessError> {
-    if !can_view_jobs(actor) {
-        return Err(AccessError::Forbidden);
-    }
+    crate::accounts::require(actor, Permission::JobView)?;
     let status = status.filter(|s| ["queued", "running", "done", "dead"].contains(s));
     let stats = qifu_db::jobs::stats(&ctx.db).await?;
     let (jobs, total) = qifu_db::jobs::list(&ctx.db, status, page.max(1), 50).await?;
@@ -39,13 +38,36 @@ pub async fn job_overview(
 }
 
 /// Puts a dead job back on the queue.
-pub async fn retry_job(ctx: &Ctx, actor: &Actor, id: i64) -> Result<(), AccessError> {
-    if !can_view_jobs(actor) {
-        return Err(AccessError::Forbidden);
+pub async fn retry_job(ctx: &Ctx, actor: &Actor, meta: &crate::context::Meta, id: i64) -> Result<(), AccessError> {
+    use sea_orm::TransactionTrait;
+    crate::accounts::require(actor, Permission::JobView)?;
+    let txn = ctx.db.begin().await?;
+    if !qifu_db::jobs::retry_dead(&txn, id, ctx.now()).await? {
+        return Err(AccessError::NotFound);
     }
-    if qifu_db::jobs::retry_dead(&ctx.db, id, ctx.now()).await? {
-        Ok(())
-    } else {
-        Err(AccessError::NotFound)
-    }
+    crate::audit::record(&txn, ctx, Some(actor), meta, crate::audit::Entry::ok("job.retry", "job", id, serde_json::json!({}))).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Prepares a fresh or upgraded database: built-in roles with their grants, the
+/// menu tree. Idempotent; run at every start.
+pub async fn bootstrap(ctx: &Ctx) -> Result<(), DbErr> {
+    use sea_orm::TransactionTrait;
+    let txn = ctx.db.begin().await?;
+    crate::accounts::ensure_builtin_roles(&txn, ctx).await?;
+    crate::accounts::ensure_menus(&txn).await?;
+    txn.commit().await
+}
+
+/// Housekeeping of short-lived security records: captchas, old SMS codes and
+/// rate-limit events older than a day.
+pub async fn prune_security_records(ctx: &Ctx) -> Result<u64, DbErr> {
+    use qifu_db::entity::{rate_event, sms_code};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let day_ago = ctx.now() - Duration::days(1);
+    let mut n = crate::accounts::prune_captchas(&ctx.db, ctx).await?;
+    n += rate_event::Entity::delete_many().filter(rate_event::Column::At.lt(day_ago)).exec(&ctx.db).await?.rows_affected;
+    n += sms_code::Entity::delete_many().filter(sms_code::Column::CreatedAt.lt(day_ago)).exec(&ctx.db).await?.rows_affected;
+    Ok(n)
 }

@@ -53,6 +53,15 @@ enum Command {
     /// 配置
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// 审计日志
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// 校验审计日志的 SM3 哈希链；链断开时指出第一条有问题的记录并以非零状态退出
+    Verify,
 }
 
 #[derive(Args, Debug)]
@@ -105,6 +114,9 @@ struct CreateUserArgs {
     /// 所属组织名称
     #[arg(long)]
     org_name: String,
+    /// 手机号码（工作人员登录的第二因素短信发往此号码）
+    #[arg(long)]
+    phone: Option<String>,
     /// 从标准输入读取密码（否则随机生成并打印，首次登录须修改）
     #[arg(long)]
     password_stdin: bool,
@@ -117,6 +129,7 @@ enum ConfigCommand {
 }
 
 fn main() -> ExitCode {
+    qifu_app::integrations::aliyun::install_crypto_provider();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -179,7 +192,9 @@ fn init_tracing(s: &Settings) {
 async fn open(settings: Settings) -> Result<Ctx> {
     let url = settings.effective_database_url();
     let db = qifu_db::open(&url, &settings.db_options()).await?;
-    Ok(Ctx::new(db, Arc::new(settings), Arc::new(SystemClock)))
+    let ctx = Ctx::new(db, Arc::new(settings), Arc::new(SystemClock))?;
+    qifu_app::system::bootstrap(&ctx).await.context("初始化内置角色和菜单失败")?;
+    Ok(ctx)
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -211,6 +226,19 @@ async fn run(cli: Cli) -> Result<()> {
             demo(&ctx, args.enterprises, args.seed).await
         }
         Command::Serve(args) => serve(&cli.global, args).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            let v = qifu_app::audit::verify(&ctx.db).await?;
+            match v.broken {
+                None => {
+                    println!("审计链完整：已校验 {} 条记录。", v.checked);
+                    Ok(())
+                }
+                Some((seq, why)) => bail!("审计链在第 {seq} 条记录处断开：{why}（此前 {} 条完好）", v.checked),
+            }
+        }
         Command::Worker(args) => {
             let settings = load_settings(&cli.global, None)?;
             init_tracing(&settings);
@@ -261,6 +289,7 @@ async fn run(cli: Cli) -> Result<()> {
                     role,
                     org_name: a.org_name,
                     must_change_password: generated,
+                    phone: a.phone.clone(),
                 },
             )
             .await?;

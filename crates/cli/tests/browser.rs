@@ -33,6 +33,7 @@ fn free_port() -> u16 {
 
 /// Whether the browser can run here; skips (or fails under CI) otherwise.
 fn browser_available() -> bool {
+    qifu_testkit::init();
     let ok = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
     if !ok {
         if std::env::var_os("CI").is_some() {

@@ -36,6 +36,7 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> Result<TestDb> {
+        init();
         match std::env::var("QIFU_TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
@@ -153,7 +154,8 @@ impl TestApp {
         tweak(&mut settings);
         let conn = qifu_db::open(&db.url, &settings.db_options()).await?;
         let clock = ManualClock::new(start_time());
-        let ctx = Ctx::new(conn, Arc::new(settings), Arc::new(clock.clone()));
+        let ctx = Ctx::new(conn, Arc::new(settings), Arc::new(clock.clone()))?;
+        qifu_app::system::bootstrap(&ctx).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let state = qifu_web::AppState::new(ctx.clone());
@@ -188,7 +190,13 @@ impl TestApp {
             base: format!("http://{}", self.addr),
             client: client_with(jar.clone())?,
             jar,
+            ctx: self.ctx.clone(),
         })
+    }
+
+    /// The latest verification code sent to `phone` (read from the SMS outbox).
+    pub async fn last_sms_code(&self, phone: &str) -> Option<String> {
+        last_sms_code(&self.ctx, phone).await
     }
 
     fn me(&self) -> Visitor {
@@ -196,6 +204,7 @@ impl TestApp {
             base: format!("http://{}", self.addr),
             client: self.client.clone(),
             jar: self.jar.clone(),
+            ctx: self.ctx.clone(),
         }
     }
 
@@ -268,7 +277,13 @@ impl TestApp {
     }
 }
 
+/// Installs the TLS crypto provider the HTTP clients need (idempotent).
+pub fn init() {
+    qifu_app::integrations::aliyun::install_crypto_provider();
+}
+
 fn client_with(jar: Arc<Jar>) -> Result<reqwest::Client> {
+    init();
     Ok(reqwest::Client::builder()
         .cookie_provider(jar)
         .redirect(reqwest::redirect::Policy::none())
@@ -282,6 +297,31 @@ pub struct Visitor {
     base: String,
     pub client: reqwest::Client,
     jar: Arc<Jar>,
+    ctx: Ctx,
+}
+
+/// The latest 6-digit code in the outbox for `phone`.
+pub async fn last_sms_code(ctx: &Ctx, phone: &str) -> Option<String> {
+    use qifu_db::entity::sms_outbox;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let row = sms_outbox::Entity::find()
+        .filter(sms_outbox::Column::PhoneHash.eq(ctx.crypto.blind_index(phone)))
+        .order_by_desc(sms_outbox::Column::Id)
+        .one(&ctx.db)
+        .await
+        .ok()??;
+    let re = regex::Regex::new(r"(\d{6})").ok()?;
+    re.captures(&row.content).map(|c| c[1].to_owned())
+}
+
+/// The answer of the captcha shown on `page` (read from the server's store).
+pub async fn captcha_answer(ctx: &Ctx, page: &Page) -> Option<(String, String)> {
+    use qifu_db::entity::captcha;
+    use sea_orm::EntityTrait;
+    let re = regex::Regex::new(r#"name="captcha_id" value="([0-9a-f]{64})""#).ok()?;
+    let id = re.captures(&page.body)?[1].to_owned();
+    let row = captcha::Entity::find_by_id(id.clone()).one(&ctx.db).await.ok()??;
+    Some((id, row.answer))
 }
 
 /// A response read whole.
@@ -361,21 +401,40 @@ impl Visitor {
             .map(|(_, v)| v.to_owned())
     }
 
-    pub async fn login(&self, username: &str, password: &str) -> Result<Page> {
-        // The login form works before a session exists: it carries the anonymous token.
-        self.get("/login").await?;
-        let token = self
-            .cookie("qifu_csrf")
-            .ok_or_else(|| anyhow!("no CSRF cookie"))?;
-        self.post_raw(
-            "/login",
-            &[
-                ("_csrf", &token),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await
+    /// The password step alone: captcha solved, credentials posted.
+    pub async fn post_login(&self, account: &str, password: &str) -> Result<Page> {
+        self.post_login_with(account, password, &[]).await
+    }
+
+    /// The password step with extra fields (e.g. `next`).
+    pub async fn post_login_with(&self, account: &str, password: &str, extra: &[(&str, &str)]) -> Result<Page> {
+        let page = self.get("/login").await?;
+        let token = page.csrf().ok_or_else(|| anyhow!("no CSRF token on the login page"))?;
+        let (cid, answer) = captcha_answer(&self.ctx, &page).await.ok_or_else(|| anyhow!("no captcha on the login page"))?;
+        let mut fields: Vec<(&str, &str)> =
+            vec![("_csrf", &token), ("account", account), ("password", password), ("captcha_id", &cid), ("captcha", &answer)];
+        fields.extend_from_slice(extra);
+        self.post_raw("/login", &fields).await
+    }
+
+    /// Signs in completely: the password step, then the SMS second factor when asked.
+    pub async fn login(&self, account: &str, password: &str) -> Result<Page> {
+        let p = self.post_login(account, password).await?;
+        if !p.location().is_some_and(|l| l.starts_with("/login/verify")) {
+            return Ok(p);
+        }
+        self.second_factor(account).await
+    }
+
+    /// Completes a pending login by SMS, reading the code from the outbox.
+    pub async fn second_factor(&self, account: &str) -> Result<Page> {
+        let page = self.get("/login/verify").await?;
+        let token = page.csrf().ok_or_else(|| anyhow!("no CSRF token on the verify page"))?;
+        let sent = self.post_raw("/login/verify", &[("_csrf", &token), ("action", "send")]).await?;
+        anyhow::ensure!(sent.status == StatusCode::OK, "sending the code failed: {}", sent.body);
+        let phone = phone_of(&self.ctx, account).await.ok_or_else(|| anyhow!("{account} has no phone"))?;
+        let code = last_sms_code(&self.ctx, &phone).await.ok_or_else(|| anyhow!("no code in the outbox"))?;
+        self.post_raw("/login/verify", &[("_csrf", &token), ("action", "verify"), ("code", &code)]).await
     }
 
     pub async fn logout(&self) -> Result<Page> {
@@ -413,4 +472,15 @@ mod tests {
             "postgres://h/x"
         );
     }
+}
+
+/// The decrypted phone of a user given by username or phone.
+pub async fn phone_of(ctx: &Ctx, account: &str) -> Option<String> {
+    use qifu_db::entity::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    if qifu_domain::accounts::Phone::parse(account).is_ok() {
+        return Some(account.to_owned());
+    }
+    let u = user::Entity::find().filter(user::Column::Username.eq(account)).one(&ctx.db).await.ok()??;
+    ctx.crypto.decrypt(u.phone_enc.as_deref()?).ok()
 }

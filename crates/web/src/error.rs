@@ -17,6 +17,10 @@ pub enum WebError {
     BadRequest(String),
     #[error("请求已过期，请刷新页面后重试")]
     Csrf,
+    #[error("请先修改初始密码")]
+    MustChangePassword,
+    #[error("操作过于频繁")]
+    TooMany(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -52,10 +56,9 @@ impl IntoResponse for WebError {
                 return Redirect::to(&to).into_response();
             }
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
-            WebError::Csrf => (
-                StatusCode::FORBIDDEN,
-                "页面已过期或来源无法验证，请返回刷新后重试。".to_owned(),
-            ),
+            WebError::Csrf => (StatusCode::FORBIDDEN, "页面已过期或来源无法验证，请返回刷新后重试。".to_owned()),
+            WebError::MustChangePassword => return Redirect::to("/account/password").into_response(),
+            WebError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, m.clone()),
             WebError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");
                 (

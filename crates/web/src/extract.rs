@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use qifu_app::Meta;
 use qifu_app::accounts::{Actor, SessionInfo};
 use serde::de::DeserializeOwned;
 
@@ -35,11 +36,15 @@ pub fn a11y_from(headers: &HeaderMap) -> bool {
 /// The visitor: maybe signed in.
 #[derive(Clone, Debug)]
 pub struct Viewer {
+    /// A fully signed-in session (every required factor passed).
     pub session: Option<SessionInfo>,
+    /// A session waiting for its second factor.
+    pub pending: Option<SessionInfo>,
     pub anon_csrf: String,
     pub a11y: bool,
     /// Path and query of this request, for "come back here" links.
     pub here: String,
+    pub meta: Meta,
 }
 
 impl Viewer {
@@ -47,19 +52,23 @@ impl Viewer {
         self.session.as_ref().map(|s| &s.actor)
     }
 
-    /// The token this visitor's forms must carry.
-    pub fn csrf(&self) -> &str {
-        self.session
-            .as_ref()
-            .map(|s| s.csrf_token.as_str())
-            .unwrap_or(&self.anon_csrf)
-    }
 
     /// The actor, or a redirect to the login page.
     pub fn require(&self) -> Result<&Actor, WebError> {
-        self.actor().ok_or_else(|| WebError::LoginRequired {
-            next: self.here.clone(),
-        })
+        let a = self.actor().ok_or_else(|| WebError::LoginRequired { next: self.here.clone() })?;
+        if a.must_change_password && !self.here.starts_with("/account/password") {
+            return Err(WebError::MustChangePassword);
+        }
+        Ok(a)
+    }
+
+    /// The token this visitor's forms must carry (a pending session's while the
+    /// second factor is asked for).
+    pub fn form_token(&self) -> &str {
+        match (&self.session, &self.pending) {
+            (Some(s), _) | (None, Some(s)) => s.csrf_token.as_str(),
+            _ => &self.anon_csrf,
+        }
     }
 }
 
@@ -70,26 +79,19 @@ impl FromRequestParts<AppState> for Viewer {
         if let Some(v) = parts.extensions.get::<Viewer>() {
             return Ok(v.clone());
         }
-        let session = match cookie(&parts.headers, SESSION_COOKIE) {
+        let resolved = match cookie(&parts.headers, SESSION_COOKIE) {
             Some(token) => qifu_app::accounts::resolve_session(&st.ctx, &token).await?,
             None => None,
         };
-        let anon_csrf = parts
-            .extensions
-            .get::<AnonCsrf>()
-            .map(|c| c.0.clone())
-            .unwrap_or_default();
-        let here = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_else(|| "/".to_owned());
-        let v = Viewer {
-            session,
-            anon_csrf,
-            a11y: a11y_from(&parts.headers),
-            here,
+        let (session, pending) = match resolved {
+            Some(s) if s.stage == "full" => (Some(s), None),
+            Some(s) => (None, Some(s)),
+            None => (None, None),
         };
+        let anon_csrf = parts.extensions.get::<AnonCsrf>().map(|c| c.0.clone()).unwrap_or_default();
+        let here = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".to_owned());
+        let meta = request_meta(parts, st);
+        let v = Viewer { session, pending, anon_csrf, a11y: a11y_from(&parts.headers), here, meta };
         parts.extensions.insert(v.clone());
         Ok(v)
     }
@@ -117,7 +119,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
             .await
             .map_err(|_| WebError::BadRequest("提交的内容过大或无法读取".to_owned()))?;
         let field: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| WebError::Csrf)?;
-        if !constant_time_eq(field.csrf.as_bytes(), viewer.csrf().as_bytes())
+        if !constant_time_eq(field.csrf.as_bytes(), viewer.form_token().as_bytes())
             || field.csrf.is_empty()
         {
             tracing::warn!("CSRF token mismatch");
@@ -131,4 +133,35 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Client address, user agent and request id of a request.
+pub fn request_meta(parts: &Parts, st: &AppState) -> Meta {
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "0.0.0.0".to_owned());
+    let ip = if st.ctx.settings.security.trust_forwarded_for {
+        parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+            .unwrap_or(peer)
+    } else {
+        peer
+    };
+    let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    Meta { ip, user_agent: header("user-agent"), request_id: header("x-request-id") }
+}
+
+/// Whether the TLS proxy reported a verified client certificate.
+pub fn client_cert_verified(headers: &HeaderMap, st: &AppState) -> bool {
+    headers
+        .get(st.ctx.settings.security.client_cert_header.as_str())
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("SUCCESS"))
 }

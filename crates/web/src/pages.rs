@@ -1,6 +1,8 @@
 //! Handlers, grouped by area.
 
+pub mod account;
 pub mod admin;
+pub mod api;
 pub mod auth;
 pub mod health;
 pub mod portal;

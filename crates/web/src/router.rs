@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::middleware::{csrf_cookie, error_pages, track_metrics};
-use crate::pages::{admin, auth, health, portal};
+use crate::pages::{account, admin, api, auth, health, portal};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
@@ -34,13 +34,41 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(portal::search))
         .route("/a11y", get(portal::toggle_a11y))
         .route("/login", get(auth::show_login).post(auth::login))
-        .route("/logout", post(auth::logout));
+        .route("/login/verify", get(auth::show_verify).post(auth::verify))
+        .route("/logout", post(auth::logout))
+        .route("/register", get(auth::show_register).post(auth::register))
+        .route("/password/reset", get(auth::show_reset).post(auth::reset))
+        .route("/account", get(account::show_account))
+        .route("/account/password", get(account::show_password).post(account::change_password))
+        .route("/account/sessions/{id}/end", post(account::end_session))
+        .route("/account/users", get(account::show_subaccounts).post(account::create_subaccount))
+        .route("/account/users/{id}/{action}", post(account::set_subaccount_status));
+
+    let api = Router::new()
+        .route("/api/v1/captcha", get(api::get_captcha))
+        .route("/api/v1/sms-codes", post(api::create_sms_code))
+        .route("/api/v1/registrations", post(api::create_registration));
 
     let back_office = Router::new()
         .route("/admin", get(admin::show_dashboard))
         .route("/admin/enterprises", get(admin::list_enterprises))
         .route("/admin/jobs", get(admin::list_jobs))
-        .route("/admin/jobs/{id}/retry", post(admin::retry_job));
+        .route("/admin/jobs/{id}/retry", post(admin::retry_job))
+        .route("/admin/users", get(admin::list_users).post(admin::create_user))
+        .route("/admin/users/{id}/{action}", post(admin::user_action))
+        .route("/admin/orgs", get(admin::list_orgs))
+        .route("/admin/orgs/new-institution", get(admin::show_new_institution).post(admin::create_institution))
+        .route("/admin/orgs/{id}/{action}", post(admin::org_action))
+        .route("/admin/roles", get(admin::list_roles))
+        .route("/admin/roles/{id}", get(admin::show_role).post(admin::save_role))
+        .route("/admin/menus", get(admin::list_menus))
+        .route("/admin/menus/{id}", post(admin::update_menu))
+        .route("/admin/online", get(admin::list_online))
+        .route("/admin/online/{id}/force-out", post(admin::force_out))
+        .route("/admin/login-log", get(admin::login_log))
+        .route("/admin/operation-log", get(admin::operation_log))
+        .route("/admin/audit", get(admin::audit_log))
+        .route("/admin/sms", get(admin::sms_outbox));
 
     let ops = Router::new()
         .route("/healthz", get(health::healthz))
@@ -85,6 +113,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(portal)
         .merge(back_office)
+        .merge(api)
         .merge(ops)
         .fallback(portal::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_cookie))

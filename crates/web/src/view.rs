@@ -5,7 +5,7 @@ use crate::extract::Viewer;
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 use qifu_app::Settings;
-use qifu_app::accounts::MenuEntry;
+use qifu_app::accounts::MenuNode;
 use qifu_db::entity::{activity, article, enterprise, policy};
 use qifu_db::read::ProductCard;
 use std::sync::Arc;
@@ -45,7 +45,7 @@ impl PageChrome {
             roles: a.role_labels(),
             back_office: a.can_use_back_office(),
         });
-        c.csrf = v.csrf().to_owned();
+        c.csrf = v.form_token().to_owned();
         c.here = v.here.clone();
         c
     }
@@ -82,7 +82,7 @@ impl PageChrome {
 #[derive(Clone, Debug)]
 pub struct AdminChrome {
     pub base: PageChrome,
-    pub menu: Vec<MenuEntry>,
+    pub menu: Vec<MenuNode>,
     pub active: &'static str,
 }
 
@@ -292,13 +292,283 @@ pub struct SearchPage {
     pub hits: qifu_db::read::SearchHits,
 }
 
+/// Field-level messages of a form, shown under each field.
+#[derive(Clone, Debug, Default)]
+pub struct FieldErrors(pub Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &'static str, msg: String) {
+        if self.get(field).is_none() {
+            self.0.push((field, msg));
+        }
+    }
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Vec<(&'static str, String)>> for FieldErrors {
+    fn from(v: Vec<(&'static str, String)>) -> Self {
+        let mut e = FieldErrors::default();
+        for (f, m) in v {
+            e.add(f, m);
+        }
+        e
+    }
+}
+
 #[derive(Template)]
 #[template(path = "portal/login.html")]
 pub struct LoginPage {
     pub chrome: PageChrome,
-    pub username: String,
+    pub account: String,
     pub next: String,
     pub error: Option<String>,
+    pub notice: Option<String>,
+    pub captcha: qifu_app::accounts::Captcha,
+}
+
+#[derive(Template)]
+#[template(path = "portal/verify.html")]
+pub struct VerifyPage {
+    pub chrome: PageChrome,
+    pub next: String,
+    pub sent_to: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/register.html")]
+pub struct RegisterPage {
+    pub chrome: PageChrome,
+    pub phone: String,
+    pub enterprise_name: String,
+    pub contact_name: String,
+    pub ch: String,
+    pub sms_code: String,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+    pub captcha: qifu_app::accounts::Captcha,
+}
+
+#[derive(Template)]
+#[template(path = "portal/reset.html")]
+pub struct ResetPage {
+    pub chrome: PageChrome,
+    pub phone: String,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+    pub captcha: qifu_app::accounts::Captcha,
+}
+
+#[derive(Template)]
+#[template(path = "portal/account.html")]
+pub struct AccountPage {
+    pub chrome: PageChrome,
+    pub username: String,
+    pub display_name: String,
+    pub org_name: String,
+    pub roles: String,
+    pub phone: String,
+    pub is_org_admin: bool,
+    pub sessions: Vec<qifu_app::accounts::SessionRow>,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/password.html")]
+pub struct PasswordPage {
+    pub chrome: PageChrome,
+    pub forced: bool,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "portal/subaccounts.html")]
+pub struct SubAccountsPage {
+    pub chrome: PageChrome,
+    pub users: Vec<qifu_app::accounts::UserRow>,
+    pub form: NewUserForm,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+}
+
+/// What a create-user form keeps after an error.
+#[derive(Clone, Debug, Default)]
+pub struct NewUserForm {
+    pub username: String,
+    pub display_name: String,
+    pub phone: String,
+    pub org_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+pub struct UsersPage {
+    pub admin: AdminChrome,
+    pub users: Vec<qifu_app::accounts::UserRow>,
+    pub pager: Pager,
+    pub q: String,
+    pub status: String,
+    pub org_kind: String,
+    pub form: NewUserForm,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+    pub all_orgs: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/orgs.html")]
+pub struct OrgsPage {
+    pub admin: AdminChrome,
+    pub orgs: Vec<qifu_app::accounts::OrgRow>,
+    pub pager: Pager,
+    pub q: String,
+    pub kind: String,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/institution_new.html")]
+pub struct InstitutionNewPage {
+    pub admin: AdminChrome,
+    pub f: InstitutionForm,
+    pub errors: FieldErrors,
+    pub kinds: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct InstitutionForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub credit_code: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub intro: String,
+    #[serde(default)]
+    pub admin_username: String,
+    #[serde(default)]
+    pub admin_name: String,
+    #[serde(default)]
+    pub admin_phone: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/roles.html")]
+pub struct RolesPage {
+    pub admin: AdminChrome,
+    pub roles: Vec<qifu_app::accounts::RoleRow>,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/role_edit.html")]
+pub struct RoleEditPage {
+    pub admin: AdminChrome,
+    pub id: Option<i64>,
+    pub code: String,
+    pub name: String,
+    pub org_kind: String,
+    pub builtin: bool,
+    /// (permission code, label, current scope code or "")
+    pub perms: Vec<(&'static str, &'static str, String)>,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "admin/menus.html")]
+pub struct MenusPage {
+    pub admin: AdminChrome,
+    pub menus: Vec<qifu_db::entity::menu::Model>,
+    pub perms: Vec<(&'static str, &'static str)>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/online.html")]
+pub struct OnlinePage {
+    pub admin: AdminChrome,
+    pub sessions: Vec<qifu_app::accounts::SessionRow>,
+    pub pager: Pager,
+}
+
+#[derive(Template)]
+#[template(path = "admin/login_log.html")]
+pub struct LoginLogPage {
+    pub admin: AdminChrome,
+    pub rows: Vec<qifu_db::entity::login_log::Model>,
+    pub pager: Pager,
+    pub f: LogQueryView,
+    pub export_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/operation_log.html")]
+pub struct OperationLogPage {
+    pub admin: AdminChrome,
+    pub rows: Vec<qifu_db::entity::audit::Model>,
+    pub pager: Pager,
+    pub f: LogQueryView,
+    pub export_href: String,
+    /// The auditor's full view with hashes and the chain check.
+    pub audit: bool,
+    pub verification: Option<qifu_app::audit::Verification>,
+}
+
+/// Filter values as the log pages show them again.
+#[derive(Clone, Debug, Default)]
+pub struct LogQueryView {
+    pub who: String,
+    pub action: String,
+    pub result: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/sms.html")]
+pub struct SmsPage {
+    pub admin: AdminChrome,
+    pub rows: Vec<qifu_db::entity::sms_outbox::Model>,
+    pub pager: Pager,
+}
+
+pub fn action_label(a: &str) -> &'static str {
+    qifu_app::audit::action_label(a)
+}
+
+pub fn org_kind_label(k: &str) -> &'static str {
+    qifu_domain::accounts::OrgKind::parse(k).map(|k| k.label()).unwrap_or("—")
+}
+
+pub fn login_reason_label(r: &str) -> &'static str {
+    match r {
+        "ok" => "登录成功",
+        "password_ok_second_factor_pending" => "密码正确，待第二因素验证",
+        "bad_password" => "密码错误",
+        "unknown_user" => "用户不存在",
+        "locked" => "账号已锁定",
+        "captcha" => "图形验证码错误",
+        "ip_throttled" => "IP 失败次数过多",
+        "disabled" => "账号或组织已停用",
+        "client_cert" => "缺少客户端证书",
+        "second_factor" => "短信验证码错误",
+        _ => "其他",
+    }
+}
+
+pub fn short(s: &str, n: usize) -> String {
+    let mut out: String = s.chars().take(n).collect();
+    if s.chars().count() > n {
+        out.push('…');
+    }
+    out
 }
 
 #[derive(Template)]

@@ -1,57 +1,148 @@
-//! The back-office side menu, decided from the actor's roles.
+//! The back-office menu tree (菜单管理): stored in the database, editable, and
+//! shown per permission.
 
 use super::Actor;
-use qifu_domain::accounts::{BuiltinRole, OrgKind};
+use crate::access::AccessError;
+use crate::audit::{self, Entry};
+use crate::context::{Ctx, Meta};
+use qifu_db::entity::menu;
+use qifu_domain::accounts::Permission;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, QueryOrder, TransactionTrait};
 
+/// (code, parent code, label, href, permission)
+const SEED: &[(&str, Option<&str>, &str, Option<&str>, Option<Permission>)] = &[
+    ("dashboard", None, "工作台", Some("/admin"), Some(Permission::BackOffice)),
+    ("enterprise", None, "企业服务", None, None),
+    ("enterprises", Some("enterprise"), "企业管理", Some("/admin/enterprises"), Some(Permission::EnterpriseView)),
+    ("accounts", None, "组织与账号", None, None),
+    ("users", Some("accounts"), "用户管理", Some("/admin/users"), Some(Permission::UserManage)),
+    ("orgs", Some("accounts"), "组织管理", Some("/admin/orgs"), Some(Permission::OrgManage)),
+    ("roles", Some("accounts"), "角色管理", Some("/admin/roles"), Some(Permission::RoleManage)),
+    ("menus", Some("accounts"), "菜单管理", Some("/admin/menus"), Some(Permission::MenuManage)),
+    ("security", None, "安全与审计", None, None),
+    ("online", Some("security"), "在线用户", Some("/admin/online"), Some(Permission::SessionOnline)),
+    ("login_log", Some("security"), "登录日志", Some("/admin/login-log"), Some(Permission::LoginLogView)),
+    ("operation_log", Some("security"), "操作日志", Some("/admin/operation-log"), Some(Permission::OperationLogView)),
+    ("audit", Some("security"), "审计日志", Some("/admin/audit"), Some(Permission::AuditView)),
+    ("system", None, "系统", None, None),
+    ("sms", Some("system"), "短信发件箱", Some("/admin/sms"), Some(Permission::SmsOutboxView)),
+    ("jobs", Some("system"), "任务队列", Some("/admin/jobs"), Some(Permission::JobView)),
+    ("account", None, "我的账号", Some("/account"), Some(Permission::BackOffice)),
+];
+
+/// Inserts the seeded entries that are missing. Idempotent; edits are kept.
+pub async fn ensure_menus<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    let existing = menu::Entity::find().all(conn).await?;
+    for (i, (code, parent, label, href, perm)) in SEED.iter().enumerate() {
+        if existing.iter().any(|m| m.code == *code) {
+            continue;
+        }
+        let parent_id = match parent {
+            Some(pc) => menu::Entity::find()
+                .all(conn)
+                .await?
+                .into_iter()
+                .find(|m| m.code == *pc)
+                .map(|m| m.id),
+            None => None,
+        };
+        menu::ActiveModel {
+            parent_id: Set(parent_id),
+            code: Set((*code).to_owned()),
+            label: Set((*label).to_owned()),
+            href: Set(href.map(str::to_owned)),
+            permission: Set(perm.map(|p| p.code().to_owned())),
+            sort: Set(i as i32 * 10),
+            visible: Set(true),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One entry of the side menu.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MenuEntry {
-    pub key: &'static str,
-    pub label: &'static str,
-    pub href: &'static str,
+pub struct MenuNode {
+    pub code: String,
+    pub label: String,
+    pub href: Option<String>,
+    pub children: Vec<MenuNode>,
 }
 
-/// What the back office offers this actor.
-pub fn back_office_menu(actor: &Actor) -> Vec<MenuEntry> {
-    let mut m = vec![MenuEntry {
-        key: "dashboard",
-        label: "工作台",
-        href: "/admin",
-    }];
-    if can_view_enterprises(actor) {
-        m.push(MenuEntry {
-            key: "enterprises",
-            label: "企业管理",
-            href: "/admin/enterprises",
-        });
+/// The menu this actor sees: visible entries whose permission it holds; groups
+/// only when they keep at least one child.
+pub async fn back_office_menu(ctx: &Ctx, actor: &Actor) -> Result<Vec<MenuNode>, DbErr> {
+    let all = menu::Entity::find().order_by_asc(menu::Column::Sort).order_by_asc(menu::Column::Id).all(&ctx.db).await?;
+    let allowed = |m: &menu::Model| {
+        m.visible && m.permission.as_deref().is_none_or(|p| Permission::parse(p).is_some_and(|p| actor.can(p)))
+    };
+    let mut out = Vec::new();
+    for top in all.iter().filter(|m| m.parent_id.is_none() && allowed(m)) {
+        let children: Vec<MenuNode> = all
+            .iter()
+            .filter(|c| c.parent_id == Some(top.id) && allowed(c) && c.href.is_some())
+            .map(|c| MenuNode { code: c.code.clone(), label: c.label.clone(), href: c.href.clone(), children: vec![] })
+            .collect();
+        if top.href.is_none() && children.is_empty() {
+            continue;
+        }
+        out.push(MenuNode { code: top.code.clone(), label: top.label.clone(), href: top.href.clone(), children });
     }
-    if can_view_jobs(actor) {
-        m.push(MenuEntry {
-            key: "jobs",
-            label: "任务队列",
-            href: "/admin/jobs",
-        });
+    Ok(out)
+}
+
+/// Every menu entry, for the menu management page.
+pub async fn list_menus(ctx: &Ctx, actor: &Actor) -> Result<Vec<menu::Model>, AccessError> {
+    super::require(actor, Permission::MenuManage)?;
+    Ok(menu::Entity::find().order_by_asc(menu::Column::Sort).order_by_asc(menu::Column::Id).all(&ctx.db).await?)
+}
+
+#[derive(Debug, Clone)]
+pub struct MenuUpdate {
+    pub label: String,
+    pub sort: i32,
+    pub visible: bool,
+    /// A permission code, or empty for none.
+    pub permission: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MenuError {
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Access(#[from] AccessError),
+}
+
+impl From<DbErr> for MenuError {
+    fn from(e: DbErr) -> Self {
+        MenuError::Access(AccessError::Db(e))
     }
-    m
 }
 
-/// Operator and government staff see every enterprise.
-pub fn can_view_enterprises(actor: &Actor) -> bool {
-    matches!(actor.org_kind, OrgKind::Operator | OrgKind::Government)
-        && (actor.has_role(BuiltinRole::OperatorAdmin)
-            || actor.has_role(BuiltinRole::GovernmentViewer))
-}
-
-/// Operations and system administrators watch the job queue.
-pub fn can_view_jobs(actor: &Actor) -> bool {
-    actor.org_kind == OrgKind::Operator
-        && (actor.has_role(BuiltinRole::OperatorAdmin) || actor.has_role(BuiltinRole::SystemAdmin))
-}
-
-/// Only organisation kinds with back-office work may enter it.
-pub fn require_back_office(actor: &Actor) -> Result<(), crate::access::AccessError> {
-    if actor.can_use_back_office() {
-        Ok(())
-    } else {
-        Err(crate::access::AccessError::Forbidden)
+pub async fn update_menu(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: MenuUpdate) -> Result<(), MenuError> {
+    super::require(actor, Permission::MenuManage)?;
+    let label = f.label.trim();
+    if label.is_empty() || label.chars().count() > 16 {
+        return Err(MenuError::Invalid("菜单名称不能为空且不超过16个字"));
     }
+    let perm = match f.permission.trim() {
+        "" => None,
+        code => Some(Permission::parse(code).ok_or(MenuError::Invalid("权限不存在"))?.code().to_owned()),
+    };
+    let txn = ctx.db.begin().await?;
+    let m = menu::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    let before = serde_json::json!({"label": m.label, "sort": m.sort, "visible": m.visible, "permission": m.permission});
+    let mut am: menu::ActiveModel = m.into();
+    am.label = Set(label.to_owned());
+    am.sort = Set(f.sort);
+    am.visible = Set(f.visible);
+    am.permission = Set(perm.clone());
+    am.update(&txn).await?;
+    let after = serde_json::json!({"label": label, "sort": f.sort, "visible": f.visible, "permission": perm});
+    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("menu.update", "menu", id, serde_json::json!({"before": before, "after": after}))).await?;
+    txn.commit().await?;
+    Ok(())
 }

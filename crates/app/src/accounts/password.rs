@@ -43,3 +43,86 @@ mod tests {
         assert!(!verify_password("x", "not a hash"));
     }
 }
+
+use super::Actor;
+use super::sms_code::{self, SmsPurpose};
+use crate::audit::{self, Entry};
+use crate::context::{Ctx, Meta};
+use qifu_db::entity::user;
+use qifu_domain::accounts::{Phone, check_password};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    /// A field and its message.
+    #[error("{1}")]
+    Field(&'static str, &'static str),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+fn phone_of(ctx: &Ctx, u: &user::Model) -> Option<String> {
+    u.phone_enc.as_deref().and_then(|e| ctx.crypto.decrypt(e).ok())
+}
+
+/// Changes the actor's own password; also how a forced initial change is done.
+pub async fn change_password(ctx: &Ctx, actor: &Actor, meta: &Meta, old: &str, new: &str, confirm: &str) -> Result<(), PasswordError> {
+    let u = user::Entity::find_by_id(actor.user_id).one(&ctx.db).await?.ok_or(PasswordError::Field("old", "账号不存在"))?;
+    if old.is_empty() {
+        return Err(PasswordError::Field("old", "请填写原密码"));
+    }
+    if !verify_password(old, &u.password_hash) {
+        return Err(PasswordError::Field("old", "原密码不正确"));
+    }
+    if new != confirm {
+        return Err(PasswordError::Field("confirm", "两次输入的新密码不一致"));
+    }
+    if new == old {
+        return Err(PasswordError::Field("new", "新密码不能与原密码相同"));
+    }
+    check_password(new, Some(&u.username), phone_of(ctx, &u).as_deref()).map_err(|m| PasswordError::Field("new", m))?;
+    let hash = hash_password(new).map_err(|_| PasswordError::Field("new", "密码无法处理"))?;
+    let txn = ctx.db.begin().await?;
+    let uid = u.id;
+    let mut am: user::ActiveModel = u.into();
+    am.password_hash = Set(hash);
+    am.must_change_password = Set(false);
+    am.password_changed_at = Set(Some(ctx.now()));
+    am.updated_at = Set(ctx.now());
+    am.update(&txn).await?;
+    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("user.change_password", "user", uid, serde_json::json!({}))).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Resets a forgotten password with an SMS code sent to the account's phone.
+pub async fn reset_password_by_sms(ctx: &Ctx, meta: &Meta, phone: &Phone, code: &str, new: &str, confirm: &str) -> Result<(), PasswordError> {
+    if new != confirm {
+        return Err(PasswordError::Field("confirm", "两次输入的新密码不一致"));
+    }
+    let txn = ctx.db.begin().await?;
+    let u = user::Entity::find().filter(user::Column::PhoneHash.eq(ctx.crypto.blind_index(phone.as_str()))).one(&txn).await?;
+    // The code is checked (and used up) before revealing whether the phone has an account.
+    if !sms_code::verify_code(&txn, ctx, phone, SmsPurpose::ResetPassword, code).await? {
+        txn.commit().await?;
+        return Err(PasswordError::Field("code", "短信验证码错误或已过期"));
+    }
+    let Some(u) = u else {
+        txn.commit().await?;
+        return Err(PasswordError::Field("phone", "该手机号码没有注册账号"));
+    };
+    check_password(new, Some(&u.username), Some(phone.as_str())).map_err(|m| PasswordError::Field("new", m))?;
+    let hash = hash_password(new).map_err(|_| PasswordError::Field("new", "密码无法处理"))?;
+    let uid = u.id;
+    let mut am: user::ActiveModel = u.into();
+    am.password_hash = Set(hash);
+    am.must_change_password = Set(false);
+    am.failed_logins = Set(0);
+    am.locked_until = Set(None);
+    am.password_changed_at = Set(Some(ctx.now()));
+    am.update(&txn).await?;
+    super::session::end_all_for_user(&txn, uid).await?;
+    audit::record(&txn, ctx, None, meta, Entry::ok("user.reset_password_sms", "user", uid, serde_json::json!({}))).await?;
+    txn.commit().await?;
+    Ok(())
+}

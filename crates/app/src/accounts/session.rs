@@ -1,101 +1,65 @@
 //! Database sessions. The cookie holds a random token; the table holds only its
-//! SM3 hash, so a leaked table does not leak live sessions.
+//! SM3 hash, so a leaked table does not leak live sessions. A session is "full"
+//! once every required factor passed, or "mfa" while a second factor is pending.
 
-use super::{Actor, load_actor, password};
-use crate::context::Ctx;
-use chrono::Duration;
-use qifu_db::entity::{session, user};
+use super::{Actor, load_actor};
+use crate::access::AccessError;
+use crate::audit::{self, Entry};
+use crate::context::{Ctx, Meta};
+use chrono::{DateTime, Duration, Utc};
+use qifu_db::entity::{organisation, session, user};
+use qifu_domain::accounts::{Permission, Scope};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use sm3::{Digest, Sm3};
 
-#[derive(Debug, thiserror::Error)]
-pub enum LoginError {
-    #[error("用户名或密码错误")]
-    BadCredentials,
-    #[error("账号已停用，请联系管理员")]
-    Disabled,
-    #[error(transparent)]
-    Db(#[from] DbErr),
-}
+pub const FULL: &str = "full";
+pub const MFA: &str = "mfa";
 
 /// A live session: who, and the CSRF token its forms must carry.
 #[derive(Debug, Clone)]
 pub struct SessionInfo {
     pub actor: Actor,
     pub csrf_token: String,
+    /// Hash id of this session (not the cookie token).
+    pub id: String,
+    pub stage: String,
 }
 
 pub fn random_token() -> String {
-    format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
-fn token_id(token: &str) -> String {
+pub(crate) fn token_id(token: &str) -> String {
     hex::encode(Sm3::digest(token.as_bytes()))
 }
 
-/// Checks the password and opens a session. Returns the cookie token.
-pub async fn login(
-    ctx: &Ctx,
-    username: &str,
-    pw: &str,
-    ip: &str,
-    user_agent: &str,
-) -> Result<(String, SessionInfo), LoginError> {
-    let username = username.trim();
-    let found = if username.is_empty() || username.chars().count() > 64 {
-        None
-    } else {
-        user::Entity::find()
-            .filter(user::Column::Username.eq(username))
-            .one(&ctx.db)
-            .await?
-    };
-    let Some(u) = found else {
-        // Same work as a wrong password.
-        let _ = password::verify_password(pw, password::dummy_hash());
-        return Err(LoginError::BadCredentials);
-    };
-    if !password::verify_password(pw, &u.password_hash) {
-        return Err(LoginError::BadCredentials);
-    }
-    let actor = load_actor(&ctx.db, u.id)
-        .await?
-        .ok_or(LoginError::Disabled)?;
+/// Opens a session; returns the cookie token.
+pub(crate) async fn create_session(ctx: &Ctx, user_id: i64, stage: &str, meta: &Meta) -> Result<(String, String), DbErr> {
     let now = ctx.now();
     let token = random_token();
     let csrf = random_token();
     session::ActiveModel {
         id: Set(token_id(&token)),
-        user_id: Set(u.id),
+        user_id: Set(user_id),
         csrf_token: Set(csrf.clone()),
-        ip: Set(ip.chars().take(64).collect()),
-        user_agent: Set(user_agent.chars().take(256).collect()),
+        ip: Set(meta.ip.chars().take(64).collect()),
+        user_agent: Set(meta.user_agent.chars().take(256).collect()),
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now + Duration::hours(ctx.settings.web.session_absolute_hours)),
+        stage: Set(stage.to_owned()),
     }
     .insert(&ctx.db)
     .await?;
-    let mut um: user::ActiveModel = u.into();
-    um.last_login_at = Set(Some(now));
-    um.update(&ctx.db).await?;
-    Ok((
-        token,
-        SessionInfo {
-            actor,
-            csrf_token: csrf,
-        },
-    ))
+    Ok((token, csrf))
 }
 
 /// Resolves a cookie token to a live session, enforcing the idle and absolute
-/// timeouts, and records the activity.
+/// timeouts, and records the activity. Sessions still waiting for a second factor
+/// are returned with `stage == "mfa"`; callers treat those as not signed in.
 pub async fn resolve_session(ctx: &Ctx, token: &str) -> Result<Option<SessionInfo>, DbErr> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
@@ -106,6 +70,7 @@ pub async fn resolve_session(ctx: &Ctx, token: &str) -> Result<Option<SessionInf
     };
     let now = ctx.now();
     let idle = Duration::minutes(ctx.settings.web.session_idle_minutes);
+    let idle = if s.stage == MFA { idle.min(Duration::minutes(10)) } else { idle };
     if now >= s.expires_at || now - s.last_seen_at >= idle {
         session::Entity::delete_by_id(id).exec(&ctx.db).await?;
         return Ok(None);
@@ -116,25 +81,17 @@ pub async fn resolve_session(ctx: &Ctx, token: &str) -> Result<Option<SessionInf
     };
     // Touch at most once a minute to spare the database.
     if now - s.last_seen_at >= Duration::minutes(1) {
-        let csrf = s.csrf_token.clone();
-        let mut am: session::ActiveModel = s.into();
-        am.last_seen_at = Set(now);
-        am.update(&ctx.db).await?;
-        return Ok(Some(SessionInfo {
-            actor,
-            csrf_token: csrf,
-        }));
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, sea_orm::sea_query::Expr::value(now))
+            .filter(session::Column::Id.eq(id.clone()))
+            .exec(&ctx.db)
+            .await?;
     }
-    Ok(Some(SessionInfo {
-        actor,
-        csrf_token: s.csrf_token,
-    }))
+    Ok(Some(SessionInfo { actor, csrf_token: s.csrf_token, id, stage: s.stage }))
 }
 
 pub async fn logout(ctx: &Ctx, token: &str) -> Result<(), DbErr> {
-    session::Entity::delete_by_id(token_id(token))
-        .exec(&ctx.db)
-        .await?;
+    session::Entity::delete_by_id(token_id(token)).exec(&ctx.db).await?;
     Ok(())
 }
 
@@ -143,12 +100,127 @@ pub async fn prune_sessions(ctx: &Ctx) -> Result<u64, DbErr> {
     let now = ctx.now();
     let idle_cutoff = now - Duration::minutes(ctx.settings.web.session_idle_minutes);
     let r = session::Entity::delete_many()
-        .filter(
-            Condition::any()
-                .add(session::Column::ExpiresAt.lte(now))
-                .add(session::Column::LastSeenAt.lte(idle_cutoff)),
-        )
+        .filter(Condition::any().add(session::Column::ExpiresAt.lte(now)).add(session::Column::LastSeenAt.lte(idle_cutoff)))
         .exec(&ctx.db)
         .await?;
     Ok(r.rows_affected)
+}
+
+/// A session as lists show it.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub org_name: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub current: bool,
+}
+
+async fn rows(ctx: &Ctx, sessions: Vec<session::Model>, current: Option<&str>) -> Result<Vec<SessionRow>, DbErr> {
+    let uids: Vec<i64> = sessions.iter().map(|s| s.user_id).collect();
+    let users = user::Entity::find().filter(user::Column::Id.is_in(uids)).all(&ctx.db).await?;
+    let oids: Vec<i64> = users.iter().map(|u| u.org_id).collect();
+    let orgs = organisation::Entity::find().filter(organisation::Column::Id.is_in(oids)).all(&ctx.db).await?;
+    Ok(sessions
+        .into_iter()
+        .map(|s| {
+            let u = users.iter().find(|u| u.id == s.user_id);
+            let org = u.and_then(|u| orgs.iter().find(|o| o.id == u.org_id));
+            SessionRow {
+                current: current == Some(s.id.as_str()),
+                id: s.id,
+                user_id: s.user_id,
+                username: u.map(|u| u.username.clone()).unwrap_or_default(),
+                display_name: u.map(|u| u.display_name.clone()).unwrap_or_default(),
+                org_name: org.map(|o| o.name.clone()).unwrap_or_default(),
+                ip: s.ip,
+                user_agent: s.user_agent,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+            }
+        })
+        .collect())
+}
+
+/// The actor's own live sessions.
+pub async fn list_own_sessions(ctx: &Ctx, actor: &Actor, current_id: &str) -> Result<Vec<SessionRow>, DbErr> {
+    let idle_cutoff = ctx.now() - Duration::minutes(ctx.settings.web.session_idle_minutes);
+    let list = session::Entity::find()
+        .filter(session::Column::UserId.eq(actor.user_id))
+        .filter(session::Column::LastSeenAt.gt(idle_cutoff))
+        .filter(session::Column::ExpiresAt.gt(ctx.now()))
+        .order_by_desc(session::Column::LastSeenAt)
+        .all(&ctx.db)
+        .await?;
+    rows(ctx, list, Some(current_id)).await
+}
+
+/// Ends one of the actor's own sessions. Someone else's session is "not found".
+pub async fn end_own_session(ctx: &Ctx, actor: &Actor, meta: &Meta, session_id: &str) -> Result<(), AccessError> {
+    let txn = ctx.db.begin().await?;
+    let s = session::Entity::find_by_id(session_id.to_owned()).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    if s.user_id != actor.user_id {
+        return Err(AccessError::NotFound);
+    }
+    session::Entity::delete_by_id(session_id.to_owned()).exec(&txn).await?;
+    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("session.end", "session", &session_id[..12], serde_json::json!({"ip": s.ip})))
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Online users (在线用户): sessions active within the idle window.
+pub async fn list_online(ctx: &Ctx, actor: &Actor, page: u64) -> Result<(Vec<SessionRow>, u64), AccessError> {
+    super::require(actor, Permission::SessionOnline)?;
+    let idle_cutoff = ctx.now() - Duration::minutes(ctx.settings.web.session_idle_minutes);
+    let q = session::Entity::find()
+        .filter(session::Column::LastSeenAt.gt(idle_cutoff))
+        .filter(session::Column::ExpiresAt.gt(ctx.now()))
+        .filter(session::Column::Stage.eq(FULL))
+        .order_by_desc(session::Column::LastSeenAt);
+    let total = q.clone().count(&ctx.db).await?;
+    let list = q.offset(page.max(1).saturating_sub(1) * 50).limit(50).all(&ctx.db).await?;
+    Ok((rows(ctx, list, None).await?, total))
+}
+
+/// Forces a session out (security administrators).
+pub async fn force_out(ctx: &Ctx, actor: &Actor, meta: &Meta, session_id: &str) -> Result<(), AccessError> {
+    let scope = super::require(actor, Permission::SessionOnline)?;
+    if scope != Scope::All {
+        return Err(AccessError::Forbidden);
+    }
+    let txn = ctx.db.begin().await?;
+    let s = session::Entity::find_by_id(session_id.to_owned()).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    session::Entity::delete_by_id(session_id.to_owned()).exec(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("session.force_out", "user", s.user_id, serde_json::json!({"session": &session_id[..12], "ip": s.ip})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Marks an "mfa" session as fully signed in.
+pub(crate) async fn promote(ctx: &Ctx, id: &str) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::Stage, sea_orm::sea_query::Expr::value(FULL))
+        .filter(session::Column::Id.eq(id))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user (after a password reset or when disabled).
+pub(crate) async fn end_all_for_user<C: sea_orm::ConnectionTrait>(conn: &C, user_id: i64) -> Result<(), DbErr> {
+    session::Entity::delete_many().filter(session::Column::UserId.eq(user_id)).exec(conn).await?;
+    Ok(())
 }

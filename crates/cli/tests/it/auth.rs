@@ -6,23 +6,23 @@ use qifu_testkit::reqwest::StatusCode;
 async fn each_role_logs_in_and_lands_in_the_right_place() {
     let app = TestApp::spawn().await.unwrap();
     app.seed_demo().await.unwrap();
-    for (user, landing) in [
-        ("operator", "/admin"),
-        ("sysadmin", "/admin"),
-        ("gov", "/admin"),
-        ("institution", "/admin"),
-        ("enterprise", "/"),
-    ] {
+    for (user, landing) in
+        [("operator", "/admin"), ("sysadmin", "/admin"), ("gov", "/admin"), ("institution", "/admin"), ("enterprise", "/")]
+    {
         let v = app.new_visitor().unwrap();
-        let p = v.login(user, PASSWORD).await.unwrap();
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "{user}");
+        let first = v.post_login(user, PASSWORD).await.unwrap();
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{user}");
+        let cookie = first.header("set-cookie").unwrap();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+        let staff = ["operator", "sysadmin", "gov"].contains(&user);
+        assert_eq!(first.location() == Some("/login/verify"), staff, "{user}: second factor for staff only");
+        let p = if staff { v.second_factor(user).await.unwrap() } else { first };
         assert_eq!(p.location(), Some(landing), "{user}");
-        let cookie = p.header("set-cookie").unwrap();
-        assert!(
-            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-            "{cookie}"
-        );
     }
+    // Signing in by phone number works too.
+    let v = app.new_visitor().unwrap();
+    let p = v.login(qifu_testkit::qifu_app::demo::ENTERPRISE_PHONE, PASSWORD).await.unwrap();
+    assert_eq!(p.location(), Some("/"));
 }
 
 #[tokio::test]
@@ -80,25 +80,37 @@ async fn wrong_or_missing_credentials_get_a_message_and_keep_the_username() {
     let app = TestApp::spawn().await.unwrap();
     app.seed_demo().await.unwrap();
     let v = app.new_visitor().unwrap();
-    let p = v.login("operator", "wrong-Password1").await.unwrap();
+    let p = v.post_login("operator", "wrong-Password1").await.unwrap();
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("用户名或密码错误"));
-    assert!(p.body.contains(r#"value="operator""#), "username kept");
+    assert!(p.body.contains(r#"value="operator""#), "account kept");
     assert!(!p.body.contains("wrong-Password1"), "password never echoed");
-    let p = v.login("nobody", PASSWORD).await.unwrap();
-    assert!(
-        p.body.contains("用户名或密码错误"),
-        "unknown user looks like a wrong password"
-    );
-    let p = v.login("", "").await.unwrap();
-    assert!(p.body.contains("请填写用户名"));
-    let p = v.login("operator", "").await.unwrap();
+    let p = v.post_login("nobody", PASSWORD).await.unwrap();
+    assert!(p.body.contains("用户名或密码错误"), "unknown user looks like a wrong password");
+    let p = v.post_login("", "").await.unwrap();
+    assert!(p.body.contains("请填写手机号码或用户名"));
+    let p = v.post_login("operator", "").await.unwrap();
     assert!(p.body.contains("请填写密码"));
-    let p = v.login("<script>alert(1)</script>", "x").await.unwrap();
+    let p = v.post_login("<script>alert(1)</script>", "x").await.unwrap();
     assert!(!p.body.contains("<script>alert(1)</script>"));
     let long = "a".repeat(500);
-    let p = v.login(&long, &long).await.unwrap();
+    let p = v.post_login(&long, &long).await.unwrap();
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A wrong captcha is refused before the password is looked at.
+    let page = v.get("/login").await.unwrap();
+    let token = page.csrf().unwrap();
+    let (cid, _) = qifu_testkit::captcha_answer(&app.ctx, &page).await.unwrap();
+    let p = v
+        .post_raw("/login", &[("_csrf", &token), ("account", "operator"), ("password", PASSWORD), ("captcha_id", &cid), ("captcha", "zzzz")])
+        .await
+        .unwrap();
+    assert!(p.body.contains("图形验证码错误"), "{}", p.body);
+    // …and the captcha is used up: the right answer no longer works either.
+    let p = v
+        .post_raw("/login", &[("_csrf", &token), ("account", "operator"), ("password", PASSWORD), ("captcha_id", &cid), ("captcha", "2345")])
+        .await
+        .unwrap();
+    assert!(p.body.contains("图形验证码错误"));
 }
 
 #[tokio::test]
@@ -107,40 +119,22 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
     app.seed_demo().await.unwrap();
     let v = app.new_visitor().unwrap();
     v.get("/login").await.unwrap();
-    let p = v
-        .post_raw(
-            "/login",
-            &[("username", "operator"), ("password", PASSWORD)],
-        )
-        .await
-        .unwrap();
+    let p = v.post_raw("/login", &[("account", "enterprise"), ("password", PASSWORD)]).await.unwrap();
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert!(p.body.contains("页面已过期"));
-    let p = v
-        .post_raw(
-            "/login",
-            &[
-                ("_csrf", &"0".repeat(64)),
-                ("username", "operator"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await
-        .unwrap();
+    let p = v.post_raw("/login", &[("_csrf", &"0".repeat(64)), ("account", "enterprise"), ("password", PASSWORD)]).await.unwrap();
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     // Signed in, the anonymous token no longer counts for session forms.
     let anon_token = v.cookie("qifu_csrf").unwrap();
     v.login("operator", PASSWORD).await.unwrap();
-    let p = v
-        .post_raw("/logout", &[("_csrf", &anon_token)])
-        .await
-        .unwrap();
+    let p = v.post_raw("/logout", &[("_csrf", &anon_token)]).await.unwrap();
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        v.get("/admin").await.unwrap().status,
-        StatusCode::OK,
-        "still signed in"
-    );
+    assert_eq!(v.get("/admin").await.unwrap().status, StatusCode::OK, "still signed in");
+    // Every state-changing back-office form checks it too.
+    for path in ["/admin/users", "/admin/users/1/disable", "/admin/orgs/1/disable", "/admin/menus/1", "/account/password"] {
+        let p = v.post_raw(path, &[("_csrf", "forged")]).await.unwrap();
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
+    }
 }
 
 #[tokio::test]
@@ -189,37 +183,14 @@ async fn login_redirects_only_within_the_site() {
     let app = TestApp::spawn().await.unwrap();
     app.seed_demo().await.unwrap();
     let v = app.new_visitor().unwrap();
-    v.get("/login").await.unwrap();
-    let token = v.cookie("qifu_csrf").unwrap();
-    let p = v
-        .post_raw(
-            "/login",
-            &[
-                ("_csrf", &token),
-                ("username", "operator"),
-                ("password", PASSWORD),
-                ("next", "//evil.example/x"),
-            ],
-        )
-        .await
-        .unwrap();
-    assert_eq!(p.location(), Some("/admin"));
+    let p = v.post_login_with("enterprise", PASSWORD, &[("next", "//evil.example/x")]).await.unwrap();
+    assert_eq!(p.location(), Some("/"));
     let v = app.new_visitor().unwrap();
-    v.get("/login").await.unwrap();
-    let token = v.cookie("qifu_csrf").unwrap();
-    let p = v
-        .post_raw(
-            "/login",
-            &[
-                ("_csrf", &token),
-                ("username", "operator"),
-                ("password", PASSWORD),
-                ("next", "/admin/jobs"),
-            ],
-        )
-        .await
-        .unwrap();
-    assert_eq!(p.location(), Some("/admin/jobs"));
+    let p = v.post_login_with("enterprise", PASSWORD, &[("next", "/account")]).await.unwrap();
+    assert_eq!(p.location(), Some("/account"));
+    let v = app.new_visitor().unwrap();
+    let p = v.post_login_with("operator", PASSWORD, &[("next", "https://evil.example/")]).await.unwrap();
+    assert_eq!(p.location(), Some("/login/verify"));
 }
 
 #[tokio::test]

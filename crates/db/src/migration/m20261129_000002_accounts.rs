@@ -23,24 +23,23 @@ fn unique(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
 }
 
 /// SQLite takes one column per ALTER TABLE.
-async fn add_column(m: &SchemaManager<'_>, table: &'static str, col: ColumnDef) -> Result<(), DbErr> {
-    let mut col = col;
-    m.alter_table(Table::alter().table(table).add_column(&mut col).to_owned()).await
+async fn add_column(m: &SchemaManager<'_>, table: &'static str, col: &mut ColumnDef) -> Result<(), DbErr> {
+    m.alter_table(Table::alter().table(table).add_column(col).to_owned()).await
 }
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        add_column(m, "users", text_null("phone_enc")).await?;
-        add_column(m, "users", string_len_null("phone_hash", 64)).await?;
-        add_column(m, "users", string_len_null("phone_masked", 16)).await?;
+        add_column(m, "users", &mut text_null("phone_enc")).await?;
+        add_column(m, "users", &mut string_len_null("phone_hash", 64)).await?;
+        add_column(m, "users", &mut string_len_null("phone_masked", 16)).await?;
         add_column(m, "users", integer("failed_logins").default(0)).await?;
-        add_column(m, "users", timestamp_with_time_zone_null("locked_until")).await?;
-        add_column(m, "users", text_null("totp_secret_enc")).await?;
-        add_column(m, "users", timestamp_with_time_zone_null("password_changed_at")).await?;
+        add_column(m, "users", &mut timestamp_with_time_zone_null("locked_until")).await?;
+        add_column(m, "users", &mut text_null("totp_secret_enc")).await?;
+        add_column(m, "users", &mut timestamp_with_time_zone_null("password_changed_at")).await?;
         add_column(m, "users", boolean("is_org_admin").default(false)).await?;
         m.create_index(unique("users", &["phone_hash"])).await?;
-        add_column(m, "organisations", string_len_null("channel", 32)).await?;
+        add_column(m, "organisations", &mut string_len_null("channel", 32)).await?;
         // "full" once every required factor passed; "mfa" while a second factor is pending.
         add_column(m, "sessions", string_len("stage", 8).default("full")).await?;
 

@@ -9,25 +9,17 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::accounts::{self, Actor};
+use qifu_domain::accounts::Permission;
 use serde::Deserialize;
 
-fn chrome(
-    st: &AppState,
-    v: &Viewer,
-    actor: &Actor,
-    title: &str,
-    active: &'static str,
-) -> AdminChrome {
-    AdminChrome {
-        base: PageChrome::new(st, v, title, ""),
-        menu: accounts::back_office_menu(actor),
-        active,
-    }
+async fn chrome(st: &AppState, v: &Viewer, actor: &Actor, title: &str, active: &'static str) -> Result<AdminChrome, WebError> {
+    Ok(AdminChrome { base: PageChrome::new(st, v, title, ""), menu: accounts::back_office_menu(&st.ctx, actor).await?, active })
 }
 
+/// Signed in, and allowed into the back office.
 fn staff(v: &Viewer) -> Result<&Actor, WebError> {
     let actor = v.require()?;
-    accounts::require_back_office(actor)?;
+    accounts::require(actor, Permission::BackOffice)?;
     Ok(actor)
 }
 
@@ -37,13 +29,13 @@ pub async fn show_dashboard(
 ) -> Result<Html<String>, WebError> {
     let actor = staff(&v)?;
     let home = qifu_db::read::home(&st.ctx.db, st.ctx.now()).await?;
-    let jobs = if accounts::can_view_jobs(actor) {
+    let jobs = if actor.can(Permission::JobView) {
         Some(qifu_db::jobs::stats(&st.ctx.db).await?)
     } else {
         None
     };
     let page = DashboardPage {
-        admin: chrome(&st, &v, actor, "工作台", "dashboard"),
+        admin: chrome(&st, &v, actor, "工作台", "dashboard").await?,
         counts: home.counts,
         jobs,
     };
@@ -86,7 +78,7 @@ pub async fn list_enterprises(
     );
     let pager = Pager::new(page.page, page.per_page, page.total, base);
     let page = EnterprisesPage {
-        admin: chrome(&st, &v, actor, "企业管理", "enterprises"),
+        admin: chrome(&st, &v, actor, "企业管理", "enterprises").await?,
         items: page.items,
         pager,
         q: term,
@@ -125,7 +117,7 @@ pub async fn list_jobs(
     };
     let pager = Pager::new(q.page, 50, overview.total, base);
     let page = JobsPage {
-        admin: chrome(&st, &v, actor, "任务队列", "jobs"),
+        admin: chrome(&st, &v, actor, "任务队列", "jobs").await?,
         overview,
         status,
         pager,
@@ -143,6 +135,501 @@ pub async fn retry_job(
 ) -> Result<Response, WebError> {
     let actor = staff(&viewer)?;
     let id = parse_id(&id)?;
-    qifu_app::system::retry_job(&st.ctx, actor, id).await?;
+    qifu_app::system::retry_job(&st.ctx, actor, &viewer.meta, id).await?;
     Ok(Redirect::to("/admin/jobs?status=queued").into_response())
+}
+
+// ---- users ----
+
+use super::account::{SubAccountForm, user_error_fields};
+use axum::http::{HeaderValue, StatusCode, header};
+use qifu_app::accounts::{NewSubAccount, UserFilter};
+
+#[derive(Debug, Deserialize, Default)]
+pub struct UsersQuery {
+    #[serde(default, deserialize_with = "super::lenient_u64")]
+    page: u64,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    org_kind: String,
+    #[serde(default)]
+    done: String,
+}
+
+async fn users_page(st: &AppState, v: &Viewer, q: &UsersQuery, form: NewUserForm, errors: FieldErrors, notice: Option<String>) -> Result<String, WebError> {
+    let actor = staff(v)?;
+    let term: String = q.q.trim().chars().take(64).collect();
+    let f = UserFilter { q: term.clone(), status: q.status.clone(), org_kind: q.org_kind.clone() };
+    let (users, total) = accounts::list_users(&st.ctx, actor, &f, q.page).await?;
+    let base = format!(
+        "/admin/users?{}",
+        serde_urlencoded::to_string([("q", term.as_str()), ("status", q.status.as_str()), ("org_kind", q.org_kind.as_str())]).unwrap_or_default()
+    );
+    let page = UsersPage {
+        admin: chrome(st, v, actor, "用户管理", "users").await?,
+        users,
+        pager: Pager::new(q.page, 20, total, base),
+        q: term,
+        status: q.status.clone(),
+        org_kind: q.org_kind.clone(),
+        form,
+        errors,
+        notice: notice.or_else(|| done_notice(&q.done)),
+        all_orgs: actor.scope(Permission::UserManage) == Some(qifu_domain::accounts::Scope::All),
+    };
+    Ok(page.render()?)
+}
+
+fn done_notice(code: &str) -> Option<String> {
+    Some(
+        match code {
+            "disabled" => "账号已停用，其登录会话已结束。",
+            "enabled" => "账号已启用。",
+            "unlocked" => "账号已解锁。",
+            "org_disabled" => "组织已停用，其所有账号已退出登录。",
+            "org_enabled" => "组织已启用。",
+            "saved" => "已保存。",
+            "forced_out" => "该用户已被强制下线。",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+pub async fn list_users(State(st): State<AppState>, v: Viewer, Query(q): Query<UsersQuery>) -> Result<Html<String>, WebError> {
+    Ok(Html(users_page(&st, &v, &q, NewUserForm::default(), FieldErrors::default(), None).await?))
+}
+
+pub async fn create_user(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfForm<SubAccountForm>) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let org_id = form.org_id.trim().parse::<i64>().ok();
+    let n = NewSubAccount { org_id, username: form.username.clone(), display_name: form.display_name.clone(), phone: form.phone.clone(), role_id: None };
+    let keep = NewUserForm { username: form.username, display_name: form.display_name, phone: form.phone, org_id: form.org_id };
+    let q = UsersQuery::default();
+    match accounts::create_sub_account(&st.ctx, actor, &viewer.meta, &n).await {
+        Ok((_, password)) => {
+            let notice = format!("账号 {} 已创建，初始密码：{password}（仅显示这一次，首次登录须修改）", keep.username);
+            Ok(Html(users_page(&st, &viewer, &q, NewUserForm::default(), FieldErrors::default(), Some(notice)).await?).into_response())
+        }
+        Err(e) => {
+            let errors = user_error_fields(e)?;
+            let notice = errors.get("form").map(str::to_owned);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(users_page(&st, &viewer, &q, keep, errors, notice).await?)).into_response())
+        }
+    }
+}
+
+pub async fn user_action(
+    State(st): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    let ctx = &st.ctx;
+    let meta = &viewer.meta;
+    let result = match action.as_str() {
+        "disable" => accounts::set_user_status(ctx, actor, meta, id, false).await.map(|_| "disabled".to_owned()),
+        "enable" => accounts::set_user_status(ctx, actor, meta, id, true).await.map(|_| "enabled".to_owned()),
+        "unlock" => accounts::unlock_user(ctx, actor, meta, id).await.map(|_| "unlocked".to_owned()),
+        "reset-password" => accounts::reset_user_password(ctx, actor, meta, id).await.map(|p| format!("password:{p}")),
+        _ => return Err(WebError::NotFound),
+    };
+    match result {
+        Ok(done) if done.starts_with("password:") => {
+            let notice = format!("密码已重置，新的初始密码：{}（仅显示这一次，首次登录须修改）", &done["password:".len()..]);
+            Ok(Html(users_page(&st, &viewer, &UsersQuery::default(), NewUserForm::default(), FieldErrors::default(), Some(notice)).await?).into_response())
+        }
+        Ok(done) => Ok(Redirect::to(&format!("/admin/users?done={done}")).into_response()),
+        Err(e) => {
+            let errors = user_error_fields(e)?;
+            let notice = errors.get("form").map(str::to_owned);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(users_page(&st, &viewer, &UsersQuery::default(), NewUserForm::default(), FieldErrors::default(), notice).await?)).into_response())
+        }
+    }
+}
+
+// ---- organisations ----
+
+#[derive(Debug, Deserialize, Default)]
+pub struct OrgsQuery {
+    #[serde(default, deserialize_with = "super::lenient_u64")]
+    page: u64,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    done: String,
+}
+
+pub async fn list_orgs(State(st): State<AppState>, v: Viewer, Query(q): Query<OrgsQuery>) -> Result<Html<String>, WebError> {
+    let actor = staff(&v)?;
+    let term: String = q.q.trim().chars().take(100).collect();
+    let (orgs, total) = accounts::list_orgs(&st.ctx, actor, &q.kind, &term, q.page).await?;
+    let base = format!("/admin/orgs?{}", serde_urlencoded::to_string([("q", term.as_str()), ("kind", q.kind.as_str())]).unwrap_or_default());
+    let page = OrgsPage {
+        admin: chrome(&st, &v, actor, "组织管理", "orgs").await?,
+        orgs,
+        pager: Pager::new(q.page, 20, total, base),
+        q: term,
+        kind: q.kind,
+        notice: done_notice(&q.done),
+    };
+    Ok(Html(page.render()?))
+}
+
+pub async fn org_action(
+    State(st): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    let active = match action.as_str() {
+        "enable" => true,
+        "disable" => false,
+        _ => return Err(WebError::NotFound),
+    };
+    match accounts::set_org_status(&st.ctx, actor, &viewer.meta, id, active).await {
+        Ok(()) => Ok(Redirect::to(if active { "/admin/orgs?done=org_enabled" } else { "/admin/orgs?done=org_disabled" }).into_response()),
+        Err(e) => {
+            let errors = user_error_fields(e)?;
+            Err(WebError::BadRequest(errors.get("form").unwrap_or("操作无法完成").to_owned()))
+        }
+    }
+}
+
+fn institution_kinds() -> Vec<(&'static str, &'static str)> {
+    qifu_domain::accounts::InstitutionKind::ALL.iter().map(|k| (k.as_str(), k.label())).collect()
+}
+
+pub async fn show_new_institution(State(st): State<AppState>, v: Viewer) -> Result<Html<String>, WebError> {
+    let actor = staff(&v)?;
+    accounts::require(actor, Permission::OrgManage)?;
+    let page = InstitutionNewPage {
+        admin: chrome(&st, &v, actor, "注册机构账号", "orgs").await?,
+        f: InstitutionForm::default(),
+        errors: FieldErrors::default(),
+        kinds: institution_kinds(),
+    };
+    Ok(Html(page.render()?))
+}
+
+pub async fn create_institution(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfForm<InstitutionForm>) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let n = accounts::NewInstitution {
+        name: form.name.clone(),
+        credit_code: form.credit_code.clone(),
+        kind: form.kind.clone(),
+        intro: form.intro.clone(),
+        admin_username: form.admin_username.clone(),
+        admin_name: form.admin_name.clone(),
+        admin_phone: form.admin_phone.clone(),
+    };
+    match accounts::create_institution(&st.ctx, actor, &viewer.meta, &n).await {
+        Ok((_, username, password)) => {
+            let (orgs, total) = accounts::list_orgs(&st.ctx, actor, "institution", "", 1).await?;
+            let page = OrgsPage {
+                admin: chrome(&st, &viewer, actor, "组织管理", "orgs").await?,
+                orgs,
+                pager: Pager::new(1, 20, total, "/admin/orgs?kind=institution".to_owned()),
+                q: String::new(),
+                kind: "institution".to_owned(),
+                notice: Some(format!("机构账号已注册。管理员用户名：{username}，初始密码：{password}（仅显示这一次，首次登录须修改）")),
+            };
+            Ok(Html(page.render()?).into_response())
+        }
+        Err(e) => {
+            let errors = user_error_fields(e)?;
+            let page = InstitutionNewPage { admin: chrome(&st, &viewer, actor, "注册机构账号", "orgs").await?, f: form, errors, kinds: institution_kinds() };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+    }
+}
+
+// ---- roles ----
+
+pub async fn list_roles(State(st): State<AppState>, v: Viewer, Query(q): Query<OrgsQuery>) -> Result<Html<String>, WebError> {
+    let actor = staff(&v)?;
+    let roles = accounts::list_roles(&st.ctx, actor).await?;
+    let page = RolesPage { admin: chrome(&st, &v, actor, "角色管理", "roles").await?, roles, notice: done_notice(&q.done) };
+    Ok(Html(page.render()?))
+}
+
+fn perm_rows(grants: &[(Permission, qifu_domain::accounts::Scope)]) -> Vec<(&'static str, &'static str, String)> {
+    Permission::ALL
+        .iter()
+        .map(|p| (p.code(), p.label(), grants.iter().find(|(g, _)| g == p).map(|(_, s)| s.code().to_owned()).unwrap_or_default()))
+        .collect()
+}
+
+pub async fn show_role(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Html<String>, WebError> {
+    let actor = staff(&v)?;
+    let roles = accounts::list_roles(&st.ctx, actor).await?;
+    let page = if id == "new" {
+        RoleEditPage {
+            admin: chrome(&st, &v, actor, "新增角色", "roles").await?,
+            id: None,
+            code: String::new(),
+            name: String::new(),
+            org_kind: "operator".to_owned(),
+            builtin: false,
+            perms: perm_rows(&[]),
+            errors: FieldErrors::default(),
+        }
+    } else {
+        let id = parse_id(&id)?;
+        let r = roles.into_iter().find(|r| r.id == id).ok_or(WebError::NotFound)?;
+        RoleEditPage {
+            admin: chrome(&st, &v, actor, "编辑角色", "roles").await?,
+            id: Some(r.id),
+            perms: perm_rows(&r.grants),
+            code: r.code,
+            name: r.name,
+            org_kind: r.org_kind,
+            builtin: r.builtin,
+            errors: FieldErrors::default(),
+        }
+    };
+    Ok(Html(page.render()?))
+}
+
+pub async fn save_role(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { viewer, form }: CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = if id == "new" { None } else { Some(parse_id(&id)?) };
+    let get = |k: &str| form.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let grants: Vec<(String, String)> = form
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("perm:").filter(|_| !v.is_empty()).map(|p| (p.to_owned(), v.clone())))
+        .collect();
+    let existing = accounts::list_roles(&st.ctx, actor).await?;
+    let current = id.and_then(|i| existing.iter().find(|r| r.id == i));
+    if id.is_some() && current.is_none() {
+        return Err(WebError::NotFound);
+    }
+    let rf = accounts::RoleForm {
+        code: current.map(|r| r.code.clone()).unwrap_or_else(|| get("code")),
+        name: get("name"),
+        org_kind: current.map(|r| r.org_kind.clone()).unwrap_or_else(|| get("org_kind")),
+        grants: grants.clone(),
+    };
+    match accounts::save_role(&st.ctx, actor, &viewer.meta, id, &rf).await {
+        Ok(_) => Ok(Redirect::to("/admin/roles?done=saved").into_response()),
+        Err(e) => {
+            let errors = user_error_fields(e)?;
+            let chosen: Vec<(Permission, qifu_domain::accounts::Scope)> = grants
+                .iter()
+                .filter_map(|(p, s)| Some((Permission::parse(p)?, qifu_domain::accounts::Scope::parse(s)?)))
+                .collect();
+            let page = RoleEditPage {
+                admin: chrome(&st, &viewer, actor, if id.is_some() { "编辑角色" } else { "新增角色" }, "roles").await?,
+                id,
+                code: rf.code,
+                name: rf.name,
+                org_kind: rf.org_kind,
+                builtin: current.is_some_and(|r| r.builtin),
+                perms: perm_rows(&chosen),
+                errors,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+    }
+}
+
+// ---- menus ----
+
+fn perm_options() -> Vec<(&'static str, &'static str)> {
+    Permission::ALL.iter().map(|p| (p.code(), p.label())).collect()
+}
+
+pub async fn list_menus(State(st): State<AppState>, v: Viewer, Query(q): Query<OrgsQuery>) -> Result<Html<String>, WebError> {
+    let actor = staff(&v)?;
+    let menus = accounts::list_menus(&st.ctx, actor).await?;
+    let page = MenusPage { admin: chrome(&st, &v, actor, "菜单管理", "menus").await?, menus, perms: perm_options(), notice: done_notice(&q.done), error: None };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MenuForm {
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    permission: String,
+    #[serde(default)]
+    visible: String,
+}
+
+pub async fn update_menu(State(st): State<AppState>, Path(id): Path<String>, CsrfForm { viewer, form }: CsrfForm<MenuForm>) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    let upd = accounts::MenuUpdate {
+        label: form.label,
+        sort: form.sort.trim().parse().unwrap_or(0),
+        visible: form.visible != "0",
+        permission: form.permission,
+    };
+    match accounts::update_menu(&st.ctx, actor, &viewer.meta, id, upd).await {
+        Ok(()) => Ok(Redirect::to("/admin/menus?done=saved").into_response()),
+        Err(accounts::MenuError::Access(a)) => Err(a.into()),
+        Err(e) => {
+            let menus = accounts::list_menus(&st.ctx, actor).await?;
+            let page = MenusPage { admin: chrome(&st, &viewer, actor, "菜单管理", "menus").await?, menus, perms: perm_options(), notice: None, error: Some(e.to_string()) };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+    }
+}
+
+// ---- online users ----
+
+pub async fn list_online(State(st): State<AppState>, v: Viewer, Query(q): Query<PageOnly>) -> Result<Html<String>, WebError> {
+    let actor = staff(&v)?;
+    let (sessions, total) = accounts::list_online(&st.ctx, actor, q.page).await?;
+    let page = OnlinePage { admin: chrome(&st, &v, actor, "在线用户", "online").await?, sessions, pager: Pager::new(q.page, 50, total, "/admin/online".to_owned()) };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageOnly {
+    #[serde(default, deserialize_with = "super::lenient_u64")]
+    page: u64,
+}
+
+pub async fn force_out(State(st): State<AppState>, Path(id): Path<String>, CsrfForm { viewer, .. }: CsrfForm<Empty>) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(WebError::NotFound);
+    }
+    accounts::force_out(&st.ctx, actor, &viewer.meta, &id).await?;
+    Ok(Redirect::to("/admin/online").into_response())
+}
+
+// ---- logs ----
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LogQuery {
+    #[serde(default, deserialize_with = "super::lenient_u64")]
+    page: u64,
+    #[serde(default)]
+    who: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    result: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    export: String,
+    #[serde(default)]
+    verify: String,
+}
+
+/// A `YYYY-MM-DD` date as the start of that day in Beijing, in UTC.
+fn day_start(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    let t = d.and_hms_opt(0, 0, 0)? - chrono::Duration::hours(8);
+    Some(chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc))
+}
+
+impl LogQuery {
+    fn view(&self) -> LogQueryView {
+        let keep = |s: &str| s.trim().chars().take(64).collect::<String>();
+        let date = |s: &str| if day_start(s).is_some() { s.trim().to_owned() } else { String::new() };
+        LogQueryView { who: keep(&self.who), action: keep(&self.action), result: keep(&self.result), from: date(&self.from), to: date(&self.to) }
+    }
+
+    fn query_string(&self) -> String {
+        let v = self.view();
+        serde_urlencoded::to_string([("who", v.who), ("action", v.action), ("result", v.result), ("from", v.from), ("to", v.to)]).unwrap_or_default()
+    }
+
+    fn range(&self) -> (Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>) {
+        (day_start(&self.from), day_start(&self.to).map(|t| t + chrono::Duration::days(1)))
+    }
+}
+
+fn xlsx_response(bytes: Vec<u8>, name: &str) -> Response {
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
+    let disposition = format!("attachment; filename=\"{name}.xlsx\"; filename*=UTF-8''{}.xlsx", crate::error::urlencode(name));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+pub async fn login_log(State(st): State<AppState>, v: Viewer, Query(q): Query<LogQuery>) -> Result<Response, WebError> {
+    let actor = staff(&v)?;
+    let (from, to) = q.range();
+    let view = q.view();
+    let f = qifu_app::audit::LoginLogFilter { username: view.who.clone(), result: view.result.clone(), from, to };
+    if q.export == "xlsx" {
+        let bytes = qifu_app::audit::login_log_xlsx(&st.ctx, actor, &f).await?;
+        return Ok(xlsx_response(bytes, "login-log"));
+    }
+    let (rows, total) = qifu_app::audit::login_log(&st.ctx, actor, &f, q.page).await?;
+    let qs = q.query_string();
+    let page = LoginLogPage {
+        admin: chrome(&st, &v, actor, "登录日志", "login_log").await?,
+        rows,
+        pager: Pager::new(q.page, 30, total, format!("/admin/login-log?{qs}")),
+        f: view,
+        export_href: format!("/admin/login-log?{qs}&export=xlsx"),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn op_log(st: &AppState, v: &Viewer, q: &LogQuery, audit: bool) -> Result<Response, WebError> {
+    let actor = staff(v)?;
+    let (from, to) = q.range();
+    let view = q.view();
+    let f = qifu_app::audit::LogFilter { actor: view.who.clone(), action: view.action.clone(), from, to };
+    if q.export == "xlsx" {
+        let bytes = qifu_app::audit::operation_log_xlsx(&st.ctx, actor, &f, audit).await?;
+        return Ok(xlsx_response(bytes, if audit { "audit-log" } else { "operation-log" }));
+    }
+    let (rows, total) = if audit {
+        qifu_app::audit::audit_log(&st.ctx, actor, &f, q.page).await?
+    } else {
+        qifu_app::audit::operation_log(&st.ctx, actor, &f, q.page).await?
+    };
+    let verification = if audit && q.verify == "1" { Some(qifu_app::audit::verify_as(&st.ctx, actor).await?) } else { None };
+    let path = if audit { "/admin/audit" } else { "/admin/operation-log" };
+    let qs = q.query_string();
+    let page = OperationLogPage {
+        admin: chrome(st, v, actor, if audit { "审计日志" } else { "操作日志" }, if audit { "audit" } else { "operation_log" }).await?,
+        rows,
+        pager: Pager::new(q.page, 30, total, format!("{path}?{qs}")),
+        f: view,
+        export_href: format!("{path}?{qs}&export=xlsx"),
+        audit,
+        verification,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+pub async fn operation_log(State(st): State<AppState>, v: Viewer, Query(q): Query<LogQuery>) -> Result<Response, WebError> {
+    op_log(&st, &v, &q, false).await
+}
+
+pub async fn audit_log(State(st): State<AppState>, v: Viewer, Query(q): Query<LogQuery>) -> Result<Response, WebError> {
+    op_log(&st, &v, &q, true).await
+}
+
+pub async fn sms_outbox(State(st): State<AppState>, v: Viewer, Query(q): Query<PageOnly>) -> Result<Html<String>, WebError> {
+    let actor = staff(&v)?;
+    let (rows, total) = accounts::sms_outbox(&st.ctx, actor, q.page).await?;
+    let page = SmsPage { admin: chrome(&st, &v, actor, "短信发件箱", "sms").await?, rows, pager: Pager::new(q.page, 30, total, "/admin/sms".to_owned()) };
+    Ok(Html(page.render()?))
 }

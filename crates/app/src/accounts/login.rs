@@ -1,0 +1,209 @@
+//! Password login with captcha, account lockout, per-IP throttling, the staff
+//! second factor (SMS code) and the optional staff client certificate.
+
+use super::session::{self, MFA, SessionInfo, create_session};
+use super::sms_code::{self, SmsCodeError, SmsPurpose, add_event, count_events};
+use super::{captcha, load_actor, password};
+use crate::audit::{self, Entry};
+use crate::context::{Ctx, Meta};
+use chrono::Duration;
+use qifu_db::entity::{login_log, user};
+use qifu_domain::accounts::Phone;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+
+#[derive(Debug, Clone, Default)]
+pub struct LoginRequest {
+    /// Username or mobile phone number.
+    pub account: String,
+    pub password: String,
+    pub captcha_id: String,
+    pub captcha: String,
+    /// Whether the TLS proxy verified a client certificate from the configured CA.
+    pub client_cert_verified: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("图形验证码错误或已过期，请重新输入")]
+    Captcha,
+    #[error("用户名或密码错误")]
+    BadCredentials,
+    #[error("密码连续错误次数过多，账号已锁定，请{0}分钟后再试或联系管理员解锁")]
+    Locked(i64),
+    #[error("登录失败次数过多，请稍后再试")]
+    IpThrottled,
+    #[error("账号或所属组织已停用，请联系管理员")]
+    Disabled,
+    #[error("工作人员须使用数字证书登录，请插入证书后通过证书入口访问")]
+    ClientCertRequired,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// Signed in; the cookie token and the session.
+    Done { token: String, info: SessionInfo },
+    /// Password accepted; a second factor must follow on this (pending) session.
+    SecondFactor { token: String },
+}
+
+async fn log(ctx: &Ctx, meta: &Meta, account: &str, user_id: Option<i64>, ok: bool, reason: &str) -> Result<(), DbErr> {
+    login_log::ActiveModel {
+        at: Set(ctx.now()),
+        username: Set(account.chars().take(64).collect()),
+        user_id: Set(user_id),
+        ip: Set(meta.ip.chars().take(64).collect()),
+        user_agent: Set(meta.user_agent.chars().take(256).collect()),
+        result: Set(if ok { "success" } else { "failure" }.to_owned()),
+        reason: Set(reason.to_owned()),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await?;
+    Ok(())
+}
+
+fn masked_account(account: &str) -> String {
+    match Phone::parse(account) {
+        Ok(p) => p.masked(),
+        Err(_) => account.to_owned(),
+    }
+}
+
+pub async fn login(ctx: &Ctx, meta: &Meta, req: &LoginRequest) -> Result<LoginOutcome, LoginError> {
+    let now = ctx.now();
+    let sec = &ctx.settings.security;
+    let account = req.account.trim();
+    let shown = masked_account(account);
+    let ip_key = format!("login_fail:ip:{}", meta.ip);
+    let window_start = now - Duration::minutes(sec.ip_window_minutes);
+    if count_events(&ctx.db, &ip_key, window_start).await? >= sec.ip_failure_limit {
+        log(ctx, meta, &shown, None, false, "ip_throttled").await?;
+        return Err(LoginError::IpThrottled);
+    }
+    if !captcha::check_captcha(&ctx.db, ctx, &req.captcha_id, &req.captcha).await? {
+        add_event(&ctx.db, &ip_key, now).await?;
+        log(ctx, meta, &shown, None, false, "captcha").await?;
+        return Err(LoginError::Captcha);
+    }
+    let found = if account.is_empty() || account.chars().count() > 64 {
+        None
+    } else if let Ok(phone) = Phone::parse(account) {
+        user::Entity::find().filter(user::Column::PhoneHash.eq(ctx.crypto.blind_index(phone.as_str()))).one(&ctx.db).await?
+    } else {
+        user::Entity::find().filter(user::Column::Username.eq(account)).one(&ctx.db).await?
+    };
+    let Some(u) = found else {
+        let _ = password::verify_password(&req.password, password::dummy_hash());
+        add_event(&ctx.db, &ip_key, now).await?;
+        log(ctx, meta, &shown, None, false, "unknown_user").await?;
+        return Err(LoginError::BadCredentials);
+    };
+    if let Some(until) = u.locked_until.filter(|t| *t > now) {
+        add_event(&ctx.db, &ip_key, now).await?;
+        log(ctx, meta, &shown, Some(u.id), false, "locked").await?;
+        return Err(LoginError::Locked((until - now).num_minutes() + 1));
+    }
+    if !password::verify_password(&req.password, &u.password_hash) {
+        add_event(&ctx.db, &ip_key, now).await?;
+        let failures = u.failed_logins + 1;
+        let txn = ctx.db.begin().await?;
+        let uid = u.id;
+        let mut am: user::ActiveModel = u.into();
+        if failures >= sec.lockout_threshold {
+            am.failed_logins = Set(0);
+            am.locked_until = Set(Some(now + Duration::minutes(sec.lockout_minutes)));
+            am.update(&txn).await?;
+            audit::record(
+                &txn,
+                ctx,
+                None,
+                meta,
+                Entry::ok("user.lock", "user", uid, serde_json::json!({"failures": failures, "minutes": sec.lockout_minutes})),
+            )
+            .await?;
+        } else {
+            am.failed_logins = Set(failures);
+            am.update(&txn).await?;
+        }
+        txn.commit().await?;
+        log(ctx, meta, &shown, Some(uid), false, "bad_password").await?;
+        if failures >= sec.lockout_threshold {
+            return Err(LoginError::Locked(sec.lockout_minutes));
+        }
+        return Err(LoginError::BadCredentials);
+    }
+    let Some(actor) = load_actor(&ctx.db, u.id).await? else {
+        log(ctx, meta, &shown, Some(u.id), false, "disabled").await?;
+        return Err(LoginError::Disabled);
+    };
+    if actor.is_staff() && sec.staff_client_cert && !req.client_cert_verified {
+        log(ctx, meta, &shown, Some(u.id), false, "client_cert").await?;
+        return Err(LoginError::ClientCertRequired);
+    }
+    let uid = u.id;
+    let mut am: user::ActiveModel = u.into();
+    am.failed_logins = Set(0);
+    am.locked_until = Set(None);
+    am.last_login_at = Set(Some(now));
+    am.update(&ctx.db).await?;
+    if actor.is_staff() && sec.staff_second_factor {
+        let (token, _) = create_session(ctx, uid, MFA, meta).await?;
+        log(ctx, meta, &shown, Some(uid), true, "password_ok_second_factor_pending").await?;
+        return Ok(LoginOutcome::SecondFactor { token });
+    }
+    let (token, csrf) = create_session(ctx, uid, session::FULL, meta).await?;
+    log(ctx, meta, &shown, Some(uid), true, "ok").await?;
+    let id = session::token_id(&token);
+    Ok(LoginOutcome::Done { token, info: SessionInfo { actor, csrf_token: csrf, id, stage: session::FULL.to_owned() } })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecondFactorError {
+    #[error("登录已过期，请重新登录")]
+    Expired,
+    #[error("账号未绑定手机号码，无法接收验证码，请联系安全管理员")]
+    NoPhone,
+    #[error("短信验证码错误或已过期")]
+    WrongCode,
+    #[error(transparent)]
+    Sms(#[from] SmsCodeError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+async fn pending(ctx: &Ctx, token: &str) -> Result<(SessionInfo, Phone), SecondFactorError> {
+    let s = session::resolve_session(ctx, token).await?.ok_or(SecondFactorError::Expired)?;
+    if s.stage != MFA {
+        return Err(SecondFactorError::Expired);
+    }
+    let u = user::Entity::find_by_id(s.actor.user_id).one(&ctx.db).await?.ok_or(SecondFactorError::Expired)?;
+    let phone = u
+        .phone_enc
+        .as_deref()
+        .and_then(|e| ctx.crypto.decrypt(e).ok())
+        .and_then(|p| Phone::parse(&p).ok())
+        .ok_or(SecondFactorError::NoPhone)?;
+    Ok((s, phone))
+}
+
+/// Sends the login code to the phone of the pending session's user. Returns the masked phone.
+pub async fn send_second_factor(ctx: &Ctx, meta: &Meta, token: &str) -> Result<String, SecondFactorError> {
+    let (_, phone) = pending(ctx, token).await?;
+    sms_code::send_code(ctx, meta, &phone, SmsPurpose::Login).await?;
+    Ok(phone.masked())
+}
+
+/// Completes a pending login with the SMS code.
+pub async fn verify_second_factor(ctx: &Ctx, meta: &Meta, token: &str, code: &str) -> Result<SessionInfo, SecondFactorError> {
+    let (s, phone) = pending(ctx, token).await?;
+    if !sms_code::verify_code(&ctx.db, ctx, &phone, SmsPurpose::Login, code).await? {
+        log(ctx, meta, &s.actor.username, Some(s.actor.user_id), false, "second_factor").await?;
+        return Err(SecondFactorError::WrongCode);
+    }
+    session::promote(ctx, &s.id).await?;
+    log(ctx, meta, &s.actor.username, Some(s.actor.user_id), true, "ok").await?;
+    Ok(SessionInfo { stage: session::FULL.to_owned(), ..s })
+}
+

@@ -1,0 +1,294 @@
+//! Users and sub-accounts. An organisation's administrator manages the accounts
+//! of their own organisation; operator and system administrators manage all.
+//! Records outside the actor's scope are "not found".
+
+use super::register::check_person_name;
+use super::{Actor, CreateUserError, UserInsert, insert_user};
+use crate::access::AccessError;
+use crate::audit::{self, Entry};
+use crate::context::{Ctx, Meta};
+use chrono::{DateTime, Utc};
+use qifu_db::entity::{organisation, role, user, user_role};
+use qifu_domain::accounts::{OrgKind, Permission, Phone, Scope, check_separation, check_username};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+
+/// The scope the actor manages users in; organisation scope needs an org admin.
+fn user_scope(actor: &Actor) -> Result<Scope, AccessError> {
+    let scope = super::require(actor, Permission::UserManage)?;
+    if scope == Scope::All || actor.is_org_admin { Ok(scope) } else { Err(AccessError::Forbidden) }
+}
+
+async fn find_in_scope<C: ConnectionTrait>(conn: &C, actor: &Actor, scope: Scope, id: i64) -> Result<user::Model, AccessError> {
+    let u = user::Entity::find_by_id(id).one(conn).await?.ok_or(AccessError::NotFound)?;
+    if scope != Scope::All && u.org_id != actor.org_id {
+        return Err(AccessError::NotFound);
+    }
+    Ok(u)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub q: String,
+    pub status: String,
+    pub org_kind: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub phone_masked: Option<String>,
+    pub org_name: String,
+    pub org_kind: String,
+    pub roles: String,
+    pub status: String,
+    pub is_org_admin: bool,
+    pub locked: bool,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+pub async fn list_users(ctx: &Ctx, actor: &Actor, f: &UserFilter, page: u64) -> Result<(Vec<UserRow>, u64), AccessError> {
+    let scope = user_scope(actor)?;
+    let mut q = user::Entity::find().order_by_asc(user::Column::Id);
+    if scope != Scope::All {
+        q = q.filter(user::Column::OrgId.eq(actor.org_id));
+    }
+    let term = f.q.trim();
+    if !term.is_empty() {
+        let mut cond = Condition::any().add(user::Column::Username.contains(term)).add(user::Column::DisplayName.contains(term));
+        if let Ok(p) = Phone::parse(term) {
+            cond = cond.add(user::Column::PhoneHash.eq(ctx.crypto.blind_index(p.as_str())));
+        }
+        q = q.filter(cond);
+    }
+    if ["active", "disabled"].contains(&f.status.as_str()) {
+        q = q.filter(user::Column::Status.eq(f.status.as_str()));
+    }
+    if let Some(kind) = OrgKind::parse(&f.org_kind) {
+        let ids: Vec<i64> = organisation::Entity::find()
+            .filter(organisation::Column::Kind.eq(kind.as_str()))
+            .select_only()
+            .column(organisation::Column::Id)
+            .into_tuple()
+            .all(&ctx.db)
+            .await?;
+        q = q.filter(user::Column::OrgId.is_in(ids));
+    }
+    let total = q.clone().count(&ctx.db).await?;
+    let users = q.offset(page.max(1).saturating_sub(1) * 20).limit(20).all(&ctx.db).await?;
+    let orgs = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(users.iter().map(|u| u.org_id).collect::<Vec<_>>()))
+        .all(&ctx.db)
+        .await?;
+    let links = user_role::Entity::find()
+        .filter(user_role::Column::UserId.is_in(users.iter().map(|u| u.id).collect::<Vec<_>>()))
+        .all(&ctx.db)
+        .await?;
+    let roles = role::Entity::find().all(&ctx.db).await?;
+    let now = ctx.now();
+    let rows = users
+        .into_iter()
+        .map(|u| {
+            let org = orgs.iter().find(|o| o.id == u.org_id);
+            let names: Vec<&str> = links
+                .iter()
+                .filter(|l| l.user_id == u.id)
+                .filter_map(|l| roles.iter().find(|r| r.id == l.role_id).map(|r| r.name.as_str()))
+                .collect();
+            UserRow {
+                id: u.id,
+                locked: u.locked_until.is_some_and(|t| t > now),
+                username: u.username,
+                display_name: u.display_name,
+                phone_masked: u.phone_masked,
+                org_name: org.map(|o| o.name.clone()).unwrap_or_default(),
+                org_kind: org.map(|o| o.kind.clone()).unwrap_or_default(),
+                roles: names.join("、"),
+                status: u.status,
+                is_org_admin: u.is_org_admin,
+                last_login_at: u.last_login_at,
+            }
+        })
+        .collect();
+    Ok((rows, total))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewSubAccount {
+    /// Only honoured for actors with scope All; others create in their own organisation.
+    pub org_id: Option<i64>,
+    pub username: String,
+    pub display_name: String,
+    pub phone: String,
+    pub role_id: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("表单有误")]
+    Fields(Vec<(&'static str, String)>),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Access(#[from] AccessError),
+}
+
+impl From<DbErr> for UserError {
+    fn from(e: DbErr) -> Self {
+        UserError::Access(AccessError::Db(e))
+    }
+}
+
+/// A random initial password that satisfies the policy.
+pub fn initial_password() -> String {
+    let raw = uuid::Uuid::new_v4().simple().to_string();
+    format!("Qf#{}{}", &raw[..8], raw[8..12].to_uppercase())
+}
+
+/// Creates a sub-account; returns the id and the one-time initial password.
+pub async fn create_sub_account(ctx: &Ctx, actor: &Actor, meta: &Meta, n: &NewSubAccount) -> Result<(i64, String), UserError> {
+    let scope = user_scope(actor)?;
+    let org_id = if scope == Scope::All { n.org_id.unwrap_or(actor.org_id) } else { actor.org_id };
+    let mut errors = Vec::new();
+    let username = n.username.trim();
+    if let Err(m) = check_username(username) {
+        errors.push(("username", m.to_owned()));
+    }
+    let display = n.display_name.trim();
+    if let Err(m) = check_person_name(display) {
+        errors.push(("display_name", m.replace("联系人", "")));
+    }
+    let phone = if n.phone.trim().is_empty() {
+        None
+    } else {
+        match Phone::parse(&n.phone) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errors.push(("phone", e.to_string()));
+                None
+            }
+        }
+    };
+    let txn = ctx.db.begin().await?;
+    let org = organisation::Entity::find_by_id(org_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    let kind = OrgKind::parse(&org.kind).ok_or(AccessError::NotFound)?;
+    let roles = role::Entity::find().filter(role::Column::OrgKind.eq(kind.as_str())).all(&txn).await?;
+    let role = match n.role_id {
+        Some(id) => roles.iter().find(|r| r.id == id),
+        None => roles.iter().find(|r| r.builtin),
+    };
+    let Some(role) = role else {
+        errors.push(("role", "请选择该组织可用的角色".to_owned()));
+        return Err(UserError::Fields(errors));
+    };
+    if !errors.is_empty() {
+        return Err(UserError::Fields(errors));
+    }
+    check_user_duties(&txn, &[role.id]).await?;
+    let password = initial_password();
+    let id = insert_user(
+        &txn,
+        ctx,
+        UserInsert {
+            org_id,
+            username,
+            display_name: display,
+            password: &password,
+            phone: phone.as_ref(),
+            must_change_password: true,
+            is_org_admin: false,
+            role_ids: &[role.id],
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        CreateUserError::UsernameTaken(u) => UserError::Fields(vec![("username", format!("用户名“{u}”已被使用"))]),
+        CreateUserError::PhoneTaken => UserError::Fields(vec![("phone", "该手机号码已被其他账号使用".to_owned())]),
+        CreateUserError::Invalid(m) => UserError::Invalid(m.to_owned()),
+        CreateUserError::Db(d) => d.into(),
+    })?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok(
+            "user.create",
+            "user",
+            id,
+            serde_json::json!({"after": {"username": username, "display_name": display, "org_id": org_id, "role": role.code, "phone": phone.map(|p| p.masked())}}),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((id, password))
+}
+
+/// Enables or disables an account. Nobody disables themselves.
+pub async fn set_user_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, active: bool) -> Result<(), UserError> {
+    let scope = user_scope(actor)?;
+    if id == actor.user_id {
+        return Err(UserError::Invalid("不能停用自己的账号".to_owned()));
+    }
+    let txn = ctx.db.begin().await?;
+    let u = find_in_scope(&txn, actor, scope, id).await?;
+    let before = u.status.clone();
+    let status = if active { "active" } else { "disabled" };
+    let mut am: user::ActiveModel = u.into();
+    am.status = Set(status.to_owned());
+    am.updated_at = Set(ctx.now());
+    am.update(&txn).await?;
+    if !active {
+        super::session::end_all_for_user(&txn, id).await?;
+    }
+    let action = if active { "user.enable" } else { "user.disable" };
+    audit::record(&txn, ctx, Some(actor), meta, Entry::ok(action, "user", id, serde_json::json!({"before": {"status": before}, "after": {"status": status}})))
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn unlock_user(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), UserError> {
+    let scope = user_scope(actor)?;
+    let txn = ctx.db.begin().await?;
+    let u = find_in_scope(&txn, actor, scope, id).await?;
+    let mut am: user::ActiveModel = u.into();
+    am.locked_until = Set(None);
+    am.failed_logins = Set(0);
+    am.update(&txn).await?;
+    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("user.unlock", "user", id, serde_json::json!({}))).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sets a new one-time password that must be changed at the next login.
+pub async fn reset_user_password(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<String, UserError> {
+    let scope = user_scope(actor)?;
+    let txn = ctx.db.begin().await?;
+    let u = find_in_scope(&txn, actor, scope, id).await?;
+    let password = initial_password();
+    let hash = super::hash_password(&password).map_err(|_| UserError::Invalid("密码无法处理".to_owned()))?;
+    let mut am: user::ActiveModel = u.into();
+    am.password_hash = Set(hash);
+    am.must_change_password = Set(true);
+    am.locked_until = Set(None);
+    am.failed_logins = Set(0);
+    am.update(&txn).await?;
+    super::session::end_all_for_user(&txn, id).await?;
+    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("user.reset_password", "user", id, serde_json::json!({}))).await?;
+    txn.commit().await?;
+    Ok(password)
+}
+
+/// Checks separation of duties across every role a user would hold.
+pub(crate) async fn check_user_duties<C: ConnectionTrait>(conn: &C, role_ids: &[i64]) -> Result<(), UserError> {
+    let perms = qifu_db::entity::role_permission::Entity::find()
+        .filter(qifu_db::entity::role_permission::Column::RoleId.is_in(role_ids.to_vec()))
+        .all(conn)
+        .await?;
+    check_separation(perms.iter().filter_map(|p| Permission::parse(&p.permission))).map_err(|m| UserError::Invalid(m.to_owned()))
+}
