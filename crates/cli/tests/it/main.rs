@@ -2,11 +2,13 @@
 //! 127.0.0.1:0 with a fresh database (SQLite, or PostgreSQL when
 //! QIFU_TEST_DATABASE_URL is set).
 
+mod access;
 mod auth;
 mod cli;
 mod demo;
 mod jobs;
 mod portal;
+mod security;
 mod sms_aliyun;
 mod web_base;
 

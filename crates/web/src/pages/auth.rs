@@ -230,9 +230,10 @@ fn trimmed(f: &RegisterForm) -> RegisterForm {
     let cut = |s: &str, n: usize| s.trim().chars().take(n).collect::<String>();
     RegisterForm {
         action: f.action.clone(),
-        phone: cut(&f.phone, 20),
-        enterprise_name: cut(&f.enterprise_name, 100),
-        contact_name: cut(&f.contact_name, 32),
+        // Generous caps only: the use case reports lengths; these just bound the echo.
+        phone: cut(&f.phone, 40),
+        enterprise_name: cut(&f.enterprise_name, 300),
+        contact_name: cut(&f.contact_name, 100),
         password: f.password.clone(),
         confirm: f.confirm.clone(),
         captcha_id: f.captcha_id.clone(),
