@@ -26,7 +26,10 @@ pub use session::{
     resolve_session,
 };
 pub use sms_code::{SmsCodeError, SmsPurpose, send_code, sms_outbox, verify_code};
-pub use users::{NewSubAccount, UserError, UserFilter, UserRow, create_sub_account, list_users, reset_user_password, set_user_status, unlock_user};
+pub use users::{
+    NewSubAccount, UserError, UserFilter, UserRow, create_sub_account, list_users, reset_user_password, set_user_status,
+    unlock_user,
+};
 
 use crate::context::Ctx;
 use qifu_db::entity::{organisation, role, role_permission, user, user_role};
@@ -93,9 +96,13 @@ pub async fn ensure_builtin_roles<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Re
         .insert(conn)
         .await?;
         for (p, s) in r.grants() {
-            role_permission::ActiveModel { role_id: Set(row.id), permission: Set(p.code().to_owned()), scope: Set(s.code().to_owned()) }
-                .insert(conn)
-                .await?;
+            role_permission::ActiveModel {
+                role_id: Set(row.id),
+                permission: Set(p.code().to_owned()),
+                scope: Set(s.code().to_owned()),
+            }
+            .insert(conn)
+            .await?;
         }
     }
     Ok(())
@@ -234,7 +241,9 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(conn: &C, ctx: &Ctx, u: User
     }
     .insert(conn)
     .await
-    .map_err(|e| if qifu_db::is_unique_violation(&e) { CreateUserError::UsernameTaken(u.username.to_owned()) } else { e.into() })?;
+    .map_err(|e| {
+        if qifu_db::is_unique_violation(&e) { CreateUserError::UsernameTaken(u.username.to_owned()) } else { e.into() }
+    })?;
     for rid in u.role_ids {
         user_role::ActiveModel { user_id: Set(row.id), role_id: Set(*rid) }.insert(conn).await?;
     }
@@ -282,8 +291,13 @@ pub async fn load_actor<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<Op
     let Some(org_kind) = OrgKind::parse(&org.kind) else {
         return Ok(None);
     };
-    let role_ids: Vec<i64> =
-        user_role::Entity::find().filter(user_role::Column::UserId.eq(u.id)).all(conn).await?.into_iter().map(|r| r.role_id).collect();
+    let role_ids: Vec<i64> = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(u.id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.role_id)
+        .collect();
     let roles = role::Entity::find().filter(role::Column::Id.is_in(role_ids.clone())).all(conn).await?;
     let perms = role_permission::Entity::find().filter(role_permission::Column::RoleId.is_in(role_ids)).all(conn).await?;
     let mut grants: BTreeMap<Permission, Scope> = BTreeMap::new();

@@ -176,10 +176,14 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Verification, DbErr>
                 return Ok(Verification { checked, broken: Some((expected_seq, format!("第 {expected_seq} 条记录缺失"))) });
             }
             if m.prev_hash != prev {
-                return Ok(Verification { checked, broken: Some((m.seq, "前序哈希不符（此前记录被改动或删除）".to_owned())) });
+                return Ok(Verification {
+                    checked, broken: Some((m.seq, "前序哈希不符（此前记录被改动或删除）".to_owned()))
+                });
             }
             if chain_hash(&prev, &canonical(m)) != m.hash {
-                return Ok(Verification { checked, broken: Some((m.seq, "记录内容与哈希不符（记录被改动）".to_owned())) });
+                return Ok(Verification {
+                    checked, broken: Some((m.seq, "记录内容与哈希不符（记录被改动）".to_owned()))
+                });
             }
             prev = m.hash.clone();
             expected_seq += 1;
@@ -193,12 +197,18 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Verification, DbErr>
         seq: i64,
         hash: String,
     }
-    let head = H::find_by_statement(Statement::from_string(conn.get_database_backend(), "SELECT seq, hash FROM audit_head WHERE id = 1"))
-        .one(conn)
-        .await?;
+    let head = H::find_by_statement(Statement::from_string(
+        conn.get_database_backend(),
+        "SELECT seq, hash FROM audit_head WHERE id = 1",
+    ))
+    .one(conn)
+    .await?;
     if let Some(h) = head {
         if h.seq != expected_seq - 1 || h.hash != prev {
-            return Ok(Verification { checked, broken: Some((expected_seq, "末尾记录缺失（链头与最后一条记录不符）".to_owned())) });
+            return Ok(Verification {
+                checked,
+                broken: Some((expected_seq, "末尾记录缺失（链头与最后一条记录不符）".to_owned())),
+            });
         }
     }
     Ok(Verification { checked, broken: None })
@@ -213,7 +223,12 @@ pub struct LogFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-pub async fn list<C: ConnectionTrait>(conn: &C, f: &LogFilter, page: u64, per_page: u64) -> Result<(Vec<audit::Model>, u64), DbErr> {
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    f: &LogFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<audit::Model>, u64), DbErr> {
     let mut q = audit::Entity::find().order_by_desc(audit::Column::Seq);
     if !f.actor.trim().is_empty() {
         q = q.filter(audit::Column::ActorName.contains(f.actor.trim()));
@@ -330,9 +345,19 @@ pub async fn login_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LoginLogFilter) -> Res
     let rows = login_query(f).limit(EXPORT_LIMIT).all(&ctx.db).await?;
     let data: Vec<Vec<String>> = rows
         .into_iter()
-        .map(|r| vec![bj(&r.at), r.username, if r.result == "success" { "成功".into() } else { "失败".into() }, r.reason, r.ip, r.user_agent])
+        .map(|r| {
+            vec![
+                bj(&r.at),
+                r.username,
+                if r.result == "success" { "成功".into() } else { "失败".into() },
+                r.reason,
+                r.ip,
+                r.user_agent,
+            ]
+        })
         .collect();
-    crate::export::xlsx("登录日志", &["时间", "用户名", "结果", "原因", "IP 地址", "浏览器"], &data).map_err(|e| AccessError::Db(DbErr::Custom(e.to_string())))
+    crate::export::xlsx("登录日志", &["时间", "用户名", "结果", "原因", "IP 地址", "浏览器"], &data)
+        .map_err(|e| AccessError::Db(DbErr::Custom(e.to_string())))
 }
 
 pub async fn operation_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LogFilter, full: bool) -> Result<Vec<u8>, AccessError> {

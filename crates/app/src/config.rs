@@ -181,11 +181,7 @@ impl Default for Settings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        DatabaseSettings {
-            max_connections: 10,
-            acquire_timeout_secs: 5,
-            sqlite_busy_timeout_ms: 5000,
-        }
+        DatabaseSettings { max_connections: 10, acquire_timeout_secs: 5, sqlite_busy_timeout_ms: 5000 }
     }
 }
 
@@ -233,51 +229,27 @@ impl Default for PlatformSettings {
 
 /// Every key with its meaning; `qifu config defaults` prints these with their defaults.
 pub const KEYS: &[(&str, &str)] = &[
-    (
-        "data_dir",
-        "数据目录：SQLite 文件、搜索索引和上传文件所在目录 (env QIFU_DATA_DIR, --data-dir)",
-    ),
+    ("data_dir", "数据目录：SQLite 文件、搜索索引和上传文件所在目录 (env QIFU_DATA_DIR, --data-dir)"),
     (
         "database_url",
         "数据库地址：留空为数据目录下的 SQLite (qifu.db)；生产用 postgres://… (env QIFU_DATABASE_URL)；保密项，不写入日志",
     ),
-    (
-        "listen",
-        "serve 监听地址 ADDR:PORT (env QIFU_LISTEN, --listen)",
-    ),
+    ("listen", "serve 监听地址 ADDR:PORT (env QIFU_LISTEN, --listen)"),
     ("log_format", "日志格式：text 或 json (env QIFU_LOG_FORMAT)"),
-    (
-        "log_level",
-        "日志级别或 tracing 过滤表达式，如 info、qifu=debug (env QIFU_LOG_LEVEL)",
-    ),
+    ("log_level", "日志级别或 tracing 过滤表达式，如 info、qifu=debug (env QIFU_LOG_LEVEL)"),
     ("database.max_connections", "数据库连接池最大连接数"),
     ("database.acquire_timeout_secs", "获取数据库连接的超时秒数"),
     ("database.sqlite_busy_timeout_ms", "SQLite 忙等待超时毫秒数"),
-    (
-        "web.request_timeout_secs",
-        "单个请求的超时秒数，超时返回 503",
-    ),
+    ("web.request_timeout_secs", "单个请求的超时秒数，超时返回 503"),
     ("web.body_limit_bytes", "请求体大小上限（字节）"),
-    (
-        "web.secure_cookies",
-        "Cookie 加 Secure 标志；在 TLS（HTTPS）之后部署时设为 true",
-    ),
+    ("web.secure_cookies", "Cookie 加 Secure 标志；在 TLS（HTTPS）之后部署时设为 true"),
     ("web.session_idle_minutes", "会话空闲超时分钟数"),
     ("web.session_absolute_hours", "会话绝对有效小时数"),
-    (
-        "worker.in_process",
-        "serve 是否在进程内运行后台任务；多节点时可关掉并单独运行 qifu worker",
-    ),
+    ("worker.in_process", "serve 是否在进程内运行后台任务；多节点时可关掉并单独运行 qifu worker"),
     ("worker.poll_interval_ms", "任务队列轮询间隔毫秒数"),
     ("worker.batch_size", "每次领取的任务数"),
-    (
-        "worker.lease_secs",
-        "任务租约秒数；超时未完成的任务可被其他节点重新领取",
-    ),
-    (
-        "worker.max_attempts",
-        "任务最多尝试次数，用尽后标记为失败（dead）并保留错误",
-    ),
+    ("worker.lease_secs", "任务租约秒数；超时未完成的任务可被其他节点重新领取"),
+    ("worker.max_attempts", "任务最多尝试次数，用尽后标记为失败（dead）并保留错误"),
     ("worker.backoff_base_secs", "重试退避的基数秒数（指数增长）"),
     ("worker.backoff_max_secs", "重试退避的最长秒数"),
     ("platform.name", "平台名称，显示在页头和标题"),
@@ -289,7 +261,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("platform.icp_record", "ICP 备案号（页脚）"),
     ("platform.police_record", "公安机关备案号（页脚）"),
     ("platform.site_code", "政府网站标识码（页脚）"),
-    ("security.field_key", "个人信息字段加密密钥（SM4，32位十六进制）；留空则在数据目录 keys/field.key 生成；多节点必须配置同一密钥；保密项"),
+    (
+        "security.field_key",
+        "个人信息字段加密密钥（SM4，32位十六进制）；留空则在数据目录 keys/field.key 生成；多节点必须配置同一密钥；保密项",
+    ),
     ("security.lockout_threshold", "连续登录失败多少次后锁定账号"),
     ("security.lockout_minutes", "账号锁定分钟数"),
     ("security.ip_failure_limit", "同一 IP 在时间窗内允许的登录失败次数，超过后暂停该 IP 登录"),
@@ -349,13 +324,10 @@ impl Settings {
         let env = env.filter(|k| {
             let key = k.as_str().to_ascii_lowercase();
             let top = key.split('.').next().unwrap_or("");
-            KEYS.iter()
-                .any(|(known, _)| known.split('.').next() == Some(top))
+            KEYS.iter().any(|(known, _)| known.split('.').next() == Some(top))
         });
         fig = fig.merge(env);
-        let mut s: Settings = fig
-            .extract()
-            .map_err(|e| ConfigError::Invalid(one_line(&e)))?;
+        let mut s: Settings = fig.extract().map_err(|e| ConfigError::Invalid(one_line(&e)))?;
         if let Some(d) = &src.data_dir {
             s.data_dir = d.clone();
         }
@@ -386,29 +358,19 @@ impl Settings {
         if self.web.body_limit_bytes < 1024 {
             return bad("web.body_limit_bytes 至少为 1024");
         }
-        if tracing_level_ok(&self.log_level) {
-            Ok(())
-        } else {
-            bad(&format!("log_level “{}” 无法识别", self.log_level))
-        }
+        if tracing_level_ok(&self.log_level) { Ok(()) } else { bad(&format!("log_level “{}” 无法识别", self.log_level)) }
     }
 
     /// The database URL to use: the configured one, or SQLite in the data directory.
     pub fn effective_database_url(&self) -> String {
-        if self.database_url.is_empty() {
-            qifu_db::sqlite_url_in(&self.data_dir)
-        } else {
-            self.database_url.expose().to_owned()
-        }
+        if self.database_url.is_empty() { qifu_db::sqlite_url_in(&self.data_dir) } else { self.database_url.expose().to_owned() }
     }
 
     pub fn db_options(&self) -> qifu_db::DbOptions {
         qifu_db::DbOptions {
             max_connections: self.database.max_connections,
             acquire_timeout: std::time::Duration::from_secs(self.database.acquire_timeout_secs),
-            sqlite_busy_timeout: std::time::Duration::from_millis(
-                self.database.sqlite_busy_timeout_ms,
-            ),
+            sqlite_busy_timeout: std::time::Duration::from_millis(self.database.sqlite_busy_timeout_ms),
         }
     }
 
@@ -418,8 +380,7 @@ impl Settings {
 
     /// `key<TAB>default<TAB>meaning` lines for every key.
     pub fn defaults_table() -> Vec<(String, String, String)> {
-        let value = toml::Value::try_from(Settings::default())
-            .unwrap_or(toml::Value::Table(Default::default()));
+        let value = toml::Value::try_from(Settings::default()).unwrap_or(toml::Value::Table(Default::default()));
         KEYS.iter()
             .map(|(key, meaning)| {
                 let mut v = Some(&value);
@@ -438,9 +399,7 @@ impl Settings {
 }
 
 fn tracing_level_ok(s: &str) -> bool {
-    !s.trim().is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '=' | ',' | ':' | '-'))
+    !s.trim().is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '=' | ',' | ':' | '-'))
 }
 
 fn one_line(e: &figment::Error) -> String {
@@ -453,12 +412,7 @@ fn one_line(e: &figment::Error) -> String {
             None => m.name.to_string(),
         })
         .unwrap_or_default();
-    let kind = e
-        .kind
-        .to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let kind = e.kind.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
     if key.is_empty() {
         format!("{kind}（来源：{from}）")
     } else {
@@ -478,11 +432,7 @@ mod tests {
     fn leaf_keys(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
         if let toml::Value::Table(t) = v {
             for (k, v) in t {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
                 if v.is_table() {
                     leaf_keys(&key, v, out);
                 } else {
@@ -503,33 +453,21 @@ mod tests {
             assert!(documented.contains(&k.as_str()), "undocumented key {k}");
         }
         for k in documented {
-            assert!(
-                keys.iter().any(|x| x == k),
-                "documented key {k} does not exist"
-            );
+            assert!(keys.iter().any(|x| x == k), "documented key {k} does not exist");
         }
     }
 
     #[test]
     fn secrets_are_not_printed() {
-        let s = Settings {
-            database_url: Secret::new("postgres://u:pw@h/db"),
-            ..Settings::default()
-        };
+        let s = Settings { database_url: Secret::new("postgres://u:pw@h/db"), ..Settings::default() };
         assert!(!format!("{s:?}").contains("pw@h"));
     }
 
     #[test]
     fn layering_and_bad_values() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "qifu.toml",
-                "listen = \"0.0.0.0:9000\"\n[web]\nsession_idle_minutes = 15\n",
-            )?;
-            let src = Sources {
-                file: Some("qifu.toml".into()),
-                ..Default::default()
-            };
+            jail.create_file("qifu.toml", "listen = \"0.0.0.0:9000\"\n[web]\nsession_idle_minutes = 15\n")?;
+            let src = Sources { file: Some("qifu.toml".into()), ..Default::default() };
             let s = Settings::load(&src).unwrap();
             assert_eq!(s.listen.port(), 9000);
             assert_eq!(s.web.session_idle_minutes, 15);
@@ -539,11 +477,7 @@ mod tests {
             let s = Settings::load(&src).unwrap();
             assert_eq!(s.listen.port(), 9100);
             assert_eq!(s.web.session_idle_minutes, 20);
-            let s = Settings::load(&Sources {
-                listen: Some("127.0.0.1:1".parse().unwrap()),
-                ..src.clone()
-            })
-            .unwrap();
+            let s = Settings::load(&Sources { listen: Some("127.0.0.1:1".parse().unwrap()), ..src.clone() }).unwrap();
             assert_eq!(s.listen.port(), 1);
             jail.set_env("QIFU_LISTEN", "not-an-address");
             let err = Settings::load(&src).unwrap_err().to_string();

@@ -7,19 +7,14 @@ mod rng;
 use crate::accounts::{self, CreateUserError, NewUser};
 use crate::context::Ctx;
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
-use qifu_db::entity::{
-    activity, article, category, enterprise, institution, organisation, policy, product,
-};
+use qifu_db::entity::{activity, article, category, enterprise, institution, organisation, policy, product};
 use qifu_domain::accounts::{BuiltinRole, OrgKind};
 use qifu_domain::certification::{CreditCode, org_code_check_char};
 use qifu_domain::money::{FEN_PER_WAN, Money};
 use qifu_domain::profiles::{Indicators, SizeClass, SizeGroup, classify};
 use qifu_domain::reference::{division, industry};
 use rng::Rng;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, TransactionTrait};
 use std::collections::HashSet;
 
 /// The password of every demo login.
@@ -35,10 +30,7 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions {
-            enterprises: DEFAULT_ENTERPRISES,
-            seed: 20261129,
-        }
+        DemoOptions { enterprises: DEFAULT_ENTERPRISES, seed: 20261129 }
     }
 }
 
@@ -95,9 +87,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
         return Err(DemoError::BadCount);
     }
     let txn = ctx.db.begin().await?;
-    if organisation::Entity::find().count(&txn).await? > 0
-        || enterprise::Entity::find().count(&txn).await? > 0
-    {
+    if organisation::Entity::find().count(&txn).await? > 0 || enterprise::Entity::find().count(&txn).await? > 0 {
         return Ok(DemoOutcome::AlreadyHasData);
     }
     let mut rng = Rng::new(opts.seed);
@@ -117,11 +107,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
             },
         )
         .await?;
-        logins.push(DemoLogin {
-            role: role.label(),
-            username,
-            password: DEMO_PASSWORD,
-        });
+        logins.push(DemoLogin { role: role.label(), username, password: DEMO_PASSWORD });
     }
 
     let institution_ids = insert_institutions(&txn, ctx, &mut rng).await?;
@@ -141,11 +127,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
         },
     )
     .await?;
-    logins.push(DemoLogin {
-        role: BuiltinRole::InstitutionAdmin.label(),
-        username: "institution",
-        password: DEMO_PASSWORD,
-    });
+    logins.push(DemoLogin { role: BuiltinRole::InstitutionAdmin.label(), username: "institution", password: DEMO_PASSWORD });
 
     let first = insert_enterprises(&txn, ctx, &mut rng, opts.enterprises).await?;
     // The demo enterprise login belongs to the first enterprise, which is certified.
@@ -164,11 +146,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
     )
     .await?;
     link_enterprise(&txn, ctx, ent_user, first).await?;
-    logins.push(DemoLogin {
-        role: BuiltinRole::EnterpriseAdmin.label(),
-        username: "enterprise",
-        password: DEMO_PASSWORD,
-    });
+    logins.push(DemoLogin { role: BuiltinRole::EnterpriseAdmin.label(), username: "enterprise", password: DEMO_PASSWORD });
 
     let products = insert_catalog(&txn, ctx, &institution_ids).await?;
     let policies = insert_content(&txn, ctx).await?;
@@ -182,23 +160,12 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
     }))
 }
 
-async fn insert_institutions<C: ConnectionTrait>(
-    conn: &C,
-    ctx: &Ctx,
-    rng: &mut Rng,
-) -> Result<Vec<i64>, DbErr> {
+async fn insert_institutions<C: ConnectionTrait>(conn: &C, ctx: &Ctx, rng: &mut Rng) -> Result<Vec<i64>, DbErr> {
     let now = ctx.now();
     let mut ids = Vec::new();
     for (i, &(name, kind, intro)) in content::INSTITUTIONS.iter().enumerate() {
         let code = credit_code(1_000_000 + i as u64, division::TONGZHOU);
-        let org_id = accounts::insert_org(
-            conn,
-            ctx,
-            OrgKind::Institution,
-            name,
-            Some(code.to_string()),
-        )
-        .await?;
+        let org_id = accounts::insert_org(conn, ctx, OrgKind::Institution, name, Some(code.to_string())).await?;
         let inst = institution::ActiveModel {
             org_id: Set(org_id),
             kind: Set(kind.as_str().to_owned()),
@@ -232,9 +199,8 @@ pub fn credit_code(n: u64, division: &str) -> CreditCode {
     let body8 = format!("MA0{}", String::from_utf8_lossy(&tail));
     let check9 = org_code_check_char(&body8).unwrap_or('0');
     let body17 = format!("91{division}{body8}{check9}");
-    CreditCode::from_body(&body17).unwrap_or_else(|| {
-        CreditCode::from_body("91110112MA0000000").unwrap_or_else(|| unreachable_code())
-    })
+    CreditCode::from_body(&body17)
+        .unwrap_or_else(|| CreditCode::from_body("91110112MA0000000").unwrap_or_else(|| unreachable_code()))
 }
 
 fn unreachable_code() -> CreditCode {
@@ -247,11 +213,7 @@ fn person_name(rng: &mut Rng) -> String {
 }
 
 fn address(rng: &mut Rng) -> String {
-    format!(
-        "北京市通州区{}{}号",
-        rng.pick(names::ROADS),
-        rng.range(1, 300)
-    )
+    format!("北京市通州区{}{}号", rng.pick(names::ROADS), rng.range(1, 300))
 }
 
 struct FirstEnterprise {
@@ -270,89 +232,39 @@ async fn insert_enterprises<C: ConnectionTrait>(
     let now = ctx.now();
     let today = now.date_naive();
     let streets = division::tongzhou_streets();
-    let classes_by_section: Vec<(&str, Vec<&'static industry::Industry>)> = names::SECTION_WEIGHTS
-        .iter()
-        .map(|(s, _)| {
-            (
-                *s,
-                industry::classes().filter(|c| c.section == *s).collect(),
-            )
-        })
-        .collect();
-    let size_weights = [
-        (SizeClass::Micro, 70),
-        (SizeClass::Small, 22),
-        (SizeClass::Medium, 7),
-        (SizeClass::Large, 1),
-    ];
+    let classes_by_section: Vec<(&str, Vec<&'static industry::Industry>)> =
+        names::SECTION_WEIGHTS.iter().map(|(s, _)| (*s, industry::classes().filter(|c| c.section == *s).collect())).collect();
+    let size_weights = [(SizeClass::Micro, 70), (SizeClass::Small, 22), (SizeClass::Medium, 7), (SizeClass::Large, 1)];
     let other_divisions = ["110105", "110101", "110108", "131082"];
     let mut seen = HashSet::with_capacity(count as usize);
     let mut batch: Vec<enterprise::ActiveModel> = Vec::with_capacity(1000);
     let mut first = None;
     for i in 0..count {
         let section = *rng.weighted(names::SECTION_WEIGHTS);
-        let classes = classes_by_section
-            .iter()
-            .find(|(s, _)| *s == section)
-            .map(|(_, c)| c.as_slice())
-            .unwrap_or(&[]);
+        let classes = classes_by_section.iter().find(|(s, _)| *s == section).map(|(_, c)| c.as_slice()).unwrap_or(&[]);
         let Some(&ind) = classes.get(rng.range(0, classes.len() as i64) as usize) else {
             continue;
         };
         // The demo enterprise login's company is a small industrial-computer maker.
-        let ind = if i == 0 {
-            industry::find("3914").unwrap_or(ind)
-        } else {
-            ind
-        };
-        let name = if i == 0 {
-            "北京运河智造科技有限公司".to_owned()
-        } else {
-            unique_name(rng, section, &mut seen)
-        };
+        let ind = if i == 0 { industry::find("3914").unwrap_or(ind) } else { ind };
+        let name = if i == 0 { "北京运河智造科技有限公司".to_owned() } else { unique_name(rng, section, &mut seen) };
         seen.insert(name.clone());
-        let div = if i > 0 && rng.chance(5) {
-            *rng.pick(&other_divisions)
-        } else {
-            division::TONGZHOU
-        };
+        let div = if i > 0 && rng.chance(5) { *rng.pick(&other_divisions) } else { division::TONGZHOU };
         let code = credit_code(u64::from(i), div);
-        let street = if i == 0 {
-            &streets[0]
-        } else {
-            rng.pick(streets)
-        };
+        let street = if i == 0 { &streets[0] } else { rng.pick(streets) };
         let group = SizeGroup::of_industry(ind.code);
-        let target = if i == 0 {
-            SizeClass::Small
-        } else {
-            *rng.weighted(&size_weights)
-        };
+        let target = if i == 0 { SizeClass::Small } else { *rng.weighted(&size_weights) };
         let [e, r, a] = group.ranges(target);
-        let employees = e
-            .map(|(lo, hi)| rng.log_range(lo, hi))
-            .unwrap_or_else(|| rng.log_range(1, 80));
-        let revenue_wan = r
-            .map(|(lo, hi)| rng.log_range(lo, hi))
-            .unwrap_or_else(|| rng.log_range(20, 3000));
-        let assets_wan = a
-            .map(|(lo, hi)| rng.log_range(lo, hi))
-            .unwrap_or_else(|| rng.log_range(10, 5000));
+        let employees = e.map(|(lo, hi)| rng.log_range(lo, hi)).unwrap_or_else(|| rng.log_range(1, 80));
+        let revenue_wan = r.map(|(lo, hi)| rng.log_range(lo, hi)).unwrap_or_else(|| rng.log_range(20, 3000));
+        let assets_wan = a.map(|(lo, hi)| rng.log_range(lo, hi)).unwrap_or_else(|| rng.log_range(10, 5000));
         let revenue = Money::from_fen(revenue_wan * FEN_PER_WAN + rng.range(0, FEN_PER_WAN));
         let assets = Money::from_fen(assets_wan * FEN_PER_WAN + rng.range(0, FEN_PER_WAN));
-        let indicators = Indicators {
-            employees: Some(employees),
-            revenue: Some(revenue),
-            total_assets: Some(assets),
-        };
+        let indicators = Indicators { employees: Some(employees), revenue: Some(revenue), total_assets: Some(assets) };
         let size = classify(group, &indicators).ok();
-        let above = group
-            .above_designated_size_revenue()
-            .is_some_and(|t| revenue >= t);
+        let above = group.above_designated_size_revenue().is_some_and(|t| revenue >= t);
         let years_back = rng.log_range(1, 32);
-        let founded = today
-            .checked_sub_signed(Duration::days(years_back * 365 - rng.range(0, 365)))
-            .unwrap_or(today);
+        let founded = today.checked_sub_signed(Duration::days(years_back * 365 - rng.range(0, 365))).unwrap_or(today);
         let legal_rep = person_name(rng);
         if i == 0 {
             first = Some((name.clone(), code.to_string(), legal_rep.clone()));
@@ -364,17 +276,9 @@ async fn insert_enterprises<C: ConnectionTrait>(
             legal_rep_name: Set(legal_rep),
             industry_code: Set(ind.code.to_owned()),
             division_code: Set(street.code.to_owned()),
-            address: Set(Some(format!(
-                "北京市通州区{}{}{}号",
-                street.name,
-                rng.pick(names::ROADS),
-                rng.range(1, 500)
-            ))),
+            address: Set(Some(format!("北京市通州区{}{}{}号", street.name, rng.pick(names::ROADS), rng.range(1, 500)))),
             founded_on: Set(founded),
-            registered_capital_fen: Set(Some(Money::from_wan(
-                *rng.pick(&[10, 50, 100, 200, 500, 1000, 3000]),
-            ))
-            .map(Money::fen)),
+            registered_capital_fen: Set(Some(Money::from_wan(*rng.pick(&[10, 50, 100, 200, 500, 1000, 3000]))).map(Money::fen)),
             employees: Set(i32::try_from(employees).ok()),
             revenue_fen: Set(Some(revenue.fen())),
             total_assets_fen: Set(Some(assets.fen())),
@@ -386,9 +290,7 @@ async fn insert_enterprises<C: ConnectionTrait>(
             ..Default::default()
         });
         if batch.len() == 1000 {
-            enterprise::Entity::insert_many(std::mem::take(&mut batch))
-                .exec(conn)
-                .await?;
+            enterprise::Entity::insert_many(std::mem::take(&mut batch)).exec(conn).await?;
         }
     }
     if !batch.is_empty() {
@@ -404,12 +306,7 @@ async fn insert_enterprises<C: ConnectionTrait>(
             .map(|e| e.id)
             .unwrap_or_default()
     };
-    Ok(FirstEnterprise {
-        id,
-        name,
-        credit_code,
-        legal_rep_name,
-    })
+    Ok(FirstEnterprise { id, name, credit_code, legal_rep_name })
 }
 
 fn unique_name(rng: &mut Rng, section: &str, seen: &mut HashSet<String>) -> String {
@@ -427,23 +324,11 @@ fn unique_name(rng: &mut Rng, section: &str, seen: &mut HashSet<String>) -> Stri
             return name;
         }
     }
-    format!(
-        "北京{}{}有限公司",
-        rng.pick(names::TRADE_CHARS),
-        rng.next_u64() % 1_000_000
-    )
+    format!("北京{}{}有限公司", rng.pick(names::TRADE_CHARS), rng.next_u64() % 1_000_000)
 }
 
-async fn link_enterprise<C: ConnectionTrait>(
-    conn: &C,
-    ctx: &Ctx,
-    user_id: i64,
-    first: FirstEnterprise,
-) -> Result<(), DbErr> {
-    let Some(u) = qifu_db::entity::user::Entity::find_by_id(user_id)
-        .one(conn)
-        .await?
-    else {
+async fn link_enterprise<C: ConnectionTrait>(conn: &C, ctx: &Ctx, user_id: i64, first: FirstEnterprise) -> Result<(), DbErr> {
+    let Some(u) = qifu_db::entity::user::Entity::find_by_id(user_id).one(conn).await? else {
         return Ok(());
     };
     let Some(org) = organisation::Entity::find_by_id(u.org_id).one(conn).await? else {
@@ -462,11 +347,7 @@ async fn link_enterprise<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn insert_catalog<C: ConnectionTrait>(
-    conn: &C,
-    ctx: &Ctx,
-    institutions: &[i64],
-) -> Result<usize, DbErr> {
+async fn insert_catalog<C: ConnectionTrait>(conn: &C, ctx: &Ctx, institutions: &[i64]) -> Result<usize, DbErr> {
     let now = ctx.now();
     let mut cat_ids: Vec<(&str, i64)> = Vec::new();
     for (sort, (top, children)) in content::CATEGORIES.iter().enumerate() {
@@ -493,21 +374,17 @@ async fn insert_catalog<C: ConnectionTrait>(
             cat_ids.push((child, c.id));
         }
     }
-    for (i, &(inst, cat, name, summary, pricing, price, mode)) in
-        content::PRODUCTS.iter().enumerate()
-    {
-        let category_id = cat_ids
-            .iter()
-            .find(|(n, _)| *n == cat)
-            .map(|(_, id)| *id)
-            .unwrap_or(cat_ids[0].1);
+    for (i, &(inst, cat, name, summary, pricing, price, mode)) in content::PRODUCTS.iter().enumerate() {
+        let category_id = cat_ids.iter().find(|(n, _)| *n == cat).map(|(_, id)| *id).unwrap_or(cat_ids[0].1);
         let published = now - Duration::days(i as i64 * 3 + 1);
         product::ActiveModel {
             institution_id: Set(institutions[inst.min(institutions.len() - 1)]),
             category_id: Set(category_id),
             name: Set(name.to_owned()),
             summary: Set(summary.to_owned()),
-            description: Set(format!("<p>{summary}</p><p>服务流程：在线提交需求 → 机构受理 → 提供服务 → 企业确认 → 满意度评价。</p>")),
+            description: Set(format!(
+                "<p>{summary}</p><p>服务流程：在线提交需求 → 机构受理 → 提供服务 → 企业确认 → 满意度评价。</p>"
+            )),
             pricing: Set(pricing.to_owned()),
             price_fen: Set(if price > 0 { Some(Money::from_yuan(price).fen()) } else { None }),
             delivery_mode: Set(mode.to_owned()),
@@ -533,27 +410,17 @@ async fn insert_content<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Result<usize
     for &(title, doc_no, issuer, level, published, until, support, summary) in content::POLICIES {
         let publish_date = date(published).unwrap_or(now.date_naive());
         let valid_until = date(until);
-        let status = if valid_until.is_some_and(|d| d < now.date_naive()) {
-            "expired"
-        } else {
-            "published"
-        };
+        let status = if valid_until.is_some_and(|d| d < now.date_naive()) { "expired" } else { "published" };
         policy::ActiveModel {
             title: Set(title.to_owned()),
-            doc_no: Set(if doc_no.is_empty() {
-                None
-            } else {
-                Some(doc_no.to_owned())
-            }),
+            doc_no: Set(if doc_no.is_empty() { None } else { Some(doc_no.to_owned()) }),
             issuer: Set(issuer.to_owned()),
             level: Set(level.to_owned()),
             publish_date: Set(publish_date),
             valid_until: Set(valid_until),
             support_type: Set(support.to_owned()),
             summary: Set(summary.to_owned()),
-            body: Set(format!(
-                "<p>{summary}</p><p>具体申报条件、材料和流程以原文为准。</p>"
-            )),
+            body: Set(format!("<p>{summary}</p><p>具体申报条件、材料和流程以原文为准。</p>")),
             source_url: Set(None),
             status: Set(status.to_owned()),
             created_at: Set(now),
@@ -564,26 +431,10 @@ async fn insert_content<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Result<usize
         .await?;
     }
     for (i, &(title, source, summary)) in content::NEWS.iter().enumerate() {
-        insert_article(
-            conn,
-            now - Duration::days(i as i64 * 4 + 1),
-            "news",
-            title,
-            source,
-            summary,
-        )
-        .await?;
+        insert_article(conn, now - Duration::days(i as i64 * 4 + 1), "news", title, source, summary).await?;
     }
     for (i, &(title, summary)) in content::ANNOUNCEMENTS.iter().enumerate() {
-        insert_article(
-            conn,
-            now - Duration::days(i as i64 * 6 + 2),
-            "announcement",
-            title,
-            "平台运营中心",
-            summary,
-        )
-        .await?;
+        insert_article(conn, now - Duration::days(i as i64 * 6 + 2), "announcement", title, "平台运营中心", summary).await?;
     }
     let start_time = NaiveTime::from_hms_opt(1, 30, 0).unwrap_or_default(); // 09:30 in Beijing
     for &(kind, title, organizer, location, days, hours, summary, capacity) in content::ACTIVITIES {

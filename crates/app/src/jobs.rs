@@ -36,8 +36,7 @@ pub async fn enqueue<C: ConnectionTrait, J: Job>(
     opts: EnqueueOptions,
 ) -> Result<Option<i64>, DbErr> {
     let now = ctx.now();
-    let payload =
-        serde_json::to_string(job).map_err(|e| DbErr::Custom(format!("job payload: {e}")))?;
+    let payload = serde_json::to_string(job).map_err(|e| DbErr::Custom(format!("job payload: {e}")))?;
     qifu_db::jobs::enqueue(
         conn,
         NewJob {
@@ -45,9 +44,7 @@ pub async fn enqueue<C: ConnectionTrait, J: Job>(
             payload,
             dedup_key: job.dedup_key(),
             run_at: opts.run_at.unwrap_or(now),
-            max_attempts: opts
-                .max_attempts
-                .unwrap_or(ctx.settings.worker.max_attempts),
+            max_attempts: opts.max_attempts.unwrap_or(ctx.settings.worker.max_attempts),
         },
         now,
     )
@@ -57,9 +54,7 @@ pub async fn enqueue<C: ConnectionTrait, J: Job>(
 /// Exponential backoff after the `attempt`-th failure, capped.
 pub fn backoff(base_secs: i64, max_secs: i64, attempt: i32) -> Duration {
     let exp = u32::try_from(attempt.saturating_sub(1).clamp(0, 20)).unwrap_or(0);
-    let secs = base_secs
-        .saturating_mul(2_i64.saturating_pow(exp))
-        .min(max_secs);
+    let secs = base_secs.saturating_mul(2_i64.saturating_pow(exp)).min(max_secs);
     Duration::seconds(secs)
 }
 

@@ -2,12 +2,10 @@
 
 use crate::access::AccessError;
 use crate::accounts::Actor;
-use qifu_domain::accounts::Permission;
 use crate::context::Ctx;
 use qifu_db::entity::enterprise;
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use qifu_domain::accounts::Permission;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 #[derive(Debug, Clone, Default)]
 pub struct EnterpriseFilter {
@@ -46,9 +44,7 @@ pub async fn list_enterprises(
     if !term.is_empty() {
         let upper = term.to_ascii_uppercase();
         q = q.filter(
-            Condition::any()
-                .add(enterprise::Column::Name.contains(term))
-                .add(enterprise::Column::CreditCode.starts_with(&upper)),
+            Condition::any().add(enterprise::Column::Name.contains(term)).add(enterprise::Column::CreditCode.starts_with(&upper)),
         );
     }
     if let Some(s) = filter.size_class.as_deref().filter(|s| !s.is_empty()) {
@@ -58,15 +54,6 @@ pub async fn list_enterprises(
         q = q.filter(enterprise::Column::DivisionCode.eq(d));
     }
     let total = q.clone().count(&ctx.db).await?;
-    let items = q
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .all(&ctx.db)
-        .await?;
-    Ok(Page {
-        items,
-        total,
-        page,
-        per_page,
-    })
+    let items = q.offset((page - 1) * per_page).limit(per_page).all(&ctx.db).await?;
+    Ok(Page { items, total, page, per_page })
 }

@@ -13,9 +13,9 @@ pub use crate::accounts::prune_sessions;
 
 use crate::access::AccessError;
 use crate::accounts::Actor;
-use qifu_domain::accounts::Permission;
 use qifu_db::entity::job;
 use qifu_db::jobs::QueueStats;
+use qifu_domain::accounts::Permission;
 
 /// The job queue as the back office shows it.
 pub struct JobOverview {
@@ -24,12 +24,7 @@ pub struct JobOverview {
     pub total: u64,
 }
 
-pub async fn job_overview(
-    ctx: &Ctx,
-    actor: &Actor,
-    status: Option<&str>,
-    page: u64,
-) -> Result<JobOverview, AccessError> {
+pub async fn job_overview(ctx: &Ctx, actor: &Actor, status: Option<&str>, page: u64) -> Result<JobOverview, AccessError> {
     crate::accounts::require(actor, Permission::JobView)?;
     let status = status.filter(|s| ["queued", "running", "done", "dead"].contains(s));
     let stats = qifu_db::jobs::stats(&ctx.db).await?;
@@ -45,7 +40,8 @@ pub async fn retry_job(ctx: &Ctx, actor: &Actor, meta: &crate::context::Meta, id
     if !qifu_db::jobs::retry_dead(&txn, id, ctx.now()).await? {
         return Err(AccessError::NotFound);
     }
-    crate::audit::record(&txn, ctx, Some(actor), meta, crate::audit::Entry::ok("job.retry", "job", id, serde_json::json!({}))).await?;
+    crate::audit::record(&txn, ctx, Some(actor), meta, crate::audit::Entry::ok("job.retry", "job", id, serde_json::json!({})))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -134,17 +134,10 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("qifu: 错误: 无法启动运行时：{e}");
@@ -166,26 +159,17 @@ fn load_settings(g: &Global, listen: Option<SocketAddr>) -> Result<Settings> {
         Some(f) => (f.clone(), true),
         None => (qifu_app::config::default_config_file().to_path_buf(), false),
     };
-    let src = Sources {
-        file: Some(file),
-        file_required: required,
-        data_dir: g.data_dir.clone(),
-        listen,
-    };
+    let src = Sources { file: Some(file), file_required: required, data_dir: g.data_dir.clone(), listen };
     Ok(Settings::load(&src)?)
 }
 
 fn init_tracing(s: &Settings) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(&s.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match s.log_format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder
-            .with_ansi(std::io::stderr().is_terminal())
-            .try_init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
     };
 }
 
@@ -243,17 +227,10 @@ async fn run(cli: Cli) -> Result<()> {
             let settings = load_settings(&cli.global, None)?;
             init_tracing(&settings);
             let ctx = open(settings).await?;
-            let worker = qifu_worker::Worker::new(
-                ctx,
-                qifu_worker::Registry::standard(),
-                qifu_worker::default_schedules()?,
-            );
+            let worker = qifu_worker::Worker::new(ctx, qifu_worker::Registry::standard(), qifu_worker::default_schedules()?);
             if args.once {
                 let p = worker.drain().await?;
-                println!(
-                    "完成 {} 个任务，重试 {} 个，失败 {} 个",
-                    p.succeeded, p.retried, p.dead
-                );
+                println!("完成 {} 个任务，重试 {} 个，失败 {} 个", p.succeeded, p.retried, p.dead);
                 return Ok(());
             }
             let (tx, rx) = tokio::sync::watch::channel(false);
@@ -271,10 +248,7 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let (password, generated) = if a.password_stdin {
                 let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .context("无法读取密码")?;
+                std::io::stdin().lock().read_line(&mut line).context("无法读取密码")?;
                 (line.trim_end_matches(['\r', '\n']).to_owned(), false)
             } else {
                 (generate_password(), true)
@@ -293,11 +267,7 @@ async fn run(cli: Cli) -> Result<()> {
                 },
             )
             .await?;
-            println!(
-                "已创建用户 {}（编号 {id}，角色 {}）",
-                a.username,
-                role.label()
-            );
+            println!("已创建用户 {}（编号 {id}，角色 {}）", a.username, role.label());
             if generated {
                 println!("初始密码：{password}（首次登录后须修改）");
             }
@@ -307,11 +277,7 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 fn role_codes() -> String {
-    qifu_domain::accounts::BuiltinRole::ALL
-        .iter()
-        .map(|r| r.code())
-        .collect::<Vec<_>>()
-        .join("、")
+    qifu_domain::accounts::BuiltinRole::ALL.iter().map(|r| r.code()).collect::<Vec<_>>().join("、")
 }
 
 fn generate_password() -> String {
@@ -321,8 +287,7 @@ fn generate_password() -> String {
 
 async fn demo(ctx: &Ctx, enterprises: u32, seed: u64) -> Result<()> {
     let started = std::time::Instant::now();
-    let outcome =
-        qifu_app::demo::run(ctx, &qifu_app::demo::DemoOptions { enterprises, seed }).await?;
+    let outcome = qifu_app::demo::run(ctx, &qifu_app::demo::DemoOptions { enterprises, seed }).await?;
     match outcome {
         qifu_app::demo::DemoOutcome::AlreadyHasData => {
             println!("数据库中已有数据，未做任何修改。（演示数据只填充到空数据库）");
@@ -351,20 +316,14 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     let listen = settings.listen;
     let run_worker = settings.worker.in_process && !args.no_worker;
     // Bind before anything slow so a busy port is reported at once.
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("无法监听 {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("无法监听 {listen}"))?;
     let ctx = open(settings).await?;
     if args.demo {
         demo(&ctx, qifu_app::demo::DEFAULT_ENTERPRISES, 20261129).await?;
     }
     let (tx, rx) = tokio::sync::watch::channel(false);
     let worker = if run_worker {
-        let w = qifu_worker::Worker::new(
-            ctx.clone(),
-            qifu_worker::Registry::standard(),
-            qifu_worker::default_schedules()?,
-        );
+        let w = qifu_worker::Worker::new(ctx.clone(), qifu_worker::Registry::standard(), qifu_worker::default_schedules()?);
         Some(tokio::spawn(w.run(rx)))
     } else {
         None
@@ -373,9 +332,7 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     let addr = listener.local_addr()?;
     println!("qifu 已启动：http://{addr}/  （管理后台 http://{addr}/admin ，按 Ctrl+C 停止）");
     tracing::info!(%addr, worker = run_worker, "listening");
-    qifu_web::serve(listener, state, shutdown_signal())
-        .await
-        .context("网站服务异常退出")?;
+    qifu_web::serve(listener, state, shutdown_signal()).await.context("网站服务异常退出")?;
     let _ = tx.send(true);
     if let Some(w) = worker {
         let _ = w.await;

@@ -24,11 +24,7 @@ impl Drop for Guard {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Whether the browser can run here; skips (or fails under CI) otherwise.
@@ -37,13 +33,9 @@ fn browser_available() -> bool {
     let ok = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
     if !ok {
         if std::env::var_os("CI").is_some() {
-            panic!(
-                "CI is set but {CHROMIUM} or {CHROMEDRIVER} is missing: install the chromium and chromium-driver packages"
-            );
+            panic!("CI is set but {CHROMIUM} or {CHROMEDRIVER} is missing: install the chromium and chromium-driver packages");
         }
-        eprintln!(
-            "SKIPPED: browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)"
-        );
+        eprintln!("SKIPPED: browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)");
     }
     ok
 }
@@ -65,9 +57,44 @@ async fn wait_http(url: &str) {
 /// The platform served by the built binary, with demo data.
 struct Platform {
     base: String,
+    db_url: String,
     _server: Guard,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     _db: Option<qifu_testkit::TestDb>,
+}
+
+impl Platform {
+    async fn db(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(&self.db_url).await.unwrap()
+    }
+
+    /// The answer of the captcha currently shown (read from the server's store).
+    async fn captcha_answer(&self, c: &Client) -> String {
+        use qifu_testkit::qifu_db::entity::captcha;
+        use sea_orm::EntityTrait;
+        let id = c.find(Locator::Css("input[name=captcha_id]")).await.unwrap().attr("value").await.unwrap().unwrap();
+        let db = self.db().await;
+        let answer = captcha::Entity::find_by_id(id).one(&db).await.unwrap().unwrap().answer;
+        db.close().await.unwrap();
+        answer
+    }
+
+    /// The latest code sent to `phone`, from the SMS outbox (the `log` provider).
+    async fn sms_code(&self, phone: &str) -> String {
+        use qifu_testkit::qifu_db::entity::sms_outbox;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let crypto = qifu_testkit::qifu_app::crypto::Crypto::load("", self.dir.path()).unwrap();
+        let db = self.db().await;
+        let row = sms_outbox::Entity::find()
+            .filter(sms_outbox::Column::PhoneHash.eq(crypto.blind_index(phone)))
+            .order_by_desc(sms_outbox::Column::Id)
+            .one(&db)
+            .await
+            .unwrap()
+            .expect("a message in the outbox");
+        db.close().await.unwrap();
+        regex::Regex::new(r"(\d{6})").unwrap().captures(&row.content).unwrap()[1].to_owned()
+    }
 }
 
 async fn start_platform() -> Platform {
@@ -75,32 +102,22 @@ async fn start_platform() -> Platform {
     let port = free_port();
     let db = qifu_testkit::TestDb::new().await.unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qifu"));
-    cmd.args([
-        "serve",
-        "--demo",
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--data-dir",
-    ])
-    .arg(dir.path())
-    .env("QIFU_LOG_LEVEL", "warn")
-    .stdout(Stdio::null())
-    .stderr(Stdio::inherit());
-    let db = if db.is_postgres() {
+    cmd.args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.path())
+        .env("QIFU_LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let (db, db_url) = if db.is_postgres() {
         cmd.env("QIFU_DATABASE_URL", &db.url);
-        Some(db)
+        let url = db.url.clone();
+        (Some(db), url)
     } else {
-        None
+        (None, qifu_testkit::qifu_db::sqlite_url_in(dir.path()))
     };
     let server = Guard(cmd.spawn().unwrap());
     let base = format!("http://127.0.0.1:{port}");
     wait_http(&format!("{base}/readyz")).await;
-    Platform {
-        base,
-        _server: server,
-        _dir: dir,
-        _db: db,
-    }
+    Platform { base, db_url, _server: server, dir, _db: db }
 }
 
 /// Waits for navigation to reach `path` (a click returns before the next page loads).
@@ -127,12 +144,7 @@ struct Browser {
 async fn start_browser() -> Browser {
     let port = free_port();
     let driver = Guard(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+        Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
     );
     let driver_url = format!("http://127.0.0.1:{port}");
     wait_http(&format!("{driver_url}/status")).await;
@@ -152,11 +164,7 @@ async fn start_browser() -> Browser {
         .connect(&driver_url)
         .await
         .unwrap();
-    Browser {
-        client,
-        driver_url,
-        _driver: driver,
-    }
+    Browser { client, driver_url, _driver: driver }
 }
 
 impl Browser {
@@ -175,10 +183,7 @@ impl Browser {
         res["value"]
             .as_array()
             .map(|a| {
-                a.iter()
-                    .filter(|e| e["level"] == "SEVERE")
-                    .map(|e| e["message"].as_str().unwrap_or("").to_owned())
-                    .collect()
+                a.iter().filter(|e| e["level"] == "SEVERE").map(|e| e["message"].as_str().unwrap_or("").to_owned()).collect()
             })
             .unwrap_or_default()
     }
@@ -201,13 +206,7 @@ async fn visitor_opens_home_and_follows_the_navigation() {
     let c = &b.client;
     c.goto(&format!("{}/", platform.base)).await.unwrap();
     assert!(c.title().await.unwrap().contains(TITLE));
-    let h1 = c
-        .find(Locator::Css(".hero h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let h1 = c.find(Locator::Css(".hero h1")).await.unwrap().text().await.unwrap();
     assert_eq!(h1, TITLE);
     b.screenshot("home-1366").await;
     for (link, heading, path) in [
@@ -217,56 +216,27 @@ async fn visitor_opens_home_and_follows_the_navigation() {
         ("活动", "活动培训", "/activities"),
         ("关于我们", "关于我们", "/about"),
     ] {
-        c.find(Locator::Css(&format!(".mainnav a[href='{path}']")))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        c.find(Locator::Css(&format!(".mainnav a[href='{path}']"))).await.unwrap().click().await.unwrap();
         wait_path(c, path).await;
-        let h1 = c
-            .find(Locator::Css("main h1"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let h1 = c.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap();
         assert_eq!(h1, heading, "{link}");
         assert!(c.title().await.unwrap().contains(TITLE));
-        let current = c
-            .find(Locator::Css(".mainnav a[aria-current='page']"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let current = c.find(Locator::Css(".mainnav a[aria-current='page']")).await.unwrap().text().await.unwrap();
         assert_eq!(current, link);
     }
     // Into a detail page and back home by the brand link.
-    c.goto(&format!("{}/policies", platform.base))
-        .await
-        .unwrap();
+    c.goto(&format!("{}/policies", platform.base)).await.unwrap();
     let first = c.find(Locator::Css(".rows .row-title")).await.unwrap();
     let href = first.attr("href").await.unwrap().unwrap();
     first.click().await.unwrap();
     wait_path(c, &href).await;
     assert!(c.find(Locator::Css(".docmeta")).await.is_ok());
-    c.find(Locator::Css("a.brand"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css("a.brand")).await.unwrap().click().await.unwrap();
     wait_path(c, "/").await;
     // The search box in the header works.
     let q = c.find(Locator::Id("q")).await.unwrap();
     q.send_keys("贷款").await.unwrap();
-    c.find(Locator::Css("form.search button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css("form.search button")).await.unwrap().click().await.unwrap();
     wait_path(c, "/search").await;
     let body = c.source().await.unwrap();
     assert!(body.contains("共找到"));
@@ -276,13 +246,7 @@ async fn visitor_opens_home_and_follows_the_navigation() {
     // On a phone: no horizontal scrolling.
     c.set_window_size(375, 812).await.unwrap();
     c.goto(&format!("{}/", platform.base)).await.unwrap();
-    let widths = c
-        .execute(
-            "return [document.documentElement.scrollWidth, window.innerWidth];",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let widths = c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.unwrap();
     let (sw, iw) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
     assert!(sw <= iw, "page is {sw}px wide in a {iw}px window");
     b.screenshot("home-375").await;
@@ -290,8 +254,18 @@ async fn visitor_opens_home_and_follows_the_navigation() {
     b.client.clone().close().await.unwrap();
 }
 
+async fn fill(c: &Client, id: &str, value: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
 #[tokio::test]
-async fn operator_signs_in_to_the_back_office() {
+async fn operator_signs_in_with_the_second_factor() {
     if !browser_available() {
         return;
     }
@@ -300,51 +274,91 @@ async fn operator_signs_in_to_the_back_office() {
     let c = &b.client;
     c.goto(&format!("{}/admin", platform.base)).await.unwrap();
     wait_path(c, "/login").await;
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("operator")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(qifu_testkit::PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(c, "account", "operator").await;
+    fill(c, "password", qifu_testkit::PASSWORD).await;
+    let answer = platform.captcha_answer(c).await;
+    fill(c, "captcha", &answer).await;
+    b.screenshot("login").await;
+    click(c, "form.form button[type=submit]").await;
+    wait_path(c, "/login/verify").await;
+    click(c, "button[value=send]").await;
+    let code = loop {
+        if c.source().await.unwrap().contains("验证码已发送") {
+            break platform.sms_code("13900000001").await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    fill(c, "code", &code).await;
+    click(c, "button[value=verify]").await;
     wait_path(c, "/admin").await;
-    assert_eq!(
-        c.find(Locator::Css(".page-title"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "工作台"
-    );
+    assert_eq!(c.find(Locator::Css(".page-title")).await.unwrap().text().await.unwrap(), "工作台");
     b.screenshot("admin-dashboard").await;
-    c.find(Locator::LinkText("企业管理"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::LinkText("企业管理")).await.unwrap().click().await.unwrap();
     wait_path(c, "/admin/enterprises").await;
     assert!(c.find(Locator::Css("table.table tbody tr")).await.is_ok());
     b.screenshot("admin-enterprises").await;
-    c.find(Locator::Css(".admin-user button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::LinkText("用户管理")).await.unwrap().click().await.unwrap();
+    wait_path(c, "/admin/users").await;
+    b.screenshot("admin-users").await;
+    click(c, ".admin-user button").await;
     wait_path(c, "/").await;
-    assert!(b.console_errors().await.is_empty());
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_enterprise_registers_with_the_sms_code_then_signs_in_and_out() {
+    if !browser_available() {
+        return;
+    }
+    let platform = start_platform().await;
+    let b = start_browser().await;
+    let c = &b.client;
+    c.set_window_size(375, 812).await.unwrap();
+    c.goto(&format!("{}/register?ch=poster-2026", platform.base)).await.unwrap();
+    let phone = "13766668888";
+    fill(c, "phone", phone).await;
+    fill(c, "enterprise_name", "北京运河数字印刷有限公司").await;
+    fill(c, "contact_name", "刘晓东").await;
+    fill(c, "password", "Print-Shop-2026").await;
+    fill(c, "confirm", "Print-Shop-2026").await;
+    let answer = platform.captcha_answer(c).await;
+    fill(c, "captcha", &answer).await;
+    click(c, "button[value=send_code]").await;
+    loop {
+        if c.source().await.unwrap().contains("验证码已发送") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // What was typed is still there (passwords excepted), on a 375-px phone.
+    assert_eq!(
+        c.find(Locator::Id("enterprise_name")).await.unwrap().prop("value").await.unwrap().unwrap(),
+        "北京运河数字印刷有限公司"
+    );
+    let widths = c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.unwrap();
+    assert!(widths[0].as_i64().unwrap() <= widths[1].as_i64().unwrap(), "no horizontal scrolling");
+    b.screenshot("register-375").await;
+    let code = platform.sms_code(phone).await;
+    fill(c, "password", "Print-Shop-2026").await;
+    fill(c, "confirm", "Print-Shop-2026").await;
+    fill(c, "sms_code", &code).await;
+    click(c, "button[value=register]").await;
+    wait_path(c, "/login").await;
+    assert!(c.source().await.unwrap().contains("注册成功"));
+    fill(c, "account", phone).await;
+    fill(c, "password", "Print-Shop-2026").await;
+    let answer = platform.captcha_answer(c).await;
+    fill(c, "captcha", &answer).await;
+    click(c, "form.form button[type=submit]").await;
+    wait_path(c, "/").await;
+    assert!(c.source().await.unwrap().contains("刘晓东"), "signed in: the header shows the user");
+    b.screenshot("enterprise-home-375").await;
+    click(c, ".topbar form button").await;
+    wait_path(c, "/").await;
+    assert!(c.find(Locator::LinkText("登录")).await.is_ok(), "signed out");
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
     b.client.clone().close().await.unwrap();
 }

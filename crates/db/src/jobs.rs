@@ -6,8 +6,8 @@ use crate::entity::job;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, Value,
 };
 
 pub const QUEUED: &str = "queued";
@@ -37,11 +37,7 @@ fn stmt(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
 
 /// Enqueues inside the caller's connection or transaction. Returns the new id, or
 /// `None` when a job with the same kind and dedup key already exists.
-pub async fn enqueue<C: ConnectionTrait>(
-    conn: &C,
-    job: NewJob,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, DbErr> {
+pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob, now: DateTime<Utc>) -> Result<Option<i64>, DbErr> {
     let model = job::ActiveModel {
         kind: Set(job.kind),
         payload: Set(job.payload),
@@ -55,11 +51,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         ..Default::default()
     };
     let res = job::Entity::insert(model)
-        .on_conflict(
-            OnConflict::columns([job::Column::Kind, job::Column::DedupKey])
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::columns([job::Column::Kind, job::Column::DedupKey]).do_nothing().to_owned())
         .exec(conn)
         .await;
     match res {
@@ -78,44 +70,24 @@ pub async fn claim<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<Vec<job::Model>, DbErr> {
     let backend = conn.get_database_backend();
-    let lock = if backend == DatabaseBackend::Postgres {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
+    let lock = if backend == DatabaseBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
         "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3 \
          WHERE id IN (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $3) \
          OR (status = 'running' AND locked_until < $3) ORDER BY run_at, id LIMIT $4{lock}) RETURNING *"
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let s = stmt(
-        backend,
-        &sql,
-        vec![worker.into(), lease_until.into(), now.into(), limit.into()],
-    );
+    let s = stmt(backend, &sql, vec![worker.into(), lease_until.into(), now.into(), limit.into()]);
     let rows = conn.query_all_raw(s).await?;
-    rows.iter()
-        .map(|r| job::Model::from_query_result(r, ""))
-        .collect()
+    rows.iter().map(|r| job::Model::from_query_result(r, "")).collect()
 }
 
 /// Marks a claimed job done.
-pub async fn complete<C: ConnectionTrait>(
-    conn: &C,
-    id: i64,
-    worker: &str,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn complete<C: ConnectionTrait>(conn: &C, id: i64, worker: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
     let sql = "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, finished_at = $1, updated_at = $1, last_error = NULL \
                WHERE id = $2 AND locked_by = $3";
-    conn.execute_raw(stmt(
-        backend,
-        sql,
-        vec![now.into(), id.into(), worker.into()],
-    ))
-    .await?;
+    conn.execute_raw(stmt(backend, sql, vec![now.into(), id.into(), worker.into()])).await?;
     Ok(())
 }
 
@@ -148,16 +120,10 @@ pub async fn fail<C: ConnectionTrait>(
 }
 
 /// Puts a dead job back on the queue with fresh attempts.
-pub async fn retry_dead<C: ConnectionTrait>(
-    conn: &C,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+pub async fn retry_dead<C: ConnectionTrait>(conn: &C, id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let backend = conn.get_database_backend();
     let sql = "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1, finished_at = NULL WHERE id = $2 AND status = 'dead'";
-    let r = conn
-        .execute_raw(stmt(backend, sql, vec![now.into(), id.into()]))
-        .await?;
+    let r = conn.execute_raw(stmt(backend, sql, vec![now.into(), id.into()])).await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -218,10 +184,6 @@ pub async fn list<C: ConnectionTrait>(
         q = q.filter(job::Column::Status.eq(s));
     }
     let total = q.clone().count(conn).await?;
-    let items = q
-        .offset(page.saturating_sub(1) * per_page)
-        .limit(per_page)
-        .all(conn)
-        .await?;
+    let items = q.offset(page.saturating_sub(1) * per_page).limit(per_page).all(conn).await?;
     Ok((items, total))
 }

@@ -7,10 +7,7 @@ pub mod jobs;
 pub mod migration;
 pub mod read;
 
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
-    Statement,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 use sea_orm_migration::MigratorTrait;
 use std::path::Path;
 use std::time::Duration;
@@ -28,27 +25,18 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        DbOptions {
-            max_connections: 10,
-            acquire_timeout: Duration::from_secs(5),
-            sqlite_busy_timeout: Duration::from_secs(5),
-        }
+        DbOptions { max_connections: 10, acquire_timeout: Duration::from_secs(5), sqlite_busy_timeout: Duration::from_secs(5) }
     }
 }
 
 #[derive(Debug, Error)]
 pub enum ConnectError {
-    #[error(
-        "不支持的数据库地址“{0}”：只支持 sqlite:// 和 postgres:// (unsupported database URL scheme)"
-    )]
+    #[error("不支持的数据库地址“{0}”：只支持 sqlite:// 和 postgres:// (unsupported database URL scheme)")]
     UnsupportedScheme(String),
     #[error("无法连接数据库 {url}：{source}")]
     Connect { url: String, source: DbErr },
     #[error("无法创建数据目录 {path}：{source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
 }
 
 /// Which backend a URL selects.
@@ -86,18 +74,11 @@ pub fn redact_url(url: &str) -> String {
 pub async fn connect(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, ConnectError> {
     let backend = backend_of(url)?;
     if backend == DatabaseBackend::Sqlite {
-        let path = url
-            .trim_start_matches("sqlite://")
-            .trim_start_matches("sqlite:");
+        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
         let path = path.split('?').next().unwrap_or(path);
-        if let Some(parent) = Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent).map_err(|source| ConnectError::DataDir {
-                path: parent.display().to_string(),
-                source,
-            })?;
+        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| ConnectError::DataDir { path: parent.display().to_string(), source })?;
         }
     }
     let mut co = ConnectOptions::new(url.to_owned());
@@ -114,12 +95,7 @@ pub async fn connect(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, 
             .foreign_keys(true)
             .create_if_missing(true)
     });
-    Database::connect(co)
-        .await
-        .map_err(|source| ConnectError::Connect {
-            url: redact_url(url),
-            source,
-        })
+    Database::connect(co).await.map_err(|source| ConnectError::Connect { url: redact_url(url), source })
 }
 
 /// Runs every pending migration.
@@ -139,10 +115,7 @@ pub enum OpenError {
 /// SQLite a pooled connection that read before the schema changed can keep a
 /// stale snapshot of the schema, so the pool must only ever see the migrated one.
 pub async fn open(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, OpenError> {
-    let one = DbOptions {
-        max_connections: 1,
-        ..opts.clone()
-    };
+    let one = DbOptions { max_connections: 1, ..opts.clone() };
     let conn = connect(url, &one).await?;
     migrate(&conn).await?;
     conn.close().await?;
@@ -152,32 +125,19 @@ pub async fn open(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, Ope
 /// Names of the migrations applied so far.
 pub async fn applied_migrations(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
     let rows = db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT version FROM seaql_migrations ORDER BY version",
-        ))
+        .query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT version FROM seaql_migrations ORDER BY version"))
         .await?;
-    rows.iter()
-        .map(|r| r.try_get::<String>("", "version"))
-        .collect()
+    rows.iter().map(|r| r.try_get::<String>("", "version")).collect()
 }
 
 /// A cheap round trip used by `/readyz`.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
-    db.execute_raw(Statement::from_string(
-        db.get_database_backend(),
-        "SELECT 1",
-    ))
-    .await
-    .map(|_| ())
+    db.execute_raw(Statement::from_string(db.get_database_backend(), "SELECT 1")).await.map(|_| ())
 }
 
 /// Whether an error is a unique-constraint violation (both backends).
 pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }
 
 #[cfg(test)]
@@ -186,25 +146,14 @@ mod tests {
 
     #[test]
     fn schemes() {
-        assert_eq!(
-            backend_of("sqlite://x.db").ok(),
-            Some(DatabaseBackend::Sqlite)
-        );
-        assert_eq!(
-            backend_of("postgres://u@h/db").ok(),
-            Some(DatabaseBackend::Postgres)
-        );
-        assert!(
-            matches!(backend_of("mysql://h/db"), Err(ConnectError::UnsupportedScheme(s)) if s == "mysql")
-        );
+        assert_eq!(backend_of("sqlite://x.db").ok(), Some(DatabaseBackend::Sqlite));
+        assert_eq!(backend_of("postgres://u@h/db").ok(), Some(DatabaseBackend::Postgres));
+        assert!(matches!(backend_of("mysql://h/db"), Err(ConnectError::UnsupportedScheme(s)) if s == "mysql"));
     }
 
     #[test]
     fn redaction() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://data/qifu.db"), "sqlite://data/qifu.db");
     }

@@ -2,10 +2,7 @@
 
 use crate::entity::{activity, article, enterprise, institution, organisation, policy, product};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 pub const PUBLISHED: &str = "published";
 pub const ONLINE: &str = "online";
@@ -58,30 +55,13 @@ pub async fn home<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<Home
     let counts = Counts {
         enterprises: enterprise::Entity::find().count(db).await?,
         institutions: institution::Entity::find().count(db).await?,
-        products: product::Entity::find()
-            .filter(product::Column::Status.eq(ONLINE))
-            .count(db)
-            .await?,
-        policies: policy::Entity::find()
-            .filter(policy::Column::Status.eq(PUBLISHED))
-            .count(db)
-            .await?,
+        products: product::Entity::find().filter(product::Column::Status.eq(ONLINE)).count(db).await?,
+        policies: policy::Entity::find().filter(policy::Column::Status.eq(PUBLISHED)).count(db).await?,
     };
-    Ok(Home {
-        policies,
-        products,
-        news,
-        announcements,
-        activities,
-        counts,
-    })
+    Ok(Home { policies, products, news, announcements, activities, counts })
 }
 
-async fn articles<C: ConnectionTrait>(
-    db: &C,
-    kind: &str,
-    n: u64,
-) -> Result<Vec<article::Model>, DbErr> {
+async fn articles<C: ConnectionTrait>(db: &C, kind: &str, n: u64) -> Result<Vec<article::Model>, DbErr> {
     article::Entity::find()
         .filter(article::Column::Kind.eq(kind))
         .filter(article::Column::Status.eq(PUBLISHED))
@@ -93,10 +73,7 @@ async fn articles<C: ConnectionTrait>(
 }
 
 /// The newest online products with their institutions' names (two queries, no N+1).
-pub async fn latest_products<C: ConnectionTrait>(
-    db: &C,
-    n: u64,
-) -> Result<Vec<ProductCard>, DbErr> {
+pub async fn latest_products<C: ConnectionTrait>(db: &C, n: u64) -> Result<Vec<ProductCard>, DbErr> {
     let products = product::Entity::find()
         .filter(product::Column::Status.eq(ONLINE))
         .order_by_desc(product::Column::PublishedAt)
@@ -105,15 +82,9 @@ pub async fn latest_products<C: ConnectionTrait>(
         .all(db)
         .await?;
     let inst_ids: Vec<i64> = products.iter().map(|p| p.institution_id).collect();
-    let insts = institution::Entity::find()
-        .filter(institution::Column::Id.is_in(inst_ids))
-        .all(db)
-        .await?;
+    let insts = institution::Entity::find().filter(institution::Column::Id.is_in(inst_ids)).all(db).await?;
     let org_ids: Vec<i64> = insts.iter().map(|i| i.org_id).collect();
-    let orgs = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(org_ids))
-        .all(db)
-        .await?;
+    let orgs = organisation::Entity::find().filter(organisation::Column::Id.is_in(org_ids)).all(db).await?;
     Ok(products
         .into_iter()
         .map(|p| {
@@ -123,10 +94,7 @@ pub async fn latest_products<C: ConnectionTrait>(
                 .and_then(|i| orgs.iter().find(|o| o.id == i.org_id))
                 .map(|o| o.name.clone())
                 .unwrap_or_default();
-            ProductCard {
-                product: p,
-                institution_name,
-            }
+            ProductCard { product: p, institution_name }
         })
         .collect())
 }
@@ -143,75 +111,41 @@ fn offset(page: u64) -> u64 {
     page.max(1).saturating_sub(1) * PER_PAGE
 }
 
-pub async fn published_policies<C: ConnectionTrait>(
-    db: &C,
-    page: u64,
-) -> Result<Paged<policy::Model>, DbErr> {
+pub async fn published_policies<C: ConnectionTrait>(db: &C, page: u64) -> Result<Paged<policy::Model>, DbErr> {
     let q = policy::Entity::find()
         .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
         .order_by_desc(policy::Column::PublishDate)
         .order_by_desc(policy::Column::Id);
     let total = q.clone().count(db).await?;
-    Ok(Paged {
-        items: q.offset(offset(page)).limit(PER_PAGE).all(db).await?,
-        total,
-    })
+    Ok(Paged { items: q.offset(offset(page)).limit(PER_PAGE).all(db).await?, total })
 }
 
-pub async fn public_policy<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-) -> Result<Option<policy::Model>, DbErr> {
-    policy::Entity::find_by_id(id)
-        .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
-        .one(db)
-        .await
+pub async fn public_policy<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<policy::Model>, DbErr> {
+    policy::Entity::find_by_id(id).filter(policy::Column::Status.is_in([PUBLISHED, "expired"])).one(db).await
 }
 
-pub async fn online_products<C: ConnectionTrait>(
-    db: &C,
-    page: u64,
-) -> Result<Paged<ProductCard>, DbErr> {
+pub async fn online_products<C: ConnectionTrait>(db: &C, page: u64) -> Result<Paged<ProductCard>, DbErr> {
     let q = product::Entity::find()
         .filter(product::Column::Status.eq(ONLINE))
         .order_by_desc(product::Column::PublishedAt)
         .order_by_desc(product::Column::Id);
     let total = q.clone().count(db).await?;
     let products = q.offset(offset(page)).limit(PER_PAGE).all(db).await?;
-    Ok(Paged {
-        items: with_institutions(db, products).await?,
-        total,
-    })
+    Ok(Paged { items: with_institutions(db, products).await?, total })
 }
 
-pub async fn public_product<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-) -> Result<Option<ProductCard>, DbErr> {
-    let Some(p) = product::Entity::find_by_id(id)
-        .filter(product::Column::Status.eq(ONLINE))
-        .one(db)
-        .await?
-    else {
+pub async fn public_product<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<ProductCard>, DbErr> {
+    let Some(p) = product::Entity::find_by_id(id).filter(product::Column::Status.eq(ONLINE)).one(db).await? else {
         return Ok(None);
     };
     Ok(with_institutions(db, vec![p]).await?.pop())
 }
 
-async fn with_institutions<C: ConnectionTrait>(
-    db: &C,
-    products: Vec<product::Model>,
-) -> Result<Vec<ProductCard>, DbErr> {
+async fn with_institutions<C: ConnectionTrait>(db: &C, products: Vec<product::Model>) -> Result<Vec<ProductCard>, DbErr> {
     let inst_ids: Vec<i64> = products.iter().map(|p| p.institution_id).collect();
-    let insts = institution::Entity::find()
-        .filter(institution::Column::Id.is_in(inst_ids))
-        .all(db)
-        .await?;
+    let insts = institution::Entity::find().filter(institution::Column::Id.is_in(inst_ids)).all(db).await?;
     let org_ids: Vec<i64> = insts.iter().map(|i| i.org_id).collect();
-    let orgs = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(org_ids))
-        .all(db)
-        .await?;
+    let orgs = organisation::Entity::find().filter(organisation::Column::Id.is_in(org_ids)).all(db).await?;
     Ok(products
         .into_iter()
         .map(|p| {
@@ -221,10 +155,7 @@ async fn with_institutions<C: ConnectionTrait>(
                 .and_then(|i| orgs.iter().find(|o| o.id == i.org_id))
                 .map(|o| o.name.clone())
                 .unwrap_or_default();
-            ProductCard {
-                product: p,
-                institution_name,
-            }
+            ProductCard { product: p, institution_name }
         })
         .collect())
 }
@@ -242,45 +173,24 @@ pub async fn published_articles<C: ConnectionTrait>(
         q = q.filter(article::Column::Kind.eq(k));
     }
     let total = q.clone().count(db).await?;
-    Ok(Paged {
-        items: q.offset(offset(page)).limit(PER_PAGE).all(db).await?,
-        total,
-    })
+    Ok(Paged { items: q.offset(offset(page)).limit(PER_PAGE).all(db).await?, total })
 }
 
-pub async fn public_article<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-) -> Result<Option<article::Model>, DbErr> {
-    article::Entity::find_by_id(id)
-        .filter(article::Column::Status.eq(PUBLISHED))
-        .one(db)
-        .await
+pub async fn public_article<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<article::Model>, DbErr> {
+    article::Entity::find_by_id(id).filter(article::Column::Status.eq(PUBLISHED)).one(db).await
 }
 
-pub async fn published_activities<C: ConnectionTrait>(
-    db: &C,
-    page: u64,
-) -> Result<Paged<activity::Model>, DbErr> {
+pub async fn published_activities<C: ConnectionTrait>(db: &C, page: u64) -> Result<Paged<activity::Model>, DbErr> {
     let q = activity::Entity::find()
         .filter(activity::Column::Status.eq(PUBLISHED))
         .order_by_desc(activity::Column::StartsAt)
         .order_by_desc(activity::Column::Id);
     let total = q.clone().count(db).await?;
-    Ok(Paged {
-        items: q.offset(offset(page)).limit(PER_PAGE).all(db).await?,
-        total,
-    })
+    Ok(Paged { items: q.offset(offset(page)).limit(PER_PAGE).all(db).await?, total })
 }
 
-pub async fn public_activity<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-) -> Result<Option<activity::Model>, DbErr> {
-    activity::Entity::find_by_id(id)
-        .filter(activity::Column::Status.eq(PUBLISHED))
-        .one(db)
-        .await
+pub async fn public_activity<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<activity::Model>, DbErr> {
+    activity::Entity::find_by_id(id).filter(activity::Column::Status.eq(PUBLISHED)).one(db).await
 }
 
 /// Title matches across public content (the full-text index replaces this).
@@ -308,11 +218,7 @@ pub async fn search_titles<C: ConnectionTrait>(db: &C, term: &str) -> Result<Sea
         .await?;
     let products = product::Entity::find()
         .filter(product::Column::Status.eq(ONLINE))
-        .filter(
-            sea_orm::Condition::any()
-                .add(product::Column::Name.contains(term))
-                .add(product::Column::Summary.contains(term)),
-        )
+        .filter(sea_orm::Condition::any().add(product::Column::Name.contains(term)).add(product::Column::Summary.contains(term)))
         .order_by_desc(product::Column::PublishedAt)
         .limit(20)
         .all(db)
@@ -331,10 +237,5 @@ pub async fn search_titles<C: ConnectionTrait>(db: &C, term: &str) -> Result<Sea
         .limit(20)
         .all(db)
         .await?;
-    Ok(SearchHits {
-        policies,
-        products: with_institutions(db, products).await?,
-        articles,
-        activities,
-    })
+    Ok(SearchHits { policies, products: with_institutions(db, products).await?, articles, activities })
 }

@@ -24,12 +24,7 @@ pub enum OrgKind {
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 4] = [
-        OrgKind::Enterprise,
-        OrgKind::Institution,
-        OrgKind::Government,
-        OrgKind::Operator,
-    ];
+    pub const ALL: [OrgKind; 4] = [OrgKind::Enterprise, OrgKind::Institution, OrgKind::Government, OrgKind::Operator];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -125,10 +120,7 @@ impl InstitutionKind {
 
     /// 金融机构: institutions that offer financing products.
     pub fn is_financial(self) -> bool {
-        matches!(
-            self,
-            InstitutionKind::Bank | InstitutionKind::Guarantor | InstitutionKind::Insurer
-        )
+        matches!(self, InstitutionKind::Bank | InstitutionKind::Guarantor | InstitutionKind::Insurer)
     }
 }
 
@@ -190,10 +182,9 @@ impl BuiltinRole {
             BuiltinRole::EnterpriseAdmin => OrgKind::Enterprise,
             BuiltinRole::InstitutionAdmin => OrgKind::Institution,
             BuiltinRole::GovernmentViewer => OrgKind::Government,
-            BuiltinRole::OperatorAdmin
-            | BuiltinRole::SystemAdmin
-            | BuiltinRole::SecurityAdmin
-            | BuiltinRole::Auditor => OrgKind::Operator,
+            BuiltinRole::OperatorAdmin | BuiltinRole::SystemAdmin | BuiltinRole::SecurityAdmin | BuiltinRole::Auditor => {
+                OrgKind::Operator
+            }
         }
     }
 }
@@ -215,8 +206,17 @@ impl BuiltinRole {
                 (JobView, All),
             ],
             BuiltinRole::GovernmentViewer => &[(BackOffice, All), (EnterpriseView, All)],
-            BuiltinRole::SystemAdmin => &[(BackOffice, All), (UserManage, All), (RoleManage, All), (MenuManage, All), (JobView, All), (SmsOutboxView, All)],
-            BuiltinRole::SecurityAdmin => &[(BackOffice, All), (SessionOnline, All), (LoginLogView, All), (OperationLogView, All)],
+            BuiltinRole::SystemAdmin => &[
+                (BackOffice, All),
+                (UserManage, All),
+                (RoleManage, All),
+                (MenuManage, All),
+                (JobView, All),
+                (SmsOutboxView, All),
+            ],
+            BuiltinRole::SecurityAdmin => {
+                &[(BackOffice, All), (SessionOnline, All), (LoginLogView, All), (OperationLogView, All)]
+            }
             BuiltinRole::Auditor => &[(BackOffice, All), (AuditView, All)],
         }
     }
@@ -231,10 +231,7 @@ pub fn check_username(s: &str) -> Result<(), &'static str> {
     if !(3..=32).contains(&n) {
         return Err("用户名长度应为3到32个字符");
     }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-    {
+    if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
         return Err("用户名只能包含字母、数字、下划线、短横线和点");
     }
     Ok(())
@@ -325,9 +322,38 @@ pub fn is_common_password(pw: &str) -> bool {
     }
     let letters: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
     const BASES: &[&str] = &[
-        "password", "passw", "admin", "administrator", "qwerty", "qwer", "qwertyuiop", "welcome", "root", "test", "huawei", "woaini",
-        "iloveyou", "abc", "abcd", "asdf", "zxcv", "qaz", "qazwsx", "qazwsxedc", "qweasdzxc", "qwe", "qweasd", "changeme", "letmein",
-        "default", "beijing", "china", "tongzhou", "aa", "a", "pssw",
+        "password",
+        "passw",
+        "admin",
+        "administrator",
+        "qwerty",
+        "qwer",
+        "qwertyuiop",
+        "welcome",
+        "root",
+        "test",
+        "huawei",
+        "woaini",
+        "iloveyou",
+        "abc",
+        "abcd",
+        "asdf",
+        "zxcv",
+        "qaz",
+        "qazwsx",
+        "qazwsxedc",
+        "qweasdzxc",
+        "qwe",
+        "qweasd",
+        "changeme",
+        "letmein",
+        "default",
+        "beijing",
+        "china",
+        "tongzhou",
+        "aa",
+        "a",
+        "pssw",
     ];
     BASES.contains(&letters.as_str())
 }

@@ -23,10 +23,7 @@ mod tests {
 
     #[test]
     fn full_width_becomes_half_width() {
-        assert_eq!(
-            to_half_width("９１１１０１１２ＡＢ（通州）"),
-            "91110112AB(通州)"
-        );
+        assert_eq!(to_half_width("９１１１０１１２ＡＢ（通州）"), "91110112AB(通州)");
         assert_eq!(to_half_width("北京　通州"), "北京 通州");
     }
 }

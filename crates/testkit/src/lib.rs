@@ -22,9 +22,7 @@ pub const PASSWORD: &str = qifu_app::demo::DEMO_PASSWORD;
 
 /// Where the clock of every test starts: 2026-11-29 10:00 Beijing time.
 pub fn start_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 0)
-        .single()
-        .unwrap_or_else(Utc::now)
+    Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 0).single().unwrap_or_else(Utc::now)
 }
 
 /// A fresh database for one test, removed when dropped.
@@ -37,34 +35,20 @@ pub struct TestDb {
 impl TestDb {
     pub async fn new() -> Result<TestDb> {
         init();
-        match std::env::var("QIFU_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
+        match std::env::var("QIFU_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(admin) => {
                 let name = format!("qifu_t_{}", uuid::Uuid::new_v4().simple());
-                let conn = sea_orm::Database::connect(&admin)
-                    .await
-                    .context("connect QIFU_TEST_DATABASE_URL")?;
+                let conn = sea_orm::Database::connect(&admin).await.context("connect QIFU_TEST_DATABASE_URL")?;
                 use sea_orm::ConnectionTrait;
-                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await?;
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
                 conn.close().await?;
                 let url = replace_db_name(&admin, &name)?;
-                Ok(TestDb {
-                    url,
-                    _dir: None,
-                    pg: Some((admin, name)),
-                })
+                Ok(TestDb { url, _dir: None, pg: Some((admin, name)) })
             }
             None => {
                 let dir = tempfile::tempdir()?;
                 let url = qifu_db::sqlite_url_in(dir.path());
-                Ok(TestDb {
-                    url,
-                    _dir: Some(dir),
-                    pg: None,
-                })
+                Ok(TestDb { url, _dir: Some(dir), pg: None })
             }
         }
     }
@@ -79,20 +63,13 @@ impl Drop for TestDb {
         if let Some((admin, name)) = self.pg.take() {
             // Drop on a thread of its own: we may be inside a runtime that is shutting down.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                     return;
                 };
                 rt.block_on(async move {
                     use sea_orm::ConnectionTrait;
                     if let Ok(c) = sea_orm::Database::connect(&admin).await {
-                        let _ = c
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .await;
+                        let _ = c.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                         let _ = c.close().await;
                     }
                 });
@@ -107,14 +84,8 @@ fn replace_db_name(url: &str, name: &str) -> Result<String> {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),
     };
-    let scheme_end = base
-        .find("://")
-        .ok_or_else(|| anyhow!("bad database URL"))?
-        + 3;
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map(|i| i + scheme_end)
-        .unwrap_or(base.len());
+    let scheme_end = base.find("://").ok_or_else(|| anyhow!("bad database URL"))? + 3;
+    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
     let mut out = format!("{}/{name}", &base[..path_start]);
     if let Some(q) = query {
         out.push('?');
@@ -145,10 +116,7 @@ impl TestApp {
     pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> Result<TestApp> {
         let db = TestDb::new().await?;
         let data = tempfile::tempdir()?;
-        let mut settings = Settings {
-            data_dir: data.path().to_path_buf(),
-            ..Settings::default()
-        };
+        let mut settings = Settings { data_dir: data.path().to_path_buf(), ..Settings::default() };
         settings.database_url = qifu_app::config::Secret::new(db.url.clone());
         settings.database.max_connections = 5;
         tweak(&mut settings);
@@ -160,23 +128,10 @@ impl TestApp {
         let addr = listener.local_addr()?;
         let state = qifu_web::AppState::new(ctx.clone());
         tokio::spawn(qifu_web::serve(listener, state, std::future::pending()));
-        let worker = qifu_worker::Worker::new(
-            ctx.clone(),
-            qifu_worker::Registry::standard(),
-            qifu_worker::default_schedules()?,
-        );
+        let worker = qifu_worker::Worker::new(ctx.clone(), qifu_worker::Registry::standard(), qifu_worker::default_schedules()?);
         let jar = Arc::new(Jar::default());
         let client = client_with(jar.clone())?;
-        Ok(TestApp {
-            addr,
-            ctx,
-            clock,
-            client,
-            jar,
-            worker,
-            db,
-            _data: data,
-        })
+        Ok(TestApp { addr, ctx, clock, client, jar, worker, db, _data: data })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -186,12 +141,7 @@ impl TestApp {
     /// A second, independent visitor (own cookies) of the same server.
     pub fn new_visitor(&self) -> Result<Visitor> {
         let jar = Arc::new(Jar::default());
-        Ok(Visitor {
-            base: format!("http://{}", self.addr),
-            client: client_with(jar.clone())?,
-            jar,
-            ctx: self.ctx.clone(),
-        })
+        Ok(Visitor { base: format!("http://{}", self.addr), client: client_with(jar.clone())?, jar, ctx: self.ctx.clone() })
     }
 
     /// The latest verification code sent to `phone` (read from the SMS outbox).
@@ -238,26 +188,13 @@ impl TestApp {
 
     async fn login_ok(&self, username: &str) -> Result<()> {
         let p = self.login(username, PASSWORD).await?;
-        anyhow::ensure!(
-            p.status == StatusCode::SEE_OTHER,
-            "login as {username} failed: {} {}",
-            p.status,
-            p.body
-        );
+        anyhow::ensure!(p.status == StatusCode::SEE_OTHER, "login as {username} failed: {} {}", p.status, p.body);
         Ok(())
     }
 
     /// Fills the database with a small demo data set and its demo logins.
     pub async fn seed_demo(&self) -> Result<qifu_app::demo::DemoReport> {
-        match qifu_app::demo::run(
-            &self.ctx,
-            &qifu_app::demo::DemoOptions {
-                enterprises: 60,
-                seed: 7,
-            },
-        )
-        .await?
-        {
+        match qifu_app::demo::run(&self.ctx, &qifu_app::demo::DemoOptions { enterprises: 60, seed: 7 }).await? {
             qifu_app::demo::DemoOutcome::Created(r) => Ok(r),
             qifu_app::demo::DemoOutcome::AlreadyHasData => Err(anyhow!("database was not empty")),
         }
@@ -334,9 +271,7 @@ pub struct Page {
 
 impl Page {
     pub fn location(&self) -> Option<&str> {
-        self.headers
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
+        self.headers.get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok())
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -352,13 +287,7 @@ impl Page {
 
 impl Visitor {
     pub async fn get(&self, path: &str) -> Result<Page> {
-        read(
-            self.client
-                .get(format!("{}{path}", self.base))
-                .send()
-                .await?,
-        )
-        .await
+        read(self.client.get(format!("{}{path}", self.base)).send().await?).await
     }
 
     /// Posts a form, adding the CSRF token this visitor's pages carry.
@@ -371,22 +300,13 @@ impl Visitor {
 
     /// Posts exactly these fields (no token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Result<Page> {
-        read(
-            self.client
-                .post(format!("{}{path}", self.base))
-                .form(fields)
-                .send()
-                .await?,
-        )
-        .await
+        read(self.client.post(format!("{}{path}", self.base)).form(fields).send().await?).await
     }
 
     /// The token the visitor's forms carry (from the login page or the home page).
     pub async fn csrf_token(&self) -> Result<String> {
         let page = self.get("/").await?;
-        page.csrf()
-            .or_else(|| self.cookie("qifu_csrf"))
-            .ok_or_else(|| anyhow!("no CSRF token found"))
+        page.csrf().or_else(|| self.cookie("qifu_csrf")).ok_or_else(|| anyhow!("no CSRF token found"))
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
@@ -446,11 +366,7 @@ async fn read(res: reqwest::Response) -> Result<Page> {
     let status = res.status();
     let headers = res.headers().clone();
     let body = res.text().await?;
-    Ok(Page {
-        status,
-        headers,
-        body,
-    })
+    Ok(Page { status, headers, body })
 }
 
 #[cfg(test)]
@@ -459,18 +375,12 @@ mod tests {
 
     #[test]
     fn db_name_replacement() {
-        assert_eq!(
-            replace_db_name("postgres://postgres@127.0.0.1/postgres", "x").unwrap(),
-            "postgres://postgres@127.0.0.1/x"
-        );
+        assert_eq!(replace_db_name("postgres://postgres@127.0.0.1/postgres", "x").unwrap(), "postgres://postgres@127.0.0.1/x");
         assert_eq!(
             replace_db_name("postgres://u:p@h:5432/db?sslmode=disable", "x").unwrap(),
             "postgres://u:p@h:5432/x?sslmode=disable"
         );
-        assert_eq!(
-            replace_db_name("postgres://h", "x").unwrap(),
-            "postgres://h/x"
-        );
+        assert_eq!(replace_db_name("postgres://h", "x").unwrap(), "postgres://h/x");
     }
 }
 

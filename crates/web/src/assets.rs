@@ -15,21 +15,9 @@ pub struct Assets {
 }
 
 const FILES: &[(&str, &str, &[u8])] = &[
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../static/app.css"),
-    ),
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../static/app.js"),
-    ),
-    (
-        "emblem.svg",
-        "image/svg+xml",
-        include_bytes!("../static/emblem.svg"),
-    ),
+    ("app.css", "text/css; charset=utf-8", include_bytes!("../static/app.css")),
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../static/app.js")),
+    ("emblem.svg", "image/svg+xml", include_bytes!("../static/emblem.svg")),
 ];
 
 impl Assets {
@@ -39,12 +27,7 @@ impl Assets {
             .map(|&(logical, content_type, bytes)| {
                 let hash = hex::encode(Sm3::digest(bytes));
                 let (stem, ext) = logical.rsplit_once('.').unwrap_or((logical, ""));
-                Asset {
-                    logical,
-                    url: format!("/static/{stem}.{}.{ext}", &hash[..12]),
-                    content_type,
-                    bytes,
-                }
+                Asset { logical, url: format!("/static/{stem}.{}.{ext}", &hash[..12]), content_type, bytes }
             })
             .collect();
         Assets { list }
@@ -52,11 +35,7 @@ impl Assets {
 
     /// The versioned URL of a logical file name.
     pub fn url(&self, logical: &str) -> &str {
-        self.list
-            .iter()
-            .find(|a| a.logical == logical)
-            .map(|a| a.url.as_str())
-            .unwrap_or("/static/missing")
+        self.list.iter().find(|a| a.logical == logical).map(|a| a.url.as_str()).unwrap_or("/static/missing")
     }
 
     pub fn by_path(&self, path: &str) -> Option<&Asset> {

@@ -46,10 +46,7 @@ impl From<askama::Error> for WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
-            WebError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "您访问的页面不存在或已被删除。".to_owned(),
-            ),
+            WebError::NotFound => (StatusCode::NOT_FOUND, "您访问的页面不存在或已被删除。".to_owned()),
             WebError::Forbidden => (StatusCode::FORBIDDEN, "您没有访问此页面的权限。".to_owned()),
             WebError::LoginRequired { next } => {
                 let to = format!("/login?next={}", urlencode(next));
@@ -61,10 +58,7 @@ impl IntoResponse for WebError {
             WebError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, m.clone()),
             WebError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "系统繁忙，请稍后再试。".to_owned(),
-                )
+                (StatusCode::INTERNAL_SERVER_ERROR, "系统繁忙，请稍后再试。".to_owned())
             }
         };
         let mut res = status.into_response();
@@ -74,19 +68,14 @@ impl IntoResponse for WebError {
 }
 
 pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|x| x.trim_start_matches('=').to_owned())
-        .unwrap_or_default()
+    serde_urlencoded::to_string([("", s)]).map(|x| x.trim_start_matches('=').to_owned()).unwrap_or_default()
 }
 
 /// Only same-site relative paths are accepted as redirect targets.
 pub fn safe_next(next: Option<&str>) -> Option<String> {
     let n = next?.trim();
-    let ok = n.starts_with('/')
-        && !n.starts_with("//")
-        && !n.contains('\\')
-        && !n.chars().any(char::is_control)
-        && n.len() <= 512;
+    let ok =
+        n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(char::is_control) && n.len() <= 512;
     ok.then(|| n.to_owned())
 }
 

@@ -52,7 +52,6 @@ impl Viewer {
         self.session.as_ref().map(|s| &s.actor)
     }
 
-
     /// The actor, or a redirect to the login page.
     pub fn require(&self) -> Result<&Actor, WebError> {
         let a = self.actor().ok_or_else(|| WebError::LoginRequired { next: self.here.clone() })?;
@@ -119,14 +118,11 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
             .await
             .map_err(|_| WebError::BadRequest("提交的内容过大或无法读取".to_owned()))?;
         let field: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| WebError::Csrf)?;
-        if !constant_time_eq(field.csrf.as_bytes(), viewer.form_token().as_bytes())
-            || field.csrf.is_empty()
-        {
+        if !constant_time_eq(field.csrf.as_bytes(), viewer.form_token().as_bytes()) || field.csrf.is_empty() {
             tracing::warn!("CSRF token mismatch");
             return Err(WebError::Csrf);
         }
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| WebError::BadRequest("表单内容格式不正确".to_owned()))?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| WebError::BadRequest("表单内容格式不正确".to_owned()))?;
         Ok(CsrfForm { viewer, form })
     }
 }

@@ -27,11 +27,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(ctx: Ctx) -> Self {
-        AppState {
-            ctx,
-            assets: Arc::new(assets::Assets::load()),
-            metrics: metrics_handle(),
-        }
+        AppState { ctx, assets: Arc::new(assets::Assets::load()), metrics: metrics_handle() }
     }
 }
 
@@ -40,9 +36,7 @@ pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let buckets = [
-                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-            ];
+            let buckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
             let builder = PrometheusBuilder::new();
             let builder = match builder.set_buckets(&buckets) {
                 Ok(b) => b,
@@ -63,10 +57,7 @@ where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
     let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -13,19 +13,15 @@ use std::time::Instant;
 
 /// Request count and latency by route.
 pub async fn track_metrics(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().as_str().to_owned();
     let start = Instant::now();
     let res = next.run(req).await;
     let secs = start.elapsed().as_secs_f64();
     let status = res.status().as_u16().to_string();
-    metrics::counter!("qifu_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("qifu_http_request_duration_seconds", "method" => method, "route" => route)
-        .record(secs);
+    metrics::counter!("qifu_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("qifu_http_request_duration_seconds", "method" => method, "route" => route).record(secs);
     res
 }
 
@@ -38,8 +34,8 @@ pub struct AnonCsrf(pub String);
 /// Gives every visitor a CSRF cookie (double-submit token for forms used
 /// before login).
 pub async fn csrf_cookie(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
-    let existing = crate::extract::cookie(req.headers(), CSRF_COOKIE)
-        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    let existing =
+        crate::extract::cookie(req.headers(), CSRF_COOKIE).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
     let (token, fresh) = match existing {
         Some(t) => (t, false),
         None => (qifu_app::accounts::random_token(), true),
@@ -47,11 +43,7 @@ pub async fn csrf_cookie(State(st): State<AppState>, mut req: Request, next: Nex
     req.extensions_mut().insert(AnonCsrf(token.clone()));
     let mut res = next.run(req).await;
     if fresh {
-        let secure = if st.ctx.settings.web.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
+        let secure = if st.ctx.settings.web.secure_cookies { "; Secure" } else { "" };
         let c = format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}");
         if let Ok(v) = HeaderValue::from_str(&c) {
             res.headers_mut().append(header::SET_COOKIE, v);
@@ -64,12 +56,7 @@ pub async fn csrf_cookie(State(st): State<AppState>, mut req: Request, next: Nex
 /// unknown routes, 413 from the body limit, 408/503 from the timeout, panics)
 /// into the Chinese error page carrying the request id.
 pub async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let a11y = crate::extract::a11y_from(req.headers());
     let wants_json = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
@@ -86,17 +73,12 @@ pub async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -
     if info.is_none() && has_own_body {
         return res;
     }
-    let message = info
-        .map(|i| i.message)
-        .unwrap_or_else(|| default_message(status.as_u16()).to_owned());
+    let message = info.map(|i| i.message).unwrap_or_else(|| default_message(status.as_u16()).to_owned());
     let (mut parts, _) = res.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     if wants_json {
         let body = serde_json::json!({"error": {"status": status.as_u16(), "message": message, "request_id": request_id}});
-        parts.headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         return Response::from_parts(parts, Body::from(body.to_string()));
     }
     let page = ErrorPage {

@@ -18,7 +18,5 @@ pub struct PageQuery {
 
 pub fn lenient_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let s: Option<String> = Option::deserialize(d)?;
-    Ok(s.and_then(|s| s.trim().parse().ok())
-        .filter(|n| *n >= 1 && *n <= 100_000)
-        .unwrap_or(1))
+    Ok(s.and_then(|s| s.trim().parse().ok()).filter(|n| *n >= 1 && *n <= 100_000).unwrap_or(1))
 }

@@ -88,16 +88,12 @@ pub struct AdminChrome {
 
 /// Date in Beijing time, `2026-11-29`.
 pub fn ymd(t: &DateTime<Utc>) -> String {
-    (*t + chrono::Duration::hours(8))
-        .format("%Y-%m-%d")
-        .to_string()
+    (*t + chrono::Duration::hours(8)).format("%Y-%m-%d").to_string()
 }
 
 /// Date and time in Beijing time, `2026-11-29 09:30`.
 pub fn ymd_hm(t: &DateTime<Utc>) -> String {
-    (*t + chrono::Duration::hours(8))
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    (*t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
 }
 
 pub fn date(d: &NaiveDate) -> String {
@@ -117,20 +113,12 @@ pub fn pricing_label(p: &ProductCard) -> String {
     match p.product.pricing.as_str() {
         "free" => "免费".to_owned(),
         "subsidized" => "政府补贴".to_owned(),
-        _ => p
-            .product
-            .price_fen
-            .map(|f| format!("{}元起", f / 100))
-            .unwrap_or_else(|| "面议".to_owned()),
+        _ => p.product.price_fen.map(|f| format!("{}元起", f / 100)).unwrap_or_else(|| "面议".to_owned()),
     }
 }
 
 pub fn delivery_label(m: &str) -> &'static str {
-    if m == "online" {
-        "线上服务"
-    } else {
-        "线下服务"
-    }
+    if m == "online" { "线上服务" } else { "线下服务" }
 }
 
 pub fn activity_kind_label(k: &str) -> &'static str {
@@ -138,22 +126,15 @@ pub fn activity_kind_label(k: &str) -> &'static str {
 }
 
 pub fn size_label(s: &Option<String>) -> &'static str {
-    s.as_deref()
-        .and_then(qifu_domain::profiles::SizeClass::parse)
-        .map(|c| c.label())
-        .unwrap_or("—")
+    s.as_deref().and_then(qifu_domain::profiles::SizeClass::parse).map(|c| c.label()).unwrap_or("—")
 }
 
 pub fn street_name(code: &str) -> &'static str {
-    qifu_domain::reference::division::street(code)
-        .map(|s| s.name)
-        .unwrap_or("—")
+    qifu_domain::reference::division::street(code).map(|s| s.name).unwrap_or("—")
 }
 
 pub fn industry_name(code: &str) -> &'static str {
-    qifu_domain::reference::industry::find(code)
-        .map(|i| i.name)
-        .unwrap_or("—")
+    qifu_domain::reference::industry::find(code).map(|i| i.name).unwrap_or("—")
 }
 
 pub fn job_status_label(s: &str) -> &'static str {
@@ -177,12 +158,7 @@ pub struct Pager {
 
 impl Pager {
     pub fn new(page: u64, per_page: u64, total: u64, base: String) -> Self {
-        Pager {
-            page,
-            pages: total.div_ceil(per_page.max(1)).max(1),
-            total,
-            base,
-        }
+        Pager { page, pages: total.div_ceil(per_page.max(1)).max(1), total, base }
     }
     pub fn href(&self, page: u64) -> String {
         let sep = if self.base.contains('?') { '&' } else { '?' };

@@ -39,12 +39,7 @@ impl Pass {
 impl Worker {
     pub fn new(ctx: Ctx, registry: Registry, schedules: Vec<ScheduleEntry>) -> Self {
         let id = format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple());
-        Worker {
-            ctx,
-            registry: Arc::new(registry),
-            schedules,
-            id,
-        }
+        Worker { ctx, registry: Arc::new(registry), schedules, id }
     }
 
     pub fn id(&self) -> &str {
@@ -55,24 +50,13 @@ impl Worker {
     pub async fn run_once(&self) -> anyhow::Result<Pass> {
         let now = self.ctx.now();
         let lease = now + chrono::Duration::seconds(self.ctx.settings.worker.lease_secs);
-        let jobs = qifu_db::jobs::claim(
-            &self.ctx.db,
-            &self.id,
-            now,
-            lease,
-            self.ctx.settings.worker.batch_size,
-        )
-        .await?;
+        let jobs = qifu_db::jobs::claim(&self.ctx.db, &self.id, now, lease, self.ctx.settings.worker.batch_size).await?;
         let mut pass = Pass::default();
         for job in jobs {
             let started = Instant::now();
-            let result = self
-                .registry
-                .run(self.ctx.clone(), &job.kind, job.payload.clone())
-                .await;
+            let result = self.registry.run(self.ctx.clone(), &job.kind, job.payload.clone()).await;
             let secs = started.elapsed().as_secs_f64();
-            metrics::histogram!("qifu_job_duration_seconds", "kind" => job.kind.clone())
-                .record(secs);
+            metrics::histogram!("qifu_job_duration_seconds", "kind" => job.kind.clone()).record(secs);
             let now = self.ctx.now();
             match result {
                 Ok(()) => {
@@ -82,12 +66,9 @@ impl Worker {
                 }
                 Err(err) => {
                     let w = &self.ctx.settings.worker;
-                    let retry_at =
-                        now + backoff(w.backoff_base_secs, w.backoff_max_secs, job.attempts);
+                    let retry_at = now + backoff(w.backoff_base_secs, w.backoff_max_secs, job.attempts);
                     let msg = format!("{err:#}");
-                    let dead =
-                        qifu_db::jobs::fail(&self.ctx.db, &job, &self.id, now, &msg, retry_at)
-                            .await?;
+                    let dead = qifu_db::jobs::fail(&self.ctx.db, &job, &self.id, now, &msg, retry_at).await?;
                     let outcome = if dead { "dead" } else { "retry" };
                     metrics::counter!("qifu_jobs_processed_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(1);
                     if dead {
@@ -120,11 +101,7 @@ impl Worker {
 
     /// Enqueues every schedule that fired in `(since, now]`. Idempotent across
     /// nodes: each firing has a dedup key of its own.
-    pub async fn tick_cron(
-        &self,
-        since: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<usize> {
+    pub async fn tick_cron(&self, since: DateTime<Utc>, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let mut n = 0;
         for s in &self.schedules {
             if let Some(at) = s.last_fire_between(since, now) {
@@ -139,12 +116,7 @@ impl Worker {
     /// Updates the queue-depth gauges.
     pub async fn report_depth(&self) -> anyhow::Result<()> {
         let s = qifu_db::jobs::stats(&self.ctx.db).await?;
-        for (status, n) in [
-            ("queued", s.queued),
-            ("running", s.running),
-            ("done", s.done),
-            ("dead", s.dead),
-        ] {
+        for (status, n) in [("queued", s.queued), ("running", s.running), ("done", s.done), ("dead", s.dead)] {
             metrics::gauge!("qifu_jobs", "status" => status).set(n as f64);
         }
         Ok(())
@@ -191,8 +163,5 @@ impl Worker {
 }
 
 fn hostname() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "qifu".to_owned())
+    std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "qifu".to_owned())
 }

@@ -46,8 +46,7 @@ impl Registry {
             Arc::new(move |ctx, payload| {
                 let f = f.clone();
                 Box::pin(async move {
-                    let job: J = serde_json::from_str(&payload)
-                        .with_context(|| format!("任务参数无法解析 ({})", J::KIND))?;
+                    let job: J = serde_json::from_str(&payload).with_context(|| format!("任务参数无法解析 ({})", J::KIND))?;
                     f(ctx, job).await
                 })
             }),

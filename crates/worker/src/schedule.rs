@@ -17,29 +17,14 @@ pub struct ScheduleEntry {
 
 impl ScheduleEntry {
     /// A schedule for job `job` with a 6-field cron expression (seconds first).
-    pub fn new<J: Job>(
-        name: &'static str,
-        expression: &'static str,
-        job: &J,
-    ) -> anyhow::Result<Self> {
-        let schedule = cron::Schedule::from_str(expression)
-            .map_err(|e| anyhow::anyhow!("cron 表达式 {expression} 无效：{e}"))?;
-        Ok(ScheduleEntry {
-            name,
-            expression,
-            schedule,
-            kind: J::KIND,
-            payload: serde_json::to_string(job)?,
-        })
+    pub fn new<J: Job>(name: &'static str, expression: &'static str, job: &J) -> anyhow::Result<Self> {
+        let schedule = cron::Schedule::from_str(expression).map_err(|e| anyhow::anyhow!("cron 表达式 {expression} 无效：{e}"))?;
+        Ok(ScheduleEntry { name, expression, schedule, kind: J::KIND, payload: serde_json::to_string(job)? })
     }
 
     /// The latest firing in `(since, now]`, if any. Older missed firings are
     /// collapsed into this one.
-    pub fn last_fire_between(
-        &self,
-        since: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Option<DateTime<Utc>> {
+    pub fn last_fire_between(&self, since: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.schedule.after(&since).take_while(|t| *t <= now).last()
     }
 

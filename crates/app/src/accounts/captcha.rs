@@ -16,12 +16,16 @@ pub struct Captcha {
 }
 
 /// Characters that are hard to confuse with one another.
-const CHARS: &[char] = &['2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f', 'h', 'k', 'm', 'n', 'p', 'r', 's', 't', 'w', 'x', 'y'];
+const CHARS: &[char] = &[
+    '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f', 'h', 'k', 'm', 'n', 'p', 'r', 's', 't', 'w', 'x', 'y',
+];
 
 pub async fn new_captcha<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Result<Captcha, DbErr> {
     let (answer, png) = draw();
     let id = super::random_token();
-    row::ActiveModel { id: Set(id.clone()), answer: Set(answer), expires_at: Set(ctx.now() + Duration::minutes(5)) }.insert(conn).await?;
+    row::ActiveModel { id: Set(id.clone()), answer: Set(answer), expires_at: Set(ctx.now() + Duration::minutes(5)) }
+        .insert(conn)
+        .await?;
     Ok(Captcha { id, image: format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png)) })
 }
 

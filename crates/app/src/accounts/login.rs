@@ -206,4 +206,3 @@ pub async fn verify_second_factor(ctx: &Ctx, meta: &Meta, token: &str, code: &st
     log(ctx, meta, &s.actor.username, Some(s.actor.user_id), true, "ok").await?;
     Ok(SessionInfo { stage: session::FULL.to_owned(), ..s })
 }
-

@@ -38,12 +38,7 @@ pub async fn ensure_menus<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
             continue;
         }
         let parent_id = match parent {
-            Some(pc) => menu::Entity::find()
-                .all(conn)
-                .await?
-                .into_iter()
-                .find(|m| m.code == *pc)
-                .map(|m| m.id),
+            Some(pc) => menu::Entity::find().all(conn).await?.into_iter().find(|m| m.code == *pc).map(|m| m.id),
             None => None,
         };
         menu::ActiveModel {
@@ -75,9 +70,8 @@ pub struct MenuNode {
 /// only when they keep at least one child.
 pub async fn back_office_menu(ctx: &Ctx, actor: &Actor) -> Result<Vec<MenuNode>, DbErr> {
     let all = menu::Entity::find().order_by_asc(menu::Column::Sort).order_by_asc(menu::Column::Id).all(&ctx.db).await?;
-    let allowed = |m: &menu::Model| {
-        m.visible && m.permission.as_deref().is_none_or(|p| Permission::parse(p).is_some_and(|p| actor.can(p)))
-    };
+    let allowed =
+        |m: &menu::Model| m.visible && m.permission.as_deref().is_none_or(|p| Permission::parse(p).is_some_and(|p| actor.can(p)));
     let mut out = Vec::new();
     for top in all.iter().filter(|m| m.parent_id.is_none() && allowed(m)) {
         let children: Vec<MenuNode> = all
@@ -142,7 +136,14 @@ pub async fn update_menu(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: Menu
     am.permission = Set(perm.clone());
     am.update(&txn).await?;
     let after = serde_json::json!({"label": label, "sort": f.sort, "visible": f.visible, "permission": perm});
-    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("menu.update", "menu", id, serde_json::json!({"before": before, "after": after}))).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("menu.update", "menu", id, serde_json::json!({"before": before, "after": after})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -12,7 +12,8 @@ use qifu_db::entity::{institution, organisation, role, user};
 use qifu_domain::accounts::{BuiltinRole, InstitutionKind, OrgKind, Permission, Phone, check_username};
 use qifu_domain::certification::CreditCode;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 
 #[derive(Debug, Clone)]
@@ -107,7 +108,12 @@ pub struct NewInstitution {
 
 /// Registers an institution with its administrator; returns the organisation id,
 /// the administrator's username and one-time password.
-pub async fn create_institution(ctx: &Ctx, actor: &Actor, meta: &Meta, n: &NewInstitution) -> Result<(i64, String, String), UserError> {
+pub async fn create_institution(
+    ctx: &Ctx,
+    actor: &Actor,
+    meta: &Meta,
+    n: &NewInstitution,
+) -> Result<(i64, String, String), UserError> {
     super::require(actor, Permission::OrgManage)?;
     let mut errors: Vec<(&'static str, String)> = Vec::new();
     let name = n.name.trim();

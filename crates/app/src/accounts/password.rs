@@ -66,7 +66,14 @@ fn phone_of(ctx: &Ctx, u: &user::Model) -> Option<String> {
 }
 
 /// Changes the actor's own password; also how a forced initial change is done.
-pub async fn change_password(ctx: &Ctx, actor: &Actor, meta: &Meta, old: &str, new: &str, confirm: &str) -> Result<(), PasswordError> {
+pub async fn change_password(
+    ctx: &Ctx,
+    actor: &Actor,
+    meta: &Meta,
+    old: &str,
+    new: &str,
+    confirm: &str,
+) -> Result<(), PasswordError> {
     let u = user::Entity::find_by_id(actor.user_id).one(&ctx.db).await?.ok_or(PasswordError::Field("old", "账号不存在"))?;
     if old.is_empty() {
         return Err(PasswordError::Field("old", "请填写原密码"));
@@ -96,7 +103,14 @@ pub async fn change_password(ctx: &Ctx, actor: &Actor, meta: &Meta, old: &str, n
 }
 
 /// Resets a forgotten password with an SMS code sent to the account's phone.
-pub async fn reset_password_by_sms(ctx: &Ctx, meta: &Meta, phone: &Phone, code: &str, new: &str, confirm: &str) -> Result<(), PasswordError> {
+pub async fn reset_password_by_sms(
+    ctx: &Ctx,
+    meta: &Meta,
+    phone: &Phone,
+    code: &str,
+    new: &str,
+    confirm: &str,
+) -> Result<(), PasswordError> {
     if new != confirm {
         return Err(PasswordError::Field("confirm", "两次输入的新密码不一致"));
     }

@@ -66,7 +66,8 @@ pub(crate) fn check_org_name(s: &str) -> Result<(), &'static str> {
 
 pub fn clean_channel(ch: &str) -> Option<String> {
     let ch = ch.trim();
-    (!ch.is_empty() && ch.len() <= 32 && ch.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')).then(|| ch.to_owned())
+    (!ch.is_empty() && ch.len() <= 32 && ch.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .then(|| ch.to_owned())
 }
 
 /// Registers an enterprise organisation and its administrator. Returns the user
@@ -100,7 +101,8 @@ pub async fn register_enterprise(ctx: &Ctx, meta: &Meta, r: &Registration) -> Re
         errors.push(("sms_code", "短信验证码为6位数字".to_owned()));
     }
     if let Some(p) = &phone {
-        let taken = user::Entity::find().filter(user::Column::PhoneHash.eq(ctx.crypto.blind_index(p.as_str()))).one(&ctx.db).await?;
+        let taken =
+            user::Entity::find().filter(user::Column::PhoneHash.eq(ctx.crypto.blind_index(p.as_str()))).one(&ctx.db).await?;
         if taken.is_some() {
             errors.push(("phone", "该手机号码已注册，请直接登录或找回密码".to_owned()));
         }

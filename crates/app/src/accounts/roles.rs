@@ -58,7 +58,9 @@ pub async fn save_role(ctx: &Ctx, actor: &Actor, meta: &Meta, id: Option<i64>, f
         errors.push(("name", "角色名称不能为空且不超过32个字".to_owned()));
     }
     let code = f.code.trim();
-    if id.is_none() && (code.len() < 3 || code.len() > 64 || !code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')) {
+    if id.is_none()
+        && (code.len() < 3 || code.len() > 64 || !code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+    {
         errors.push(("code", "角色编码为3到64位小写字母、数字或下划线".to_owned()));
     }
     let kind = OrgKind::parse(&f.org_kind);
@@ -114,9 +116,13 @@ pub async fn save_role(ctx: &Ctx, actor: &Actor, meta: &Meta, id: Option<i64>, f
         }
     };
     for (p, s) in &grants {
-        role_permission::ActiveModel { role_id: Set(role_id), permission: Set(p.code().to_owned()), scope: Set(s.code().to_owned()) }
-            .insert(&txn)
-            .await?;
+        role_permission::ActiveModel {
+            role_id: Set(role_id),
+            permission: Set(p.code().to_owned()),
+            scope: Set(s.code().to_owned()),
+        }
+        .insert(&txn)
+        .await?;
     }
     let after: Vec<String> = grants.iter().map(|(p, s)| format!("{}:{}", p.code(), s.code())).collect();
     let action = if id.is_some() { "role.update" } else { "role.create" };

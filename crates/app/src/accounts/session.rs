@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use qifu_db::entity::{organisation, session, user};
 use qifu_domain::accounts::{Permission, Scope};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use sm3::{Digest, Sm3};
 
@@ -168,8 +168,14 @@ pub async fn end_own_session(ctx: &Ctx, actor: &Actor, meta: &Meta, session_id: 
         return Err(AccessError::NotFound);
     }
     session::Entity::delete_by_id(session_id.to_owned()).exec(&txn).await?;
-    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("session.end", "session", &session_id[..12], serde_json::json!({"ip": s.ip})))
-        .await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("session.end", "session", &session_id[..12], serde_json::json!({"ip": s.ip})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -60,7 +60,11 @@ fn six_digits() -> String {
 }
 
 /// Counts events for `key` since `since`.
-pub(crate) async fn count_events<C: ConnectionTrait>(conn: &C, key: &str, since: chrono::DateTime<chrono::Utc>) -> Result<u64, DbErr> {
+pub(crate) async fn count_events<C: ConnectionTrait>(
+    conn: &C,
+    key: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, DbErr> {
     rate_event::Entity::find().filter(rate_event::Column::Key.eq(key)).filter(rate_event::Column::At.gte(since)).count(conn).await
 }
 
@@ -149,11 +153,21 @@ pub async fn send_code(ctx: &Ctx, meta: &Meta, phone: &Phone, purpose: SmsPurpos
 }
 
 fn short_sign(ctx: &Ctx) -> String {
-    if ctx.settings.sms.aliyun_sign_name.is_empty() { "通州企服".to_owned() } else { ctx.settings.sms.aliyun_sign_name.clone() }
+    if ctx.settings.sms.aliyun_sign_name.is_empty() {
+        "通州企服".to_owned()
+    } else {
+        ctx.settings.sms.aliyun_sign_name.clone()
+    }
 }
 
 /// Checks a code and uses it up. Wrong codes count; after five the code is void.
-pub async fn verify_code<C: ConnectionTrait>(conn: &C, ctx: &Ctx, phone: &Phone, purpose: SmsPurpose, code: &str) -> Result<bool, DbErr> {
+pub async fn verify_code<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    phone: &Phone,
+    purpose: SmsPurpose,
+    code: &str,
+) -> Result<bool, DbErr> {
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(false);
@@ -185,7 +199,11 @@ pub async fn verify_code<C: ConnectionTrait>(conn: &C, ctx: &Ctx, phone: &Phone,
 }
 
 /// The SMS outbox (短信发件箱) for operators.
-pub async fn sms_outbox(ctx: &Ctx, actor: &super::Actor, page: u64) -> Result<(Vec<sms_outbox::Model>, u64), crate::access::AccessError> {
+pub async fn sms_outbox(
+    ctx: &Ctx,
+    actor: &super::Actor,
+    page: u64,
+) -> Result<(Vec<sms_outbox::Model>, u64), crate::access::AccessError> {
     use sea_orm::QuerySelect;
     super::require(actor, qifu_domain::accounts::Permission::SmsOutboxView)?;
     let q = sms_outbox::Entity::find().order_by_desc(sms_outbox::Column::Id);

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use qifu_db::entity::{organisation, role, user, user_role};
 use qifu_domain::accounts::{OrgKind, Permission, Phone, Scope, check_separation, check_username};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
 /// The scope the actor manages users in; organisation scope needs an org admin.
@@ -246,8 +246,14 @@ pub async fn set_user_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, act
         super::session::end_all_for_user(&txn, id).await?;
     }
     let action = if active { "user.enable" } else { "user.disable" };
-    audit::record(&txn, ctx, Some(actor), meta, Entry::ok(action, "user", id, serde_json::json!({"before": {"status": before}, "after": {"status": status}})))
-        .await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok(action, "user", id, serde_json::json!({"before": {"status": before}, "after": {"status": status}})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -4,8 +4,8 @@
 use crate::security::user_id;
 use crate::{PASSWORD, TestApp};
 use qifu_domain::accounts::{BuiltinRole, Permission};
-use qifu_testkit::reqwest::StatusCode;
 use qifu_testkit::qifu_app::{Meta, accounts};
+use qifu_testkit::reqwest::StatusCode;
 
 /// Every back-office page and the permission it needs.
 const PAGES: &[(&str, Permission)] = &[
@@ -136,7 +136,10 @@ async fn an_institution_sees_and_touches_only_its_own_accounts() {
     let (b_user, _) = b.split_once(':').unwrap();
     let v = app.new_visitor().unwrap();
     v.login(a_user, a_pw).await.unwrap();
-    let p = v.post_form("/account/password", &[("old", a_pw), ("new", "Harbor-Light-91"), ("confirm", "Harbor-Light-91")]).await.unwrap();
+    let p = v
+        .post_form("/account/password", &[("old", a_pw), ("new", "Harbor-Light-91"), ("confirm", "Harbor-Light-91")])
+        .await
+        .unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let list = v.get("/admin/users").await.unwrap();
     assert_eq!(list.status, StatusCode::OK);
@@ -189,7 +192,10 @@ async fn operator_registers_an_institution_and_disables_an_organisation() {
     app.seed_demo().await.unwrap();
     let op = app.new_visitor().unwrap();
     op.login("operator", PASSWORD).await.unwrap();
-    let bad = op.post_form("/admin/orgs/new-institution", &[("name", ""), ("credit_code", "91110000802100433C"), ("admin_phone", "1")]).await.unwrap();
+    let bad = op
+        .post_form("/admin/orgs/new-institution", &[("name", ""), ("credit_code", "91110000802100433C"), ("admin_phone", "1")])
+        .await
+        .unwrap();
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("校验位") && bad.body.contains("请选择机构类型") && bad.body.contains("手机号码"));
     let code = qifu_domain::certification::CreditCode::from_body("91110112MA01XY812").unwrap().to_string();
@@ -215,7 +221,12 @@ async fn operator_registers_an_institution_and_disables_an_organisation() {
     // Disabling the organisation signs its users out and keeps them out.
     use qifu_testkit::qifu_db::entity::organisation;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let org = organisation::Entity::find().filter(organisation::Column::CreditCode.eq(code.as_str())).one(&app.ctx.db).await.unwrap().unwrap();
+    let org = organisation::Entity::find()
+        .filter(organisation::Column::CreditCode.eq(code.as_str()))
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
     let p = op.post_form(&format!("/admin/orgs/{}/disable", org.id), &[]).await.unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     assert_eq!(inst.get("/account/password").await.unwrap().status, StatusCode::SEE_OTHER);
@@ -232,14 +243,30 @@ async fn no_role_may_hold_all_three_duties() {
     let p = sys
         .post_form(
             "/admin/roles/new",
-            &[("code", "super_admin"), ("name", "超级管理员"), ("org_kind", "operator"), ("perm:role.manage", "all"), ("perm:session.online", "all"), ("perm:audit.view", "all")],
+            &[
+                ("code", "super_admin"),
+                ("name", "超级管理员"),
+                ("org_kind", "operator"),
+                ("perm:role.manage", "all"),
+                ("perm:session.online", "all"),
+                ("perm:audit.view", "all"),
+            ],
         )
         .await
         .unwrap();
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("三权分立"));
     let p = sys
-        .post_form("/admin/roles/new", &[("code", "log_viewer"), ("name", "日志查看员"), ("org_kind", "operator"), ("perm:back_office", "all"), ("perm:log.login", "all")])
+        .post_form(
+            "/admin/roles/new",
+            &[
+                ("code", "log_viewer"),
+                ("name", "日志查看员"),
+                ("org_kind", "operator"),
+                ("perm:back_office", "all"),
+                ("perm:log.login", "all"),
+            ],
+        )
         .await
         .unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
@@ -249,7 +276,10 @@ async fn no_role_may_hold_all_three_duties() {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let auditor = role::Entity::find().filter(role::Column::Code.eq("auditor")).one(&app.ctx.db).await.unwrap().unwrap();
     let p = sys
-        .post_form(&format!("/admin/roles/{}", auditor.id), &[("name", "审计员"), ("perm:audit.view", "all"), ("perm:menu.manage", "all"), ("perm:log.operation", "all")])
+        .post_form(
+            &format!("/admin/roles/{}", auditor.id),
+            &[("name", "审计员"), ("perm:audit.view", "all"), ("perm:menu.manage", "all"), ("perm:log.operation", "all")],
+        )
         .await
         .unwrap();
     assert!(p.body.contains("三权分立"));
@@ -267,14 +297,28 @@ async fn menus_are_edited_and_shown_per_permission() {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         menu::Entity::find().filter(menu::Column::Code.eq("jobs")).one(&app.ctx.db).await.unwrap().unwrap().id
     };
-    let p = sys.post_form(&format!("/admin/menus/{jobs_id}"), &[("label", "后台任务"), ("sort", "5"), ("permission", "job.view"), ("visible", "1")]).await.unwrap();
+    let p = sys
+        .post_form(
+            &format!("/admin/menus/{jobs_id}"),
+            &[("label", "后台任务"), ("sort", "5"), ("permission", "job.view"), ("visible", "1")],
+        )
+        .await
+        .unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     assert!(sys.get("/admin").await.unwrap().body.contains("后台任务"));
-    let p = sys.post_form(&format!("/admin/menus/{jobs_id}"), &[("label", ""), ("sort", "5"), ("permission", "nope"), ("visible", "1")]).await.unwrap();
+    let p = sys
+        .post_form(&format!("/admin/menus/{jobs_id}"), &[("label", ""), ("sort", "5"), ("permission", "nope"), ("visible", "1")])
+        .await
+        .unwrap();
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("菜单名称不能为空"));
     // Hidden entries disappear from the side menu.
-    sys.post_form(&format!("/admin/menus/{jobs_id}"), &[("label", "后台任务"), ("sort", "5"), ("permission", "job.view"), ("visible", "0")]).await.unwrap();
+    sys.post_form(
+        &format!("/admin/menus/{jobs_id}"),
+        &[("label", "后台任务"), ("sort", "5"), ("permission", "job.view"), ("visible", "0")],
+    )
+    .await
+    .unwrap();
     assert!(!sys.get("/admin").await.unwrap().body.contains("后台任务"));
     // A government viewer never sees system entries.
     let gov = app.new_visitor().unwrap();
@@ -364,7 +408,14 @@ async fn the_audit_chain_verifies_and_names_a_tampered_record() {
     assert!(page.body.contains(&format!("第 {target} 条记录")), "the auditor sees it too");
     // Deleting the last record is detected as well.
     let max = log.iter().map(|r| r.seq).max().unwrap();
-    app.ctx.db.execute_unprepared(&format!("UPDATE audit_log SET detail = '{}' WHERE seq = {target}", disable.detail.replace('\'', "''"))).await.unwrap();
+    app.ctx
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE audit_log SET detail = '{}' WHERE seq = {target}",
+            disable.detail.replace('\'', "''")
+        ))
+        .await
+        .unwrap();
     assert!(qifu_testkit::qifu_app::audit::verify(&app.ctx.db).await.unwrap().broken.is_none(), "restored");
     app.ctx.db.execute_unprepared(&format!("DELETE FROM audit_log WHERE seq = {max}")).await.unwrap();
     let v = qifu_testkit::qifu_app::audit::verify(&app.ctx.db).await.unwrap();

@@ -33,46 +33,29 @@ async fn back_office_menu_follows_the_role() {
     op.login("operator", PASSWORD).await.unwrap();
     let p = op.get("/admin").await.unwrap();
     assert_eq!(p.status, StatusCode::OK);
-    assert!(
-        p.body.contains("工作台") && p.body.contains("企业管理") && p.body.contains("任务队列")
-    );
+    assert!(p.body.contains("工作台") && p.body.contains("企业管理") && p.body.contains("任务队列"));
     assert_eq!(op.get("/admin/jobs").await.unwrap().status, StatusCode::OK);
 
     let gov = app.new_visitor().unwrap();
     gov.login("gov", PASSWORD).await.unwrap();
     let p = gov.get("/admin").await.unwrap();
     assert!(p.body.contains("企业管理") && !p.body.contains("任务队列"));
-    assert_eq!(
-        gov.get("/admin/enterprises").await.unwrap().status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        gov.get("/admin/jobs").await.unwrap().status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(gov.get("/admin/enterprises").await.unwrap().status, StatusCode::OK);
+    assert_eq!(gov.get("/admin/jobs").await.unwrap().status, StatusCode::FORBIDDEN);
 
     let inst = app.new_visitor().unwrap();
     inst.login("institution", PASSWORD).await.unwrap();
     assert!(!inst.get("/admin").await.unwrap().body.contains("企业管理"));
-    assert_eq!(
-        inst.get("/admin/enterprises").await.unwrap().status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(inst.get("/admin/enterprises").await.unwrap().status, StatusCode::FORBIDDEN);
 
     let ent = app.new_visitor().unwrap();
     ent.login("enterprise", PASSWORD).await.unwrap();
-    assert_eq!(
-        ent.get("/admin").await.unwrap().status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(ent.get("/admin").await.unwrap().status, StatusCode::FORBIDDEN);
 
     let anon = app.new_visitor().unwrap();
     let p = anon.get("/admin/enterprises?q=x").await.unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        p.location(),
-        Some("/login?next=%2Fadmin%2Fenterprises%3Fq%3Dx")
-    );
+    assert_eq!(p.location(), Some("/login?next=%2Fadmin%2Fenterprises%3Fq%3Dx"));
 }
 
 #[tokio::test]
@@ -101,13 +84,19 @@ async fn wrong_or_missing_credentials_get_a_message_and_keep_the_username() {
     let token = page.csrf().unwrap();
     let (cid, _) = qifu_testkit::captcha_answer(&app.ctx, &page).await.unwrap();
     let p = v
-        .post_raw("/login", &[("_csrf", &token), ("account", "operator"), ("password", PASSWORD), ("captcha_id", &cid), ("captcha", "zzzz")])
+        .post_raw(
+            "/login",
+            &[("_csrf", &token), ("account", "operator"), ("password", PASSWORD), ("captcha_id", &cid), ("captcha", "zzzz")],
+        )
         .await
         .unwrap();
     assert!(p.body.contains("图形验证码错误"), "{}", p.body);
     // …and the captcha is used up: the right answer no longer works either.
     let p = v
-        .post_raw("/login", &[("_csrf", &token), ("account", "operator"), ("password", PASSWORD), ("captcha_id", &cid), ("captcha", "2345")])
+        .post_raw(
+            "/login",
+            &[("_csrf", &token), ("account", "operator"), ("password", PASSWORD), ("captcha_id", &cid), ("captcha", "2345")],
+        )
         .await
         .unwrap();
     assert!(p.body.contains("图形验证码错误"));
@@ -155,11 +144,7 @@ async fn sessions_expire_when_idle_and_after_the_absolute_limit() {
     let v = app.new_visitor().unwrap();
     v.login("operator", PASSWORD).await.unwrap();
     app.advance(Duration::minutes(29));
-    assert_eq!(
-        v.get("/admin").await.unwrap().status,
-        StatusCode::OK,
-        "activity within 30 minutes keeps it"
-    );
+    assert_eq!(v.get("/admin").await.unwrap().status, StatusCode::OK, "activity within 30 minutes keeps it");
     app.advance(Duration::minutes(31));
     let p = v.get("/admin").await.unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER, "idle for 31 minutes");
@@ -171,11 +156,7 @@ async fn sessions_expire_when_idle_and_after_the_absolute_limit() {
         assert_eq!(v.get("/admin").await.unwrap().status, StatusCode::OK);
     }
     app.advance(Duration::minutes(21));
-    assert_eq!(
-        v.get("/admin").await.unwrap().status,
-        StatusCode::SEE_OTHER,
-        "12 hours is the limit"
-    );
+    assert_eq!(v.get("/admin").await.unwrap().status, StatusCode::SEE_OTHER, "12 hours is the limit");
 }
 
 #[tokio::test]
@@ -201,16 +182,10 @@ async fn enterprise_list_filters_and_pages() {
     let p = app.get("/admin/enterprises").await.unwrap();
     assert!(p.body.contains("共 60 家企业"), "{}", p.body);
     assert!(p.body.contains("北京运河智造科技有限公司"));
-    let p = app
-        .get("/admin/enterprises?q=%E8%BF%90%E6%B2%B3%E6%99%BA%E9%80%A0")
-        .await
-        .unwrap(); // 运河智造
+    let p = app.get("/admin/enterprises?q=%E8%BF%90%E6%B2%B3%E6%99%BA%E9%80%A0").await.unwrap(); // 运河智造
     assert!(p.body.contains("共 1 家企业"), "{}", p.body);
     assert!(p.body.contains("已认证"));
-    let p = app
-        .get("/admin/enterprises?size=bogus&street=%27--")
-        .await
-        .unwrap();
+    let p = app.get("/admin/enterprises?size=bogus&street=%27--").await.unwrap();
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.body.contains("共 0 家企业"));
     let p = app.get("/admin/enterprises?page=2").await.unwrap();

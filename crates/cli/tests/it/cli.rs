@@ -30,10 +30,7 @@ fn assert_one_line_error(code: i32, stderr: &str, needle: &str) {
     assert_eq!(lines.len(), 1, "one line: {stderr}");
     assert!(lines[0].starts_with("qifu: 错误:"), "{stderr}");
     assert!(stderr.contains(needle), "expected {needle:?} in {stderr}");
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("backtrace"),
-        "{stderr}"
-    );
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
 }
 
 #[test]
@@ -44,14 +41,7 @@ fn help_explains_every_subcommand() {
         assert!(out.contains(sub), "{sub} in help");
     }
     assert!(out.contains("--data-dir"));
-    for sub in [
-        &["serve"][..],
-        &["worker"],
-        &["migrate"],
-        &["demo"],
-        &["admin", "create-user"],
-        &["config", "defaults"],
-    ] {
+    for sub in [&["serve"][..], &["worker"], &["migrate"], &["demo"], &["admin", "create-user"], &["config", "defaults"]] {
         let (code, out, _) = run(qifu().args(sub).arg("--help"));
         assert_eq!(code, 0, "{sub:?}");
         assert!(out.contains("--data-dir"), "{sub:?} honours --data-dir");
@@ -65,10 +55,7 @@ fn config_defaults_lists_every_key() {
     let (code, out, _) = run(qifu().args(["config", "defaults"]));
     assert_eq!(code, 0);
     for (key, _) in qifu_testkit::qifu_app::config::KEYS {
-        assert!(
-            out.lines().any(|l| l.starts_with(&format!("{key}\t"))),
-            "{key}"
-        );
+        assert!(out.lines().any(|l| l.starts_with(&format!("{key}\t"))), "{key}");
     }
     assert!(out.contains("listen\t\"127.0.0.1:8080\""));
     assert!(out.contains("data_dir\t\"./data\""));
@@ -77,15 +64,10 @@ fn config_defaults_lists_every_key() {
 #[test]
 fn malformed_config_values_are_one_line_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = run(qifu()
-        .args(["migrate", "--data-dir"])
-        .arg(dir.path())
-        .env("QIFU_LISTEN", "not-an-address"));
+    let (code, _, err) = run(qifu().args(["migrate", "--data-dir"]).arg(dir.path()).env("QIFU_LISTEN", "not-an-address"));
     assert_one_line_error(code, &err, "listen");
-    let (code, _, err) = run(qifu()
-        .args(["migrate", "--data-dir"])
-        .arg(dir.path())
-        .env("QIFU_WEB__SESSION_IDLE_MINUTES", "soon"));
+    let (code, _, err) =
+        run(qifu().args(["migrate", "--data-dir"]).arg(dir.path()).env("QIFU_WEB__SESSION_IDLE_MINUTES", "soon"));
     assert_one_line_error(code, &err, "session_idle_minutes");
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "listen = [1,2\n").unwrap();
@@ -98,10 +80,8 @@ fn malformed_config_values_are_one_line_errors() {
 #[test]
 fn unknown_database_scheme_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = run(qifu()
-        .args(["migrate", "--data-dir"])
-        .arg(dir.path())
-        .env("QIFU_DATABASE_URL", "mysql://root@127.0.0.1/test"));
+    let (code, _, err) =
+        run(qifu().args(["migrate", "--data-dir"]).arg(dir.path()).env("QIFU_DATABASE_URL", "mysql://root@127.0.0.1/test"));
     assert_one_line_error(code, &err, "mysql");
     assert!(err.contains("不支持"));
 }
@@ -113,16 +93,10 @@ fn unreachable_database_is_a_one_line_error() {
     let (code, _, err) = run(qifu()
         .args(["migrate", "--data-dir"])
         .arg(dir.path())
-        .env(
-            "QIFU_DATABASE_URL",
-            "postgres://qifu:secret-pw@127.0.0.1:1/qifu",
-        )
+        .env("QIFU_DATABASE_URL", "postgres://qifu:secret-pw@127.0.0.1:1/qifu")
         .env("QIFU_DATABASE__ACQUIRE_TIMEOUT_SECS", "2"));
     assert_one_line_error(code, &err, "无法连接数据库");
-    assert!(
-        !err.contains("secret-pw"),
-        "passwords are never printed: {err}"
-    );
+    assert!(!err.contains("secret-pw"), "passwords are never printed: {err}");
     assert!(started.elapsed() < Duration::from_secs(30));
 }
 
@@ -131,9 +105,7 @@ fn a_port_in_use_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = busy.local_addr().unwrap().to_string();
-    let (code, _, err) = run(qifu()
-        .args(["serve", "--listen", &addr, "--data-dir"])
-        .arg(dir.path()));
+    let (code, _, err) = run(qifu().args(["serve", "--listen", &addr, "--data-dir"]).arg(dir.path()));
     assert_one_line_error(code, &err, "无法监听");
 }
 
@@ -143,29 +115,17 @@ fn migrate_demo_and_demo_again() {
     let (code, out, err) = run(qifu().args(["migrate", "--data-dir"]).arg(dir.path()));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("m20261129_000001_foundation"));
-    let (code, out, err) = run(qifu()
-        .args(["demo", "--enterprises", "300", "--data-dir"])
-        .arg(dir.path()));
+    let (code, out, err) = run(qifu().args(["demo", "--enterprises", "300", "--data-dir"]).arg(dir.path()));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("企业 300 家"), "{out}");
-    for login in [
-        "operator",
-        "gov",
-        "institution",
-        "enterprise",
-        "auditor",
-        "sysadmin",
-        "secadmin",
-    ] {
+    for login in ["operator", "gov", "institution", "enterprise", "auditor", "sysadmin", "secadmin"] {
         assert!(out.contains(login), "{login} printed");
     }
     assert!(out.contains(qifu_testkit::PASSWORD));
     let (code, out, _) = run(qifu().args(["demo", "--data-dir"]).arg(dir.path()));
     assert_eq!(code, 0);
     assert!(out.contains("未做任何修改"), "{out}");
-    let (code, _, err) = run(qifu()
-        .args(["demo", "--enterprises", "0", "--data-dir"])
-        .arg(dir.path()));
+    let (code, _, err) = run(qifu().args(["demo", "--enterprises", "0", "--data-dir"]).arg(dir.path()));
     assert_one_line_error(code, &err, "企业数量");
     assert!(dir.path().join("qifu.db").exists());
 }
@@ -191,34 +151,12 @@ fn admin_create_user() {
     let (code, _, err) = run(qifu().args(args).arg("--data-dir").arg(dir.path()));
     assert_one_line_error(code, &err, "已被使用");
     let (code, _, err) = run(qifu()
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "x1y",
-            "--display-name",
-            "某",
-            "--role",
-            "king",
-            "--org-name",
-            "o",
-        ])
+        .args(["admin", "create-user", "--username", "x1y", "--display-name", "某", "--role", "king", "--org-name", "o"])
         .arg("--data-dir")
         .arg(dir.path()));
     assert_one_line_error(code, &err, "未知角色");
     let (code, _, err) = run(qifu()
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "<b>",
-            "--display-name",
-            "某",
-            "--role",
-            "auditor",
-            "--org-name",
-            "o",
-        ])
+        .args(["admin", "create-user", "--username", "<b>", "--display-name", "某", "--role", "auditor", "--org-name", "o"])
         .arg("--data-dir")
         .arg(dir.path()));
     assert_one_line_error(code, &err, "用户名");
@@ -227,25 +165,15 @@ fn admin_create_user() {
 /// Runs `qifu serve` against `db_url` (or SQLite) and checks it serves the portal.
 fn serve_and_fetch(db_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr = format!("127.0.0.1:{port}");
     let mut cmd = qifu();
-    cmd.args(["serve", "--demo", "--listen", &addr, "--data-dir"])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(["serve", "--demo", "--listen", &addr, "--data-dir"]).arg(dir.path()).stdout(Stdio::piped()).stderr(Stdio::piped());
     if let Some(u) = db_url {
         cmd.env("QIFU_DATABASE_URL", u);
     }
     let mut child = cmd.spawn().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let result = rt.block_on(async {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -260,19 +188,10 @@ fn serve_and_fetch(db_url: Option<&str>) {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let home = client
-            .get(format!("http://{addr}/"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let home = client.get(format!("http://{addr}/")).send().await.map_err(|e| e.to_string())?;
         let status = home.status();
         let body = home.text().await.map_err(|e| e.to_string())?;
-        let health = client
-            .get(format!("http://{addr}/healthz"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .status();
+        let health = client.get(format!("http://{addr}/healthz")).send().await.map_err(|e| e.to_string())?.status();
         let metrics = client
             .get(format!("http://{addr}/metrics"))
             .send()
@@ -288,10 +207,7 @@ fn serve_and_fetch(db_url: Option<&str>) {
     let (status, body, health, metrics) = result.unwrap();
     assert_eq!(status.as_u16(), 200);
     assert!(body.contains("<title>首页 - 通州区中小微企业智慧服务平台</title>"));
-    assert!(
-        body.contains("通州区中小微企业首贷贴息实施细则"),
-        "demo data served"
-    );
+    assert!(body.contains("通州区中小微企业首贷贴息实施细则"), "demo data served");
     assert_eq!(health.as_u16(), 200);
     assert!(metrics.contains("qifu_http_requests_total"));
 }
@@ -305,13 +221,9 @@ fn the_binary_serves_the_portal_on_sqlite() {
 async fn the_binary_migrates_an_empty_postgres_database_and_serves() {
     let db = qifu_testkit::TestDb::new().await.unwrap();
     if !db.is_postgres() {
-        eprintln!(
-            "QIFU_TEST_DATABASE_URL is not set: the PostgreSQL run of this test happens in the PostgreSQL pass"
-        );
+        eprintln!("QIFU_TEST_DATABASE_URL is not set: the PostgreSQL run of this test happens in the PostgreSQL pass");
         return;
     }
     let url = db.url.clone();
-    tokio::task::spawn_blocking(move || serve_and_fetch(Some(&url)))
-        .await
-        .unwrap();
+    tokio::task::spawn_blocking(move || serve_and_fetch(Some(&url))).await.unwrap();
 }

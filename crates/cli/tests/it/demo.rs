@@ -10,16 +10,7 @@ use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 #[tokio::test]
 async fn demo_data_is_valid_and_consistent() {
     let app = TestApp::spawn().await.unwrap();
-    let report = match run(
-        &app.ctx,
-        &DemoOptions {
-            enterprises: 1500,
-            seed: 1,
-        },
-    )
-    .await
-    .unwrap()
-    {
+    let report = match run(&app.ctx, &DemoOptions { enterprises: 1500, seed: 1 }).await.unwrap() {
         DemoOutcome::Created(r) => r,
         DemoOutcome::AlreadyHasData => panic!("fresh database"),
     };
@@ -29,18 +20,13 @@ async fn demo_data_is_valid_and_consistent() {
     assert_eq!(all.len(), 1500);
     let mut in_tongzhou = 0;
     for e in &all {
-        let code = CreditCode::parse(&e.credit_code)
-            .unwrap_or_else(|err| panic!("{}: {err}", e.credit_code));
+        let code = CreditCode::parse(&e.credit_code).unwrap_or_else(|err| panic!("{}: {err}", e.credit_code));
         if code.registered_in_tongzhou() {
             in_tongzhou += 1;
         }
         let ind = industry::find(&e.industry_code).expect("a GB/T 4754 code");
         assert_eq!(ind.level, industry::Level::Class);
-        assert!(
-            division::street(&e.division_code).is_some(),
-            "a Tongzhou street: {}",
-            e.division_code
-        );
+        assert!(division::street(&e.division_code).is_some(), "a Tongzhou street: {}", e.division_code);
         let i = Indicators {
             employees: e.employees.map(i64::from),
             revenue: e.revenue_fen.map(Money::from_fen),
@@ -52,10 +38,7 @@ async fn demo_data_is_valid_and_consistent() {
         assert!(e.name.ends_with("有限公司"));
     }
     assert!(in_tongzhou > 1300, "most are registered in Tongzhou");
-    let micro = all
-        .iter()
-        .filter(|e| e.size_class.as_deref() == Some("micro"))
-        .count();
+    let micro = all.iter().filter(|e| e.size_class.as_deref() == Some("micro")).count();
     assert!(micro > 700, "a small-and-micro population: {micro}");
     let names: std::collections::HashSet<_> = all.iter().map(|e| &e.name).collect();
     assert_eq!(names.len(), all.len(), "names are unique");
@@ -66,20 +49,14 @@ async fn running_demo_on_a_database_with_data_changes_nothing() {
     let app = TestApp::spawn().await.unwrap();
     app.seed_demo().await.unwrap();
     let before = (
-        organisation::Entity::find()
-            .count(&app.ctx.db)
-            .await
-            .unwrap(),
+        organisation::Entity::find().count(&app.ctx.db).await.unwrap(),
         enterprise::Entity::find().count(&app.ctx.db).await.unwrap(),
         user::Entity::find().count(&app.ctx.db).await.unwrap(),
     );
     let outcome = run(&app.ctx, &DemoOptions::default()).await.unwrap();
     assert!(matches!(outcome, DemoOutcome::AlreadyHasData));
     let after = (
-        organisation::Entity::find()
-            .count(&app.ctx.db)
-            .await
-            .unwrap(),
+        organisation::Entity::find().count(&app.ctx.db).await.unwrap(),
         enterprise::Entity::find().count(&app.ctx.db).await.unwrap(),
         user::Entity::find().count(&app.ctx.db).await.unwrap(),
     );
@@ -91,15 +68,7 @@ async fn demo_data_is_deterministic() {
     let a = TestApp::spawn().await.unwrap();
     let b = TestApp::spawn().await.unwrap();
     for app in [&a, &b] {
-        run(
-            &app.ctx,
-            &DemoOptions {
-                enterprises: 200,
-                seed: 42,
-            },
-        )
-        .await
-        .unwrap();
+        run(&app.ctx, &DemoOptions { enterprises: 200, seed: 42 }).await.unwrap();
     }
     let names = |app: &TestApp| {
         let db = app.ctx.db.clone();

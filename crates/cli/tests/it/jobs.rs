@@ -64,27 +64,16 @@ async fn count_jobs(app: &TestApp) -> u64 {
 async fn jobs_are_enqueued_in_the_callers_transaction() {
     let app = TestApp::spawn().await.unwrap();
     let txn = app.ctx.db.begin().await.unwrap();
-    enqueue(&txn, &app.ctx, &Count { n: 1 }, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&txn, &app.ctx, &Count { n: 1 }, EnqueueOptions::default()).await.unwrap();
     txn.rollback().await.unwrap();
     assert_eq!(count_jobs(&app).await, 0, "rolled back with the change");
     let txn = app.ctx.db.begin().await.unwrap();
-    let id = enqueue(&txn, &app.ctx, &Count { n: 1 }, EnqueueOptions::default())
-        .await
-        .unwrap();
+    let id = enqueue(&txn, &app.ctx, &Count { n: 1 }, EnqueueOptions::default()).await.unwrap();
     assert!(id.is_some());
     txn.commit().await.unwrap();
     assert_eq!(count_jobs(&app).await, 1);
     // The same logical job is enqueued once.
-    let again = enqueue(
-        &app.ctx.db,
-        &app.ctx,
-        &Count { n: 1 },
-        EnqueueOptions::default(),
-    )
-    .await
-    .unwrap();
+    let again = enqueue(&app.ctx.db, &app.ctx, &Count { n: 1 }, EnqueueOptions::default()).await.unwrap();
     assert_eq!(again, None);
     assert_eq!(count_jobs(&app).await, 1);
 }
@@ -94,23 +83,13 @@ async fn a_job_runs_once_and_is_marked_done() {
     let app = TestApp::spawn().await.unwrap();
     let seen = Seen::default();
     let w = Worker::new(app.ctx.clone(), registry(seen.clone()), vec![]);
-    enqueue(
-        &app.ctx.db,
-        &app.ctx,
-        &Count { n: 7 },
-        EnqueueOptions::default(),
-    )
-    .await
-    .unwrap();
+    enqueue(&app.ctx.db, &app.ctx, &Count { n: 7 }, EnqueueOptions::default()).await.unwrap();
     // Not yet due: nothing runs.
     enqueue(
         &app.ctx.db,
         &app.ctx,
         &Count { n: 8 },
-        EnqueueOptions {
-            run_at: Some(app.ctx.now() + Duration::hours(1)),
-            ..Default::default()
-        },
+        EnqueueOptions { run_at: Some(app.ctx.now() + Duration::hours(1)), ..Default::default() },
     )
     .await
     .unwrap();
@@ -121,9 +100,7 @@ async fn a_job_runs_once_and_is_marked_done() {
     app.advance(Duration::hours(1));
     w.drain().await.unwrap();
     assert_eq!(seen.lock().unwrap().get(&8), Some(&1));
-    let stats = qifu_testkit::qifu_db::jobs::stats(&app.ctx.db)
-        .await
-        .unwrap();
+    let stats = qifu_testkit::qifu_db::jobs::stats(&app.ctx.db).await.unwrap();
     assert_eq!((stats.done, stats.queued), (2, 0));
 }
 
@@ -136,80 +113,42 @@ async fn failures_are_retried_with_backoff_then_kept_as_dead_with_the_error() {
     .await
     .unwrap();
     let w = Worker::new(app.ctx.clone(), registry(Seen::default()), vec![]);
-    enqueue(
-        &app.ctx.db,
-        &app.ctx,
-        &AlwaysFails,
-        EnqueueOptions::default(),
-    )
-    .await
-    .unwrap();
+    enqueue(&app.ctx.db, &app.ctx, &AlwaysFails, EnqueueOptions::default()).await.unwrap();
     assert_eq!(w.drain().await.unwrap().retried, 1);
-    assert_eq!(
-        w.drain().await.unwrap().total(),
-        0,
-        "backing off: not due yet"
-    );
+    assert_eq!(w.drain().await.unwrap().total(), 0, "backing off: not due yet");
     app.advance(Duration::seconds(10));
     assert_eq!(w.drain().await.unwrap().retried, 1);
     app.advance(Duration::seconds(19));
-    assert_eq!(
-        w.drain().await.unwrap().total(),
-        0,
-        "second backoff is 20 s"
-    );
+    assert_eq!(w.drain().await.unwrap().total(), 0, "second backoff is 20 s");
     app.advance(Duration::seconds(1));
     assert_eq!(w.drain().await.unwrap().dead, 1);
     let jobs = job::Entity::find().all(&app.ctx.db).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].status, "dead");
     assert_eq!(jobs[0].attempts, 3);
-    assert!(
-        jobs[0]
-            .last_error
-            .as_deref()
-            .unwrap()
-            .contains("外部服务不可用")
-    );
+    assert!(jobs[0].last_error.as_deref().unwrap().contains("外部服务不可用"));
 
     // The back office shows it and can put it back on the queue.
     app.seed_demo().await.unwrap();
     app.login_as_operator().await.unwrap();
     let p = app.get("/admin/jobs?status=dead").await.unwrap();
     assert!(p.body.contains("test.always_fails") && p.body.contains("外部服务不可用"));
-    let p = app
-        .post_form(&format!("/admin/jobs/{}/retry", jobs[0].id), &[])
-        .await
-        .unwrap();
+    let p = app.post_form(&format!("/admin/jobs/{}/retry", jobs[0].id), &[]).await.unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    let j = job::Entity::find_by_id(jobs[0].id)
-        .one(&app.ctx.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let j = job::Entity::find_by_id(jobs[0].id).one(&app.ctx.db).await.unwrap().unwrap();
     assert_eq!((j.status.as_str(), j.attempts), ("queued", 0));
-    let p = app
-        .post_form("/admin/jobs/999999/retry", &[])
-        .await
-        .unwrap();
+    let p = app.post_form("/admin/jobs/999999/retry", &[]).await.unwrap();
     assert_eq!(p.status, StatusCode::NOT_FOUND);
     // Metrics count the failures.
     let m = app.get("/metrics").await.unwrap();
-    assert!(
-        m.body.contains(r#"qifu_jobs{status="dead"}"#)
-            || m.body.contains(r#"qifu_jobs{status="queued"}"#)
-    );
+    assert!(m.body.contains(r#"qifu_jobs{status="dead"}"#) || m.body.contains(r#"qifu_jobs{status="queued"}"#));
 }
 
 #[tokio::test]
 async fn a_panicking_or_unknown_job_is_a_recorded_failure() {
-    let app = TestApp::spawn_with(|s| s.worker.max_attempts = 1)
-        .await
-        .unwrap();
+    let app = TestApp::spawn_with(|s| s.worker.max_attempts = 1).await.unwrap();
     let w = Worker::new(app.ctx.clone(), registry(Seen::default()), vec![]);
-    enqueue(&app.ctx.db, &app.ctx, &Panics, EnqueueOptions::default())
-        .await
-        .unwrap();
+    enqueue(&app.ctx.db, &app.ctx, &Panics, EnqueueOptions::default()).await.unwrap();
     qifu_testkit::qifu_db::jobs::enqueue(
         &app.ctx.db,
         qifu_testkit::qifu_db::jobs::NewJob {
@@ -226,33 +165,16 @@ async fn a_panicking_or_unknown_job_is_a_recorded_failure() {
     let pass = w.drain().await.unwrap();
     assert_eq!(pass.dead, 2);
     let jobs = job::Entity::find().all(&app.ctx.db).await.unwrap();
-    assert!(
-        jobs.iter()
-            .any(|j| j.last_error.as_deref().unwrap_or("").contains("panic"))
-    );
-    assert!(jobs.iter().any(|j| {
-        j.last_error
-            .as_deref()
-            .unwrap_or("")
-            .contains("no.such.kind")
-    }));
+    assert!(jobs.iter().any(|j| j.last_error.as_deref().unwrap_or("").contains("panic")));
+    assert!(jobs.iter().any(|j| { j.last_error.as_deref().unwrap_or("").contains("no.such.kind") }));
 }
 
 #[tokio::test]
 async fn two_workers_never_run_the_same_job_twice() {
-    let app = TestApp::spawn_with(|s| s.worker.batch_size = 3)
-        .await
-        .unwrap();
+    let app = TestApp::spawn_with(|s| s.worker.batch_size = 3).await.unwrap();
     let seen = Seen::default();
     for n in 0..60 {
-        enqueue(
-            &app.ctx.db,
-            &app.ctx,
-            &Count { n },
-            EnqueueOptions::default(),
-        )
-        .await
-        .unwrap();
+        enqueue(&app.ctx.db, &app.ctx, &Count { n }, EnqueueOptions::default()).await.unwrap();
     }
     let a = Worker::new(app.ctx.clone(), registry(seen.clone()), vec![]);
     let b = Worker::new(app.ctx.clone(), registry(seen.clone()), vec![]);
@@ -266,28 +188,12 @@ async fn two_workers_never_run_the_same_job_twice() {
 
 #[tokio::test]
 async fn an_abandoned_job_is_taken_over_after_its_lease() {
-    let app = TestApp::spawn_with(|s| s.worker.lease_secs = 60)
-        .await
-        .unwrap();
-    enqueue(
-        &app.ctx.db,
-        &app.ctx,
-        &Count { n: 1 },
-        EnqueueOptions::default(),
-    )
-    .await
-    .unwrap();
+    let app = TestApp::spawn_with(|s| s.worker.lease_secs = 60).await.unwrap();
+    enqueue(&app.ctx.db, &app.ctx, &Count { n: 1 }, EnqueueOptions::default()).await.unwrap();
     let now = app.ctx.now();
     // A worker that claims and then dies.
-    let claimed = qifu_testkit::qifu_db::jobs::claim(
-        &app.ctx.db,
-        "dead-node",
-        now,
-        now + Duration::seconds(60),
-        10,
-    )
-    .await
-    .unwrap();
+    let claimed =
+        qifu_testkit::qifu_db::jobs::claim(&app.ctx.db, "dead-node", now, now + Duration::seconds(60), 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     let seen = Seen::default();
     let w = Worker::new(app.ctx.clone(), registry(seen.clone()), vec![]);
@@ -329,9 +235,7 @@ async fn pruning_removes_expired_sessions() {
     use qifu_testkit::qifu_db::entity::session;
     assert_eq!(session::Entity::find().count(&app.ctx.db).await.unwrap(), 1);
     app.advance(Duration::hours(1));
-    let n = qifu_testkit::qifu_app::system::prune_sessions(&app.ctx)
-        .await
-        .unwrap();
+    let n = qifu_testkit::qifu_app::system::prune_sessions(&app.ctx).await.unwrap();
     assert_eq!(n, 1);
     assert_eq!(session::Entity::find().count(&app.ctx.db).await.unwrap(), 0);
 }

@@ -10,16 +10,8 @@ async fn navigation_pages_list_published_content() {
     let cases = [
         ("/policies", "惠企政策", "通州区专精特新中小企业奖励办法"),
         ("/products", "服务产品", "中小企业常年法律顾问"),
-        (
-            "/news",
-            "资讯公告",
-            "通州区召开2026年中小企业服务工作推进会",
-        ),
-        (
-            "/news?kind=announcement",
-            "资讯公告",
-            "平台系统升级维护公告",
-        ),
+        ("/news", "资讯公告", "通州区召开2026年中小企业服务工作推进会"),
+        ("/news?kind=announcement", "资讯公告", "平台系统升级维护公告"),
         ("/activities", "活动培训", "小微企业税收优惠政策解读培训"),
         ("/about", "关于我们", "使用帮助"),
     ];
@@ -28,10 +20,7 @@ async fn navigation_pages_list_published_content() {
         assert_eq!(p.status, StatusCode::OK, "{path}");
         assert!(p.body.contains(heading), "{path}: heading");
         assert!(p.body.contains(item), "{path}: {item}");
-        assert!(
-            p.body.contains(r#"aria-current="page""#),
-            "{path}: current nav item marked"
-        );
+        assert!(p.body.contains(r#"aria-current="page""#), "{path}: current nav item marked");
     }
     // Expired policies stay visible and say so.
     let p = app.get("/policies").await.unwrap();
@@ -46,25 +35,17 @@ async fn detail_pages_show_source_and_date() {
     let id = first_link(&list.body, "/policies/");
     let p = app.get(&format!("/policies/{id}")).await.unwrap();
     assert_eq!(p.status, StatusCode::OK);
-    assert!(
-        p.body.contains("发布机构") && p.body.contains("发布日期") && p.body.contains("来源：")
-    );
+    assert!(p.body.contains("发布机构") && p.body.contains("发布日期") && p.body.contains("来源："));
     let list = app.get("/news").await.unwrap();
     let id = first_link(&list.body, "/news/");
     let p = app.get(&format!("/news/{id}")).await.unwrap();
     assert!(p.body.contains("来源：") && p.body.contains("发布时间："));
     let list = app.get("/products").await.unwrap();
     let id = first_link(&list.body, "/products/");
-    assert_eq!(
-        app.get(&format!("/products/{id}")).await.unwrap().status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get(&format!("/products/{id}")).await.unwrap().status, StatusCode::OK);
     let list = app.get("/activities").await.unwrap();
     let id = first_link(&list.body, "/activities/");
-    assert_eq!(
-        app.get(&format!("/activities/{id}")).await.unwrap().status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get(&format!("/activities/{id}")).await.unwrap().status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -90,52 +71,23 @@ async fn drafts_are_not_public() {
     .insert(&app.ctx.db)
     .await
     .unwrap();
-    assert_eq!(
-        app.get(&format!("/policies/{}", draft.id))
-            .await
-            .unwrap()
-            .status,
-        StatusCode::NOT_FOUND
-    );
-    assert!(
-        !app.get("/policies")
-            .await
-            .unwrap()
-            .body
-            .contains("尚未发布的草稿政策")
-    );
-    assert!(
-        !app.get("/")
-            .await
-            .unwrap()
-            .body
-            .contains("尚未发布的草稿政策")
-    );
-    assert!(
-        !app.get("/search?q=草稿")
-            .await
-            .unwrap()
-            .body
-            .contains("尚未发布的草稿政策")
-    );
+    assert_eq!(app.get(&format!("/policies/{}", draft.id)).await.unwrap().status, StatusCode::NOT_FOUND);
+    assert!(!app.get("/policies").await.unwrap().body.contains("尚未发布的草稿政策"));
+    assert!(!app.get("/").await.unwrap().body.contains("尚未发布的草稿政策"));
+    assert!(!app.get("/search?q=草稿").await.unwrap().body.contains("尚未发布的草稿政策"));
 }
 
 #[tokio::test]
 async fn search_finds_titles_and_handles_bad_queries() {
     let app = TestApp::spawn().await.unwrap();
     app.seed_demo().await.unwrap();
-    let p = app
-        .get("/search?q=%E7%9F%A5%E8%AF%86%E4%BA%A7%E6%9D%83")
-        .await
-        .unwrap(); // 知识产权
+    let p = app.get("/search?q=%E7%9F%A5%E8%AF%86%E4%BA%A7%E6%9D%83").await.unwrap(); // 知识产权
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.body.contains("通州区知识产权资助和奖励办法"));
     assert!(p.body.contains("知识产权贯标辅导"));
-    for (q, msg) in [
-        ("", "请输入要搜索的关键词"),
-        ("%20%20", "请输入要搜索的关键词"),
-        ("!!!%E3%80%82%E3%80%82", "请输入文字或数字"),
-    ] {
+    for (q, msg) in
+        [("", "请输入要搜索的关键词"), ("%20%20", "请输入要搜索的关键词"), ("!!!%E3%80%82%E3%80%82", "请输入文字或数字")]
+    {
         let p = app.get(&format!("/search?q={q}")).await.unwrap();
         assert_eq!(p.status, StatusCode::OK, "{q}");
         assert!(p.body.contains(msg), "{q}: {}", p.body);
@@ -143,15 +95,9 @@ async fn search_finds_titles_and_handles_bad_queries() {
     let long = "政".repeat(101);
     let p = app.get(&format!("/search?q={long}")).await.unwrap();
     assert!(p.body.contains("关键词太长了"));
-    let p = app
-        .get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
-        .await
-        .unwrap();
+    let p = app.get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await.unwrap();
     assert_eq!(p.status, StatusCode::OK);
-    assert!(
-        !p.body.contains("<script>alert(1)</script>"),
-        "query is escaped"
-    );
+    assert!(!p.body.contains("<script>alert(1)</script>"), "query is escaped");
     assert!(p.body.contains("&#60;script&#62;") || p.body.contains("&lt;script&gt;"));
     let p = app.get("/search?q=%27%20OR%201%3D1%20--").await.unwrap();
     assert_eq!(p.status, StatusCode::OK);
@@ -170,26 +116,14 @@ async fn large_text_mode_is_remembered_and_redirects_stay_on_site() {
     assert!(p.body.contains("标准模式"));
     let r = v.get("/a11y?on=0&back=%2F%2Fevil.example").await.unwrap();
     assert_eq!(r.location(), Some("/"), "no open redirect");
-    assert!(
-        !v.get("/")
-            .await
-            .unwrap()
-            .body
-            .contains(r#"class="portal a11y""#)
-    );
+    assert!(!v.get("/").await.unwrap().body.contains(r#"class="portal a11y""#));
 }
 
 #[tokio::test]
 async fn bad_page_numbers_fall_back_to_the_first_page() {
     let app = TestApp::spawn().await.unwrap();
     app.seed_demo().await.unwrap();
-    for q in [
-        "page=abc",
-        "page=-3",
-        "page=0",
-        "page=99999999999999999999",
-        "page=%00",
-    ] {
+    for q in ["page=abc", "page=-3", "page=0", "page=99999999999999999999", "page=%00"] {
         let p = app.get(&format!("/policies?{q}")).await.unwrap();
         assert_eq!(p.status, StatusCode::OK, "{q}");
     }
@@ -200,8 +134,5 @@ async fn bad_page_numbers_fall_back_to_the_first_page() {
 pub fn first_link(body: &str, prefix: &str) -> String {
     let needle = format!("href=\"{prefix}");
     let i = body.find(&needle).expect("a link") + needle.len();
-    body[i..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect()
+    body[i..].chars().take_while(|c| c.is_ascii_digit()).collect()
 }

@@ -70,7 +70,14 @@ async fn send_register_code(app: &TestApp, v: &Visitor, phone: &str) -> qifu_tes
     let (cid, answer) = captcha_answer(&app.ctx, &page).await.unwrap();
     v.post_raw(
         "/register",
-        &[("_csrf", &token), ("action", "send_code"), ("phone", phone), ("captcha_id", &cid), ("captcha", &answer), ("ch", "wx-qr1")],
+        &[
+            ("_csrf", &token),
+            ("action", "send_code"),
+            ("phone", phone),
+            ("captcha_id", &cid),
+            ("captcha", &answer),
+            ("ch", "wx-qr1"),
+        ],
     )
     .await
     .unwrap()
@@ -203,7 +210,8 @@ async fn registration_form_reports_every_field_and_keeps_what_was_typed() {
     let token = v.get("/register").await.unwrap().csrf().unwrap();
     let p = v.post_raw("/register", &[("_csrf", &token), ("action", "register")]).await.unwrap();
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    for msg in ["请填写手机号码", "请填写企业名称", "请填写联系人姓名", "请填写密码", "请填写短信验证码"] {
+    for msg in ["请填写手机号码", "请填写企业名称", "请填写联系人姓名", "请填写密码", "请填写短信验证码"]
+    {
         assert!(p.body.contains(msg), "{msg}");
     }
     let long = "企".repeat(150);
@@ -276,7 +284,13 @@ async fn registration_through_the_api() {
     assert_eq!(ok.status(), StatusCode::CREATED);
     let body: serde_json::Value = ok.json().await.unwrap();
     assert!(body["username"].as_str().unwrap().starts_with("qy"));
-    let garbage = c.post(app.url("/api/v1/registrations")).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let garbage = c
+        .post(app.url("/api/v1/registrations"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(garbage.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = garbage.json().await.unwrap();
     assert_eq!(body["error"]["status"], 400);
@@ -329,7 +343,13 @@ async fn staff_can_be_required_to_present_a_client_certificate() {
         .client
         .post(app.url("/login"))
         .header("X-SSL-Client-Verify", "SUCCESS")
-        .form(&[("_csrf", token.as_str()), ("account", "gov"), ("password", PASSWORD), ("captcha_id", &cid), ("captcha", &answer)])
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("account", "gov"),
+            ("password", PASSWORD),
+            ("captcha_id", &cid),
+            ("captcha", &answer),
+        ])
         .send()
         .await
         .unwrap();
@@ -345,7 +365,10 @@ async fn an_initial_password_must_be_changed_first() {
     app.seed_demo().await.unwrap();
     let admin = app.new_visitor().unwrap();
     admin.login("enterprise", PASSWORD).await.unwrap();
-    let p = admin.post_form("/account/users", &[("username", "clerk01"), ("display_name", "赵会计"), ("phone", "13700001111")]).await.unwrap();
+    let p = admin
+        .post_form("/account/users", &[("username", "clerk01"), ("display_name", "赵会计"), ("phone", "13700001111")])
+        .await
+        .unwrap();
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     let initial = regex_capture(&p.body, r"初始密码：(\S+?)（").expect("the initial password is shown once");
     let clerk = app.new_visitor().unwrap();
@@ -353,9 +376,15 @@ async fn an_initial_password_must_be_changed_first() {
     assert_eq!(p.location(), Some("/account/password"));
     let p = clerk.get("/account").await.unwrap();
     assert_eq!(p.location(), Some("/account/password"), "nothing else until the password is changed");
-    let bad = clerk.post_form("/account/password", &[("old", &initial), ("new", "password123"), ("confirm", "password123")]).await.unwrap();
+    let bad = clerk
+        .post_form("/account/password", &[("old", &initial), ("new", "password123"), ("confirm", "password123")])
+        .await
+        .unwrap();
     assert!(bad.body.contains("密码"), "{}", bad.body);
-    let p = clerk.post_form("/account/password", &[("old", &initial), ("new", "Ledger-Book-42"), ("confirm", "Ledger-Book-42")]).await.unwrap();
+    let p = clerk
+        .post_form("/account/password", &[("old", &initial), ("new", "Ledger-Book-42"), ("confirm", "Ledger-Book-42")])
+        .await
+        .unwrap();
     assert_eq!(p.location(), Some("/account?done=password"));
     assert_eq!(clerk.get("/account").await.unwrap().status, StatusCode::OK);
     // The sub-account is not an organisation administrator.
@@ -371,7 +400,16 @@ async fn password_reset_by_sms() {
     let token = page.csrf().unwrap();
     let (cid, answer) = captcha_answer(&app.ctx, &page).await.unwrap();
     let sent = v
-        .post_raw("/password/reset", &[("_csrf", &token), ("action", "send_code"), ("phone", ENTERPRISE_PHONE), ("captcha_id", &cid), ("captcha", &answer)])
+        .post_raw(
+            "/password/reset",
+            &[
+                ("_csrf", &token),
+                ("action", "send_code"),
+                ("phone", ENTERPRISE_PHONE),
+                ("captcha_id", &cid),
+                ("captcha", &answer),
+            ],
+        )
         .await
         .unwrap();
     assert!(sent.body.contains("验证码已发送"));
@@ -379,7 +417,14 @@ async fn password_reset_by_sms() {
     let p = v
         .post_raw(
             "/password/reset",
-            &[("_csrf", &token), ("action", "reset"), ("phone", ENTERPRISE_PHONE), ("sms_code", &code), ("password", "Fresh-Start-88"), ("confirm", "Fresh-Start-88")],
+            &[
+                ("_csrf", &token),
+                ("action", "reset"),
+                ("phone", ENTERPRISE_PHONE),
+                ("sms_code", &code),
+                ("password", "Fresh-Start-88"),
+                ("confirm", "Fresh-Start-88"),
+            ],
         )
         .await
         .unwrap();

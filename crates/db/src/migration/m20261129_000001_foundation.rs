@@ -14,22 +14,13 @@ fn ts_null(name: &'static str) -> ColumnDef {
     timestamp_with_time_zone_null(name)
 }
 
-fn fk(
-    from_table: &'static str,
-    from_col: &'static str,
-    to_table: &'static str,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{from_table}_{from_col}"))
-        .from(from_table, from_col)
-        .to(to_table, "id")
-        .to_owned()
+fn fk(from_table: &'static str, from_col: &'static str, to_table: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create().name(format!("fk_{from_table}_{from_col}")).from(from_table, from_col).to(to_table, "id").to_owned()
 }
 
 fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
     let mut i = Index::create();
-    i.name(format!("idx_{table}_{}", cols.join("_")))
-        .table(table);
+    i.name(format!("idx_{table}_{}", cols.join("_"))).table(table);
     for c in cols {
         i.col(*c);
     }
@@ -58,10 +49,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("organisations", &["kind", "status"]))
-            .await?;
-        m.create_index(unique("organisations", &["credit_code"]))
-            .await?;
+        m.create_index(index("organisations", &["kind", "status"])).await?;
+        m.create_index(unique("organisations", &["credit_code"])).await?;
 
         m.create_table(
             Table::create()
@@ -152,15 +141,11 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(unique("enterprises", &["credit_code"]))
-            .await?;
+        m.create_index(unique("enterprises", &["credit_code"])).await?;
         m.create_index(index("enterprises", &["org_id"])).await?;
-        m.create_index(index("enterprises", &["industry_code"]))
-            .await?;
-        m.create_index(index("enterprises", &["division_code"]))
-            .await?;
-        m.create_index(index("enterprises", &["size_class"]))
-            .await?;
+        m.create_index(index("enterprises", &["industry_code"])).await?;
+        m.create_index(index("enterprises", &["division_code"])).await?;
+        m.create_index(index("enterprises", &["size_class"])).await?;
 
         m.create_table(
             Table::create()
@@ -192,8 +177,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("categories", &["parent_id", "sort"]))
-            .await?;
+        m.create_index(index("categories", &["parent_id", "sort"])).await?;
 
         m.create_table(
             Table::create()
@@ -217,10 +201,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("products", &["status", "published_at"]))
-            .await?;
-        m.create_index(index("products", &["institution_id"]))
-            .await?;
+        m.create_index(index("products", &["status", "published_at"])).await?;
+        m.create_index(index("products", &["institution_id"])).await?;
         m.create_index(index("products", &["category_id"])).await?;
 
         m.create_table(
@@ -243,8 +225,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("policies", &["status", "publish_date"]))
-            .await?;
+        m.create_index(index("policies", &["status", "publish_date"])).await?;
 
         m.create_table(
             Table::create()
@@ -262,8 +243,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("articles", &["kind", "status", "published_at"]))
-            .await?;
+        m.create_index(index("articles", &["kind", "status", "published_at"])).await?;
 
         m.create_table(
             Table::create()
@@ -284,8 +264,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("activities", &["status", "starts_at"]))
-            .await?;
+        m.create_index(index("activities", &["status", "starts_at"])).await?;
 
         m.create_table(
             Table::create()
@@ -307,8 +286,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(unique("jobs", &["kind", "dedup_key"]))
-            .await?;
+        m.create_index(unique("jobs", &["kind", "dedup_key"])).await?;
         m.create_index(index("jobs", &["status", "run_at"])).await?;
         Ok(())
     }

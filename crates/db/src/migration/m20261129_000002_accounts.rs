@@ -50,7 +50,12 @@ impl MigrationTrait for Migration {
                 .col(string_len("permission", 64))
                 .col(string_len("scope", 8))
                 .primary_key(Index::create().col("role_id").col("permission"))
-                .foreign_key(ForeignKey::create().name("fk_role_permissions_role_id").from("role_permissions", "role_id").to("roles", "id"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_role_permissions_role_id")
+                        .from("role_permissions", "role_id")
+                        .to("roles", "id"),
+                )
                 .to_owned(),
         )
         .await?;

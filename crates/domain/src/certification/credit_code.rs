@@ -13,15 +13,10 @@ use thiserror::Error;
 /// The 31 characters of the code set, in value order.
 const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights W_i = 3^(i-1) mod 31 for i = 1..=17.
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 fn value_of(c: char) -> Option<u32> {
-    CHARSET
-        .iter()
-        .position(|&b| b as char == c)
-        .and_then(|p| u32::try_from(p).ok())
+    CHARSET.iter().position(|&b| b as char == c).and_then(|p| u32::try_from(p).ok())
 }
 
 fn check_char_for(body: &[u32]) -> char {
@@ -38,9 +33,7 @@ pub enum CreditCodeError {
     Empty,
     #[error("统一社会信用代码应为18位，当前为{0}位")]
     Length(usize),
-    #[error(
-        "统一社会信用代码第{position}位“{ch}”不是合法字符（只能是数字和除 I、O、Z、S、V 以外的大写字母）"
-    )]
+    #[error("统一社会信用代码第{position}位“{ch}”不是合法字符（只能是数字和除 I、O、Z、S、V 以外的大写字母）")]
     IllegalChar { position: usize, ch: char },
     #[error("统一社会信用代码校验位错误：第18位应为“{expected}”，实际为“{found}”")]
     CheckChar { expected: char, found: char },
@@ -68,10 +61,7 @@ impl CreditCode {
             match value_of(c) {
                 Some(v) => values.push(v),
                 None => {
-                    return Err(CreditCodeError::IllegalChar {
-                        position: i + 1,
-                        ch: c,
-                    });
+                    return Err(CreditCodeError::IllegalChar { position: i + 1, ch: c });
                 }
             }
         }
@@ -237,34 +227,11 @@ mod tests {
     #[test]
     fn errors_say_what_is_wrong() {
         assert_eq!(CreditCode::parse("  "), Err(CreditCodeError::Empty));
-        assert_eq!(
-            CreditCode::parse("9135010"),
-            Err(CreditCodeError::Length(7))
-        );
-        assert_eq!(
-            CreditCode::parse("91350100M000100Y4I"),
-            Err(CreditCodeError::IllegalChar {
-                position: 18,
-                ch: 'I'
-            })
-        );
-        assert_eq!(
-            CreditCode::parse("91350100M0001O0Y43"),
-            Err(CreditCodeError::IllegalChar {
-                position: 14,
-                ch: 'O'
-            })
-        );
-        assert_eq!(
-            CreditCode::parse("91350100M000100Y44"),
-            Err(CreditCodeError::CheckChar {
-                expected: '3',
-                found: '4'
-            })
-        );
-        let msg = CreditCode::parse("91350100M000100Y44")
-            .unwrap_err()
-            .to_string();
+        assert_eq!(CreditCode::parse("9135010"), Err(CreditCodeError::Length(7)));
+        assert_eq!(CreditCode::parse("91350100M000100Y4I"), Err(CreditCodeError::IllegalChar { position: 18, ch: 'I' }));
+        assert_eq!(CreditCode::parse("91350100M0001O0Y43"), Err(CreditCodeError::IllegalChar { position: 14, ch: 'O' }));
+        assert_eq!(CreditCode::parse("91350100M000100Y44"), Err(CreditCodeError::CheckChar { expected: '3', found: '4' }));
+        let msg = CreditCode::parse("91350100M000100Y44").unwrap_err().to_string();
         assert!(msg.contains("校验位"), "{msg}");
     }
 

@@ -19,12 +19,7 @@ pub enum SizeClass {
 }
 
 impl SizeClass {
-    pub const ALL: [SizeClass; 4] = [
-        SizeClass::Large,
-        SizeClass::Medium,
-        SizeClass::Small,
-        SizeClass::Micro,
-    ];
+    pub const ALL: [SizeClass; 4] = [SizeClass::Large, SizeClass::Medium, SizeClass::Small, SizeClass::Micro];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -153,21 +148,13 @@ impl SizeGroup {
             LeasingBusiness => (Some([300, 100, 10]), None, Some([120000, 8000, 100])),
             Other => (Some([300, 100, 10]), None, None),
         };
-        Bounds {
-            employees: e,
-            revenue_wan: r,
-            assets_wan: a,
-        }
+        Bounds { employees: e, revenue_wan: r, assets_wan: a }
     }
 
     /// Which indicators the group's rule uses.
     pub fn needs(self) -> Needs {
         let b = self.bounds();
-        Needs {
-            employees: b.employees.is_some(),
-            revenue: b.revenue_wan.is_some(),
-            assets: b.assets_wan.is_some(),
-        }
+        Needs { employees: b.employees.is_some(), revenue: b.revenue_wan.is_some(), assets: b.assets_wan.is_some() }
     }
 
     /// 规模以上 / 限额以上 threshold on annual revenue, where the NBS defines one by revenue.
@@ -239,10 +226,7 @@ pub fn classify(group: SizeGroup, ind: &Indicators) -> Result<SizeClass, Missing
         values.push((fen, bounds.map(|w| w * crate::money::FEN_PER_WAN)));
     }
     let mut tier = SizeClass::Large;
-    for (i, t) in [SizeClass::Large, SizeClass::Medium, SizeClass::Small]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, t) in [SizeClass::Large, SizeClass::Medium, SizeClass::Small].into_iter().enumerate() {
         if values.iter().all(|(v, bounds)| *v >= bounds[i]) {
             return Ok(t);
         }
@@ -256,11 +240,7 @@ mod tests {
     use super::*;
 
     fn ind(e: i64, r_wan: i64) -> Indicators {
-        Indicators {
-            employees: Some(e),
-            revenue: Some(Money::from_wan(r_wan)),
-            total_assets: None,
-        }
+        Indicators { employees: Some(e), revenue: Some(Money::from_wan(r_wan)), total_assets: None }
     }
 
     #[test]
@@ -300,27 +280,15 @@ mod tests {
             ("7310", Some(9), None, None, SizeClass::Micro),
         ];
         for &(code, e, r, a, want) in cases {
-            let i = Indicators {
-                employees: e,
-                revenue: r.map(Money::from_wan),
-                total_assets: a.map(Money::from_wan),
-            };
-            assert_eq!(
-                classify(SizeGroup::of_industry(code), &i),
-                Ok(want),
-                "{code}"
-            );
+            let i = Indicators { employees: e, revenue: r.map(Money::from_wan), total_assets: a.map(Money::from_wan) };
+            assert_eq!(classify(SizeGroup::of_industry(code), &i), Ok(want), "{code}");
         }
     }
 
     #[test]
     fn missing_indicator_is_reported() {
         let g = SizeGroup::Industrial;
-        let i = Indicators {
-            employees: Some(10),
-            revenue: None,
-            total_assets: None,
-        };
+        let i = Indicators { employees: Some(10), revenue: None, total_assets: None };
         assert_eq!(classify(g, &i), Err(MissingIndicator::Revenue));
     }
 }

@@ -35,10 +35,7 @@ const BEIJING_COUNTIES: &[(&str, &str)] = &[
 
 /// Name of a known county-level (or provincial) division by its 6-digit code.
 pub fn county_name(code: &str) -> Option<&'static str> {
-    BEIJING_COUNTIES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, n)| *n)
+    BEIJING_COUNTIES.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
 }
 
 /// A street (街道), town (镇) or township (乡) of Tongzhou.
@@ -62,11 +59,7 @@ pub fn tongzhou_streets() -> &'static [Street] {
             .filter(|l| !l.starts_with('#') && !l.starts_with("code\t"))
             .filter_map(|l| {
                 let mut f = l.split('\t');
-                Some(Street {
-                    code: f.next()?,
-                    name: f.next()?,
-                    kind: f.next()?,
-                })
+                Some(Street { code: f.next()?, name: f.next()?, kind: f.next()? })
             })
             .collect()
     })

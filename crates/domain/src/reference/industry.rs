@@ -49,12 +49,7 @@ fn table() -> &'static Table {
                     "小类" => Level::Class,
                     _ => return None,
                 };
-                Some(Industry {
-                    section: f[0],
-                    code: f[1],
-                    level,
-                    name: f.get(3)?,
-                })
+                Some(Industry { section: f[0], code: f[1], level, name: f.get(3)? })
             })
             .collect();
         let by_code = rows.iter().enumerate().map(|(i, r)| (r.code, i)).collect();
@@ -97,14 +92,8 @@ mod tests {
 
     #[test]
     fn table_loads() {
-        assert_eq!(
-            all().iter().filter(|r| r.level == Level::Section).count(),
-            20
-        );
-        assert_eq!(
-            all().iter().filter(|r| r.level == Level::Division).count(),
-            97
-        );
+        assert_eq!(all().iter().filter(|r| r.level == Level::Section).count(), 20);
+        assert_eq!(all().iter().filter(|r| r.level == Level::Division).count(), 97);
         assert!(classes().count() > 1300);
         assert_eq!(find("6513").map(|r| r.section), Some("I"));
         assert_eq!(find("C").map(|r| r.name), Some("制造业"));

@@ -51,7 +51,11 @@ pub async fn show_account(State(st): State<AppState>, v: Viewer, Query(q): Query
 
 pub async fn show_password(State(st): State<AppState>, v: Viewer) -> Result<Html<String>, WebError> {
     let actor = v.require()?;
-    let page = PasswordPage { chrome: PageChrome::new(&st, &v, "修改密码", ""), forced: actor.must_change_password, errors: FieldErrors::default() };
+    let page = PasswordPage {
+        chrome: PageChrome::new(&st, &v, "修改密码", ""),
+        forced: actor.must_change_password,
+        errors: FieldErrors::default(),
+    };
     Ok(Html(page.render()?))
 }
 
@@ -65,7 +69,10 @@ pub struct PasswordForm {
     confirm: String,
 }
 
-pub async fn change_password(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfForm<PasswordForm>) -> Result<Response, WebError> {
+pub async fn change_password(
+    State(st): State<AppState>,
+    CsrfForm { viewer, form }: CsrfForm<PasswordForm>,
+) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     match accounts::change_password(&st.ctx, actor, &viewer.meta, &form.old, &form.new, &form.confirm).await {
         Ok(()) => Ok(Redirect::to("/account?done=password").into_response()),
@@ -73,7 +80,11 @@ pub async fn change_password(State(st): State<AppState>, CsrfForm { viewer, form
         Err(accounts::PasswordError::Field(f, m)) => {
             let mut errors = FieldErrors::default();
             errors.add(f, m.to_owned());
-            let page = PasswordPage { chrome: PageChrome::new(&st, &viewer, "修改密码", ""), forced: actor.must_change_password, errors };
+            let page = PasswordPage {
+                chrome: PageChrome::new(&st, &viewer, "修改密码", ""),
+                forced: actor.must_change_password,
+                errors,
+            };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
     }
@@ -82,7 +93,11 @@ pub async fn change_password(State(st): State<AppState>, CsrfForm { viewer, form
 #[derive(Debug, Deserialize)]
 pub struct Empty {}
 
-pub async fn end_session(State(st): State<AppState>, Path(id): Path<String>, CsrfForm { viewer, .. }: CsrfForm<Empty>) -> Result<Response, WebError> {
+pub async fn end_session(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(WebError::NotFound);
@@ -91,7 +106,13 @@ pub async fn end_session(State(st): State<AppState>, Path(id): Path<String>, Csr
     Ok(Redirect::to("/account?done=session").into_response())
 }
 
-async fn subaccounts_page(st: &AppState, v: &Viewer, form: NewUserForm, errors: FieldErrors, notice: Option<String>) -> Result<String, WebError> {
+async fn subaccounts_page(
+    st: &AppState,
+    v: &Viewer,
+    form: NewUserForm,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> Result<String, WebError> {
     let actor = v.require()?;
     let (users, _) = accounts::list_users(&st.ctx, actor, &UserFilter::default(), 1).await?;
     Ok(SubAccountsPage { chrome: PageChrome::new(st, v, "子账号管理", ""), users, form, errors, notice }.render()?)
@@ -126,18 +147,30 @@ pub fn user_error_fields(e: UserError) -> Result<FieldErrors, WebError> {
     }
 }
 
-pub async fn create_subaccount(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfForm<SubAccountForm>) -> Result<Response, WebError> {
+pub async fn create_subaccount(
+    State(st): State<AppState>,
+    CsrfForm { viewer, form }: CsrfForm<SubAccountForm>,
+) -> Result<Response, WebError> {
     let actor = viewer.require()?;
-    let n = NewSubAccount { org_id: None, username: form.username.clone(), display_name: form.display_name.clone(), phone: form.phone.clone(), role_id: None };
+    let n = NewSubAccount {
+        org_id: None,
+        username: form.username.clone(),
+        display_name: form.display_name.clone(),
+        phone: form.phone.clone(),
+        role_id: None,
+    };
     let keep = NewUserForm { username: form.username, display_name: form.display_name, phone: form.phone, org_id: String::new() };
     match accounts::create_sub_account(&st.ctx, actor, &viewer.meta, &n).await {
         Ok((_, password)) => {
-            let notice = format!("子账号 {} 已创建，初始密码：{password}（仅显示这一次，请转告本人，首次登录须修改）", keep.username);
-            Ok(Html(subaccounts_page(&st, &viewer, NewUserForm::default(), FieldErrors::default(), Some(notice)).await?).into_response())
+            let notice =
+                format!("子账号 {} 已创建，初始密码：{password}（仅显示这一次，请转告本人，首次登录须修改）", keep.username);
+            Ok(Html(subaccounts_page(&st, &viewer, NewUserForm::default(), FieldErrors::default(), Some(notice)).await?)
+                .into_response())
         }
         Err(e) => {
             let errors = user_error_fields(e)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(subaccounts_page(&st, &viewer, keep, errors, None).await?)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(subaccounts_page(&st, &viewer, keep, errors, None).await?))
+                .into_response())
         }
     }
 }
@@ -159,7 +192,11 @@ pub async fn set_subaccount_status(
         Err(e) => {
             let errors = user_error_fields(e)?;
             let notice = errors.get("form").map(str::to_owned);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(subaccounts_page(&st, &viewer, NewUserForm::default(), FieldErrors::default(), notice).await?)).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Html(subaccounts_page(&st, &viewer, NewUserForm::default(), FieldErrors::default(), notice).await?),
+            )
+                .into_response())
         }
     }
 }

@@ -23,22 +23,11 @@ fn staff(v: &Viewer) -> Result<&Actor, WebError> {
     Ok(actor)
 }
 
-pub async fn show_dashboard(
-    State(st): State<AppState>,
-    v: Viewer,
-) -> Result<Html<String>, WebError> {
+pub async fn show_dashboard(State(st): State<AppState>, v: Viewer) -> Result<Html<String>, WebError> {
     let actor = staff(&v)?;
     let home = qifu_db::read::home(&st.ctx.db, st.ctx.now()).await?;
-    let jobs = if actor.can(Permission::JobView) {
-        Some(qifu_db::jobs::stats(&st.ctx.db).await?)
-    } else {
-        None
-    };
-    let page = DashboardPage {
-        admin: chrome(&st, &v, actor, "工作台", "dashboard").await?,
-        counts: home.counts,
-        jobs,
-    };
+    let jobs = if actor.can(Permission::JobView) { Some(qifu_db::jobs::stats(&st.ctx.db).await?) } else { None };
+    let page = DashboardPage { admin: chrome(&st, &v, actor, "工作台", "dashboard").await?, counts: home.counts, jobs };
     Ok(Html(page.render()?))
 }
 
@@ -69,12 +58,8 @@ pub async fn list_enterprises(
     let page = qifu_app::profiles::list_enterprises(&st.ctx, actor, &filter, q.page, 20).await?;
     let base = format!(
         "/admin/enterprises?{}",
-        serde_urlencoded::to_string([
-            ("q", term.as_str()),
-            ("size", q.size.as_str()),
-            ("street", q.street.as_str())
-        ])
-        .unwrap_or_default()
+        serde_urlencoded::to_string([("q", term.as_str()), ("size", q.size.as_str()), ("street", q.street.as_str())])
+            .unwrap_or_default()
     );
     let pager = Pager::new(page.page, page.per_page, page.total, base);
     let page = EnterprisesPage {
@@ -97,31 +82,15 @@ pub struct JobQuery {
     status: String,
 }
 
-pub async fn list_jobs(
-    State(st): State<AppState>,
-    v: Viewer,
-    Query(q): Query<JobQuery>,
-) -> Result<Html<String>, WebError> {
+pub async fn list_jobs(State(st): State<AppState>, v: Viewer, Query(q): Query<JobQuery>) -> Result<Html<String>, WebError> {
     let actor = staff(&v)?;
     let status = Some(q.status.as_str()).filter(|s| !s.is_empty());
     let overview = qifu_app::system::job_overview(&st.ctx, actor, status, q.page).await?;
-    let status = if ["queued", "running", "done", "dead"].contains(&q.status.as_str()) {
-        q.status.clone()
-    } else {
-        String::new()
-    };
-    let base = if status.is_empty() {
-        "/admin/jobs".to_owned()
-    } else {
-        format!("/admin/jobs?status={status}")
-    };
+    let status =
+        if ["queued", "running", "done", "dead"].contains(&q.status.as_str()) { q.status.clone() } else { String::new() };
+    let base = if status.is_empty() { "/admin/jobs".to_owned() } else { format!("/admin/jobs?status={status}") };
     let pager = Pager::new(q.page, 50, overview.total, base);
-    let page = JobsPage {
-        admin: chrome(&st, &v, actor, "任务队列", "jobs").await?,
-        overview,
-        status,
-        pager,
-    };
+    let page = JobsPage { admin: chrome(&st, &v, actor, "任务队列", "jobs").await?, overview, status, pager };
     Ok(Html(page.render()?))
 }
 
@@ -159,14 +128,22 @@ pub struct UsersQuery {
     done: String,
 }
 
-async fn users_page(st: &AppState, v: &Viewer, q: &UsersQuery, form: NewUserForm, errors: FieldErrors, notice: Option<String>) -> Result<String, WebError> {
+async fn users_page(
+    st: &AppState,
+    v: &Viewer,
+    q: &UsersQuery,
+    form: NewUserForm,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> Result<String, WebError> {
     let actor = staff(v)?;
     let term: String = q.q.trim().chars().take(64).collect();
     let f = UserFilter { q: term.clone(), status: q.status.clone(), org_kind: q.org_kind.clone() };
     let (users, total) = accounts::list_users(&st.ctx, actor, &f, q.page).await?;
     let base = format!(
         "/admin/users?{}",
-        serde_urlencoded::to_string([("q", term.as_str()), ("status", q.status.as_str()), ("org_kind", q.org_kind.as_str())]).unwrap_or_default()
+        serde_urlencoded::to_string([("q", term.as_str()), ("status", q.status.as_str()), ("org_kind", q.org_kind.as_str())])
+            .unwrap_or_default()
     );
     let page = UsersPage {
         admin: chrome(st, v, actor, "用户管理", "users").await?,
@@ -203,21 +180,32 @@ pub async fn list_users(State(st): State<AppState>, v: Viewer, Query(q): Query<U
     Ok(Html(users_page(&st, &v, &q, NewUserForm::default(), FieldErrors::default(), None).await?))
 }
 
-pub async fn create_user(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfForm<SubAccountForm>) -> Result<Response, WebError> {
+pub async fn create_user(
+    State(st): State<AppState>,
+    CsrfForm { viewer, form }: CsrfForm<SubAccountForm>,
+) -> Result<Response, WebError> {
     let actor = staff(&viewer)?;
     let org_id = form.org_id.trim().parse::<i64>().ok();
-    let n = NewSubAccount { org_id, username: form.username.clone(), display_name: form.display_name.clone(), phone: form.phone.clone(), role_id: None };
+    let n = NewSubAccount {
+        org_id,
+        username: form.username.clone(),
+        display_name: form.display_name.clone(),
+        phone: form.phone.clone(),
+        role_id: None,
+    };
     let keep = NewUserForm { username: form.username, display_name: form.display_name, phone: form.phone, org_id: form.org_id };
     let q = UsersQuery::default();
     match accounts::create_sub_account(&st.ctx, actor, &viewer.meta, &n).await {
         Ok((_, password)) => {
             let notice = format!("账号 {} 已创建，初始密码：{password}（仅显示这一次，首次登录须修改）", keep.username);
-            Ok(Html(users_page(&st, &viewer, &q, NewUserForm::default(), FieldErrors::default(), Some(notice)).await?).into_response())
+            Ok(Html(users_page(&st, &viewer, &q, NewUserForm::default(), FieldErrors::default(), Some(notice)).await?)
+                .into_response())
         }
         Err(e) => {
             let errors = user_error_fields(e)?;
             let notice = errors.get("form").map(str::to_owned);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(users_page(&st, &viewer, &q, keep, errors, notice).await?)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(users_page(&st, &viewer, &q, keep, errors, notice).await?))
+                .into_response())
         }
     }
 }
@@ -241,13 +229,24 @@ pub async fn user_action(
     match result {
         Ok(done) if done.starts_with("password:") => {
             let notice = format!("密码已重置，新的初始密码：{}（仅显示这一次，首次登录须修改）", &done["password:".len()..]);
-            Ok(Html(users_page(&st, &viewer, &UsersQuery::default(), NewUserForm::default(), FieldErrors::default(), Some(notice)).await?).into_response())
+            Ok(Html(
+                users_page(&st, &viewer, &UsersQuery::default(), NewUserForm::default(), FieldErrors::default(), Some(notice))
+                    .await?,
+            )
+            .into_response())
         }
         Ok(done) => Ok(Redirect::to(&format!("/admin/users?done={done}")).into_response()),
         Err(e) => {
             let errors = user_error_fields(e)?;
             let notice = errors.get("form").map(str::to_owned);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(users_page(&st, &viewer, &UsersQuery::default(), NewUserForm::default(), FieldErrors::default(), notice).await?)).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Html(
+                    users_page(&st, &viewer, &UsersQuery::default(), NewUserForm::default(), FieldErrors::default(), notice)
+                        .await?,
+                ),
+            )
+                .into_response())
         }
     }
 }
@@ -270,7 +269,10 @@ pub async fn list_orgs(State(st): State<AppState>, v: Viewer, Query(q): Query<Or
     let actor = staff(&v)?;
     let term: String = q.q.trim().chars().take(100).collect();
     let (orgs, total) = accounts::list_orgs(&st.ctx, actor, &q.kind, &term, q.page).await?;
-    let base = format!("/admin/orgs?{}", serde_urlencoded::to_string([("q", term.as_str()), ("kind", q.kind.as_str())]).unwrap_or_default());
+    let base = format!(
+        "/admin/orgs?{}",
+        serde_urlencoded::to_string([("q", term.as_str()), ("kind", q.kind.as_str())]).unwrap_or_default()
+    );
     let page = OrgsPage {
         admin: chrome(&st, &v, actor, "组织管理", "orgs").await?,
         orgs,
@@ -295,7 +297,10 @@ pub async fn org_action(
         _ => return Err(WebError::NotFound),
     };
     match accounts::set_org_status(&st.ctx, actor, &viewer.meta, id, active).await {
-        Ok(()) => Ok(Redirect::to(if active { "/admin/orgs?done=org_enabled" } else { "/admin/orgs?done=org_disabled" }).into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(if active { "/admin/orgs?done=org_enabled" } else { "/admin/orgs?done=org_disabled" })
+                .into_response())
+        }
         Err(e) => {
             let errors = user_error_fields(e)?;
             Err(WebError::BadRequest(errors.get("form").unwrap_or("操作无法完成").to_owned()))
@@ -319,7 +324,10 @@ pub async fn show_new_institution(State(st): State<AppState>, v: Viewer) -> Resu
     Ok(Html(page.render()?))
 }
 
-pub async fn create_institution(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfForm<InstitutionForm>) -> Result<Response, WebError> {
+pub async fn create_institution(
+    State(st): State<AppState>,
+    CsrfForm { viewer, form }: CsrfForm<InstitutionForm>,
+) -> Result<Response, WebError> {
     let actor = staff(&viewer)?;
     let n = accounts::NewInstitution {
         name: form.name.clone(),
@@ -339,13 +347,20 @@ pub async fn create_institution(State(st): State<AppState>, CsrfForm { viewer, f
                 pager: Pager::new(1, 20, total, "/admin/orgs?kind=institution".to_owned()),
                 q: String::new(),
                 kind: "institution".to_owned(),
-                notice: Some(format!("机构账号已注册。管理员用户名：{username}，初始密码：{password}（仅显示这一次，首次登录须修改）")),
+                notice: Some(format!(
+                    "机构账号已注册。管理员用户名：{username}，初始密码：{password}（仅显示这一次，首次登录须修改）"
+                )),
             };
             Ok(Html(page.render()?).into_response())
         }
         Err(e) => {
             let errors = user_error_fields(e)?;
-            let page = InstitutionNewPage { admin: chrome(&st, &viewer, actor, "注册机构账号", "orgs").await?, f: form, errors, kinds: institution_kinds() };
+            let page = InstitutionNewPage {
+                admin: chrome(&st, &viewer, actor, "注册机构账号", "orgs").await?,
+                f: form,
+                errors,
+                kinds: institution_kinds(),
+            };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
     }
@@ -453,7 +468,13 @@ fn perm_options() -> Vec<(&'static str, &'static str)> {
 pub async fn list_menus(State(st): State<AppState>, v: Viewer, Query(q): Query<OrgsQuery>) -> Result<Html<String>, WebError> {
     let actor = staff(&v)?;
     let menus = accounts::list_menus(&st.ctx, actor).await?;
-    let page = MenusPage { admin: chrome(&st, &v, actor, "菜单管理", "menus").await?, menus, perms: perm_options(), notice: done_notice(&q.done), error: None };
+    let page = MenusPage {
+        admin: chrome(&st, &v, actor, "菜单管理", "menus").await?,
+        menus,
+        perms: perm_options(),
+        notice: done_notice(&q.done),
+        error: None,
+    };
     Ok(Html(page.render()?))
 }
 
@@ -469,7 +490,11 @@ pub struct MenuForm {
     visible: String,
 }
 
-pub async fn update_menu(State(st): State<AppState>, Path(id): Path<String>, CsrfForm { viewer, form }: CsrfForm<MenuForm>) -> Result<Response, WebError> {
+pub async fn update_menu(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { viewer, form }: CsrfForm<MenuForm>,
+) -> Result<Response, WebError> {
     let actor = staff(&viewer)?;
     let id = parse_id(&id)?;
     let upd = accounts::MenuUpdate {
@@ -483,7 +508,13 @@ pub async fn update_menu(State(st): State<AppState>, Path(id): Path<String>, Csr
         Err(accounts::MenuError::Access(a)) => Err(a.into()),
         Err(e) => {
             let menus = accounts::list_menus(&st.ctx, actor).await?;
-            let page = MenusPage { admin: chrome(&st, &viewer, actor, "菜单管理", "menus").await?, menus, perms: perm_options(), notice: None, error: Some(e.to_string()) };
+            let page = MenusPage {
+                admin: chrome(&st, &viewer, actor, "菜单管理", "menus").await?,
+                menus,
+                perms: perm_options(),
+                notice: None,
+                error: Some(e.to_string()),
+            };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
     }
@@ -494,7 +525,11 @@ pub async fn update_menu(State(st): State<AppState>, Path(id): Path<String>, Csr
 pub async fn list_online(State(st): State<AppState>, v: Viewer, Query(q): Query<PageOnly>) -> Result<Html<String>, WebError> {
     let actor = staff(&v)?;
     let (sessions, total) = accounts::list_online(&st.ctx, actor, q.page).await?;
-    let page = OnlinePage { admin: chrome(&st, &v, actor, "在线用户", "online").await?, sessions, pager: Pager::new(q.page, 50, total, "/admin/online".to_owned()) };
+    let page = OnlinePage {
+        admin: chrome(&st, &v, actor, "在线用户", "online").await?,
+        sessions,
+        pager: Pager::new(q.page, 50, total, "/admin/online".to_owned()),
+    };
     Ok(Html(page.render()?))
 }
 
@@ -504,7 +539,11 @@ pub struct PageOnly {
     page: u64,
 }
 
-pub async fn force_out(State(st): State<AppState>, Path(id): Path<String>, CsrfForm { viewer, .. }: CsrfForm<Empty>) -> Result<Response, WebError> {
+pub async fn force_out(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, WebError> {
     let actor = staff(&viewer)?;
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(WebError::NotFound);
@@ -546,12 +585,19 @@ impl LogQuery {
     fn view(&self) -> LogQueryView {
         let keep = |s: &str| s.trim().chars().take(64).collect::<String>();
         let date = |s: &str| if day_start(s).is_some() { s.trim().to_owned() } else { String::new() };
-        LogQueryView { who: keep(&self.who), action: keep(&self.action), result: keep(&self.result), from: date(&self.from), to: date(&self.to) }
+        LogQueryView {
+            who: keep(&self.who),
+            action: keep(&self.action),
+            result: keep(&self.result),
+            from: date(&self.from),
+            to: date(&self.to),
+        }
     }
 
     fn query_string(&self) -> String {
         let v = self.view();
-        serde_urlencoded::to_string([("who", v.who), ("action", v.action), ("result", v.result), ("from", v.from), ("to", v.to)]).unwrap_or_default()
+        serde_urlencoded::to_string([("who", v.who), ("action", v.action), ("result", v.result), ("from", v.from), ("to", v.to)])
+            .unwrap_or_default()
     }
 
     fn range(&self) -> (Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>) {
@@ -561,7 +607,10 @@ impl LogQuery {
 
 fn xlsx_response(bytes: Vec<u8>, name: &str) -> Response {
     let mut r = bytes.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    );
     let disposition = format!("attachment; filename=\"{name}.xlsx\"; filename*=UTF-8''{}.xlsx", crate::error::urlencode(name));
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
@@ -608,7 +657,8 @@ async fn op_log(st: &AppState, v: &Viewer, q: &LogQuery, audit: bool) -> Result<
     let path = if audit { "/admin/audit" } else { "/admin/operation-log" };
     let qs = q.query_string();
     let page = OperationLogPage {
-        admin: chrome(st, v, actor, if audit { "审计日志" } else { "操作日志" }, if audit { "audit" } else { "operation_log" }).await?,
+        admin: chrome(st, v, actor, if audit { "审计日志" } else { "操作日志" }, if audit { "audit" } else { "operation_log" })
+            .await?,
         rows,
         pager: Pager::new(q.page, 30, total, format!("{path}?{qs}")),
         f: view,
@@ -630,6 +680,10 @@ pub async fn audit_log(State(st): State<AppState>, v: Viewer, Query(q): Query<Lo
 pub async fn sms_outbox(State(st): State<AppState>, v: Viewer, Query(q): Query<PageOnly>) -> Result<Html<String>, WebError> {
     let actor = staff(&v)?;
     let (rows, total) = accounts::sms_outbox(&st.ctx, actor, q.page).await?;
-    let page = SmsPage { admin: chrome(&st, &v, actor, "短信发件箱", "sms").await?, rows, pager: Pager::new(q.page, 30, total, "/admin/sms".to_owned()) };
+    let page = SmsPage {
+        admin: chrome(&st, &v, actor, "短信发件箱", "sms").await?,
+        rows,
+        pager: Pager::new(q.page, 30, total, "/admin/sms".to_owned()),
+    };
     Ok(Html(page.render()?))
 }

@@ -63,7 +63,13 @@ pub async fn create_sms_code(State(st): State<AppState>, ApiMeta(meta): ApiMeta,
     let purpose = match r.purpose.as_str() {
         "register" | "" => SmsPurpose::Register,
         "reset" => SmsPurpose::ResetPassword,
-        _ => return error(StatusCode::UNPROCESSABLE_ENTITY, "用途只能是 register 或 reset", vec![("purpose", "用途不正确".into())]),
+        _ => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "用途只能是 register 或 reset",
+                vec![("purpose", "用途不正确".into())],
+            );
+        }
     };
     let phone = match Phone::parse(&r.phone) {
         Ok(p) => p,
@@ -71,15 +77,24 @@ pub async fn create_sms_code(State(st): State<AppState>, ApiMeta(meta): ApiMeta,
     };
     match accounts::check_captcha(&st.ctx.db, &st.ctx, &r.captcha_id, &r.captcha).await {
         Ok(true) => {}
-        Ok(false) => return error(StatusCode::UNPROCESSABLE_ENTITY, "图形验证码错误或已过期", vec![("captcha", "图形验证码错误或已过期".into())]),
+        Ok(false) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "图形验证码错误或已过期",
+                vec![("captcha", "图形验证码错误或已过期".into())],
+            );
+        }
         Err(e) => return internal(e),
     }
     match accounts::send_code(&st.ctx, &meta, &phone, purpose).await {
-        Ok(()) => (StatusCode::ACCEPTED, Json(json!({"sent_to": phone.masked(), "expires_in": st.ctx.settings.sms.code_ttl_secs}))).into_response(),
-        Err(accounts::SmsCodeError::Db(e)) => internal(e),
-        Err(e @ (accounts::SmsCodeError::TooSoon(_) | accounts::SmsCodeError::PhoneDailyCap | accounts::SmsCodeError::IpDailyCap)) => {
-            error(StatusCode::TOO_MANY_REQUESTS, &e.to_string(), vec![])
+        Ok(()) => {
+            (StatusCode::ACCEPTED, Json(json!({"sent_to": phone.masked(), "expires_in": st.ctx.settings.sms.code_ttl_secs})))
+                .into_response()
         }
+        Err(accounts::SmsCodeError::Db(e)) => internal(e),
+        Err(
+            e @ (accounts::SmsCodeError::TooSoon(_) | accounts::SmsCodeError::PhoneDailyCap | accounts::SmsCodeError::IpDailyCap),
+        ) => error(StatusCode::TOO_MANY_REQUESTS, &e.to_string(), vec![]),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string(), vec![]),
     }
 }
@@ -100,7 +115,11 @@ pub struct RegistrationRequest {
     channel: String,
 }
 
-pub async fn create_registration(State(st): State<AppState>, ApiMeta(meta): ApiMeta, Json(r): Json<RegistrationRequest>) -> Response {
+pub async fn create_registration(
+    State(st): State<AppState>,
+    ApiMeta(meta): ApiMeta,
+    Json(r): Json<RegistrationRequest>,
+) -> Response {
     let reg = Registration {
         phone: r.phone,
         enterprise_name: r.enterprise_name,
@@ -112,7 +131,9 @@ pub async fn create_registration(State(st): State<AppState>, ApiMeta(meta): ApiM
     };
     match accounts::register_enterprise(&st.ctx, &meta, &reg).await {
         Ok((user_id, username)) => (StatusCode::CREATED, Json(json!({"user_id": user_id, "username": username}))).into_response(),
-        Err(RegistrationError::Fields(list)) => error(StatusCode::UNPROCESSABLE_ENTITY, "注册信息有误", list.into_iter().collect()),
+        Err(RegistrationError::Fields(list)) => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, "注册信息有误", list.into_iter().collect())
+        }
         Err(RegistrationError::Db(e)) => internal(e),
     }
 }

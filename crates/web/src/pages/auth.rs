@@ -31,7 +31,14 @@ pub struct LoginQuery {
     reset: Option<String>,
 }
 
-async fn login_page(st: &AppState, v: &Viewer, account: String, next: String, error: Option<String>, notice: Option<String>) -> Result<String, WebError> {
+async fn login_page(
+    st: &AppState,
+    v: &Viewer,
+    account: String,
+    next: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<String, WebError> {
     let captcha = accounts::new_captcha(&st.ctx.db, &st.ctx).await?;
     Ok(LoginPage { chrome: PageChrome::new(st, v, "登录", ""), account, next, error, notice, captcha }.render()?)
 }
@@ -65,7 +72,11 @@ pub struct LoginForm {
     next: String,
 }
 
-pub async fn login(State(st): State<AppState>, headers: HeaderMap, CsrfForm { viewer, form }: CsrfForm<LoginForm>) -> Result<Response, WebError> {
+pub async fn login(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm { viewer, form }: CsrfForm<LoginForm>,
+) -> Result<Response, WebError> {
     let account: String = form.account.trim().chars().take(64).collect();
     let next = safe_next(Some(&form.next)).unwrap_or_default();
     let early = if account.is_empty() {
@@ -104,11 +115,19 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, CsrfForm { vi
             } else {
                 "/"
             };
-            let to = if info.actor.must_change_password { fallback.to_owned() } else { safe_next(Some(&form.next)).unwrap_or_else(|| fallback.to_owned()) };
+            let to = if info.actor.must_change_password {
+                fallback.to_owned()
+            } else {
+                safe_next(Some(&form.next)).unwrap_or_else(|| fallback.to_owned())
+            };
             Ok(with_cookie(Redirect::to(&to).into_response(), session_cookie(&st, &token)))
         }
         Ok(LoginOutcome::SecondFactor { token }) => {
-            let to = if next.is_empty() { "/login/verify".to_owned() } else { format!("/login/verify?next={}", crate::error::urlencode(&next)) };
+            let to = if next.is_empty() {
+                "/login/verify".to_owned()
+            } else {
+                format!("/login/verify?next={}", crate::error::urlencode(&next))
+            };
             Ok(with_cookie(Redirect::to(&to).into_response(), session_cookie(&st, &token)))
         }
         Err(message) => {
@@ -146,7 +165,11 @@ pub struct VerifyForm {
     next: String,
 }
 
-pub async fn verify(State(st): State<AppState>, headers: HeaderMap, CsrfForm { viewer, form }: CsrfForm<VerifyForm>) -> Result<Response, WebError> {
+pub async fn verify(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm { viewer, form }: CsrfForm<VerifyForm>,
+) -> Result<Response, WebError> {
     let Some(token) = crate::extract::cookie(&headers, SESSION_COOKIE).filter(|_| viewer.pending.is_some()) else {
         return Ok(Redirect::to("/login").into_response());
     };
@@ -171,18 +194,28 @@ pub async fn verify(State(st): State<AppState>, headers: HeaderMap, CsrfForm { v
         }
         Err(accounts::SecondFactorError::Db(e)) => Err(e.into()),
         Err(accounts::SecondFactorError::Expired) => Ok(Redirect::to("/login").into_response()),
-        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(Some(String::new()), Some(e.to_string())).render()?)).into_response()),
+        Err(e) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(Some(String::new()), Some(e.to_string())).render()?))
+                .into_response())
+        }
     }
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Empty {}
 
-pub async fn logout(State(st): State<AppState>, headers: HeaderMap, CsrfForm { .. }: CsrfForm<Empty>) -> Result<Response, WebError> {
+pub async fn logout(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm { .. }: CsrfForm<Empty>,
+) -> Result<Response, WebError> {
     if let Some(token) = crate::extract::cookie(&headers, SESSION_COOKIE) {
         accounts::logout(&st.ctx, &token).await?;
     }
-    Ok(with_cookie(Redirect::to("/").into_response(), HeaderValue::from_static("qifu_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")))
+    Ok(with_cookie(
+        Redirect::to("/").into_response(),
+        HeaderValue::from_static("qifu_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    ))
 }
 
 // ---- registration ----
@@ -216,12 +249,33 @@ pub struct ChannelQuery {
     ch: Option<String>,
 }
 
-async fn register_page(st: &AppState, v: &Viewer, f: RegisterForm, errors: FieldErrors, notice: Option<String>) -> Result<String, WebError> {
+async fn register_page(
+    st: &AppState,
+    v: &Viewer,
+    f: RegisterForm,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> Result<String, WebError> {
     let captcha = accounts::new_captcha(&st.ctx.db, &st.ctx).await?;
-    Ok(RegisterPage { chrome: PageChrome::new(st, v, "企业注册", ""), phone: f.phone, enterprise_name: f.enterprise_name, contact_name: f.contact_name, ch: f.ch, sms_code: f.sms_code, errors, notice, captcha }.render()?)
+    Ok(RegisterPage {
+        chrome: PageChrome::new(st, v, "企业注册", ""),
+        phone: f.phone,
+        enterprise_name: f.enterprise_name,
+        contact_name: f.contact_name,
+        ch: f.ch,
+        sms_code: f.sms_code,
+        errors,
+        notice,
+        captcha,
+    }
+    .render()?)
 }
 
-pub async fn show_register(State(st): State<AppState>, v: Viewer, Query(q): Query<ChannelQuery>) -> Result<Html<String>, WebError> {
+pub async fn show_register(
+    State(st): State<AppState>,
+    v: Viewer,
+    Query(q): Query<ChannelQuery>,
+) -> Result<Html<String>, WebError> {
     let f = RegisterForm { ch: q.ch.as_deref().and_then(accounts::clean_channel).unwrap_or_default(), ..Default::default() };
     Ok(Html(register_page(&st, &v, f, FieldErrors::default(), None).await?))
 }
@@ -244,7 +298,14 @@ fn trimmed(f: &RegisterForm) -> RegisterForm {
 }
 
 /// Sends a code after checking the captcha; shared by registration and recovery.
-async fn send_code_with_captcha(st: &AppState, v: &Viewer, phone: &str, captcha_id: &str, captcha: &str, purpose: SmsPurpose) -> Result<Result<String, FieldErrors>, WebError> {
+async fn send_code_with_captcha(
+    st: &AppState,
+    v: &Viewer,
+    phone: &str,
+    captcha_id: &str,
+    captcha: &str,
+    purpose: SmsPurpose,
+) -> Result<Result<String, FieldErrors>, WebError> {
     let mut errors = FieldErrors::default();
     let phone = match Phone::parse(phone) {
         Ok(p) => Some(p),
@@ -271,13 +332,18 @@ async fn send_code_with_captcha(st: &AppState, v: &Viewer, phone: &str, captcha_
     }
 }
 
-pub async fn register(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfForm<RegisterForm>) -> Result<Response, WebError> {
+pub async fn register(
+    State(st): State<AppState>,
+    CsrfForm { viewer, form }: CsrfForm<RegisterForm>,
+) -> Result<Response, WebError> {
     let f = trimmed(&form);
     if f.action == "send_code" {
         let out = send_code_with_captcha(&st, &viewer, &f.phone, &f.captcha_id, &f.captcha, SmsPurpose::Register).await?;
         return Ok(match out {
             Ok(notice) => Html(register_page(&st, &viewer, f, FieldErrors::default(), Some(notice)).await?).into_response(),
-            Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, Html(register_page(&st, &viewer, f, errors, None).await?)).into_response(),
+            Err(errors) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Html(register_page(&st, &viewer, f, errors, None).await?)).into_response()
+            }
         });
     }
     let r = Registration {
@@ -319,7 +385,13 @@ pub struct ResetForm {
     confirm: String,
 }
 
-async fn reset_page(st: &AppState, v: &Viewer, phone: String, errors: FieldErrors, notice: Option<String>) -> Result<String, WebError> {
+async fn reset_page(
+    st: &AppState,
+    v: &Viewer,
+    phone: String,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> Result<String, WebError> {
     let captcha = accounts::new_captcha(&st.ctx.db, &st.ctx).await?;
     Ok(ResetPage { chrome: PageChrome::new(st, v, "找回密码", ""), phone, errors, notice, captcha }.render()?)
 }
@@ -331,10 +403,13 @@ pub async fn show_reset(State(st): State<AppState>, v: Viewer) -> Result<Html<St
 pub async fn reset(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfForm<ResetForm>) -> Result<Response, WebError> {
     let phone_in: String = form.phone.trim().chars().take(20).collect();
     if form.action == "send_code" {
-        let out = send_code_with_captcha(&st, &viewer, &phone_in, &form.captcha_id, &form.captcha, SmsPurpose::ResetPassword).await?;
+        let out =
+            send_code_with_captcha(&st, &viewer, &phone_in, &form.captcha_id, &form.captcha, SmsPurpose::ResetPassword).await?;
         return Ok(match out {
             Ok(notice) => Html(reset_page(&st, &viewer, phone_in, FieldErrors::default(), Some(notice)).await?).into_response(),
-            Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, Html(reset_page(&st, &viewer, phone_in, errors, None).await?)).into_response(),
+            Err(errors) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Html(reset_page(&st, &viewer, phone_in, errors, None).await?)).into_response()
+            }
         });
     }
     let phone = match Phone::parse(&phone_in) {
@@ -342,7 +417,9 @@ pub async fn reset(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfFo
         Err(e) => {
             let mut errors = FieldErrors::default();
             errors.add("phone", e.to_string());
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(reset_page(&st, &viewer, phone_in, errors, None).await?)).into_response());
+            return Ok(
+                (StatusCode::UNPROCESSABLE_ENTITY, Html(reset_page(&st, &viewer, phone_in, errors, None).await?)).into_response()
+            );
         }
     };
     match accounts::reset_password_by_sms(&st.ctx, &viewer.meta, &phone, &form.sms_code, &form.password, &form.confirm).await {

@@ -12,17 +12,10 @@ pub async fn healthz() -> &'static str {
 
 pub async fn readyz(State(st): State<AppState>) -> Response {
     match qifu_db::ping(&st.ctx.db).await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({"status": "ready", "database": "ok"})),
-        )
-            .into_response(),
+        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({"status": "ready", "database": "ok"}))).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "not ready", "database": "unreachable"})),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "not ready", "database": "unreachable"})))
                 .into_response()
         }
     }
@@ -43,25 +36,15 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
     };
     metrics::gauge!("qifu_db_pool_connections", "state" => "open").set(f64::from(size));
     metrics::gauge!("qifu_db_pool_connections", "state" => "idle").set(idle as f64);
-    metrics::gauge!("qifu_db_pool_max_connections")
-        .set(f64::from(st.ctx.settings.database.max_connections));
+    metrics::gauge!("qifu_db_pool_max_connections").set(f64::from(st.ctx.settings.database.max_connections));
     if let Ok(s) = qifu_db::jobs::stats(db).await {
-        for (status, n) in [
-            ("queued", s.queued),
-            ("running", s.running),
-            ("done", s.done),
-            ("dead", s.dead),
-        ] {
+        for (status, n) in [("queued", s.queued), ("running", s.running), ("done", s.done), ("dead", s.dead)] {
             metrics::gauge!("qifu_jobs", "status" => status).set(n as f64);
         }
     }
     metrics::gauge!("qifu_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     st.metrics.run_upkeep();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        st.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render()).into_response()
 }
 
 pub async fn static_file(State(st): State<AppState>, Path(file): Path<String>) -> Response {
@@ -80,11 +63,7 @@ pub async fn favicon(State(st): State<AppState>) -> Response {
 
 fn asset_response(a: &crate::assets::Asset, cache: &'static str) -> Response {
     let mut r = a.bytes.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(a.content_type),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     r
 }

@@ -19,64 +19,28 @@ pub async fn show_home(State(st): State<AppState>, v: Viewer) -> Page {
     Ok(Html(HomePage { chrome, home }.render()?))
 }
 
-pub async fn list_policies(
-    State(st): State<AppState>,
-    v: Viewer,
-    Query(q): Query<PageQuery>,
-) -> Page {
+pub async fn list_policies(State(st): State<AppState>, v: Viewer, Query(q): Query<PageQuery>) -> Page {
     let page = qifu_db::read::published_policies(&st.ctx.db, q.page).await?;
-    let pager = Pager::new(
-        q.page,
-        qifu_db::read::PER_PAGE,
-        page.total,
-        "/policies".to_owned(),
-    );
-    Ok(Html(
-        PoliciesPage {
-            chrome: PageChrome::new(&st, &v, "政策", "policies"),
-            items: page.items,
-            pager,
-        }
-        .render()?,
-    ))
+    let pager = Pager::new(q.page, qifu_db::read::PER_PAGE, page.total, "/policies".to_owned());
+    Ok(Html(PoliciesPage { chrome: PageChrome::new(&st, &v, "政策", "policies"), items: page.items, pager }.render()?))
 }
 
 pub async fn show_policy(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Page {
     let id = parse_id(&id)?;
-    let policy = qifu_db::read::public_policy(&st.ctx.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let policy = qifu_db::read::public_policy(&st.ctx.db, id).await?.ok_or(WebError::NotFound)?;
     let chrome = PageChrome::new(&st, &v, &policy.title, "policies");
     Ok(Html(PolicyPage { chrome, policy }.render()?))
 }
 
-pub async fn list_products(
-    State(st): State<AppState>,
-    v: Viewer,
-    Query(q): Query<PageQuery>,
-) -> Page {
+pub async fn list_products(State(st): State<AppState>, v: Viewer, Query(q): Query<PageQuery>) -> Page {
     let page = qifu_db::read::online_products(&st.ctx.db, q.page).await?;
-    let pager = Pager::new(
-        q.page,
-        qifu_db::read::PER_PAGE,
-        page.total,
-        "/products".to_owned(),
-    );
-    Ok(Html(
-        ProductsPage {
-            chrome: PageChrome::new(&st, &v, "服务产品", "products"),
-            items: page.items,
-            pager,
-        }
-        .render()?,
-    ))
+    let pager = Pager::new(q.page, qifu_db::read::PER_PAGE, page.total, "/products".to_owned());
+    Ok(Html(ProductsPage { chrome: PageChrome::new(&st, &v, "服务产品", "products"), items: page.items, pager }.render()?))
 }
 
 pub async fn show_product(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Page {
     let id = parse_id(&id)?;
-    let card = qifu_db::read::public_product(&st.ctx.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let card = qifu_db::read::public_product(&st.ctx.db, id).await?.ok_or(WebError::NotFound)?;
     let chrome = PageChrome::new(&st, &v, &card.product.name, "products");
     Ok(Html(ProductPage { chrome, card }.render()?))
 }
@@ -89,73 +53,38 @@ pub struct NewsQuery {
 }
 
 pub async fn list_news(State(st): State<AppState>, v: Viewer, Query(q): Query<NewsQuery>) -> Page {
-    let kind = q
-        .kind
-        .as_deref()
-        .filter(|k| *k == "news" || *k == "announcement");
+    let kind = q.kind.as_deref().filter(|k| *k == "news" || *k == "announcement");
     let page = qifu_db::read::published_articles(&st.ctx.db, kind, q.page).await?;
     let base = match kind {
         Some(k) => format!("/news?kind={k}"),
         None => "/news".to_owned(),
     };
     let pager = Pager::new(q.page, qifu_db::read::PER_PAGE, page.total, base);
-    Ok(Html(
-        ArticlesPage {
-            chrome: PageChrome::new(&st, &v, "资讯", "news"),
-            items: page.items,
-            pager,
-        }
-        .render()?,
-    ))
+    Ok(Html(ArticlesPage { chrome: PageChrome::new(&st, &v, "资讯", "news"), items: page.items, pager }.render()?))
 }
 
 pub async fn show_news(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Page {
     let id = parse_id(&id)?;
-    let article = qifu_db::read::public_article(&st.ctx.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let article = qifu_db::read::public_article(&st.ctx.db, id).await?.ok_or(WebError::NotFound)?;
     let chrome = PageChrome::new(&st, &v, &article.title, "news");
     Ok(Html(ArticlePage { chrome, article }.render()?))
 }
 
-pub async fn list_activities(
-    State(st): State<AppState>,
-    v: Viewer,
-    Query(q): Query<PageQuery>,
-) -> Page {
+pub async fn list_activities(State(st): State<AppState>, v: Viewer, Query(q): Query<PageQuery>) -> Page {
     let page = qifu_db::read::published_activities(&st.ctx.db, q.page).await?;
-    let pager = Pager::new(
-        q.page,
-        qifu_db::read::PER_PAGE,
-        page.total,
-        "/activities".to_owned(),
-    );
-    Ok(Html(
-        ActivitiesPage {
-            chrome: PageChrome::new(&st, &v, "活动", "activities"),
-            items: page.items,
-            pager,
-        }
-        .render()?,
-    ))
+    let pager = Pager::new(q.page, qifu_db::read::PER_PAGE, page.total, "/activities".to_owned());
+    Ok(Html(ActivitiesPage { chrome: PageChrome::new(&st, &v, "活动", "activities"), items: page.items, pager }.render()?))
 }
 
 pub async fn show_activity(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Page {
     let id = parse_id(&id)?;
-    let activity = qifu_db::read::public_activity(&st.ctx.db, id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let activity = qifu_db::read::public_activity(&st.ctx.db, id).await?.ok_or(WebError::NotFound)?;
     let chrome = PageChrome::new(&st, &v, &activity.title, "activities");
     Ok(Html(ActivityPage { chrome, activity }.render()?))
 }
 
 pub async fn show_about(State(st): State<AppState>, v: Viewer) -> Page {
-    Ok(Html(
-        AboutPage {
-            chrome: PageChrome::new(&st, &v, "关于我们", "about"),
-        }
-        .render()?,
-    ))
+    Ok(Html(AboutPage { chrome: PageChrome::new(&st, &v, "关于我们", "about") }.render()?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,14 +110,7 @@ pub async fn search(State(st): State<AppState>, v: Viewer, Query(sq): Query<Sear
         Some(_) => Default::default(),
         None => qifu_db::read::search_titles(&st.ctx.db, term).await?,
     };
-    Ok(Html(
-        SearchPage {
-            chrome,
-            notice,
-            hits,
-        }
-        .render()?,
-    ))
+    Ok(Html(SearchPage { chrome, notice, hits }.render()?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -201,11 +123,7 @@ pub struct A11yQuery {
 pub async fn toggle_a11y(State(st): State<AppState>, Query(q): Query<A11yQuery>) -> Response {
     let on = q.on.as_deref() == Some("1");
     let back = safe_next(q.back.as_deref()).unwrap_or_else(|| "/".to_owned());
-    let secure = if st.ctx.settings.web.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if st.ctx.settings.web.secure_cookies { "; Secure" } else { "" };
     let cookie = if on {
         format!("{A11Y_COOKIE}=1; Path=/; Max-Age=31536000; SameSite=Lax{secure}")
     } else {
@@ -220,10 +138,7 @@ pub async fn toggle_a11y(State(st): State<AppState>, Query(q): Query<A11yQuery>)
 
 /// Ids in URLs are positive integers; anything else is simply not found.
 pub fn parse_id(s: &str) -> Result<i64, WebError> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or(WebError::NotFound)
+    s.parse::<i64>().ok().filter(|n| *n > 0).ok_or(WebError::NotFound)
 }
 
 pub async fn not_found() -> WebError {
