@@ -20,6 +20,15 @@ pub use menu::{MenuError, MenuNode, MenuUpdate, back_office_menu, ensure_menus, 
 pub use orgs::{NewInstitution, OrgRow, create_institution, list_orgs, set_org_status};
 pub use password::{PasswordError, change_password, hash_password, reset_password_by_sms, verify_password};
 pub use register::{Registration, RegistrationError, clean_channel, register_enterprise};
+
+/// Name rules shared with other areas.
+pub fn check_org_name_pub(s: &str) -> Result<(), &'static str> {
+    register::check_org_name(s)
+}
+
+pub fn check_person_name_pub(s: &str) -> Result<(), &'static str> {
+    register::check_person_name(s)
+}
 pub use roles::{RoleForm, RoleRow, list_roles, save_role};
 pub use session::{
     SessionInfo, SessionRow, end_own_session, force_out, list_online, list_own_sessions, logout, prune_sessions, random_token,
@@ -78,31 +87,45 @@ impl Actor {
     }
 }
 
-/// Creates the built-in roles and their grants where missing. Idempotent.
+/// Creates the built-in roles where missing and gives every built-in role the
+/// built-in grants it lacks (so permissions added by an upgrade reach existing
+/// installations). Idempotent.
 pub async fn ensure_builtin_roles<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Result<(), DbErr> {
     let existing = role::Entity::find().all(conn).await?;
     for r in BuiltinRole::ALL {
-        if existing.iter().any(|e| e.code == r.code()) {
-            continue;
-        }
-        let row = role::ActiveModel {
-            code: Set(r.code().to_owned()),
-            name: Set(r.label().to_owned()),
-            org_kind: Set(r.org_kind().as_str().to_owned()),
-            builtin: Set(true),
-            created_at: Set(ctx.now()),
-            ..Default::default()
-        }
-        .insert(conn)
-        .await?;
-        for (p, s) in r.grants() {
-            role_permission::ActiveModel {
-                role_id: Set(row.id),
-                permission: Set(p.code().to_owned()),
-                scope: Set(s.code().to_owned()),
+        let role_id = match existing.iter().find(|e| e.code == r.code()) {
+            Some(e) => e.id,
+            None => {
+                role::ActiveModel {
+                    code: Set(r.code().to_owned()),
+                    name: Set(r.label().to_owned()),
+                    org_kind: Set(r.org_kind().as_str().to_owned()),
+                    builtin: Set(true),
+                    created_at: Set(ctx.now()),
+                    ..Default::default()
+                }
+                .insert(conn)
+                .await?
+                .id
             }
-            .insert(conn)
-            .await?;
+        };
+        let have: Vec<String> = role_permission::Entity::find()
+            .filter(role_permission::Column::RoleId.eq(role_id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|p| p.permission)
+            .collect();
+        for (p, s) in r.grants() {
+            if !have.iter().any(|h| h == p.code()) {
+                role_permission::ActiveModel {
+                    role_id: Set(role_id),
+                    permission: Set(p.code().to_owned()),
+                    scope: Set(s.code().to_owned()),
+                }
+                .insert(conn)
+                .await?;
+            }
         }
     }
     Ok(())
@@ -267,6 +290,7 @@ pub async fn insert_org<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
         channel: Set(None),
+        certified_at: Set(None),
         ..Default::default()
     }
     .insert(conn)

@@ -53,6 +53,27 @@ pub struct Settings {
     pub platform: PlatformSettings,
     pub security: SecuritySettings,
     pub sms: SmsSettings,
+    pub registry: RegistrySettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegistrySettings {
+    pub provider: String,
+    pub http_url: String,
+    pub http_token: Secret,
+    pub timeout_secs: u64,
+}
+
+impl Default for RegistrySettings {
+    fn default() -> Self {
+        RegistrySettings {
+            provider: "local".to_owned(),
+            http_url: String::new(),
+            http_token: Secret::default(),
+            timeout_secs: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,6 +196,7 @@ impl Default for Settings {
             platform: PlatformSettings::default(),
             security: SecuritySettings::default(),
             sms: SmsSettings::default(),
+            registry: RegistrySettings::default(),
         }
     }
 }
@@ -283,6 +305,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("sms.aliyun_access_key_secret", "阿里云 AccessKey Secret；保密项"),
     ("sms.aliyun_sign_name", "短信签名"),
     ("sms.aliyun_template_code", "验证码短信模板编号，模板变量为 ${code}"),
+    ("registry.provider", "企业登记信息来源：local（平台登记信息库，默认）或 http（市场监管登记信息接口）"),
+    ("registry.http_url", "登记信息接口地址，如 https://registry.example.gov.cn/api/v1/"),
+    ("registry.http_token", "登记信息接口的访问令牌（Bearer）；保密项"),
+    ("registry.timeout_secs", "登记信息接口超时秒数"),
 ];
 
 /// Where the settings come from.
@@ -348,6 +374,9 @@ impl Settings {
         }
         if self.security.lockout_threshold <= 0 || self.security.lockout_minutes <= 0 {
             return bad("security.lockout_threshold 和 security.lockout_minutes 必须大于 0");
+        }
+        if !["local", "http"].contains(&self.registry.provider.as_str()) {
+            return bad("registry.provider 只能是 local 或 http");
         }
         if !["log", "aliyun"].contains(&self.sms.provider.as_str()) {
             return bad("sms.provider 只能是 log 或 aliyun");

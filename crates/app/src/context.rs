@@ -4,6 +4,7 @@
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::Crypto;
+use crate::integrations::registry::Registry;
 use crate::integrations::sms::SmsProvider;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -16,6 +17,7 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     pub crypto: Arc<Crypto>,
     pub sms: Arc<dyn SmsProvider>,
+    pub registry: Arc<dyn Registry>,
 }
 
 impl Ctx {
@@ -23,7 +25,12 @@ impl Ctx {
     pub fn new(db: DatabaseConnection, settings: Arc<Settings>, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let crypto = Crypto::load(settings.security.field_key.expose(), &settings.data_dir)?;
         let sms = crate::integrations::sms::from_settings(&settings)?;
-        Ok(Ctx { db, settings, clock, crypto: Arc::new(crypto), sms })
+        let crypto = Arc::new(crypto);
+        let registry: Arc<dyn Registry> = match settings.registry.provider.as_str() {
+            "http" => Arc::new(crate::integrations::registry_http::HttpRegistry::from_settings(&settings.registry)?),
+            _ => Arc::new(crate::certification::LocalRegistry::new(db.clone(), crypto.clone())),
+        };
+        Ok(Ctx { db, settings, clock, crypto, sms, registry })
     }
 
     pub fn now(&self) -> DateTime<Utc> {

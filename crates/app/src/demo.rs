@@ -7,9 +7,9 @@ mod rng;
 use crate::accounts::{self, CreateUserError, NewUser};
 use crate::context::Ctx;
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
-use qifu_db::entity::{activity, article, category, enterprise, institution, organisation, policy, product};
+use qifu_db::entity::{activity, article, category, enterprise, institution, organisation, policy, product, registry_entry};
 use qifu_domain::accounts::{BuiltinRole, OrgKind};
-use qifu_domain::certification::{CreditCode, org_code_check_char};
+use qifu_domain::certification::{CreditCode, ResidentId, org_code_check_char};
 use qifu_domain::money::{FEN_PER_WAN, Money};
 use qifu_domain::profiles::{Indicators, SizeClass, SizeGroup, classify};
 use qifu_domain::reference::{division, industry};
@@ -238,6 +238,7 @@ async fn insert_enterprises<C: ConnectionTrait>(
     let other_divisions = ["110105", "110101", "110108", "131082"];
     let mut seen = HashSet::with_capacity(count as usize);
     let mut batch: Vec<enterprise::ActiveModel> = Vec::with_capacity(1000);
+    let mut registry: Vec<registry_entry::ActiveModel> = Vec::with_capacity(1000);
     let mut first = None;
     for i in 0..count {
         let section = *rng.weighted(names::SECTION_WEIGHTS);
@@ -289,12 +290,27 @@ async fn insert_enterprises<C: ConnectionTrait>(
             updated_at: Set(now),
             ..Default::default()
         });
+        // The registry holds every demo enterprise with its legal representative's ID number.
+        let rep_id = resident_id(rng, founded);
+        registry.push(registry_entry::ActiveModel {
+            credit_code: Set(code.to_string()),
+            name: Set(batch_name(&batch)),
+            legal_rep_name: Set(batch_rep(&batch)),
+            legal_rep_id_enc: Set(Some(ctx.crypto.encrypt(rep_id.as_str()))),
+            legal_rep_id_hash: Set(Some(ctx.crypto.blind_index(rep_id.as_str()))),
+            status: Set("存续".to_owned()),
+            source: Set("demo".to_owned()),
+            updated_at: Set(now),
+            ..Default::default()
+        });
         if batch.len() == 1000 {
             enterprise::Entity::insert_many(std::mem::take(&mut batch)).exec(conn).await?;
+            registry_entry::Entity::insert_many(std::mem::take(&mut registry)).exec(conn).await?;
         }
     }
     if !batch.is_empty() {
         enterprise::Entity::insert_many(batch).exec(conn).await?;
+        registry_entry::Entity::insert_many(registry).exec(conn).await?;
     }
     let (name, credit_code, legal_rep_name) = first.unwrap_or_default();
     let id = {
@@ -307,6 +323,28 @@ async fn insert_enterprises<C: ConnectionTrait>(
             .unwrap_or_default()
     };
     Ok(FirstEnterprise { id, name, credit_code, legal_rep_name })
+}
+
+fn batch_name(batch: &[enterprise::ActiveModel]) -> String {
+    batch.last().and_then(|e| e.name.try_as_ref().cloned()).unwrap_or_default()
+}
+
+fn batch_rep(batch: &[enterprise::ActiveModel]) -> String {
+    batch.last().and_then(|e| e.legal_rep_name.try_as_ref().cloned()).unwrap_or_default()
+}
+
+/// A valid ID number for a legal representative aged 25–65 when the company was founded.
+fn resident_id(rng: &mut Rng, founded: NaiveDate) -> ResidentId {
+    const AREAS: &[&str] = &["110112", "110105", "110101", "110108", "131082", "130100", "370100", "410100"];
+    let age_days = rng.range(25 * 365, 65 * 365);
+    let birth = founded - Duration::days(age_days);
+    let body = format!("{}{}{:03}", rng.pick(AREAS), birth.format("%Y%m%d"), rng.range(0, 1000));
+    ResidentId::from_body(&body).unwrap_or_else(|| ResidentId::from_body("11011219800101001").unwrap_or_else(|| unreachable_id()))
+}
+
+fn unreachable_id() -> ResidentId {
+    // GB 11643's own example is valid; this keeps the function total without panicking.
+    ResidentId::parse("11010519491231002X").unwrap_or_else(|_| unreachable_id())
 }
 
 fn unique_name(rng: &mut Rng, section: &str, seen: &mut HashSet<String>) -> String {
@@ -336,6 +374,7 @@ async fn link_enterprise<C: ConnectionTrait>(conn: &C, ctx: &Ctx, user_id: i64, 
     };
     let mut org: organisation::ActiveModel = org.into();
     org.credit_code = Set(Some(first.credit_code));
+    org.certified_at = Set(Some(ctx.now()));
     org.update(conn).await?;
     if let Some(e) = enterprise::Entity::find_by_id(first.id).one(conn).await? {
         let mut e: enterprise::ActiveModel = e.into();

@@ -2,4 +2,6 @@
 //! implementation and a real one.
 
 pub mod aliyun;
+pub mod registry;
+pub mod registry_http;
 pub mod sms;

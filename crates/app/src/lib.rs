@@ -4,15 +4,19 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod certification;
 pub mod clock;
 pub mod config;
 pub mod context;
 pub mod crypto;
 pub mod demo;
 pub mod export;
+pub mod files;
 pub mod integrations;
 pub mod jobs;
+pub mod messages;
 pub mod profiles;
+pub mod signing;
 pub mod system;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -56,6 +56,25 @@ enum Command {
     /// 审计日志
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// 校验代码：每个参数输出一行“值<TAB>valid”或“值<TAB>invalid<TAB>原因”；参数为 - 时从标准输入逐行读取
+    #[command(subcommand)]
+    Check(CheckCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CheckCommand {
+    /// 统一社会信用代码（GB 32100-2015）
+    CreditCode {
+        /// 一个或多个代码；“-”表示从标准输入逐行读取
+        #[arg(required = true)]
+        codes: Vec<String>,
+    },
+    /// 居民身份证号码（GB 11643-1999）
+    IdNumber {
+        /// 一个或多个号码；“-”表示从标准输入逐行读取
+        #[arg(required = true)]
+        numbers: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -210,6 +229,34 @@ async fn run(cli: Cli) -> Result<()> {
             demo(&ctx, args.enterprises, args.seed).await
         }
         Command::Serve(args) => serve(&cli.global, args).await,
+        Command::Check(c) => {
+            let (values, check): (Vec<String>, fn(&str) -> Result<(), String>) = match c {
+                CheckCommand::CreditCode { codes } => {
+                    (codes, |v| qifu_domain::certification::CreditCode::parse(v).map(|_| ()).map_err(|e| e.to_string()))
+                }
+                CheckCommand::IdNumber { numbers } => {
+                    (numbers, |v| qifu_domain::certification::ResidentId::parse(v).map(|_| ()).map_err(|e| e.to_string()))
+                }
+            };
+            let mut out = std::io::stdout().lock();
+            let mut one = |v: &str| -> std::io::Result<()> {
+                match check(v) {
+                    Ok(()) => writeln!(out, "{v}\tvalid"),
+                    Err(reason) => writeln!(out, "{v}\tinvalid\t{reason}"),
+                }
+            };
+            for v in &values {
+                if v == "-" {
+                    for line in std::io::stdin().lock().lines() {
+                        let line = line.context("无法读取标准输入")?;
+                        one(line.trim_end_matches('\r'))?;
+                    }
+                } else {
+                    one(v)?;
+                }
+            }
+            Ok(())
+        }
         Command::Audit(AuditCommand::Verify) => {
             let settings = load_settings(&cli.global, None)?;
             init_tracing(&settings);

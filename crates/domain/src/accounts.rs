@@ -204,6 +204,7 @@ impl BuiltinRole {
                 (OrgManage, All),
                 (SmsOutboxView, All),
                 (JobView, All),
+                (CertificationReview, All),
             ],
             BuiltinRole::GovernmentViewer => &[(BackOffice, All), (EnterpriseView, All)],
             BuiltinRole::SystemAdmin => &[

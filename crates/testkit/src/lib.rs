@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub mod fake_aliyun;
+pub mod fake_registry;
 
 pub use qifu_app;
 pub use qifu_db;

@@ -45,6 +45,8 @@ pub struct Viewer {
     /// Path and query of this request, for "come back here" links.
     pub here: String,
     pub meta: Meta,
+    /// Unread in-site messages of the signed-in user.
+    pub unread: u64,
 }
 
 impl Viewer {
@@ -90,7 +92,11 @@ impl FromRequestParts<AppState> for Viewer {
         let anon_csrf = parts.extensions.get::<AnonCsrf>().map(|c| c.0.clone()).unwrap_or_default();
         let here = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".to_owned());
         let meta = request_meta(parts, st);
-        let v = Viewer { session, pending, anon_csrf, a11y: a11y_from(&parts.headers), here, meta };
+        let unread = match &session {
+            Some(s) => qifu_app::messages::unread_count(&st.ctx, &s.actor).await?,
+            None => 0,
+        };
+        let v = Viewer { session, pending, anon_csrf, a11y: a11y_from(&parts.headers), here, meta, unread };
         parts.extensions.insert(v.clone());
         Ok(v)
     }
@@ -125,6 +131,14 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
         let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| WebError::BadRequest("表单内容格式不正确".to_owned()))?;
         Ok(CsrfForm { viewer, form })
     }
+}
+
+/// Checks a CSRF token taken from a multipart form.
+pub fn check_csrf(viewer: &Viewer, token: &str) -> Result<(), WebError> {
+    if token.is_empty() || !constant_time_eq(token.as_bytes(), viewer.form_token().as_bytes()) {
+        return Err(WebError::Csrf);
+    }
+    Ok(())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

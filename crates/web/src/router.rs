@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::middleware::{csrf_cookie, error_pages, track_metrics};
-use crate::pages::{account, admin, api, auth, health, portal};
+use crate::pages::{account, admin, api, auth, certification, health, portal};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
@@ -42,7 +42,10 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", get(account::show_password).post(account::change_password))
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route("/account/users", get(account::show_subaccounts).post(account::create_subaccount))
-        .route("/account/users/{id}/{action}", post(account::set_subaccount_status));
+        .route("/account/users/{id}/{action}", post(account::set_subaccount_status))
+        .route("/account/certification", get(certification::show_certification).post(certification::submit_certification))
+        .route("/account/messages", get(certification::show_messages))
+        .route("/account/messages/read-all", post(certification::read_all_messages));
 
     let api = Router::new()
         .route("/api/v1/captcha", get(api::get_captcha))
@@ -68,7 +71,13 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/login-log", get(admin::login_log))
         .route("/admin/operation-log", get(admin::operation_log))
         .route("/admin/audit", get(admin::audit_log))
-        .route("/admin/sms", get(admin::sms_outbox));
+        .route("/admin/sms", get(admin::sms_outbox))
+        .route("/admin/certifications", get(certification::list_certifications))
+        .route(
+            "/admin/certifications/{id}",
+            get(certification::show_certification_review).post(certification::decide_certification),
+        )
+        .route("/admin/files/{id}", get(certification::show_file));
 
     let ops = Router::new()
         .route("/healthz", get(health::healthz))

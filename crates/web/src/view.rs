@@ -33,6 +33,7 @@ pub struct PageChrome {
     pub a11y: bool,
     pub here: String,
     pub q: String,
+    pub unread: u64,
 }
 
 impl PageChrome {
@@ -47,6 +48,7 @@ impl PageChrome {
         });
         c.csrf = v.form_token().to_owned();
         c.here = v.here.clone();
+        c.unread = v.unread;
         c
     }
 
@@ -64,6 +66,7 @@ impl PageChrome {
             a11y,
             here: "/".to_owned(),
             q: String::new(),
+            unread: 0,
         }
     }
 
@@ -350,6 +353,7 @@ pub struct AccountPage {
     pub roles: String,
     pub phone: String,
     pub is_org_admin: bool,
+    pub is_enterprise: bool,
     pub sessions: Vec<qifu_app::accounts::SessionRow>,
     pub notice: Option<String>,
 }
@@ -574,4 +578,70 @@ pub struct JobsPage {
     pub overview: qifu_app::system::JobOverview,
     pub status: String,
     pub pager: Pager,
+}
+
+#[derive(Template)]
+#[template(path = "portal/certification.html")]
+pub struct CertificationPage {
+    pub chrome: PageChrome,
+    pub latest: Option<qifu_db::entity::certification::Model>,
+    pub certified: bool,
+    pub org_name: String,
+    pub form: CertFormView,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+    pub can_submit: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CertFormView {
+    pub name: String,
+    pub credit_code: String,
+    pub legal_rep_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/messages.html")]
+pub struct MessagesPage {
+    pub chrome: PageChrome,
+    pub items: Vec<qifu_db::entity::message::Model>,
+    pub pager: Pager,
+}
+
+#[derive(Template)]
+#[template(path = "admin/certifications.html")]
+pub struct CertificationsPage {
+    pub admin: AdminChrome,
+    pub rows: Vec<qifu_app::certification::ReviewRow>,
+    pub pager: Pager,
+    pub status: String,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/certification.html")]
+pub struct CertificationDetailPage {
+    pub admin: AdminChrome,
+    pub row: qifu_app::certification::ReviewRow,
+    pub errors: FieldErrors,
+}
+
+pub fn cert_status_label(s: &str) -> &'static str {
+    match s {
+        "certified" => "已认证",
+        "review" => "审核中",
+        "rejected" => "未通过",
+        _ => "已提交",
+    }
+}
+
+pub fn match_label(s: &str) -> &'static str {
+    match s {
+        "match" => "与登记信息一致",
+        "mismatch" => "与登记信息不一致",
+        "not_found" => "登记信息中未找到",
+        "conflict" => "代码已被其他企业认证",
+        "unavailable" => "登记信息查询失败",
+        _ => "—",
+    }
 }

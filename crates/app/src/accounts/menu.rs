@@ -14,6 +14,7 @@ const SEED: &[(&str, Option<&str>, &str, Option<&str>, Option<Permission>)] = &[
     ("dashboard", None, "工作台", Some("/admin"), Some(Permission::BackOffice)),
     ("enterprise", None, "企业服务", None, None),
     ("enterprises", Some("enterprise"), "企业管理", Some("/admin/enterprises"), Some(Permission::EnterpriseView)),
+    ("certifications", Some("enterprise"), "实名认证审核", Some("/admin/certifications"), Some(Permission::CertificationReview)),
     ("accounts", None, "组织与账号", None, None),
     ("users", Some("accounts"), "用户管理", Some("/admin/users"), Some(Permission::UserManage)),
     ("orgs", Some("accounts"), "组织管理", Some("/admin/orgs"), Some(Permission::OrgManage)),

@@ -8,7 +8,9 @@ mod cli;
 mod demo;
 mod jobs;
 mod portal;
+mod registry_http;
 mod security;
+mod signing;
 mod sms_aliyun;
 mod web_base;
 

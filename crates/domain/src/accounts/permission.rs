@@ -17,10 +17,11 @@ pub enum Permission {
     AuditView,
     SmsOutboxView,
     JobView,
+    CertificationReview,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::BackOffice,
         Permission::EnterpriseView,
         Permission::UserManage,
@@ -33,6 +34,7 @@ impl Permission {
         Permission::AuditView,
         Permission::SmsOutboxView,
         Permission::JobView,
+        Permission::CertificationReview,
     ];
 
     pub fn code(self) -> &'static str {
@@ -49,6 +51,7 @@ impl Permission {
             Permission::AuditView => "audit.view",
             Permission::SmsOutboxView => "sms.outbox",
             Permission::JobView => "job.view",
+            Permission::CertificationReview => "certification.review",
         }
     }
 
@@ -70,6 +73,7 @@ impl Permission {
             Permission::AuditView => "查看审计日志",
             Permission::SmsOutboxView => "查看短信发件箱",
             Permission::JobView => "查看任务队列",
+            Permission::CertificationReview => "审核企业实名认证",
         }
     }
 

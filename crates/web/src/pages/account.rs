@@ -43,6 +43,7 @@ pub async fn show_account(State(st): State<AppState>, v: Viewer, Query(q): Query
         roles: actor.role_labels(),
         phone: u.phone_masked.unwrap_or_else(|| "未绑定".to_owned()),
         is_org_admin: actor.is_org_admin && actor.org_kind == qifu_domain::accounts::OrgKind::Enterprise,
+        is_enterprise: actor.org_kind == qifu_domain::accounts::OrgKind::Enterprise,
         sessions,
         notice: done_notice(q.done.as_deref()),
     };

@@ -1,0 +1,402 @@
+//! Enterprise real-name certification (企业实名认证): the enterprise submits its
+//! registered name, credit code, legal representative and licence image; the
+//! registry decides at once on an exact match, otherwise the operator reviews.
+
+mod local_registry;
+
+pub use local_registry::LocalRegistry;
+
+use crate::access::AccessError;
+use crate::accounts::Actor;
+use crate::audit::{self, Entry};
+use crate::context::{Ctx, Meta};
+use crate::files::{self, Kind, LICENCE_MAX_BYTES};
+use crate::integrations::registry::RegistryRecord;
+use crate::messages;
+use qifu_db::entity::{certification, enterprise, organisation, user};
+use qifu_domain::accounts::{OrgKind, Permission};
+use qifu_domain::certification::{CreditCode, ResidentId, same_name};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+pub const SUBMITTED: &str = "submitted";
+pub const REVIEW: &str = "review";
+pub const CERTIFIED: &str = "certified";
+pub const REJECTED: &str = "rejected";
+
+/// What the enterprise typed.
+#[derive(Debug, Clone, Default)]
+pub struct CertForm {
+    pub name: String,
+    pub credit_code: String,
+    pub legal_rep_name: String,
+    pub legal_rep_id: String,
+}
+
+/// The licence image as uploaded.
+#[derive(Debug, Clone, Default)]
+pub struct Upload {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CertError {
+    #[error("表单有误")]
+    Fields(Vec<(&'static str, String)>),
+    #[error("{0}")]
+    State(&'static str),
+    #[error(transparent)]
+    Access(#[from] AccessError),
+}
+
+impl From<DbErr> for CertError {
+    fn from(e: DbErr) -> Self {
+        CertError::Access(AccessError::Db(e))
+    }
+}
+
+/// The registry's values as compared, kept with the request (ID masked).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Snapshot {
+    pub found: bool,
+    pub name: String,
+    pub credit_code: String,
+    pub legal_rep_name: String,
+    pub legal_rep_id_masked: String,
+    pub legal_rep_id_matches: Option<bool>,
+    pub status: String,
+    /// Another organisation already certified with this credit code.
+    pub conflict_org: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Outcome of a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Certified,
+    InReview,
+}
+
+/// Only certified enterprises may apply for products, financing and subsidies
+/// or receive policy pushes; every such use case calls this.
+pub async fn require_certified(ctx: &Ctx, actor: &Actor) -> Result<(), CertError> {
+    if actor.org_kind != OrgKind::Enterprise {
+        return Err(CertError::State("只有企业用户可以办理"));
+    }
+    let org = organisation::Entity::find_by_id(actor.org_id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    if org.certified_at.is_none() {
+        return Err(CertError::State("请先完成企业实名认证"));
+    }
+    Ok(())
+}
+
+/// The enterprise's latest request and whether it is certified.
+pub async fn status(ctx: &Ctx, actor: &Actor) -> Result<(Option<certification::Model>, Option<organisation::Model>), DbErr> {
+    let latest = certification::Entity::find()
+        .filter(certification::Column::OrgId.eq(actor.org_id))
+        .order_by_desc(certification::Column::Id)
+        .one(&ctx.db)
+        .await?;
+    let org = organisation::Entity::find_by_id(actor.org_id).one(&ctx.db).await?;
+    Ok((latest, org))
+}
+
+fn validate(f: &CertForm, licence: &Upload) -> Result<(String, CreditCode, String, ResidentId, Kind), CertError> {
+    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    let name = f.name.trim().to_owned();
+    if let Err(m) = crate::accounts::check_org_name_pub(&name) {
+        errors.push(("name", m.to_owned()));
+    }
+    let code = CreditCode::parse(&f.credit_code).map_err(|e| errors.push(("credit_code", e.to_string()))).ok();
+    let rep = f.legal_rep_name.trim().to_owned();
+    if let Err(m) = crate::accounts::check_person_name_pub(&rep) {
+        errors.push(("legal_rep_name", m.replace("联系人", "法定代表人")));
+    }
+    let id = ResidentId::parse(&f.legal_rep_id).map_err(|e| errors.push(("legal_rep_id", e.to_string()))).ok();
+    let kind = files::check(&licence.bytes, LICENCE_MAX_BYTES, &[Kind::Jpeg, Kind::Png], "JPG 或 PNG 格式的图片")
+        .map_err(|e| {
+            errors.push((
+                "licence",
+                match e {
+                    files::UploadError::Missing => "请上传营业执照照片或扫描件".to_owned(),
+                    other => other.to_string(),
+                },
+            ))
+        })
+        .ok();
+    match (code, id, kind) {
+        (Some(c), Some(i), Some(k)) if errors.is_empty() => Ok((name, c, rep, i, k)),
+        _ => Err(CertError::Fields(errors)),
+    }
+}
+
+fn compare(
+    name: &str,
+    code: &CreditCode,
+    rep: &str,
+    id: &ResidentId,
+    rec: Option<&RegistryRecord>,
+    crypto_mask: impl Fn(&str) -> String,
+) -> (bool, Snapshot) {
+    match rec {
+        None => (false, Snapshot { found: false, ..Default::default() }),
+        Some(r) => {
+            let id_matches = r.legal_rep_id.as_deref().map(|rid| ResidentId::parse(rid).is_ok_and(|p| p == *id));
+            let exact = same_name(name, &r.name)
+                && r.credit_code == code.as_str()
+                && rep.trim() == r.legal_rep_name.trim()
+                && id_matches != Some(false)
+                && !matches!(r.status.as_str(), "吊销" | "注销");
+            (
+                exact,
+                Snapshot {
+                    found: true,
+                    name: r.name.clone(),
+                    credit_code: r.credit_code.clone(),
+                    legal_rep_name: r.legal_rep_name.clone(),
+                    legal_rep_id_masked: r.legal_rep_id.as_deref().map(&crypto_mask).unwrap_or_default(),
+                    legal_rep_id_matches: id_matches,
+                    status: r.status.clone(),
+                    conflict_org: None,
+                    error: None,
+                },
+            )
+        }
+    }
+}
+
+fn mask_id(raw: &str) -> String {
+    ResidentId::parse(raw).map(|r| r.masked()).unwrap_or_else(|_| "****".to_owned())
+}
+
+/// Submits a certification request for the actor's enterprise.
+pub async fn submit(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CertForm, licence: &Upload) -> Result<Outcome, CertError> {
+    if actor.org_kind != OrgKind::Enterprise || !actor.is_org_admin {
+        return Err(AccessError::Forbidden.into());
+    }
+    let (latest, org) = status(ctx, actor).await?;
+    if org.as_ref().is_some_and(|o| o.certified_at.is_some()) {
+        return Err(CertError::State("贵企业已完成实名认证"));
+    }
+    if latest.as_ref().is_some_and(|c| c.status == REVIEW) {
+        return Err(CertError::State("已有认证申请正在审核中，请等待审核结果"));
+    }
+    let (name, code, rep, id, kind) = validate(f, licence)?;
+    let registry = ctx.registry.lookup(&code).await;
+    let (mut exact, mut snap) = match &registry {
+        Ok(rec) => compare(&name, &code, &rep, &id, rec.as_ref(), mask_id),
+        Err(e) => (false, Snapshot { error: Some(e.to_string()), ..Default::default() }),
+    };
+    let txn = ctx.db.begin().await?;
+    let holder = organisation::Entity::find()
+        .filter(organisation::Column::CreditCode.eq(code.as_str()))
+        .filter(organisation::Column::Id.ne(actor.org_id))
+        .one(&txn)
+        .await?;
+    if let Some(h) = &holder {
+        exact = false;
+        snap.conflict_org = Some(h.name.clone());
+    }
+    let match_result = if snap.conflict_org.is_some() {
+        "conflict"
+    } else if snap.error.is_some() {
+        "unavailable"
+    } else if !snap.found {
+        "not_found"
+    } else if exact {
+        "match"
+    } else {
+        "mismatch"
+    };
+    let file = files::store(&txn, ctx, actor.org_id, "licence", &licence.file_name, kind, &licence.bytes)
+        .await
+        .map_err(|e| CertError::Fields(vec![("licence", e.to_string())]))?;
+    let now = ctx.now();
+    let row = certification::ActiveModel {
+        org_id: Set(actor.org_id),
+        user_id: Set(actor.user_id),
+        name: Set(name.clone()),
+        credit_code: Set(code.to_string()),
+        legal_rep_name: Set(rep.clone()),
+        legal_rep_id_enc: Set(ctx.crypto.encrypt(id.as_str())),
+        legal_rep_id_hash: Set(ctx.crypto.blind_index(id.as_str())),
+        legal_rep_id_masked: Set(id.masked()),
+        licence_file_id: Set(Some(file.id)),
+        status: Set(if exact { CERTIFIED } else { REVIEW }.to_owned()),
+        match_result: Set(match_result.to_owned()),
+        registry_snapshot: Set(serde_json::to_string(&snap).unwrap_or_default()),
+        reviewer_id: Set(None),
+        review_reason: Set(None),
+        created_at: Set(now),
+        decided_at: Set(if exact { Some(now) } else { None }),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok(
+            "certification.submit",
+            "certification",
+            row.id,
+            serde_json::json!({"after": {"name": name, "credit_code": code.as_str(), "legal_rep": rep, "legal_rep_id": id.masked(), "match": match_result}}),
+        ),
+    )
+    .await?;
+    if exact {
+        certify(&txn, ctx, &row).await?;
+        messages::notify(
+            &txn,
+            ctx,
+            actor.user_id,
+            "certification",
+            "企业实名认证已通过",
+            "贵企业的实名认证信息与登记信息一致，认证已通过。",
+            Some("/account/certification"),
+        )
+        .await?;
+    } else {
+        messages::notify(
+            &txn,
+            ctx,
+            actor.user_id,
+            "certification",
+            "企业实名认证已提交人工审核",
+            "您提交的认证信息未能与登记信息自动核对一致，已转运营人员审核，审核结果将通过站内信通知您。",
+            Some("/account/certification"),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(if exact { Outcome::Certified } else { Outcome::InReview })
+}
+
+/// Marks the organisation certified and links the enterprise record.
+async fn certify<C: ConnectionTrait>(conn: &C, ctx: &Ctx, c: &certification::Model) -> Result<(), CertError> {
+    let org = organisation::Entity::find_by_id(c.org_id).one(conn).await?.ok_or(AccessError::NotFound)?;
+    let mut am: organisation::ActiveModel = org.into();
+    am.credit_code = Set(Some(c.credit_code.clone()));
+    am.name = Set(c.name.clone());
+    am.certified_at = Set(Some(ctx.now()));
+    am.updated_at = Set(ctx.now());
+    am.update(conn).await.map_err(|e| {
+        if qifu_db::is_unique_violation(&e) {
+            CertError::State("该统一社会信用代码已被其他企业认证")
+        } else {
+            e.into()
+        }
+    })?;
+    if let Some(e) =
+        enterprise::Entity::find().filter(enterprise::Column::CreditCode.eq(c.credit_code.as_str())).one(conn).await?
+    {
+        let mut am: enterprise::ActiveModel = e.into();
+        am.org_id = Set(Some(c.org_id));
+        am.certified = Set(true);
+        am.updated_at = Set(ctx.now());
+        am.update(conn).await?;
+    }
+    Ok(())
+}
+
+/// A request in the review queue with the submitter's organisation.
+#[derive(Debug, Clone)]
+pub struct ReviewRow {
+    pub cert: certification::Model,
+    pub snapshot: Snapshot,
+    pub submitter: String,
+}
+
+pub async fn list_reviews(ctx: &Ctx, actor: &Actor, status: &str, page: u64) -> Result<(Vec<ReviewRow>, u64), AccessError> {
+    crate::accounts::require(actor, Permission::CertificationReview)?;
+    let mut q = certification::Entity::find().order_by_desc(certification::Column::Id);
+    if [REVIEW, CERTIFIED, REJECTED].contains(&status) {
+        q = q.filter(certification::Column::Status.eq(status));
+    }
+    let total = q.clone().count(&ctx.db).await?;
+    let rows = q.offset(page.max(1).saturating_sub(1) * 20).limit(20).all(&ctx.db).await?;
+    let users = user::Entity::find()
+        .filter(user::Column::Id.is_in(rows.iter().map(|r| r.user_id).collect::<Vec<_>>()))
+        .all(&ctx.db)
+        .await?;
+    Ok((
+        rows.into_iter()
+            .map(|c| ReviewRow {
+                snapshot: serde_json::from_str(&c.registry_snapshot).unwrap_or_default(),
+                submitter: users.iter().find(|u| u.id == c.user_id).map(|u| u.display_name.clone()).unwrap_or_default(),
+                cert: c,
+            })
+            .collect(),
+        total,
+    ))
+}
+
+pub async fn review_detail(ctx: &Ctx, actor: &Actor, id: i64) -> Result<ReviewRow, AccessError> {
+    crate::accounts::require(actor, Permission::CertificationReview)?;
+    let c = certification::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    let submitter = user::Entity::find_by_id(c.user_id).one(&ctx.db).await?.map(|u| u.display_name).unwrap_or_default();
+    Ok(ReviewRow { snapshot: serde_json::from_str(&c.registry_snapshot).unwrap_or_default(), submitter, cert: c })
+}
+
+/// Approves or rejects a request in review. A rejection needs a reason; the
+/// enterprise is notified either way and may resubmit after a rejection.
+pub async fn decide(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, approve: bool, reason: &str) -> Result<(), CertError> {
+    crate::accounts::require(actor, Permission::CertificationReview)?;
+    let reason = reason.trim();
+    if !approve && reason.chars().count() < 2 {
+        return Err(CertError::Fields(vec![("reason", "驳回时请填写原因，便于企业修改后重新提交".to_owned())]));
+    }
+    if reason.chars().count() > 500 {
+        return Err(CertError::Fields(vec![("reason", "原因不能超过500字".to_owned())]));
+    }
+    let txn = ctx.db.begin().await?;
+    let c = certification::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    if c.status != REVIEW {
+        return Err(CertError::State("该申请已处理"));
+    }
+    if approve {
+        let holder = organisation::Entity::find()
+            .filter(organisation::Column::CreditCode.eq(c.credit_code.as_str()))
+            .filter(organisation::Column::Id.ne(c.org_id))
+            .one(&txn)
+            .await?;
+        if holder.is_some() {
+            return Err(CertError::State("该统一社会信用代码已被其他企业认证，请先核实并处理冲突后再通过"));
+        }
+        certify(&txn, ctx, &c).await?;
+    }
+    let status = if approve { CERTIFIED } else { REJECTED };
+    let mut am: certification::ActiveModel = c.clone().into();
+    am.status = Set(status.to_owned());
+    am.reviewer_id = Set(Some(actor.user_id));
+    am.review_reason = Set(if reason.is_empty() { None } else { Some(reason.to_owned()) });
+    am.decided_at = Set(Some(ctx.now()));
+    am.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok(
+            if approve { "certification.approve" } else { "certification.reject" },
+            "certification",
+            id,
+            serde_json::json!({"before": {"status": REVIEW}, "after": {"status": status, "reason": reason}}),
+        ),
+    )
+    .await?;
+    let (title, body) = if approve {
+        ("企业实名认证已通过".to_owned(), "经运营人员审核，贵企业的实名认证已通过。".to_owned())
+    } else {
+        ("企业实名认证未通过".to_owned(), format!("经运营人员审核，贵企业的实名认证未通过，原因：{reason}。请修改后重新提交。"))
+    };
+    messages::notify(&txn, ctx, c.user_id, "certification", &title, &body, Some("/account/certification")).await?;
+    txn.commit().await?;
+    Ok(())
+}
