@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod authorization;
 pub mod certification;
 pub mod clock;
 pub mod config;

@@ -53,6 +53,7 @@ pub async fn bootstrap(ctx: &Ctx) -> Result<(), DbErr> {
     let txn = ctx.db.begin().await?;
     crate::accounts::ensure_builtin_roles(&txn, ctx).await?;
     crate::accounts::ensure_menus(&txn).await?;
+    crate::authorization::ensure_platform_key(&txn, ctx).await?;
     txn.commit().await
 }
 

@@ -56,9 +56,20 @@ enum Command {
     /// 审计日志
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// 核验企业数据授权的签名存证文件（SM3 摘要与 SM2 签名）；无效时以非零状态退出
+    VerifyAuthorization(VerifyAuthorizationArgs),
     /// 校验代码：每个参数输出一行“值<TAB>valid”或“值<TAB>invalid<TAB>原因”；参数为 - 时从标准输入逐行读取
     #[command(subcommand)]
     Check(CheckCommand),
+}
+
+#[derive(Args, Debug)]
+struct VerifyAuthorizationArgs {
+    /// 企业下载的签名存证文件（JSON）
+    file: PathBuf,
+    /// 平台公钥文件（PEM）；不指定时使用本平台数据库中的平台公钥
+    #[arg(long, value_name = "PEM")]
+    public_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -229,6 +240,43 @@ async fn run(cli: Cli) -> Result<()> {
             demo(&ctx, args.enterprises, args.seed).await
         }
         Command::Serve(args) => serve(&cli.global, args).await,
+        Command::VerifyAuthorization(a) => {
+            let text = std::fs::read_to_string(&a.file).with_context(|| format!("无法读取文件 {}", a.file.display()))?;
+            let report = |r: &qifu_app::authorization::Record| {
+                println!(
+                    "有效：{}（{}）于 {} 签署授权书 {}，有效期至 {}",
+                    r.enterprise_name, r.credit_code, r.signed_at, r.text_version, r.valid_until
+                )
+            };
+            match a.public_key {
+                Some(pk) => {
+                    let pem = std::fs::read_to_string(&pk).with_context(|| format!("无法读取公钥文件 {}", pk.display()))?;
+                    let file: qifu_app::authorization::SignedFile = serde_json::from_str(&text)
+                        .map_err(|_| anyhow::anyhow!("文件不是平台出具的授权存证（JSON 格式不正确）"))?;
+                    match qifu_app::authorization::verify_file(&file, &pem) {
+                        Ok(r) => report(&r),
+                        Err(why) => bail!("验证未通过：{why}"),
+                    }
+                }
+                None => {
+                    let settings = load_settings(&cli.global, None)?;
+                    init_tracing(&settings);
+                    let ctx = open(settings).await?;
+                    match qifu_app::authorization::verify_text(&ctx, &text).await? {
+                        qifu_app::authorization::Verdict::Valid { record, revoked, expired } => {
+                            report(&record);
+                            if revoked {
+                                println!("注意：该授权已被企业撤回。");
+                            } else if expired {
+                                println!("注意：该授权已过期。");
+                            }
+                        }
+                        qifu_app::authorization::Verdict::Invalid(why) => bail!("验证未通过：{why}"),
+                    }
+                }
+            }
+            Ok(())
+        }
         Command::Check(c) => {
             let (values, check): (Vec<String>, fn(&str) -> Result<(), String>) = match c {
                 CheckCommand::CreditCode { codes } => {

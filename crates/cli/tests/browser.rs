@@ -2,6 +2,8 @@
 //! Chromium through Debian's chromedriver. Without Chromium these tests skip
 //! with a visible message, unless `CI` is set, where they fail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::net::TcpListener;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod authorization;
 pub mod certification;
 pub mod health;
 pub mod portal;

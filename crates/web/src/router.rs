@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::middleware::{csrf_cookie, error_pages, track_metrics};
-use crate::pages::{account, admin, api, auth, certification, health, portal};
+use crate::pages::{account, admin, api, auth, authorization, certification, health, portal};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
@@ -45,6 +45,12 @@ pub fn router(state: AppState) -> Router {
         .route("/account/users/{id}/{action}", post(account::set_subaccount_status))
         .route("/account/certification", get(certification::show_certification).post(certification::submit_certification))
         .route("/account/messages", get(certification::show_messages))
+        .route("/account/authorization", get(authorization::show_authorization))
+        .route("/account/authorization/sign", post(authorization::sign))
+        .route("/account/authorization/revoke", post(authorization::revoke))
+        .route("/account/authorization/download", get(authorization::download))
+        .route("/verify-authorization", get(authorization::show_verify).post(authorization::verify))
+        .route("/.well-known/qifu-platform-key.pem", get(authorization::public_key))
         .route("/account/messages/read-all", post(certification::read_all_messages));
 
     let api = Router::new()
@@ -116,6 +122,9 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(ops)
         .fallback(portal::not_found)
+        // Extractors may read up to the configured limit (axum's own default is 2 MB);
+        // the tower limit below refuses anything larger with 413.
+        .layer(axum::extract::DefaultBodyLimit::max(settings.web.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_cookie))
         .layer(axum::middleware::from_fn(track_metrics))
         .with_state(state.clone())

@@ -645,3 +645,26 @@ pub fn match_label(s: &str) -> &'static str {
         _ => "—",
     }
 }
+
+#[derive(Template)]
+#[template(path = "portal/authorization.html")]
+pub struct AuthorizationPage {
+    pub chrome: PageChrome,
+    pub certified: bool,
+    pub text: &'static str,
+    pub text_version: &'static str,
+    pub current: Option<qifu_db::entity::authorization::Model>,
+    pub latest: Option<qifu_db::entity::authorization::Model>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub is_admin: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal/verify_authorization.html")]
+pub struct VerifyAuthorizationPage {
+    pub chrome: PageChrome,
+    pub input: String,
+    pub verdict: Option<qifu_app::authorization::Verdict>,
+    pub key_id: i64,
+}

@@ -246,9 +246,12 @@ fn error_code(body: &[u8]) -> Option<String> {
     (!code.is_empty()).then_some(code)
 }
 
-/// `（CODE）` when the body is a protocol error, else nothing.
-fn code_suffix(body: &[u8]) -> String {
-    error_code(body).map(|c| format!("（{c}）")).unwrap_or_default()
+/// `HTTP 500`, or `HTTP 500，CODE` when the body is a protocol error.
+fn status_text(status: StatusCode, body: &[u8]) -> String {
+    match error_code(body) {
+        Some(code) => format!("HTTP {}，{code}", status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
+    }
 }
 
 /// Reads one answer for `code` as the protocol defines it.
@@ -266,22 +269,21 @@ fn interpret(code: &CreditCode, status: StatusCode, body: &[u8]) -> Result<Optio
         }
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
             return unavailable(format!(
-                "登记信息接口拒绝了访问令牌（HTTP {}）{}，请检查 registry.http_token",
-                status.as_u16(),
-                code_suffix(body)
+                "登记信息接口拒绝了访问令牌（{}），请检查 registry.http_token",
+                status_text(status, body)
             ));
         }
         StatusCode::TOO_MANY_REQUESTS => {
-            return unavailable(format!("登记信息接口请求过于频繁，已被限流（HTTP 429）{}", code_suffix(body)));
+            return unavailable(format!("登记信息接口请求过于频繁，已被限流（{}）", status_text(status, body)));
         }
         s if s.is_server_error() => {
-            return unavailable(format!("登记信息接口出错（HTTP {}）{}", s.as_u16(), code_suffix(body)));
+            return unavailable(format!("登记信息接口出错（{}）", status_text(s, body)));
         }
         s if s.is_redirection() => {
             return unavailable(format!("登记信息接口要求重定向（HTTP {}），请检查 registry.http_url", s.as_u16()));
         }
         s => {
-            return unavailable(format!("登记信息接口返回了意外的状态（HTTP {}）{}", s.as_u16(), code_suffix(body)));
+            return unavailable(format!("登记信息接口返回了意外的状态（{}）", status_text(s, body)));
         }
     }
     let Ok(parsed) = serde_json::from_slice::<EnterpriseResponse>(body) else {

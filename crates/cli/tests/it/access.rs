@@ -23,6 +23,8 @@ const PAGES: &[(&str, Permission)] = &[
     ("/admin/operation-log", Permission::OperationLogView),
     ("/admin/audit", Permission::AuditView),
     ("/admin/sms", Permission::SmsOutboxView),
+    ("/admin/certifications", Permission::CertificationReview),
+    ("/admin/certifications/999999", Permission::CertificationReview),
 ];
 
 /// State-changing routes aimed at records that do not exist: allowed roles get
@@ -33,6 +35,7 @@ const ACTIONS: &[(&str, Permission)] = &[
     ("/admin/orgs/999999/disable", Permission::OrgManage),
     ("/admin/menus/999999", Permission::MenuManage),
     ("/admin/jobs/999999/retry", Permission::JobView),
+    ("/admin/certifications/999999", Permission::CertificationReview),
     ("/admin/online/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/force-out", Permission::SessionOnline),
 ];
 
@@ -58,14 +61,15 @@ async fn authorisation_matrix_every_route_by_every_role() {
         for (path, perm) in PAGES {
             let allowed = back_office && grants.contains(perm);
             let got = v.get(path).await.unwrap().status;
-            let want = if allowed { StatusCode::OK } else { StatusCode::FORBIDDEN };
+            let ok = if path.ends_with("999999") { StatusCode::NOT_FOUND } else { StatusCode::OK };
+            let want = if allowed { ok } else { StatusCode::FORBIDDEN };
             if got != want {
                 failures.push(format!("{user} GET {path}: got {got}, want {want}"));
             }
         }
         for (path, perm) in ACTIONS {
             let allowed = back_office && grants.contains(perm);
-            let got = v.post_form(path, &[("label", "x")]).await.unwrap().status;
+            let got = v.post_form(path, &[("label", "x"), ("decision", "approve")]).await.unwrap().status;
             let want = if allowed { StatusCode::NOT_FOUND } else { StatusCode::FORBIDDEN };
             if got != want {
                 failures.push(format!("{user} POST {path}: got {got}, want {want}"));

@@ -2,8 +2,12 @@
 //! 127.0.0.1:0 with a fresh database (SQLite, or PostgreSQL when
 //! QIFU_TEST_DATABASE_URL is set).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod access;
 mod auth;
+mod authorization;
+mod certification;
 mod cli;
 mod demo;
 mod jobs;

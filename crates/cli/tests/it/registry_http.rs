@@ -41,10 +41,7 @@ fn client(url: &str, token: &str) -> HttpRegistry {
 /// The message of an `Unavailable`, failing the test on anything else.
 fn unavailable(result: Result<Option<RegistryRecord>, RegistryError>) -> String {
     match result {
-        Err(RegistryError::Unavailable(m)) => {
-            eprintln!("MSG: {}", RegistryError::Unavailable(m.clone()));
-            m
-        }
+        Err(RegistryError::Unavailable(m)) => m,
         other => panic!("expected Unavailable, got {other:?}"),
     }
 }
