@@ -364,3 +364,122 @@ async fn an_enterprise_registers_with_the_sms_code_then_signs_in_and_out() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     b.client.clone().close().await.unwrap();
 }
+
+/// A minimal valid PNG (1×1).
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00,
+    0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78,
+    0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44,
+    0xAE, 0x42, 0x60, 0x82,
+];
+
+/// Registers an enterprise account in the browser and signs it in.
+async fn register_and_sign_in(platform: &Platform, c: &Client, phone: &str, name: &str) {
+    c.goto(&format!("{}/register", platform.base)).await.unwrap();
+    fill(c, "phone", phone).await;
+    fill(c, "enterprise_name", name).await;
+    fill(c, "contact_name", "赵经理").await;
+    let answer = platform.captcha_answer(c).await;
+    fill(c, "captcha", &answer).await;
+    click(c, "button[value=send_code]").await;
+    while !c.source().await.unwrap().contains("验证码已发送") {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let code = platform.sms_code(phone).await;
+    fill(c, "password", "Cert-Journey-26").await;
+    fill(c, "confirm", "Cert-Journey-26").await;
+    fill(c, "sms_code", &code).await;
+    click(c, "button[value=register]").await;
+    wait_path(c, "/login").await;
+    fill(c, "account", phone).await;
+    fill(c, "password", "Cert-Journey-26").await;
+    let answer = platform.captcha_answer(c).await;
+    fill(c, "captcha", &answer).await;
+    click(c, "form.form button[type=submit]").await;
+    wait_path(c, "/").await;
+}
+
+/// An unclaimed registry record and its legal representative's ID number.
+async fn registry_record(platform: &Platform, skip: u64) -> (String, String, String, String) {
+    use qifu_testkit::qifu_db::entity::registry_entry;
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    let db = platform.db().await;
+    let r =
+        registry_entry::Entity::find().order_by_desc(registry_entry::Column::Id).offset(skip).one(&db).await.unwrap().unwrap();
+    db.close().await.unwrap();
+    let crypto = qifu_testkit::qifu_app::crypto::Crypto::load("", platform.dir.path()).unwrap();
+    let id = crypto.decrypt(r.legal_rep_id_enc.as_deref().unwrap()).unwrap();
+    (r.name, r.credit_code, r.legal_rep_name, id)
+}
+
+async fn submit_certification(c: &Client, name: &str, code: &str, rep: &str, id: &str, png: &std::path::Path) {
+    fill(c, "name", name).await;
+    fill(c, "credit_code", code).await;
+    fill(c, "legal_rep_name", rep).await;
+    fill(c, "legal_rep_id", id).await;
+    c.find(Locator::Id("licence")).await.unwrap().send_keys(&png.display().to_string()).await.unwrap();
+    click(c, "form[enctype] button[type=submit]").await;
+}
+
+#[tokio::test]
+async fn enterprises_certify_and_an_operator_approves_a_mismatch() {
+    if !browser_available() {
+        return;
+    }
+    let platform = start_platform().await;
+    let png = platform.dir.path().join("licence.png");
+    std::fs::write(&png, PNG).unwrap();
+    let b = start_browser().await;
+    let c = &b.client;
+
+    // 1. A matching registry record certifies at once.
+    let (name, code, rep, id) = registry_record(&platform, 0).await;
+    register_and_sign_in(&platform, c, "13711112222", &name).await;
+    c.goto(&format!("{}/account/certification", platform.base)).await.unwrap();
+    submit_certification(c, &name, &code, &rep, &id, &png).await;
+    wait_path(c, "/account/certification").await;
+    let body = c.source().await.unwrap();
+    assert!(body.contains("认证已通过") && body.contains("已认证"), "instant certification");
+    b.screenshot("certified").await;
+    click(c, ".topbar form button").await;
+    wait_path(c, "/").await;
+
+    // 2. A mismatch goes to review.
+    let (name2, code2, _, id2) = registry_record(&platform, 1).await;
+    register_and_sign_in(&platform, c, "13711113333", &name2).await;
+    c.goto(&format!("{}/account/certification", platform.base)).await.unwrap();
+    submit_certification(c, &name2, &code2, "另一个人", &id2, &png).await;
+    wait_path(c, "/account/certification").await;
+    assert!(c.source().await.unwrap().contains("已转人工审核"));
+    click(c, ".topbar form button").await;
+    wait_path(c, "/").await;
+
+    // 3. The operator approves it.
+    c.goto(&format!("{}/login", platform.base)).await.unwrap();
+    fill(c, "account", "operator").await;
+    fill(c, "password", qifu_testkit::PASSWORD).await;
+    let answer = platform.captcha_answer(c).await;
+    fill(c, "captcha", &answer).await;
+    click(c, "form.form button[type=submit]").await;
+    wait_path(c, "/login/verify").await;
+    click(c, "button[value=send]").await;
+    while !c.source().await.unwrap().contains("验证码已发送") {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    fill(c, "code", &platform.sms_code("13900000001").await).await;
+    click(c, "button[value=verify]").await;
+    wait_path(c, "/admin").await;
+    c.find(Locator::LinkText("实名认证审核")).await.unwrap().click().await.unwrap();
+    wait_path(c, "/admin/certifications").await;
+    c.find(Locator::LinkText("审核")).await.unwrap().click().await.unwrap();
+    let detail = c.source().await.unwrap();
+    assert!(detail.contains("另一个人") && detail.contains("class=\"diff\""), "the difference is highlighted");
+    b.screenshot("admin-certification-review").await;
+    fill(c, "reason", "已电话核实法定代表人变更").await;
+    click(c, "button[value=approve]").await;
+    wait_path(c, "/admin/certifications").await;
+    assert!(c.source().await.unwrap().contains("已通过"));
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    b.client.clone().close().await.unwrap();
+}
