@@ -11,6 +11,7 @@ mod register;
 mod roles;
 mod session;
 mod sms_code;
+pub mod totp;
 mod users;
 
 pub use authz::require;

@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/users", get(account::show_subaccounts).post(account::create_subaccount))
         .route("/account/users/{id}/{action}", post(account::set_subaccount_status))
         .route("/account/certification", get(certification::show_certification).post(certification::submit_certification))
+        .route("/account/totp", get(account::show_totp).post(account::post_totp))
         .route("/account/messages", get(certification::show_messages))
         .route("/account/authorization", get(authorization::show_authorization))
         .route("/account/authorization/sign", post(authorization::sign))

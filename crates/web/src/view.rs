@@ -317,6 +317,18 @@ pub struct VerifyPage {
     pub next: String,
     pub sent_to: Option<String>,
     pub error: Option<String>,
+    /// The user has enrolled an authenticator app.
+    pub totp: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal/totp.html")]
+pub struct TotpPage {
+    pub chrome: PageChrome,
+    pub enrolled: bool,
+    pub enrolment: Option<qifu_app::accounts::totp::Enrolment>,
+    pub error: Option<String>,
+    pub notice: Option<String>,
 }
 
 #[derive(Template)]
@@ -354,6 +366,7 @@ pub struct AccountPage {
     pub phone: String,
     pub is_org_admin: bool,
     pub is_enterprise: bool,
+    pub is_staff: bool,
     pub sessions: Vec<qifu_app::accounts::SessionRow>,
     pub notice: Option<String>,
 }

@@ -48,6 +48,17 @@ pub enum LoginOutcome {
     SecondFactor { token: String },
 }
 
+pub(crate) async fn log_attempt(
+    ctx: &Ctx,
+    meta: &Meta,
+    account: &str,
+    user_id: Option<i64>,
+    ok: bool,
+    reason: &str,
+) -> Result<(), DbErr> {
+    log(ctx, meta, account, user_id, ok, reason).await
+}
+
 async fn log(ctx: &Ctx, meta: &Meta, account: &str, user_id: Option<i64>, ok: bool, reason: &str) -> Result<(), DbErr> {
     login_log::ActiveModel {
         at: Set(ctx.now()),

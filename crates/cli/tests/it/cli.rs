@@ -227,3 +227,17 @@ async fn the_binary_migrates_an_empty_postgres_database_and_serves() {
     let url = db.url.clone();
     tokio::task::spawn_blocking(move || serve_and_fetch(Some(&url))).await.unwrap();
 }
+
+#[test]
+fn logs_are_json_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) =
+        run(qifu().args(["migrate", "--data-dir"]).arg(dir.path()).env("QIFU_LOG_FORMAT", "json").env("QIFU_LOG_LEVEL", "info"));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "migrations log at info");
+    for l in &lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        assert!(v.get("level").is_some() && v.get("timestamp").is_some(), "{l}");
+    }
+}

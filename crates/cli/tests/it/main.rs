@@ -16,6 +16,7 @@ mod registry_http;
 mod security;
 mod signing;
 mod sms_aliyun;
+mod totp;
 mod web_base;
 
 pub use qifu_testkit::{PASSWORD, TestApp};

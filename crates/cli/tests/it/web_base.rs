@@ -36,6 +36,16 @@ async fn health_and_readiness() {
     app.ctx.db.clone().close().await.unwrap();
     let r = app.get("/readyz").await.unwrap();
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    // …and pages fail with the Chinese error page and the request id, never the cause.
+    let p = app.get("/").await.unwrap();
+    assert_eq!(p.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(p.body.contains("系统繁忙"), "{}", p.body);
+    let id = p.header("x-request-id").unwrap().to_owned();
+    assert!(p.body.contains(&id));
+    assert!(
+        !p.body.to_lowercase().contains("pool") && !p.body.contains("DbErr") && !p.body.contains("sqlx"),
+        "no internal cause shown"
+    );
 }
 
 #[tokio::test]

@@ -44,6 +44,7 @@ pub async fn show_account(State(st): State<AppState>, v: Viewer, Query(q): Query
         phone: u.phone_masked.unwrap_or_else(|| "未绑定".to_owned()),
         is_org_admin: actor.is_org_admin && actor.org_kind == qifu_domain::accounts::OrgKind::Enterprise,
         is_enterprise: actor.org_kind == qifu_domain::accounts::OrgKind::Enterprise,
+        is_staff: actor.is_staff(),
         sessions,
         notice: done_notice(q.done.as_deref()),
     };
@@ -197,6 +198,65 @@ pub async fn set_subaccount_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Html(subaccounts_page(&st, &viewer, NewUserForm::default(), FieldErrors::default(), notice).await?),
             )
+                .into_response())
+        }
+    }
+}
+
+// ---- authenticator app (TOTP) ----
+
+use crate::view::TotpPage;
+
+async fn totp_page(
+    st: &AppState,
+    v: &Viewer,
+    notice: Option<String>,
+    error: Option<String>,
+    keep: Option<qifu_app::accounts::totp::Enrolment>,
+) -> Result<String, WebError> {
+    let actor = v.require()?;
+    if !actor.is_staff() {
+        return Err(WebError::Forbidden);
+    }
+    let enrolled = qifu_app::accounts::totp::enrolled(&st.ctx, actor.user_id).await?;
+    let enrolment =
+        if enrolled { None } else { Some(keep.unwrap_or_else(|| qifu_app::accounts::totp::start_enrolment(&st.ctx, actor))) };
+    Ok(TotpPage { chrome: PageChrome::new(st, v, "动态口令", ""), enrolled, enrolment, error, notice }.render()?)
+}
+
+pub async fn show_totp(State(st): State<AppState>, v: Viewer) -> Result<Html<String>, WebError> {
+    Ok(Html(totp_page(&st, &v, None, None, None).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TotpForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    sealed: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn post_totp(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfForm<TotpForm>) -> Result<Response, WebError> {
+    use qifu_app::accounts::totp;
+    let actor = viewer.require()?;
+    if !actor.is_staff() {
+        return Err(WebError::Forbidden);
+    }
+    let result = match form.action.as_str() {
+        "remove" => totp::remove(&st.ctx, actor, &viewer.meta).await.map(|_| "已解除绑定。"),
+        _ => totp::confirm_enrolment(&st.ctx, actor, &viewer.meta, &form.sealed, &form.code)
+            .await
+            .map(|_| "绑定成功，下次登录可使用动态口令。"),
+    };
+    match result {
+        Ok(n) => Ok(Html(totp_page(&st, &viewer, Some(n.to_owned()), None, None).await?).into_response()),
+        Err(totp::TotpError::Db(e)) => Err(e.into()),
+        Err(e) => {
+            // Keep the same secret so the user can retry with the app as already set up.
+            let keep = totp::resume_enrolment(&st.ctx, actor, &form.sealed);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(totp_page(&st, &viewer, None, Some(e.to_string()), keep).await?))
                 .into_response())
         }
     }

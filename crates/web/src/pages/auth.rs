@@ -143,14 +143,16 @@ pub struct NextQuery {
 }
 
 pub async fn show_verify(State(st): State<AppState>, v: Viewer, Query(q): Query<NextQuery>) -> Result<Response, WebError> {
-    if v.pending.is_none() {
+    let Some(pending) = &v.pending else {
         return Ok(Redirect::to("/login").into_response());
-    }
+    };
+    let totp = accounts::totp::enrolled(&st.ctx, pending.actor.user_id).await?;
     let page = VerifyPage {
         chrome: PageChrome::new(&st, &v, "身份验证", ""),
         next: safe_next(q.next.as_deref()).unwrap_or_default(),
         sent_to: None,
         error: None,
+        totp,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -174,12 +176,28 @@ pub async fn verify(
         return Ok(Redirect::to("/login").into_response());
     };
     let next = safe_next(Some(&form.next)).unwrap_or_default();
+    let totp = match &viewer.pending {
+        Some(p) => accounts::totp::enrolled(&st.ctx, p.actor.user_id).await?,
+        None => false,
+    };
     let render = |sent_to: Option<String>, error: Option<String>| VerifyPage {
         chrome: PageChrome::new(&st, &viewer, "身份验证", ""),
         next: next.clone(),
         sent_to,
         error,
+        totp,
     };
+    if form.action == "totp" {
+        return match accounts::totp::verify_login(&st.ctx, &viewer.meta, &token, &form.code).await {
+            Ok(info) => {
+                let fallback = if info.actor.can_use_back_office() { "/admin" } else { "/" };
+                Ok(Redirect::to(if next.is_empty() { fallback } else { &next }).into_response())
+            }
+            Err(accounts::totp::TotpError::Db(e)) => Err(e.into()),
+            Err(accounts::totp::TotpError::Expired) => Ok(Redirect::to("/login").into_response()),
+            Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(None, Some(e.to_string())).render()?)).into_response()),
+        };
+    }
     if form.action == "send" {
         return match accounts::send_second_factor(&st.ctx, &viewer.meta, &token).await {
             Ok(masked) => Ok(Html(render(Some(masked), None).render()?).into_response()),
