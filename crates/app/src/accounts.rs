@@ -239,10 +239,10 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(conn: &C, ctx: &Ctx, u: User
         return Err(CreateUserError::UsernameTaken(u.username.to_owned()));
     }
     let phone_hash = u.phone.map(|p| ctx.crypto.blind_index(p.as_str()));
-    if let Some(h) = &phone_hash {
-        if user::Entity::find().filter(user::Column::PhoneHash.eq(h.as_str())).one(conn).await?.is_some() {
-            return Err(CreateUserError::PhoneTaken);
-        }
+    if let Some(h) = &phone_hash
+        && user::Entity::find().filter(user::Column::PhoneHash.eq(h.as_str())).one(conn).await?.is_some()
+    {
+        return Err(CreateUserError::PhoneTaken);
     }
     let hash = hash_password(u.password).map_err(|_| CreateUserError::Invalid("密码无法处理"))?;
     let now = ctx.now();

@@ -203,13 +203,12 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> Result<Verification, DbErr>
     ))
     .one(conn)
     .await?;
-    if let Some(h) = head {
-        if h.seq != expected_seq - 1 || h.hash != prev {
-            return Ok(Verification {
-                checked,
-                broken: Some((expected_seq, "末尾记录缺失（链头与最后一条记录不符）".to_owned())),
-            });
-        }
+    if let Some(h) = head
+        && (h.seq != expected_seq - 1 || h.hash != prev)
+    {
+        return Ok(Verification {
+            checked, broken: Some((expected_seq, "末尾记录缺失（链头与最后一条记录不符）".to_owned()))
+        });
     }
     Ok(Verification { checked, broken: None })
 }

@@ -199,8 +199,7 @@ pub fn credit_code(n: u64, division: &str) -> CreditCode {
     let body8 = format!("MA0{}", String::from_utf8_lossy(&tail));
     let check9 = org_code_check_char(&body8).unwrap_or('0');
     let body17 = format!("91{division}{body8}{check9}");
-    CreditCode::from_body(&body17)
-        .unwrap_or_else(|| CreditCode::from_body("91110112MA0000000").unwrap_or_else(|| unreachable_code()))
+    CreditCode::from_body(&body17).unwrap_or_else(|| CreditCode::from_body("91110112MA0000000").unwrap_or_else(unreachable_code))
 }
 
 fn unreachable_code() -> CreditCode {
@@ -279,7 +278,7 @@ async fn insert_enterprises<C: ConnectionTrait>(
             division_code: Set(street.code.to_owned()),
             address: Set(Some(format!("北京市通州区{}{}{}号", street.name, rng.pick(names::ROADS), rng.range(1, 500)))),
             founded_on: Set(founded),
-            registered_capital_fen: Set(Some(Money::from_wan(*rng.pick(&[10, 50, 100, 200, 500, 1000, 3000]))).map(Money::fen)),
+            registered_capital_fen: Set(Some(Money::fen(Money::from_wan(*rng.pick(&[10, 50, 100, 200, 500, 1000, 3000]))))),
             employees: Set(i32::try_from(employees).ok()),
             revenue_fen: Set(Some(revenue.fen())),
             total_assets_fen: Set(Some(assets.fen())),
@@ -339,7 +338,7 @@ fn resident_id(rng: &mut Rng, founded: NaiveDate) -> ResidentId {
     let age_days = rng.range(25 * 365, 65 * 365);
     let birth = founded - Duration::days(age_days);
     let body = format!("{}{}{:03}", rng.pick(AREAS), birth.format("%Y%m%d"), rng.range(0, 1000));
-    ResidentId::from_body(&body).unwrap_or_else(|| ResidentId::from_body("11011219800101001").unwrap_or_else(|| unreachable_id()))
+    ResidentId::from_body(&body).unwrap_or_else(|| ResidentId::from_body("11011219800101001").unwrap_or_else(unreachable_id))
 }
 
 fn unreachable_id() -> ResidentId {

@@ -370,6 +370,17 @@ async fn read(res: reqwest::Response) -> Result<Page> {
     Ok(Page { status, headers, body })
 }
 
+/// The decrypted phone of a user given by username or phone.
+pub async fn phone_of(ctx: &Ctx, account: &str) -> Option<String> {
+    use qifu_db::entity::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    if qifu_domain::accounts::Phone::parse(account).is_ok() {
+        return Some(account.to_owned());
+    }
+    let u = user::Entity::find().filter(user::Column::Username.eq(account)).one(&ctx.db).await.ok()??;
+    ctx.crypto.decrypt(u.phone_enc.as_deref()?).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,15 +394,4 @@ mod tests {
         );
         assert_eq!(replace_db_name("postgres://h", "x").unwrap(), "postgres://h/x");
     }
-}
-
-/// The decrypted phone of a user given by username or phone.
-pub async fn phone_of(ctx: &Ctx, account: &str) -> Option<String> {
-    use qifu_db::entity::user;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    if qifu_domain::accounts::Phone::parse(account).is_ok() {
-        return Some(account.to_owned());
-    }
-    let u = user::Entity::find().filter(user::Column::Username.eq(account)).one(&ctx.db).await.ok()??;
-    ctx.crypto.decrypt(u.phone_enc.as_deref()?).ok()
 }

@@ -79,6 +79,16 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
     ok.then(|| n.to_owned())
 }
 
+impl From<qifu_app::access::AccessError> for WebError {
+    fn from(e: qifu_app::access::AccessError) -> Self {
+        match e {
+            qifu_app::access::AccessError::NotFound => WebError::NotFound,
+            qifu_app::access::AccessError::Forbidden => WebError::Forbidden,
+            qifu_app::access::AccessError::Db(d) => d.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,15 +101,5 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil")), None);
         assert_eq!(safe_next(None), None);
         assert_eq!(urlencode("/a b?x=1"), "%2Fa+b%3Fx%3D1");
-    }
-}
-
-impl From<qifu_app::access::AccessError> for WebError {
-    fn from(e: qifu_app::access::AccessError) -> Self {
-        match e {
-            qifu_app::access::AccessError::NotFound => WebError::NotFound,
-            qifu_app::access::AccessError::Forbidden => WebError::Forbidden,
-            qifu_app::access::AccessError::Db(d) => d.into(),
-        }
     }
 }

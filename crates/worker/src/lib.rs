@@ -104,10 +104,10 @@ impl Worker {
     pub async fn tick_cron(&self, since: DateTime<Utc>, now: DateTime<Utc>) -> anyhow::Result<usize> {
         let mut n = 0;
         for s in &self.schedules {
-            if let Some(at) = s.last_fire_between(since, now) {
-                if s.enqueue(&self.ctx, at).await?.is_some() {
-                    n += 1;
-                }
+            if let Some(at) = s.last_fire_between(since, now)
+                && s.enqueue(&self.ctx, at).await?.is_some()
+            {
+                n += 1;
             }
         }
         Ok(n)

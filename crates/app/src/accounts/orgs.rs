@@ -150,10 +150,10 @@ pub async fn create_institution(
             None
         }
     };
-    if let Some(c) = &code {
-        if organisation::Entity::find().filter(organisation::Column::CreditCode.eq(c.as_str())).one(&ctx.db).await?.is_some() {
-            errors.push(("credit_code", "该统一社会信用代码已有组织使用".to_owned()));
-        }
+    if let Some(c) = &code
+        && organisation::Entity::find().filter(organisation::Column::CreditCode.eq(c.as_str())).one(&ctx.db).await?.is_some()
+    {
+        errors.push(("credit_code", "该统一社会信用代码已有组织使用".to_owned()));
     }
     let (Some(code), Some(kind), Some(phone)) = (code, kind, phone) else {
         return Err(UserError::Fields(errors));

@@ -178,10 +178,10 @@ fn serve_and_fetch(db_url: Option<&str>) {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = client.get(format!("http://{addr}/readyz")).send().await {
-                if r.status().is_success() {
-                    break;
-                }
+            if let Ok(r) = client.get(format!("http://{addr}/readyz")).send().await
+                && r.status().is_success()
+            {
+                break;
             }
             if Instant::now() > deadline {
                 return Err("server did not become ready".to_owned());

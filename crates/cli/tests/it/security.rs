@@ -2,7 +2,7 @@
 
 use crate::{PASSWORD, TestApp};
 use chrono::Duration;
-use qifu_testkit::qifu_app::demo::{ENTERPRISE_PHONE, INSTITUTION_PHONE};
+use qifu_testkit::qifu_app::demo::ENTERPRISE_PHONE;
 use qifu_testkit::reqwest::StatusCode;
 use qifu_testkit::{Visitor, captcha_answer};
 

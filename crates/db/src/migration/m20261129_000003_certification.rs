@@ -25,10 +25,8 @@ fn unique(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter().table("organisations").add_column(&mut timestamp_with_time_zone_null("certified_at")).to_owned(),
-        )
-        .await?;
+        m.alter_table(Table::alter().table("organisations").add_column(timestamp_with_time_zone_null("certified_at")).to_owned())
+            .await?;
 
         m.create_table(
             Table::create()

@@ -235,6 +235,23 @@ pub fn classify(group: SizeGroup, ind: &Indicators) -> Result<SizeClass, Missing
     Ok(tier)
 }
 
+impl SizeGroup {
+    /// Half-open ranges `[low, high)` per indicator (人, 万元, 万元) that put an
+    /// enterprise of this group in `class`; used to generate consistent data.
+    pub fn ranges(self, class: SizeClass) -> [Option<(i64, i64)>; 3] {
+        let b = self.bounds();
+        let pick = |bounds: Option<[i64; 3]>| {
+            bounds.map(|[l, m, s]| match class {
+                SizeClass::Large => (l, l.saturating_mul(5)),
+                SizeClass::Medium => (m, l),
+                SizeClass::Small => (s, m),
+                SizeClass::Micro => ((s / 10).max(1).min(s), s),
+            })
+        };
+        [pick(b.employees), pick(b.revenue_wan), pick(b.assets_wan)]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,22 +307,5 @@ mod tests {
         let g = SizeGroup::Industrial;
         let i = Indicators { employees: Some(10), revenue: None, total_assets: None };
         assert_eq!(classify(g, &i), Err(MissingIndicator::Revenue));
-    }
-}
-
-impl SizeGroup {
-    /// Half-open ranges `[low, high)` per indicator (人, 万元, 万元) that put an
-    /// enterprise of this group in `class`; used to generate consistent data.
-    pub fn ranges(self, class: SizeClass) -> [Option<(i64, i64)>; 3] {
-        let b = self.bounds();
-        let pick = |bounds: Option<[i64; 3]>| {
-            bounds.map(|[l, m, s]| match class {
-                SizeClass::Large => (l, l.saturating_mul(5)),
-                SizeClass::Medium => (m, l),
-                SizeClass::Small => (s, m),
-                SizeClass::Micro => ((s / 10).max(1).min(s), s),
-            })
-        };
-        [pick(b.employees), pick(b.revenue_wan), pick(b.assets_wan)]
     }
 }

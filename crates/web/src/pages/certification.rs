@@ -33,7 +33,7 @@ async fn cert_page(
     }
     let (latest, org) = certification::status(&st.ctx, actor).await?;
     let certified = org.as_ref().is_some_and(|o| o.certified_at.is_some());
-    let can_submit = !certified && actor.is_org_admin && !latest.as_ref().is_some_and(|c| c.status == certification::REVIEW);
+    let can_submit = !certified && actor.is_org_admin && latest.as_ref().is_none_or(|c| c.status != certification::REVIEW);
     Ok(CertificationPage {
         chrome: PageChrome::new(st, v, "企业实名认证", ""),
         latest,
