@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261129_000001_foundation;
 mod m20261129_000002_accounts;
 mod m20261129_000003_certification;
+mod util;
 
 pub struct Migrator;
 

@@ -81,22 +81,7 @@ pub async fn latest_products<C: ConnectionTrait>(db: &C, n: u64) -> Result<Vec<P
         .limit(n)
         .all(db)
         .await?;
-    let inst_ids: Vec<i64> = products.iter().map(|p| p.institution_id).collect();
-    let insts = institution::Entity::find().filter(institution::Column::Id.is_in(inst_ids)).all(db).await?;
-    let org_ids: Vec<i64> = insts.iter().map(|i| i.org_id).collect();
-    let orgs = organisation::Entity::find().filter(organisation::Column::Id.is_in(org_ids)).all(db).await?;
-    Ok(products
-        .into_iter()
-        .map(|p| {
-            let institution_name = insts
-                .iter()
-                .find(|i| i.id == p.institution_id)
-                .and_then(|i| orgs.iter().find(|o| o.id == i.org_id))
-                .map(|o| o.name.clone())
-                .unwrap_or_default();
-            ProductCard { product: p, institution_name }
-        })
-        .collect())
+    with_institutions(db, products).await
 }
 
 /// A page of rows and the total count.

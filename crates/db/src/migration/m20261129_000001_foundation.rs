@@ -1,6 +1,7 @@
 //! The foundation: organisations, users, roles, sessions, enterprises, institutions,
 //! the content the home page shows, and the job queue.
 
+use super::util::{fk, index, unique};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -12,25 +13,6 @@ fn ts(name: &'static str) -> ColumnDef {
 
 fn ts_null(name: &'static str) -> ColumnDef {
     timestamp_with_time_zone_null(name)
-}
-
-fn fk(from_table: &'static str, from_col: &'static str, to_table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create().name(format!("fk_{from_table}_{from_col}")).from(from_table, from_col).to(to_table, "id").to_owned()
-}
-
-fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(format!("idx_{table}_{}", cols.join("_"))).table(table);
-    for c in cols {
-        i.col(*c);
-    }
-    i.to_owned()
-}
-
-fn unique(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = index(table, cols);
-    i.name(format!("uq_{table}_{}", cols.join("_"))).unique();
-    i
 }
 
 #[async_trait::async_trait]

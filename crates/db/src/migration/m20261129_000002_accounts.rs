@@ -2,25 +2,11 @@
 //! hash-chained audit log, the login log, SMS outbox and codes, captchas and
 //! rate-limit events.
 
+use super::util::{index, unique};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(format!("idx_{table}_{}", cols.join("_"))).table(table);
-    for c in cols {
-        i.col(*c);
-    }
-    i.to_owned()
-}
-
-fn unique(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = index(table, cols);
-    i.name(format!("uq_{table}_{}", cols.join("_"))).unique();
-    i
-}
 
 /// SQLite takes one column per ALTER TABLE.
 async fn add_column(m: &SchemaManager<'_>, table: &'static str, col: &mut ColumnDef) -> Result<(), DbErr> {

@@ -2,25 +2,11 @@
 //! uploaded files, in-site messages, the platform's SM2 key and signed data-use
 //! authorisations.
 
+use super::util::{index, unique};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(format!("idx_{table}_{}", cols.join("_"))).table(table);
-    for c in cols {
-        i.col(*c);
-    }
-    i.to_owned()
-}
-
-fn unique(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = index(table, cols);
-    i.name(format!("uq_{table}_{}", cols.join("_"))).unique();
-    i
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
