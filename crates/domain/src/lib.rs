@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod certification;
+pub mod demands;
 pub mod money;
 pub mod profiles;
 pub mod reference;
