@@ -109,16 +109,6 @@ pub async fn public_policy<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option
     policy::Entity::find_by_id(id).filter(policy::Column::Status.is_in([PUBLISHED, "expired"])).one(db).await
 }
 
-pub async fn online_products<C: ConnectionTrait>(db: &C, page: u64) -> Result<Paged<ProductCard>, DbErr> {
-    let q = product::Entity::find()
-        .filter(product::Column::Status.eq(ONLINE))
-        .order_by_desc(product::Column::PublishedAt)
-        .order_by_desc(product::Column::Id);
-    let total = q.clone().count(db).await?;
-    let products = q.offset(offset(page)).limit(PER_PAGE).all(db).await?;
-    Ok(Paged { items: with_institutions(db, products).await?, total })
-}
-
 pub async fn public_product<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<ProductCard>, DbErr> {
     let Some(p) = product::Entity::find_by_id(id).filter(product::Column::Status.eq(ONLINE)).one(db).await? else {
         return Ok(None);
@@ -223,4 +213,100 @@ pub async fn search_titles<C: ConnectionTrait>(db: &C, term: &str) -> Result<Sea
         .all(db)
         .await?;
     Ok(SearchHits { policies, products: with_institutions(db, products).await?, articles, activities })
+}
+
+/// Filters of the portal's product list.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    pub category_id: Option<i64>,
+    pub institution_id: Option<i64>,
+    /// `online` or `offline` delivery.
+    pub delivery_mode: Option<String>,
+    /// `free` or `subsidized`.
+    pub pricing: Option<String>,
+    pub keyword: String,
+    /// `newest` (default) or `popular`.
+    pub sort: String,
+}
+
+/// Online products matching the filter; a category includes its sub-categories.
+pub async fn product_list<C: ConnectionTrait>(db: &C, f: &ProductFilter, page: u64) -> Result<Paged<ProductCard>, DbErr> {
+    use crate::entity::category;
+    let mut q = product::Entity::find().filter(product::Column::Status.eq(ONLINE));
+    if let Some(cid) = f.category_id {
+        let children: Vec<i64> = category::Entity::find()
+            .filter(category::Column::ParentId.eq(cid))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let mut ids = vec![cid];
+        ids.extend(children);
+        q = q.filter(product::Column::CategoryId.is_in(ids));
+    }
+    if let Some(iid) = f.institution_id {
+        q = q.filter(product::Column::InstitutionId.eq(iid));
+    }
+    if let Some(m) = f.delivery_mode.as_deref().filter(|m| ["online", "offline"].contains(m)) {
+        q = q.filter(product::Column::DeliveryMode.eq(m));
+    }
+    if let Some(p) = f.pricing.as_deref().filter(|p| ["free", "subsidized"].contains(p)) {
+        q = q.filter(product::Column::Pricing.eq(p));
+    }
+    let kw = f.keyword.trim();
+    if !kw.is_empty() {
+        q = q
+            .filter(sea_orm::Condition::any().add(product::Column::Name.contains(kw)).add(product::Column::Summary.contains(kw)));
+    }
+    q = match f.sort.as_str() {
+        "popular" => q.order_by_desc(product::Column::AppliedCount).order_by_desc(product::Column::Id),
+        _ => q.order_by_desc(product::Column::PublishedAt).order_by_desc(product::Column::Id),
+    };
+    let total = q.clone().count(db).await?;
+    let products = q.offset(offset(page)).limit(PER_PAGE).all(db).await?;
+    Ok(Paged { items: with_institutions(db, products).await?, total })
+}
+
+/// Categories as a two-level tree: (top, children).
+pub async fn category_tree<C: ConnectionTrait>(
+    db: &C,
+) -> Result<Vec<(crate::entity::category::Model, Vec<crate::entity::category::Model>)>, DbErr> {
+    use crate::entity::category;
+    let all = category::Entity::find().order_by_asc(category::Column::Sort).order_by_asc(category::Column::Id).all(db).await?;
+    Ok(all
+        .iter()
+        .filter(|c| c.parent_id.is_none())
+        .map(|top| (top.clone(), all.iter().filter(|c| c.parent_id == Some(top.id)).cloned().collect()))
+        .collect())
+}
+
+/// An institution as the portal shows it.
+#[derive(Debug, Clone)]
+pub struct InstitutionView {
+    pub institution: institution::Model,
+    pub name: String,
+    pub credit_code: Option<String>,
+}
+
+/// Institutions that are active, by name.
+pub async fn active_institutions<C: ConnectionTrait>(db: &C) -> Result<Vec<InstitutionView>, DbErr> {
+    let insts = institution::Entity::find().order_by_asc(institution::Column::Id).all(db).await?;
+    let orgs = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(insts.iter().map(|i| i.org_id).collect::<Vec<_>>()))
+        .filter(organisation::Column::Status.eq("active"))
+        .all(db)
+        .await?;
+    Ok(insts
+        .into_iter()
+        .filter_map(|i| {
+            let o = orgs.iter().find(|o| o.id == i.org_id)?;
+            Some(InstitutionView { name: o.name.clone(), credit_code: o.credit_code.clone(), institution: i })
+        })
+        .collect())
+}
+
+/// One active institution.
+pub async fn public_institution<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<InstitutionView>, DbErr> {
+    Ok(active_institutions(db).await?.into_iter().find(|i| i.institution.id == id))
 }

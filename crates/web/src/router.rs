@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/policies/{id}", get(portal::show_policy))
         .route("/products", get(portal::list_products))
         .route("/products/{id}", get(portal::show_product))
+        .route("/institutions/{id}", get(portal::show_institution))
         .route("/news", get(portal::list_news))
         .route("/news/{id}", get(portal::show_news))
         .route("/activities", get(portal::list_activities))

@@ -218,6 +218,64 @@ pub struct ProductsPage {
     pub chrome: PageChrome,
     pub items: Vec<ProductCard>,
     pub pager: Pager,
+    pub tree: Vec<(qifu_db::entity::category::Model, Vec<qifu_db::entity::category::Model>)>,
+    pub institutions: Vec<qifu_db::read::InstitutionView>,
+    pub f: ProductFilterView,
+}
+
+/// The product filters as the form shows them again.
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilterView {
+    pub category: String,
+    pub institution: String,
+    pub mode: String,
+    pub price: String,
+    pub kw: String,
+    pub sort: String,
+}
+
+impl ProductFilterView {
+    /// A link to the list with one filter changed and the page reset.
+    pub fn with(&self, key: &str, value: &str) -> String {
+        let mut pairs = vec![
+            ("category", self.category.as_str()),
+            ("institution", self.institution.as_str()),
+            ("mode", self.mode.as_str()),
+            ("price", self.price.as_str()),
+            ("kw", self.kw.as_str()),
+            ("sort", self.sort.as_str()),
+        ];
+        for p in pairs.iter_mut() {
+            if p.0 == key {
+                p.1 = value;
+            }
+        }
+        let kept: Vec<(&str, &str)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        let qs = serde_urlencoded::to_string(kept).unwrap_or_default();
+        if qs.is_empty() { "/products".to_owned() } else { format!("/products?{qs}") }
+    }
+
+    pub fn is(&self, key: &str, value: &str) -> bool {
+        let v = match key {
+            "mode" => &self.mode,
+            "price" => &self.price,
+            "sort" => &self.sort,
+            _ => return false,
+        };
+        v == value
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/institution.html")]
+pub struct InstitutionPage {
+    pub chrome: PageChrome,
+    pub inst: qifu_db::read::InstitutionView,
+    pub products: Vec<ProductCard>,
+}
+
+pub fn institution_kind_label(k: &str) -> &'static str {
+    qifu_domain::accounts::InstitutionKind::parse(k).map(|k| k.label()).unwrap_or("服务机构")
 }
 
 #[derive(Template)]
@@ -225,6 +283,7 @@ pub struct ProductsPage {
 pub struct ProductPage {
     pub chrome: PageChrome,
     pub card: ProductCard,
+    pub category: String,
 }
 
 #[derive(Template)]

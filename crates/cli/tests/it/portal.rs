@@ -136,3 +136,41 @@ pub fn first_link(body: &str, prefix: &str) -> String {
     let i = body.find(&needle).expect("a link") + needle.len();
     body[i..].chars().take_while(|c| c.is_ascii_digit()).collect()
 }
+
+#[tokio::test]
+async fn products_filter_by_category_institution_mode_price_and_keyword() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let all = app.get("/products").await.unwrap();
+    assert!(all.body.contains("共 28 项"));
+    // 融资服务 includes its sub-categories (信用贷款, 担保, …).
+    let tree = qifu_testkit::qifu_db::read::category_tree(&app.ctx.db).await.unwrap();
+    let finance = tree.iter().find(|(t, _)| t.name == "融资服务").unwrap();
+    let p = app.get(&format!("/products?category={}", finance.0.id)).await.unwrap();
+    assert!(p.body.contains("副中心小微信用贷") && p.body.contains("专精特新担保贷") && !p.body.contains("中小企业常年法律顾问"));
+    assert!(p.body.contains("共 8 项"), "{}", &p.body[p.body.find("共 ").unwrap()..][..20]);
+    let loans = finance.1.iter().find(|c| c.name == "担保").unwrap();
+    let p = app.get(&format!("/products?category={}", loans.id)).await.unwrap();
+    assert!(p.body.contains("共 2 项"));
+    let p = app.get("/products?price=free&mode=online").await.unwrap();
+    assert!(p.body.contains("劳动争议法律咨询") && !p.body.contains("厂房设备抵押贷"));
+    let p = app.get("/products?kw=%E4%B8%93%E5%88%A9").await.unwrap(); // 专利
+    assert!(p.body.contains("发明专利申请代理"));
+    assert!(p.body.contains("共 2 项"), "name or summary: 发明专利申请代理 and 知识产权质押融资");
+    let p = app.get("/products?sort=popular").await.unwrap();
+    assert_eq!(p.status, StatusCode::OK);
+    // Hostile or malformed filters are ignored, never errors.
+    for q in
+        ["category=abc", "category=-1", "institution=%27%20OR%201=1", "mode=<script>", "price=999", "sort=drop", "kw=%25%25%25"]
+    {
+        let p = app.get(&format!("/products?{q}")).await.unwrap();
+        assert_eq!(p.status, StatusCode::OK, "{q}");
+        assert!(!p.body.contains("<script>"), "{q}");
+    }
+    // The institution page lists its products; an unknown id is not found.
+    let inst = first_link(&all.body, "/institutions/");
+    let page = app.get(&format!("/institutions/{inst}")).await.unwrap();
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("该机构的服务产品") && page.body.contains("暂无评价"));
+    assert_eq!(app.get("/institutions/999999").await.unwrap().status, StatusCode::NOT_FOUND);
+}

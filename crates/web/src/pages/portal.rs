@@ -32,17 +32,86 @@ pub async fn show_policy(State(st): State<AppState>, v: Viewer, Path(id): Path<S
     Ok(Html(PolicyPage { chrome, policy }.render()?))
 }
 
-pub async fn list_products(State(st): State<AppState>, v: Viewer, Query(q): Query<PageQuery>) -> Page {
-    let page = qifu_db::read::online_products(&st.ctx.db, q.page).await?;
-    let pager = Pager::new(q.page, qifu_db::read::PER_PAGE, page.total, "/products".to_owned());
-    Ok(Html(ProductsPage { chrome: PageChrome::new(&st, &v, "服务产品", "products"), items: page.items, pager }.render()?))
+#[derive(Debug, Deserialize, Default)]
+pub struct ProductQuery {
+    #[serde(default, deserialize_with = "super::lenient_u64")]
+    page: u64,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    institution: String,
+    #[serde(default)]
+    mode: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    kw: String,
+    #[serde(default)]
+    sort: String,
+}
+
+pub async fn list_products(State(st): State<AppState>, v: Viewer, Query(q): Query<ProductQuery>) -> Page {
+    let id = |s: &str| s.trim().parse::<i64>().ok().filter(|n| *n > 0);
+    let pick = |s: &str, allowed: &[&str]| if allowed.contains(&s) { s.to_owned() } else { String::new() };
+    let f = ProductFilterView {
+        category: id(&q.category).map(|n| n.to_string()).unwrap_or_default(),
+        institution: id(&q.institution).map(|n| n.to_string()).unwrap_or_default(),
+        mode: pick(&q.mode, &["online", "offline"]),
+        price: pick(&q.price, &["free", "subsidized"]),
+        kw: q.kw.trim().chars().take(50).collect(),
+        sort: pick(&q.sort, &["newest", "popular"]),
+    };
+    let filter = qifu_db::read::ProductFilter {
+        category_id: id(&f.category),
+        institution_id: id(&f.institution),
+        delivery_mode: Some(f.mode.clone()).filter(|s| !s.is_empty()),
+        pricing: Some(f.price.clone()).filter(|s| !s.is_empty()),
+        keyword: f.kw.clone(),
+        sort: f.sort.clone(),
+    };
+    let page = qifu_db::read::product_list(&st.ctx.db, &filter, q.page).await?;
+    let base = f.with("", "");
+    let pager = Pager::new(q.page, qifu_db::read::PER_PAGE, page.total, base);
+    let tree = qifu_db::read::category_tree(&st.ctx.db).await?;
+    let institutions = qifu_db::read::active_institutions(&st.ctx.db).await?;
+    Ok(Html(
+        ProductsPage {
+            chrome: PageChrome::new(&st, &v, "服务产品", "products"),
+            items: page.items,
+            pager,
+            tree,
+            institutions,
+            f,
+        }
+        .render()?,
+    ))
 }
 
 pub async fn show_product(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Page {
     let id = parse_id(&id)?;
     let card = qifu_db::read::public_product(&st.ctx.db, id).await?.ok_or(WebError::NotFound)?;
+    let tree = qifu_db::read::category_tree(&st.ctx.db).await?;
+    let category = tree
+        .iter()
+        .find_map(|(top, children)| {
+            if top.id == card.product.category_id {
+                Some(top.name.clone())
+            } else {
+                children.iter().find(|c| c.id == card.product.category_id).map(|c| format!("{} / {}", top.name, c.name))
+            }
+        })
+        .unwrap_or_default();
     let chrome = PageChrome::new(&st, &v, &card.product.name, "products");
-    Ok(Html(ProductPage { chrome, card }.render()?))
+    Ok(Html(ProductPage { chrome, card, category }.render()?))
+}
+
+pub async fn show_institution(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Page {
+    let id = parse_id(&id)?;
+    let inst = qifu_db::read::public_institution(&st.ctx.db, id).await?.ok_or(WebError::NotFound)?;
+    let filter = qifu_db::read::ProductFilter { institution_id: Some(id), ..Default::default() };
+    let products = qifu_db::read::product_list(&st.ctx.db, &filter, 1).await?.items;
+    let chrome = PageChrome::new(&st, &v, &inst.name, "products");
+    Ok(Html(InstitutionPage { chrome, inst, products }.render()?))
 }
 
 #[derive(Debug, Deserialize)]
