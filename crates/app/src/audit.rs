@@ -268,6 +268,16 @@ pub fn action_label(action: &str) -> &'static str {
         "session.end" => "结束会话",
         "session.force_out" => "强制下线",
         "job.retry" => "重试任务",
+        "category.create" => "新增产品分类",
+        "category.update" => "修改产品分类",
+        "category.delete" => "删除产品分类",
+        "certification.submit" => "提交实名认证",
+        "certification.approve" => "通过实名认证",
+        "certification.reject" => "驳回实名认证",
+        "authorization.sign" => "签署数据授权",
+        "authorization.revoke" => "撤回数据授权",
+        "user.totp_enrol" => "绑定动态口令",
+        "user.totp_remove" => "解除动态口令",
         _ => "其他操作",
     }
 }

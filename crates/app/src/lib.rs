@@ -5,6 +5,7 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod authorization;
+pub mod catalog;
 pub mod certification;
 pub mod clock;
 pub mod config;

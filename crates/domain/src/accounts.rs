@@ -205,6 +205,7 @@ impl BuiltinRole {
                 (SmsOutboxView, All),
                 (JobView, All),
                 (CertificationReview, All),
+                (CatalogManage, All),
             ],
             BuiltinRole::GovernmentViewer => &[(BackOffice, All), (EnterpriseView, All)],
             BuiltinRole::SystemAdmin => &[

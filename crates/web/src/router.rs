@@ -85,7 +85,10 @@ pub fn router(state: AppState) -> Router {
             "/admin/certifications/{id}",
             get(certification::show_certification_review).post(certification::decide_certification),
         )
-        .route("/admin/files/{id}", get(certification::show_file));
+        .route("/admin/files/{id}", get(certification::show_file))
+        .route("/admin/categories", get(admin::list_categories).post(admin::create_category))
+        .route("/admin/categories/{id}", post(admin::update_category))
+        .route("/admin/categories/{id}/delete", post(admin::delete_category));
 
     let ops = Router::new()
         .route("/healthz", get(health::healthz))

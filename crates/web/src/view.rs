@@ -740,3 +740,18 @@ pub struct VerifyAuthorizationPage {
     pub verdict: Option<qifu_app::authorization::Verdict>,
     pub key_id: i64,
 }
+
+/// (category, product count, children with counts)
+pub type AdminTree = Vec<(qifu_db::entity::category::Model, u64, Vec<(qifu_db::entity::category::Model, u64)>)>;
+
+#[derive(Template)]
+#[template(path = "admin/categories.html")]
+pub struct CategoriesPage {
+    pub admin: AdminChrome,
+    pub tree: AdminTree,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+    pub name: String,
+    pub parent: String,
+    pub sort: String,
+}

@@ -15,6 +15,8 @@ const SEED: &[(&str, Option<&str>, &str, Option<&str>, Option<Permission>)] = &[
     ("enterprise", None, "企业服务", None, None),
     ("enterprises", Some("enterprise"), "企业管理", Some("/admin/enterprises"), Some(Permission::EnterpriseView)),
     ("certifications", Some("enterprise"), "实名认证审核", Some("/admin/certifications"), Some(Permission::CertificationReview)),
+    ("market", None, "服务市场", None, None),
+    ("categories", Some("market"), "产品分类", Some("/admin/categories"), Some(Permission::CatalogManage)),
     ("accounts", None, "组织与账号", None, None),
     ("users", Some("accounts"), "用户管理", Some("/admin/users"), Some(Permission::UserManage)),
     ("orgs", Some("accounts"), "组织管理", Some("/admin/orgs"), Some(Permission::OrgManage)),

@@ -25,6 +25,7 @@ const PAGES: &[(&str, Permission)] = &[
     ("/admin/sms", Permission::SmsOutboxView),
     ("/admin/certifications", Permission::CertificationReview),
     ("/admin/certifications/999999", Permission::CertificationReview),
+    ("/admin/categories", Permission::CatalogManage),
 ];
 
 /// State-changing routes aimed at records that do not exist: allowed roles get
@@ -36,6 +37,7 @@ const ACTIONS: &[(&str, Permission)] = &[
     ("/admin/menus/999999", Permission::MenuManage),
     ("/admin/jobs/999999/retry", Permission::JobView),
     ("/admin/certifications/999999", Permission::CertificationReview),
+    ("/admin/categories/999999", Permission::CatalogManage),
     ("/admin/online/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/force-out", Permission::SessionOnline),
 ];
 

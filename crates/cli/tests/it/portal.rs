@@ -174,3 +174,79 @@ async fn products_filter_by_category_institution_mode_price_and_keyword() {
     assert!(page.body.contains("该机构的服务产品") && page.body.contains("暂无评价"));
     assert_eq!(app.get("/institutions/999999").await.unwrap().status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_operator_edits_the_category_tree() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let op = app.new_visitor().unwrap();
+    op.login("operator", crate::PASSWORD).await.unwrap();
+    let page = op.get("/admin/categories").await.unwrap();
+    for name in [
+        "法律咨询",
+        "工商财税",
+        "人力资源和招聘",
+        "知识产权",
+        "资质认证",
+        "数字化赋能",
+        "科技创新",
+        "融资服务",
+        "信用贷款",
+        "抵押贷款",
+        "担保",
+        "保险",
+        "股权融资",
+    ] {
+        assert!(page.body.contains(name), "seeded with {name}");
+    }
+    let tree = qifu_testkit::qifu_db::read::category_tree(&app.ctx.db).await.unwrap();
+    let finance = tree.iter().find(|(t, _)| t.name == "融资服务").unwrap().0.id;
+    let credit = tree.iter().find(|(t, _)| t.name == "融资服务").unwrap().1[0].id;
+    let p = op
+        .post_form("/admin/categories", &[("name", "供应链金融"), ("parent_id", &finance.to_string()), ("sort", "9")])
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert!(app.get("/products").await.unwrap().body.contains("供应链金融"), "the portal filter shows it");
+    // Bad input: empty, too long, markup, duplicate sibling, a third level.
+    for (name, parent, msg) in [
+        ("", "", "请填写分类名称"),
+        ("一二三四五六七八九十一二三四五六七", "", "不能超过16个字"),
+        ("<b>x</b>", "", "不允许的字符"),
+        ("担保", &finance.to_string()[..], "同一级下已有同名分类"),
+        ("三级分类", &credit.to_string()[..], "分类最多两级"),
+    ] {
+        let p = op.post_form("/admin/categories", &[("name", name), ("parent_id", parent), ("sort", "1")]).await.unwrap();
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(p.body.contains(msg), "{name}: {msg}");
+    }
+    // A category with products cannot be deleted; an empty one can.
+    let p = op.post_form(&format!("/admin/categories/{credit}/delete"), &[]).await.unwrap();
+    assert!(p.body.contains("还有服务产品"));
+    let new_id = qifu_testkit::qifu_db::read::category_tree(&app.ctx.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(t, _)| t.id == finance)
+        .unwrap()
+        .1
+        .into_iter()
+        .find(|c| c.name == "供应链金融")
+        .unwrap()
+        .id;
+    let p = op
+        .post_form(
+            &format!("/admin/categories/{new_id}"),
+            &[("name", "供应链融资"), ("parent_id", &finance.to_string()), ("sort", "3")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert!(op.get("/admin/categories").await.unwrap().body.contains("供应链融资"));
+    let p = op.post_form(&format!("/admin/categories/{new_id}/delete"), &[]).await.unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    // Only the operator manages the catalogue.
+    let inst = app.new_visitor().unwrap();
+    inst.login("institution", crate::PASSWORD).await.unwrap();
+    assert_eq!(inst.get("/admin/categories").await.unwrap().status, StatusCode::FORBIDDEN);
+}

@@ -18,10 +18,11 @@ pub enum Permission {
     SmsOutboxView,
     JobView,
     CertificationReview,
+    CatalogManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::BackOffice,
         Permission::EnterpriseView,
         Permission::UserManage,
@@ -35,6 +36,7 @@ impl Permission {
         Permission::SmsOutboxView,
         Permission::JobView,
         Permission::CertificationReview,
+        Permission::CatalogManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -52,6 +54,7 @@ impl Permission {
             Permission::SmsOutboxView => "sms.outbox",
             Permission::JobView => "job.view",
             Permission::CertificationReview => "certification.review",
+            Permission::CatalogManage => "catalog.manage",
         }
     }
 
@@ -74,6 +77,7 @@ impl Permission {
             Permission::SmsOutboxView => "查看短信发件箱",
             Permission::JobView => "查看任务队列",
             Permission::CertificationReview => "审核企业实名认证",
+            Permission::CatalogManage => "管理产品分类",
         }
     }
 

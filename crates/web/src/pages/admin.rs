@@ -687,3 +687,108 @@ pub async fn sms_outbox(State(st): State<AppState>, v: Viewer, Query(q): Query<P
     };
     Ok(Html(page.render()?))
 }
+
+// ---- catalogue: categories ----
+
+use qifu_app::catalog::{self, CatalogError, CategoryForm};
+
+async fn categories_page(
+    st: &AppState,
+    v: &Viewer,
+    errors: FieldErrors,
+    notice: Option<String>,
+    keep: (String, String, String),
+) -> Result<String, WebError> {
+    let actor = staff(v)?;
+    let tree = catalog::tree_for_admin(&st.ctx, actor).await?;
+    let page = CategoriesPage {
+        admin: chrome(st, v, actor, "产品分类", "categories").await?,
+        tree,
+        errors,
+        notice,
+        name: keep.0,
+        parent: keep.1,
+        sort: keep.2,
+    };
+    Ok(page.render()?)
+}
+
+pub async fn list_categories(
+    State(st): State<AppState>,
+    v: Viewer,
+    Query(q): Query<OrgsQuery>,
+) -> Result<Html<String>, WebError> {
+    Ok(Html(categories_page(&st, &v, FieldErrors::default(), done_notice(&q.done), Default::default()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CategoryFormInput {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    parent_id: String,
+    #[serde(default)]
+    sort: String,
+}
+
+impl CategoryFormInput {
+    fn to_form(&self) -> CategoryForm {
+        CategoryForm {
+            name: self.name.chars().take(100).collect(),
+            parent_id: self.parent_id.trim().parse().ok().filter(|n: &i64| *n > 0),
+            sort: self.sort.trim().parse().unwrap_or(0),
+        }
+    }
+}
+
+async fn catalog_result(
+    st: &AppState,
+    v: &Viewer,
+    r: Result<(), CatalogError>,
+    keep: (String, String, String),
+) -> Result<Response, WebError> {
+    match r {
+        Ok(()) => Ok(Redirect::to("/admin/categories?done=saved").into_response()),
+        Err(CatalogError::Access(a)) => Err(a.into()),
+        Err(CatalogError::Fields(list)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(categories_page(st, v, FieldErrors::from(list), None, keep).await?))
+                .into_response())
+        }
+        Err(CatalogError::State(m)) => {
+            let mut e = FieldErrors::default();
+            e.add("form", m.to_owned());
+            Ok((StatusCode::CONFLICT, Html(categories_page(st, v, e, None, Default::default()).await?)).into_response())
+        }
+    }
+}
+
+pub async fn create_category(
+    State(st): State<AppState>,
+    CsrfForm { viewer, form }: CsrfForm<CategoryFormInput>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let r = catalog::create_category(&st.ctx, actor, &viewer.meta, &form.to_form()).await.map(|_| ());
+    catalog_result(&st, &viewer, r, (form.name.clone(), form.parent_id.clone(), form.sort.clone())).await
+}
+
+pub async fn update_category(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { viewer, form }: CsrfForm<CategoryFormInput>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    let r = catalog::update_category(&st.ctx, actor, &viewer.meta, id, &form.to_form()).await;
+    catalog_result(&st, &viewer, r, Default::default()).await
+}
+
+pub async fn delete_category(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    let r = catalog::delete_category(&st.ctx, actor, &viewer.meta, id).await;
+    catalog_result(&st, &viewer, r, Default::default()).await
+}

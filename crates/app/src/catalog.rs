@@ -1,0 +1,182 @@
+//! The service catalogue: the category tree (产品分类), edited in the back office.
+
+use crate::access::AccessError;
+use crate::accounts::Actor;
+use crate::audit::{self, Entry};
+use crate::context::{Ctx, Meta};
+use qifu_db::entity::{category, product};
+use qifu_domain::accounts::Permission;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("表单有误")]
+    Fields(Vec<(&'static str, String)>),
+    #[error("{0}")]
+    State(&'static str),
+    #[error(transparent)]
+    Access(#[from] AccessError),
+}
+
+impl From<DbErr> for CatalogError {
+    fn from(e: DbErr) -> Self {
+        CatalogError::Access(AccessError::Db(e))
+    }
+}
+
+/// A category as typed in the form.
+#[derive(Debug, Clone, Default)]
+pub struct CategoryForm {
+    pub name: String,
+    pub parent_id: Option<i64>,
+    pub sort: i32,
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if n == 0 {
+        return Err("请填写分类名称".to_owned());
+    }
+    if n > 16 {
+        return Err("分类名称不能超过16个字".to_owned());
+    }
+    if name.chars().any(|c| matches!(c, '<' | '>' | '"' | '\'' | '\\' | '`') || c.is_control()) {
+        return Err("分类名称包含不允许的字符".to_owned());
+    }
+    Ok(())
+}
+
+/// Validates a form against the tree: two levels at most, names unique among siblings.
+async fn validate(ctx: &Ctx, f: &CategoryForm, editing: Option<i64>) -> Result<String, CatalogError> {
+    let name = f.name.trim().to_owned();
+    let mut errors = Vec::new();
+    if let Err(m) = check_name(&name) {
+        errors.push(("name", m));
+    }
+    if let Some(pid) = f.parent_id {
+        match category::Entity::find_by_id(pid).one(&ctx.db).await? {
+            None => errors.push(("parent_id", "上级分类不存在".to_owned())),
+            Some(p) if p.parent_id.is_some() => errors.push(("parent_id", "分类最多两级，只能选择一级分类作为上级".to_owned())),
+            Some(_) if editing == Some(pid) => errors.push(("parent_id", "不能选择自己作为上级".to_owned())),
+            Some(_) => {}
+        }
+        if let Some(id) = editing {
+            if category::Entity::find().filter(category::Column::ParentId.eq(id)).count(&ctx.db).await? > 0 {
+                errors.push(("parent_id", "该分类下还有子分类，不能再设为子分类".to_owned()));
+            }
+        }
+    }
+    let mut siblings = category::Entity::find().filter(category::Column::Name.eq(name.as_str()));
+    siblings = match f.parent_id {
+        Some(p) => siblings.filter(category::Column::ParentId.eq(p)),
+        None => siblings.filter(category::Column::ParentId.is_null()),
+    };
+    if siblings.all(&ctx.db).await?.iter().any(|c| Some(c.id) != editing) {
+        errors.push(("name", "同一级下已有同名分类".to_owned()));
+    }
+    if errors.is_empty() { Ok(name) } else { Err(CatalogError::Fields(errors)) }
+}
+
+pub async fn create_category(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CategoryForm) -> Result<i64, CatalogError> {
+    crate::accounts::require(actor, Permission::CatalogManage)?;
+    let name = validate(ctx, f, None).await?;
+    let txn = ctx.db.begin().await?;
+    let c = category::ActiveModel {
+        parent_id: Set(f.parent_id),
+        name: Set(name.clone()),
+        sort: Set(f.sort),
+        created_at: Set(ctx.now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok(
+            "category.create",
+            "category",
+            c.id,
+            serde_json::json!({"after": {"name": name, "parent_id": f.parent_id, "sort": f.sort}}),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(c.id)
+}
+
+pub async fn update_category(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &CategoryForm) -> Result<(), CatalogError> {
+    crate::accounts::require(actor, Permission::CatalogManage)?;
+    let existing = category::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    let name = validate(ctx, f, Some(id)).await?;
+    let txn = ctx.db.begin().await?;
+    let before = serde_json::json!({"name": existing.name, "parent_id": existing.parent_id, "sort": existing.sort});
+    let mut am: category::ActiveModel = existing.into();
+    am.name = Set(name.clone());
+    am.parent_id = Set(f.parent_id);
+    am.sort = Set(f.sort);
+    am.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok(
+            "category.update",
+            "category",
+            id,
+            serde_json::json!({"before": before, "after": {"name": name, "parent_id": f.parent_id, "sort": f.sort}}),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes an empty category (no products, no sub-categories).
+pub async fn delete_category(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), CatalogError> {
+    crate::accounts::require(actor, Permission::CatalogManage)?;
+    let txn = ctx.db.begin().await?;
+    let c = category::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    if category::Entity::find().filter(category::Column::ParentId.eq(id)).count(&txn).await? > 0 {
+        return Err(CatalogError::State("该分类下还有子分类，请先删除或移走子分类"));
+    }
+    if product::Entity::find().filter(product::Column::CategoryId.eq(id)).count(&txn).await? > 0 {
+        return Err(CatalogError::State("该分类下还有服务产品，不能删除"));
+    }
+    category::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("category.delete", "category", id, serde_json::json!({"before": {"name": c.name}})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The tree with product counts, for the back office.
+pub async fn tree_for_admin(
+    ctx: &Ctx,
+    actor: &Actor,
+) -> Result<Vec<(category::Model, u64, Vec<(category::Model, u64)>)>, AccessError> {
+    crate::accounts::require(actor, Permission::CatalogManage)?;
+    let tree = qifu_db::read::category_tree(&ctx.db).await?;
+    let mut out = Vec::new();
+    for (top, children) in tree {
+        let n = product::Entity::find().filter(product::Column::CategoryId.eq(top.id)).count(&ctx.db).await?;
+        let mut kids = Vec::new();
+        for c in children {
+            let k = product::Entity::find().filter(product::Column::CategoryId.eq(c.id)).count(&ctx.db).await?;
+            kids.push((c, k));
+        }
+        out.push((top, n, kids));
+    }
+    Ok(out)
+}
