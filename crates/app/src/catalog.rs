@@ -1,4 +1,7 @@
-//! The service catalogue: the category tree (产品分类), edited in the back office.
+//! The service catalogue: the category tree (产品分类), edited in the back office,
+//! and the products institutions publish.
+
+pub mod products;
 
 use crate::access::AccessError;
 use crate::accounts::Actor;
@@ -16,6 +19,8 @@ pub enum CatalogError {
     Fields(Vec<(&'static str, String)>),
     #[error("{0}")]
     State(&'static str),
+    #[error("{0}")]
+    StateOwned(String),
     #[error(transparent)]
     Access(#[from] AccessError),
 }

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261129_000001_foundation;
 mod m20261129_000002_accounts;
 mod m20261129_000003_certification;
+mod m20261129_000004_products;
 mod util;
 
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_accounts::Migration),
             Box::new(m20261129_000003_certification::Migration),
+            Box::new(m20261129_000004_products::Migration),
         ]
     }
 }

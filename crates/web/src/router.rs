@@ -86,6 +86,10 @@ pub fn router(state: AppState) -> Router {
             get(certification::show_certification_review).post(certification::decide_certification),
         )
         .route("/admin/files/{id}", get(certification::show_file))
+        .route("/admin/products", get(admin::list_admin_products).post(admin::create_product))
+        .route("/admin/products/new", get(admin::show_new_product))
+        .route("/admin/products/{id}", get(admin::show_admin_product).post(admin::update_product))
+        .route("/admin/products/{id}/{action}", post(admin::product_action))
         .route("/admin/categories", get(admin::list_categories).post(admin::create_category))
         .route("/admin/categories/{id}", post(admin::update_category))
         .route("/admin/categories/{id}/delete", post(admin::delete_category));

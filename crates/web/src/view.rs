@@ -755,3 +755,163 @@ pub struct CategoriesPage {
     pub parent: String,
     pub sort: String,
 }
+
+#[derive(Template)]
+#[template(path = "admin/products.html")]
+pub struct AdminProductsPage {
+    pub admin: AdminChrome,
+    pub rows: Vec<qifu_db::entity::product::Model>,
+    pub pager: Pager,
+    pub status: String,
+    pub can_create: bool,
+    pub reviewer: bool,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/product_form.html")]
+pub struct ProductFormPage {
+    pub admin: AdminChrome,
+    pub id: Option<i64>,
+    pub product: Option<qifu_db::entity::product::Model>,
+    pub related: Option<qifu_db::entity::product::Model>,
+    pub f: ProductFormView,
+    pub tree: Vec<(qifu_db::entity::category::Model, Vec<qifu_db::entity::category::Model>)>,
+    pub errors: FieldErrors,
+    pub can_edit: bool,
+    pub reviewer: bool,
+    pub notice: Option<String>,
+}
+
+/// Form values shown again.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ProductFormView {
+    #[serde(default)]
+    pub category_id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub pricing: String,
+    #[serde(default)]
+    pub price_yuan: String,
+    #[serde(default)]
+    pub delivery_mode: String,
+    #[serde(default)]
+    pub service_area: String,
+    #[serde(default)]
+    pub contact: String,
+    #[serde(default)]
+    pub industries: String,
+    #[serde(default)]
+    pub size_large: String,
+    #[serde(default)]
+    pub size_medium: String,
+    #[serde(default)]
+    pub size_small: String,
+    #[serde(default)]
+    pub size_micro: String,
+    #[serde(default)]
+    pub min_years: String,
+    #[serde(default)]
+    pub tongzhou_only: String,
+    #[serde(default)]
+    pub certification_required: String,
+    #[serde(default)]
+    pub amount_min_wan: String,
+    #[serde(default)]
+    pub amount_max_wan: String,
+    #[serde(default)]
+    pub term_min_months: String,
+    #[serde(default)]
+    pub term_max_months: String,
+    #[serde(default)]
+    pub rate_min: String,
+    #[serde(default)]
+    pub rate_max: String,
+    #[serde(default)]
+    pub guarantee_modes: String,
+}
+
+pub fn product_status_label(s: &str) -> &'static str {
+    qifu_domain::demands::ProductState::parse(s).map(|p| p.label()).unwrap_or("—")
+}
+
+fn fen_to(v: Option<i64>, per: i64) -> String {
+    match v {
+        None => String::new(),
+        Some(f) if f % per == 0 => (f / per).to_string(),
+        Some(f) => format!("{}.{:02}", f / per, (f % per) * 100 / per),
+    }
+}
+
+impl ProductFormView {
+    pub fn from_model(p: &qifu_db::entity::product::Model) -> Self {
+        let has = |c: &str| if p.size_classes.split(',').any(|s| s == c) { "1".to_owned() } else { String::new() };
+        ProductFormView {
+            category_id: p.category_id.to_string(),
+            name: p.name.clone(),
+            summary: p.summary.clone(),
+            description: p.description.clone(),
+            pricing: p.pricing.clone(),
+            price_yuan: fen_to(p.price_fen, 100),
+            delivery_mode: p.delivery_mode.clone(),
+            service_area: p.service_area.clone(),
+            contact: p.contact.clone(),
+            industries: p.industries.clone(),
+            size_large: has("large"),
+            size_medium: has("medium"),
+            size_small: has("small"),
+            size_micro: has("micro"),
+            min_years: p.min_years.map(|n| n.to_string()).unwrap_or_default(),
+            tongzhou_only: if p.tongzhou_only { "1".into() } else { String::new() },
+            certification_required: if p.certification_required { "1".into() } else { String::new() },
+            amount_min_wan: fen_to(p.amount_min_fen, qifu_domain::money::FEN_PER_WAN),
+            amount_max_wan: fen_to(p.amount_max_fen, qifu_domain::money::FEN_PER_WAN),
+            term_min_months: p.term_min_months.map(|n| n.to_string()).unwrap_or_default(),
+            term_max_months: p.term_max_months.map(|n| n.to_string()).unwrap_or_default(),
+            rate_min: fen_to(p.rate_min_bp.map(i64::from), 100),
+            rate_max: fen_to(p.rate_max_bp.map(i64::from), 100),
+            guarantee_modes: p.guarantee_modes.clone(),
+        }
+    }
+
+    pub fn to_form(&self) -> qifu_app::catalog::products::ProductForm {
+        let sizes = [
+            ("large", &self.size_large),
+            ("medium", &self.size_medium),
+            ("small", &self.size_small),
+            ("micro", &self.size_micro),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, _)| k.to_owned())
+        .collect();
+        qifu_app::catalog::products::ProductForm {
+            category_id: self.category_id.clone(),
+            name: self.name.clone(),
+            summary: self.summary.clone(),
+            description: self.description.clone(),
+            pricing: self.pricing.clone(),
+            price_yuan: self.price_yuan.clone(),
+            delivery_mode: self.delivery_mode.clone(),
+            service_area: self.service_area.clone(),
+            contact: self.contact.clone(),
+            industries: self.industries.clone(),
+            size_classes: sizes,
+            min_years: self.min_years.clone(),
+            tongzhou_only: !self.tongzhou_only.is_empty(),
+            certification_required: !self.certification_required.is_empty(),
+            amount_min_wan: self.amount_min_wan.clone(),
+            amount_max_wan: self.amount_max_wan.clone(),
+            term_min_months: self.term_min_months.clone(),
+            term_max_months: self.term_max_months.clone(),
+            rate_min: self.rate_min.clone(),
+            rate_max: self.rate_max.clone(),
+            guarantee_modes: self.guarantee_modes.clone(),
+        }
+    }
+}

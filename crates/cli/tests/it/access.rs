@@ -77,6 +77,21 @@ async fn authorisation_matrix_every_route_by_every_role() {
                 failures.push(format!("{user} POST {path}: got {got}, want {want}"));
             }
         }
+        // Products: institutions manage their own, the operator reviews all.
+        for path in ["/admin/products", "/admin/products?status=submitted"] {
+            let allowed =
+                back_office && (grants.contains(&Permission::ProductManage) || grants.contains(&Permission::CatalogManage));
+            let got = v.get(path).await.unwrap().status;
+            let want = if allowed { StatusCode::OK } else { StatusCode::FORBIDDEN };
+            if got != want {
+                failures.push(format!("{user} GET {path}: got {got}, want {want}"));
+            }
+        }
+        let allowed = back_office && grants.contains(&Permission::ProductManage);
+        let got = v.get("/admin/products/new").await.unwrap().status;
+        if got != if allowed { StatusCode::OK } else { StatusCode::FORBIDDEN } {
+            failures.push(format!("{user} GET /admin/products/new: got {got}"));
+        }
         // Every signed-in user has their own account page.
         if v.get("/account").await.unwrap().status != StatusCode::OK {
             failures.push(format!("{user} GET /account"));

@@ -12,6 +12,7 @@ mod cli;
 mod demo;
 mod jobs;
 mod portal;
+mod products;
 mod registry_http;
 mod security;
 mod signing;

@@ -18,6 +18,23 @@ pub struct Model {
     pub published_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub revision_of: Option<i64>,
+    pub reject_reason: Option<String>,
+    pub service_area: String,
+    pub contact: String,
+    pub industries: String,
+    pub size_classes: String,
+    pub min_years: Option<i32>,
+    pub tongzhou_only: bool,
+    pub certification_required: bool,
+    pub amount_min_fen: Option<i64>,
+    pub amount_max_fen: Option<i64>,
+    pub term_min_months: Option<i32>,
+    pub term_max_months: Option<i32>,
+    pub rate_min_bp: Option<i32>,
+    pub rate_max_bp: Option<i32>,
+    pub guarantee_modes: String,
+    pub submitted_by: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

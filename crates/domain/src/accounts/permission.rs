@@ -19,10 +19,11 @@ pub enum Permission {
     JobView,
     CertificationReview,
     CatalogManage,
+    ProductManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::BackOffice,
         Permission::EnterpriseView,
         Permission::UserManage,
@@ -37,6 +38,7 @@ impl Permission {
         Permission::JobView,
         Permission::CertificationReview,
         Permission::CatalogManage,
+        Permission::ProductManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -55,6 +57,7 @@ impl Permission {
             Permission::JobView => "job.view",
             Permission::CertificationReview => "certification.review",
             Permission::CatalogManage => "catalog.manage",
+            Permission::ProductManage => "product.manage",
         }
     }
 
@@ -77,7 +80,8 @@ impl Permission {
             Permission::SmsOutboxView => "查看短信发件箱",
             Permission::JobView => "查看任务队列",
             Permission::CertificationReview => "审核企业实名认证",
-            Permission::CatalogManage => "管理产品分类",
+            Permission::CatalogManage => "管理产品分类并审核产品",
+            Permission::ProductManage => "发布和管理本机构服务产品",
         }
     }
 

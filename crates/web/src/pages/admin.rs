@@ -754,10 +754,10 @@ async fn catalog_result(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(categories_page(st, v, FieldErrors::from(list), None, keep).await?))
                 .into_response())
         }
-        Err(CatalogError::State(m)) => {
-            let mut e = FieldErrors::default();
-            e.add("form", m.to_owned());
-            Ok((StatusCode::CONFLICT, Html(categories_page(st, v, e, None, Default::default()).await?)).into_response())
+        Err(e @ (CatalogError::State(_) | CatalogError::StateOwned(_))) => {
+            let mut f = FieldErrors::default();
+            f.add("form", e.to_string());
+            Ok((StatusCode::CONFLICT, Html(categories_page(st, v, f, None, Default::default()).await?)).into_response())
         }
     }
 }
@@ -791,4 +791,221 @@ pub async fn delete_category(
     let id = parse_id(&id)?;
     let r = catalog::delete_category(&st.ctx, actor, &viewer.meta, id).await;
     catalog_result(&st, &viewer, r, Default::default()).await
+}
+
+// ---- catalogue: products ----
+
+use qifu_app::catalog::products as prod;
+use qifu_domain::demands::ProductEvent;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ProductsQuery {
+    #[serde(default, deserialize_with = "super::lenient_u64")]
+    page: u64,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    done: String,
+}
+
+fn product_notice(code: &str) -> Option<String> {
+    Some(
+        match code {
+            "saved" => "已保存。",
+            "submitted" => "已提交审核，运营人员审核通过后上架。",
+            "approved" => "已审核通过并上架。",
+            "rejected" => "已驳回，机构已收到站内信。",
+            "offline" => "已下架。",
+            "online" => "已重新上架。",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+fn catalog_err(e: CatalogError) -> Result<FieldErrors, WebError> {
+    match e {
+        CatalogError::Access(a) => Err(a.into()),
+        CatalogError::Fields(list) => Ok(FieldErrors::from(list)),
+        CatalogError::State(m) => {
+            let mut f = FieldErrors::default();
+            f.add("form", m.to_owned());
+            Ok(f)
+        }
+        CatalogError::StateOwned(m) => {
+            let mut f = FieldErrors::default();
+            f.add("form", m);
+            Ok(f)
+        }
+    }
+}
+
+pub async fn list_admin_products(
+    State(st): State<AppState>,
+    v: Viewer,
+    Query(q): Query<ProductsQuery>,
+) -> Result<Html<String>, WebError> {
+    let actor = staff(&v)?;
+    let (rows, total) = prod::list_for_admin(&st.ctx, actor, &q.status, q.page).await.map_err(|e| match catalog_err(e) {
+        Err(w) => w,
+        Ok(_) => WebError::Forbidden,
+    })?;
+    let active = if q.status == "submitted" && actor.can(Permission::CatalogManage) { "product_review" } else { "products" };
+    let page = AdminProductsPage {
+        admin: chrome(&st, &v, actor, if active == "product_review" { "产品审核" } else { "服务产品" }, active).await?,
+        rows,
+        pager: Pager::new(q.page, 20, total, format!("/admin/products?status={}", q.status)),
+        status: q.status.clone(),
+        can_create: actor.can(Permission::ProductManage),
+        reviewer: actor.can(Permission::CatalogManage),
+        notice: product_notice(&q.done),
+    };
+    Ok(Html(page.render()?))
+}
+
+async fn product_page(
+    st: &AppState,
+    v: &Viewer,
+    id: Option<i64>,
+    form: Option<ProductFormView>,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> Result<String, WebError> {
+    let actor = staff(v)?;
+    let (product, related) = match id {
+        Some(id) => {
+            let p = prod::product_for(&st.ctx, actor, id).await.map_err(|e| match catalog_err(e) {
+                Err(w) => w,
+                Ok(_) => WebError::NotFound,
+            })?;
+            let r = prod::related(&st.ctx, &p).await?;
+            (Some(p), r)
+        }
+        None => {
+            accounts::require(actor, Permission::ProductManage)?;
+            (None, None)
+        }
+    };
+    let f = form.unwrap_or_else(|| {
+        product.as_ref().map(ProductFormView::from_model).unwrap_or(ProductFormView {
+            certification_required: "1".into(),
+            service_area: "通州区".into(),
+            ..Default::default()
+        })
+    });
+    let can_edit = actor.can(Permission::ProductManage) && product.as_ref().is_none_or(|p| p.status != "submitted");
+    let page = ProductFormPage {
+        admin: chrome(st, v, actor, if id.is_some() { "服务产品详情" } else { "发布新产品" }, "products").await?,
+        id,
+        product,
+        related,
+        f,
+        tree: qifu_db::read::category_tree(&st.ctx.db).await?,
+        errors,
+        can_edit,
+        reviewer: actor.can(Permission::CatalogManage),
+        notice,
+    };
+    Ok(page.render()?)
+}
+
+pub async fn show_new_product(State(st): State<AppState>, v: Viewer) -> Result<Html<String>, WebError> {
+    Ok(Html(product_page(&st, &v, None, None, FieldErrors::default(), None).await?))
+}
+
+pub async fn create_product(
+    State(st): State<AppState>,
+    CsrfForm { viewer, form }: CsrfForm<ProductFormView>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    match prod::create_product(&st.ctx, actor, &viewer.meta, &form.to_form()).await {
+        Ok(id) => Ok(Redirect::to(&format!("/admin/products/{id}?done=saved")).into_response()),
+        Err(e) => {
+            let errors = catalog_err(e)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(product_page(&st, &viewer, None, Some(form), errors, None).await?))
+                .into_response())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneOnly {
+    #[serde(default)]
+    done: String,
+}
+
+pub async fn show_admin_product(
+    State(st): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<DoneOnly>,
+) -> Result<Html<String>, WebError> {
+    let id = parse_id(&id)?;
+    Ok(Html(product_page(&st, &v, Some(id), None, FieldErrors::default(), product_notice(&q.done)).await?))
+}
+
+pub async fn update_product(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { viewer, form }: CsrfForm<ProductFormView>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    match prod::update_product(&st.ctx, actor, &viewer.meta, id, &form.to_form()).await {
+        Ok(edited) => Ok(Redirect::to(&format!("/admin/products/{edited}?done=saved")).into_response()),
+        Err(e) => {
+            let errors = catalog_err(e)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(product_page(&st, &viewer, Some(id), Some(form), errors, None).await?))
+                .into_response())
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn product_action(
+    State(st): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    CsrfForm { viewer, form }: CsrfForm<ReviewForm>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    let (result, done) = match action.as_str() {
+        "submit" => (prod::act(&st.ctx, actor, &viewer.meta, id, ProductEvent::Submit).await, "submitted"),
+        "offline" => (prod::act(&st.ctx, actor, &viewer.meta, id, ProductEvent::TakeOffline).await, "offline"),
+        "online" => (prod::act(&st.ctx, actor, &viewer.meta, id, ProductEvent::PutOnline).await, "online"),
+        "review" => {
+            let approve = match form.decision.as_str() {
+                "approve" => true,
+                "reject" => false,
+                _ => return Err(WebError::BadRequest("请选择通过或驳回".to_owned())),
+            };
+            (
+                prod::review(&st.ctx, actor, &viewer.meta, id, approve, &form.reason).await,
+                if approve { "approved" } else { "rejected" },
+            )
+        }
+        _ => return Err(WebError::NotFound),
+    };
+    match result {
+        Ok(()) if action == "review" => {
+            Ok(Redirect::to(&format!("/admin/products?status=submitted&done={done}")).into_response())
+        }
+        Ok(()) => Ok(Redirect::to(&format!("/admin/products/{id}?done={done}")).into_response()),
+        Err(e) => {
+            let errors = catalog_err(e)?;
+            let still = prod::product_for(&st.ctx, actor, id).await.is_ok();
+            if !still {
+                return Err(WebError::NotFound);
+            }
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(product_page(&st, &viewer, Some(id), None, errors, None).await?))
+                .into_response())
+        }
+    }
 }
