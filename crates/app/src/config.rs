@@ -54,6 +54,20 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub sms: SmsSettings,
     pub registry: RegistrySettings,
+    pub demands: DemandSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DemandSettings {
+    pub accept_working_days: u32,
+    pub escalate_after_working_days: u32,
+}
+
+impl Default for DemandSettings {
+    fn default() -> Self {
+        DemandSettings { accept_working_days: 3, escalate_after_working_days: 2 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,6 +211,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             sms: SmsSettings::default(),
             registry: RegistrySettings::default(),
+            demands: DemandSettings::default(),
         }
     }
 }
@@ -309,6 +324,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("registry.http_url", "登记信息接口地址，如 https://registry.example.gov.cn/api/v1/"),
     ("registry.http_token", "登记信息接口的访问令牌（Bearer）；保密项"),
     ("registry.timeout_secs", "登记信息接口超时秒数"),
+    ("demands.accept_working_days", "需求提交后多少个工作日未受理即向服务机构发出超时催办"),
+    ("demands.escalate_after_working_days", "催办后再过多少个工作日仍未受理即升级给运营方"),
 ];
 
 /// Where the settings come from.

@@ -415,7 +415,16 @@ async fn insert_catalog<C: ConnectionTrait>(conn: &C, ctx: &Ctx, institutions: &
     for (i, &(inst, cat, name, summary, pricing, price, mode)) in content::PRODUCTS.iter().enumerate() {
         let category_id = cat_ids.iter().find(|(n, _)| *n == cat).map(|(_, id)| *id).unwrap_or(cat_ids[0].1);
         let published = now - Duration::days(i as i64 * 3 + 1);
+        // Financing products carry their amount (万元), term (months) and rate (basis points) ranges.
+        let finance = content::FINANCING.iter().find(|f| f.0 == name);
         product::ActiveModel {
+            amount_min_fen: Set(finance.map(|f| Money::from_wan(f.1).fen())),
+            amount_max_fen: Set(finance.map(|f| Money::from_wan(f.2).fen())),
+            term_min_months: Set(finance.map(|f| f.3)),
+            term_max_months: Set(finance.map(|f| f.4)),
+            rate_min_bp: Set(finance.and_then(|f| (f.5 > 0).then_some(f.5))),
+            rate_max_bp: Set(finance.and_then(|f| (f.6 > 0).then_some(f.6))),
+            guarantee_modes: Set(finance.map(|f| f.7.to_owned()).unwrap_or_default()),
             institution_id: Set(institutions[inst.min(institutions.len() - 1)]),
             category_id: Set(category_id),
             name: Set(name.to_owned()),

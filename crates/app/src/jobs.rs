@@ -66,6 +66,14 @@ impl Job for PruneJobs {
     const KIND: &'static str = "system.prune_jobs";
 }
 
+/// Reminds and escalates demands not accepted in time.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct CheckOverdueDemands;
+
+impl Job for CheckOverdueDemands {
+    const KIND: &'static str = "demands.check_overdue";
+}
+
 /// Deletes expired sessions.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PruneSessions;

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod crypto;
+pub mod demands;
 pub mod demo;
 pub mod export;
 pub mod files;

@@ -6,6 +6,7 @@ mod m20261129_000001_foundation;
 mod m20261129_000002_accounts;
 mod m20261129_000003_certification;
 mod m20261129_000004_products;
+mod m20261129_000005_demands;
 mod util;
 
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_accounts::Migration),
             Box::new(m20261129_000003_certification::Migration),
             Box::new(m20261129_000004_products::Migration),
+            Box::new(m20261129_000005_demands::Migration),
         ]
     }
 }

@@ -206,8 +206,9 @@ impl BuiltinRole {
                 (JobView, All),
                 (CertificationReview, All),
                 (CatalogManage, All),
+                (DemandOversee, All),
             ],
-            BuiltinRole::GovernmentViewer => &[(BackOffice, All), (EnterpriseView, All)],
+            BuiltinRole::GovernmentViewer => &[(BackOffice, All), (EnterpriseView, All), (DemandOversee, All)],
             BuiltinRole::SystemAdmin => &[
                 (BackOffice, All),
                 (UserManage, All),

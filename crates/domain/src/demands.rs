@@ -340,3 +340,33 @@ mod tests {
         }
     }
 }
+
+/// Adds `n` working days (Monday to Friday) to a date. Public holidays are not
+/// modelled; the deadline errs on the early side around them.
+pub fn add_working_days(date: chrono::NaiveDate, n: u32) -> chrono::NaiveDate {
+    use chrono::{Datelike, Weekday};
+    let mut d = date;
+    let mut left = n;
+    while left > 0 {
+        d = d.succ_opt().unwrap_or(d);
+        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod working_day_tests {
+    use super::add_working_days;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn weekends_are_skipped() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(add_working_days(d(2026, 11, 27), 3), d(2026, 12, 2)); // Fri + 3 → Wed
+        assert_eq!(add_working_days(d(2026, 11, 30), 3), d(2026, 12, 3)); // Mon + 3 → Thu
+        assert_eq!(add_working_days(d(2026, 11, 28), 1), d(2026, 11, 30)); // Sat + 1 → Mon
+        assert_eq!(add_working_days(d(2026, 11, 30), 0), d(2026, 11, 30));
+    }
+}

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod authorization;
 pub mod certification;
+pub mod demands;
 pub mod health;
 pub mod portal;
 

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::middleware::{csrf_cookie, error_pages, track_metrics};
-use crate::pages::{account, admin, api, auth, authorization, certification, health, portal};
+use crate::pages::{account, admin, api, auth, authorization, certification, demands, health, portal};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
@@ -27,6 +27,10 @@ pub fn router(state: AppState) -> Router {
         .route("/products", get(portal::list_products))
         .route("/products/{id}", get(portal::show_product))
         .route("/institutions/{id}", get(portal::show_institution))
+        .route("/products/{id}/apply", get(demands::show_apply).post(demands::apply))
+        .route("/account/demands", get(demands::my_demands))
+        .route("/account/demands/{id}", get(demands::my_demand))
+        .route("/account/demands/{id}/{action}", post(demands::my_demand_action))
         .route("/news", get(portal::list_news))
         .route("/news/{id}", get(portal::show_news))
         .route("/activities", get(portal::list_activities))
@@ -90,6 +94,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/products/new", get(admin::show_new_product))
         .route("/admin/products/{id}", get(admin::show_admin_product).post(admin::update_product))
         .route("/admin/products/{id}/{action}", post(admin::product_action))
+        .route("/admin/demands", get(demands::inbox))
+        .route("/admin/demands/{id}", get(demands::admin_demand))
+        .route("/admin/demands/{id}/{action}", post(demands::admin_demand_action))
         .route("/admin/categories", get(admin::list_categories).post(admin::create_category))
         .route("/admin/categories/{id}", post(admin::update_category))
         .route("/admin/categories/{id}/delete", post(admin::delete_category));

@@ -915,3 +915,102 @@ impl ProductFormView {
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "portal/apply.html")]
+pub struct ApplyPage {
+    pub chrome: PageChrome,
+    pub card: ProductCard,
+    pub financing: bool,
+    pub f: ApplyFormView,
+    pub errors: FieldErrors,
+    pub blocked: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ApplyFormView {
+    #[serde(default)]
+    pub needs: String,
+    #[serde(default)]
+    pub contact_name: String,
+    #[serde(default)]
+    pub contact_phone: String,
+    #[serde(default)]
+    pub expected_date: String,
+    #[serde(default)]
+    pub amount_wan: String,
+    #[serde(default)]
+    pub term_months: String,
+    #[serde(default)]
+    pub purpose: String,
+    #[serde(default)]
+    pub guarantee_mode: String,
+    #[serde(default)]
+    pub financial_summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/demands.html")]
+pub struct MyDemandsPage {
+    pub chrome: PageChrome,
+    pub rows: Vec<qifu_db::entity::demand::Model>,
+    pub pager: Pager,
+}
+
+#[derive(Template)]
+#[template(path = "portal/demand.html")]
+pub struct MyDemandPage {
+    pub chrome: PageChrome,
+    pub d: qifu_app::demands::DemandView,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/demands.html")]
+pub struct AdminDemandsPage {
+    pub admin: AdminChrome,
+    pub rows: Vec<qifu_db::entity::demand::Model>,
+    pub pager: Pager,
+    pub status: String,
+    pub overdue: bool,
+    pub from: String,
+    pub to: String,
+    pub export_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/demand.html")]
+pub struct AdminDemandPage {
+    pub admin: AdminChrome,
+    pub d: qifu_app::demands::DemandView,
+    pub staff: Vec<(i64, String)>,
+    pub institutions: Vec<qifu_db::read::InstitutionView>,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+}
+
+pub fn demand_status_label(s: &str) -> &'static str {
+    qifu_domain::demands::DemandState::parse(s).map(|d| d.label()).unwrap_or("—")
+}
+
+pub fn wan(fen: &Option<i64>) -> String {
+    fen.map(|f| qifu_domain::money::Money::from_fen(f).display_wan()).unwrap_or_else(|| "—".to_owned())
+}
+
+pub fn event_label(e: &str) -> &'static str {
+    match e {
+        "submit" => "提交需求",
+        "accept" => "受理",
+        "decline" => "不予受理",
+        "start" => "开始服务",
+        "deliver" => "交付",
+        "confirm" => "企业确认",
+        "close" => "办结",
+        "withdraw" => "撤回",
+        "reassign" => "改派",
+        "remind" => "超时催办",
+        "escalate" => "超时升级",
+        _ => "其他",
+    }
+}

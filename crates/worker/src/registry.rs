@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use qifu_app::Ctx;
-use qifu_app::jobs::{Job, PruneJobs, PruneSessions};
+use qifu_app::jobs::{CheckOverdueDemands, Job, PruneJobs, PruneSessions};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -28,6 +28,11 @@ impl Registry {
         r.register(|ctx: Ctx, _: PruneSessions| async move {
             let n = qifu_app::system::prune_sessions(&ctx).await?;
             tracing::info!(deleted = n, "pruned expired sessions");
+            Ok(())
+        });
+        r.register(|ctx: Ctx, _: CheckOverdueDemands| async move {
+            let (reminded, escalated) = qifu_app::demands::check_overdue(&ctx).await?;
+            tracing::info!(reminded, escalated, "checked overdue demands");
             Ok(())
         });
         r

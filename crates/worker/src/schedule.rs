@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use qifu_app::Ctx;
-use qifu_app::jobs::{Job, PruneJobs, PruneSessions};
+use qifu_app::jobs::{CheckOverdueDemands, Job, PruneJobs, PruneSessions};
 use qifu_db::jobs::NewJob;
 use std::str::FromStr;
 
@@ -45,5 +45,6 @@ pub fn default_schedules() -> anyhow::Result<Vec<ScheduleEntry>> {
     Ok(vec![
         ScheduleEntry::new("prune_sessions", "0 */10 * * * *", &PruneSessions)?,
         ScheduleEntry::new("prune_jobs", "0 30 3 * * *", &PruneJobs)?,
+        ScheduleEntry::new("overdue_demands", "0 0 * * * *", &CheckOverdueDemands)?,
     ])
 }

@@ -16,6 +16,8 @@ const SEED: &[(&str, Option<&str>, &str, Option<&str>, Option<Permission>)] = &[
     ("enterprises", Some("enterprise"), "企业管理", Some("/admin/enterprises"), Some(Permission::EnterpriseView)),
     ("certifications", Some("enterprise"), "实名认证审核", Some("/admin/certifications"), Some(Permission::CertificationReview)),
     ("market", None, "服务市场", None, None),
+    ("demands", Some("market"), "需求受理", Some("/admin/demands"), Some(Permission::ProductManage)),
+    ("demands_all", Some("market"), "服务需求", Some("/admin/demands?scope=all"), Some(Permission::DemandOversee)),
     ("products", Some("market"), "服务产品", Some("/admin/products"), Some(Permission::ProductManage)),
     ("product_review", Some("market"), "产品审核", Some("/admin/products?status=submitted"), Some(Permission::CatalogManage)),
     ("categories", Some("market"), "产品分类", Some("/admin/categories"), Some(Permission::CatalogManage)),

@@ -92,6 +92,17 @@ async fn authorisation_matrix_every_route_by_every_role() {
         if got != if allowed { StatusCode::OK } else { StatusCode::FORBIDDEN } {
             failures.push(format!("{user} GET /admin/products/new: got {got}"));
         }
+        // Demands: an institution's inbox, or every demand for those who oversee them.
+        let allowed = back_office && (role == BuiltinRole::InstitutionAdmin || grants.contains(&Permission::DemandOversee));
+        let got = v.get("/admin/demands").await.unwrap().status;
+        if got != if allowed { StatusCode::OK } else { StatusCode::FORBIDDEN } {
+            failures.push(format!("{user} GET /admin/demands: got {got}"));
+        }
+        let got = v.get("/account/demands").await.unwrap().status;
+        let want = if role == BuiltinRole::EnterpriseAdmin { StatusCode::OK } else { StatusCode::FORBIDDEN };
+        if got != want {
+            failures.push(format!("{user} GET /account/demands: got {got}, want {want}"));
+        }
         // Every signed-in user has their own account page.
         if v.get("/account").await.unwrap().status != StatusCode::OK {
             failures.push(format!("{user} GET /account"));

@@ -5,10 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod access_helpers;
 mod auth;
 mod authorization;
 mod certification;
 mod cli;
+mod demands;
 mod demo;
 mod jobs;
 mod portal;

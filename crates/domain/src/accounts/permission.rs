@@ -20,10 +20,11 @@ pub enum Permission {
     CertificationReview,
     CatalogManage,
     ProductManage,
+    DemandOversee,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::BackOffice,
         Permission::EnterpriseView,
         Permission::UserManage,
@@ -39,6 +40,7 @@ impl Permission {
         Permission::CertificationReview,
         Permission::CatalogManage,
         Permission::ProductManage,
+        Permission::DemandOversee,
     ];
 
     pub fn code(self) -> &'static str {
@@ -58,6 +60,7 @@ impl Permission {
             Permission::CertificationReview => "certification.review",
             Permission::CatalogManage => "catalog.manage",
             Permission::ProductManage => "product.manage",
+            Permission::DemandOversee => "demand.oversee",
         }
     }
 
@@ -82,6 +85,7 @@ impl Permission {
             Permission::CertificationReview => "审核企业实名认证",
             Permission::CatalogManage => "管理产品分类并审核产品",
             Permission::ProductManage => "发布和管理本机构服务产品",
+            Permission::DemandOversee => "监督全部服务需求并改派",
         }
     }
 

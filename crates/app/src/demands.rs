@@ -1,0 +1,684 @@
+//! Demands (需求): an enterprise applies for a product or for financing; the
+//! product's institution accepts or declines, serves, delivers; the enterprise
+//! confirms; the institution closes. Both sides see one timeline and talk in a
+//! thread on the demand. Transitions are decided by `qifu_domain::demands`.
+
+use crate::access::AccessError;
+use crate::accounts::Actor;
+use crate::audit::{self, Entry};
+use crate::certification::require_certified;
+use crate::context::{Ctx, Meta};
+use crate::messages;
+use chrono::{DateTime, NaiveDate, Utc};
+use qifu_db::entity::{category, demand, demand_event, demand_message, institution, organisation, product, user};
+use qifu_domain::accounts::{OrgKind, Permission, Phone};
+use qifu_domain::demands::{DemandEvent, DemandState, Party, add_working_days, next};
+use qifu_domain::money::{FEN_PER_WAN, parse_amount, parse_percent_bp};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemandError {
+    #[error("表单有误")]
+    Fields(Vec<(&'static str, String)>),
+    #[error("{0}")]
+    State(String),
+    #[error(transparent)]
+    Access(#[from] AccessError),
+}
+
+impl From<DbErr> for DemandError {
+    fn from(e: DbErr) -> Self {
+        DemandError::Access(AccessError::Db(e))
+    }
+}
+
+impl From<crate::certification::CertError> for DemandError {
+    fn from(e: crate::certification::CertError) -> Self {
+        match e {
+            crate::certification::CertError::Access(a) => DemandError::Access(a),
+            other => DemandError::State(other.to_string()),
+        }
+    }
+}
+
+/// The application form.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyForm {
+    pub needs: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub expected_date: String,
+    pub amount_wan: String,
+    pub term_months: String,
+    pub purpose: String,
+    pub guarantee_mode: String,
+    pub financial_summary: String,
+}
+
+/// Whether a product is a financing product (its category is under 融资服务).
+pub async fn is_financing<C: ConnectionTrait>(conn: &C, p: &product::Model) -> Result<bool, DbErr> {
+    let Some(c) = category::Entity::find_by_id(p.category_id).one(conn).await? else { return Ok(false) };
+    let top = match c.parent_id {
+        Some(pid) => category::Entity::find_by_id(pid).one(conn).await?.unwrap_or(c),
+        None => c,
+    };
+    Ok(top.name == "融资服务")
+}
+
+fn text(s: &str, max: usize, field: &'static str, label: &str, required: bool, e: &mut Vec<(&'static str, String)>) -> String {
+    let v = s.trim().to_owned();
+    if required && v.is_empty() {
+        e.push((field, format!("请填写{label}")));
+    } else if v.chars().count() > max {
+        e.push((field, format!("{label}不能超过{max}个字")));
+    }
+    v
+}
+
+async fn add_event<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    id: i64,
+    actor: Option<&Actor>,
+    event: &str,
+    from: &str,
+    to: &str,
+    note: &str,
+) -> Result<(), DbErr> {
+    demand_event::ActiveModel {
+        demand_id: Set(id),
+        at: Set(ctx.now()),
+        actor_user_id: Set(actor.map(|a| a.user_id)),
+        actor_name: Set(actor
+            .map(|a| format!("{}（{}）", a.display_name, a.org_name))
+            .unwrap_or_else(|| "系统".to_owned())
+            .chars()
+            .take(64)
+            .collect()),
+        event: Set(event.to_owned()),
+        from_status: Set(from.to_owned()),
+        to_status: Set(to.to_owned()),
+        note: Set(note.chars().take(500).collect()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Users of an organisation, to notify.
+async fn org_users<C: ConnectionTrait>(conn: &C, org_id: i64) -> Result<Vec<i64>, DbErr> {
+    Ok(user::Entity::find()
+        .filter(user::Column::OrgId.eq(org_id))
+        .filter(user::Column::Status.eq("active"))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect())
+}
+
+async fn institution_org<C: ConnectionTrait>(conn: &C, institution_id: i64) -> Result<i64, DbErr> {
+    Ok(institution::Entity::find_by_id(institution_id).one(conn).await?.map(|i| i.org_id).unwrap_or_default())
+}
+
+/// An enterprise applies for an online product.
+pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &ApplyForm) -> Result<i64, DemandError> {
+    if actor.org_kind != OrgKind::Enterprise {
+        return Err(DemandError::State("只有企业用户可以申请服务".to_owned()));
+    }
+    require_certified(ctx, actor).await?;
+    let p = product::Entity::find_by_id(product_id)
+        .one(&ctx.db)
+        .await?
+        .filter(|p| p.status == "online")
+        .ok_or(AccessError::NotFound)?;
+    let financing = is_financing(&ctx.db, &p).await?;
+    let mut e = Vec::new();
+    let needs = text(&f.needs, 1000, "needs", "需求说明", true, &mut e);
+    let contact = text(&f.contact_name, 32, "contact_name", "联系人", true, &mut e);
+    let phone = Phone::parse(&f.contact_phone).map_err(|err| e.push(("contact_phone", err.to_string()))).ok();
+    let expected = if f.expected_date.trim().is_empty() {
+        None
+    } else {
+        match NaiveDate::parse_from_str(f.expected_date.trim(), "%Y-%m-%d") {
+            Ok(d) if d >= ctx.now().date_naive() => Some(d),
+            _ => {
+                e.push(("expected_date", "期望时间应为今天或以后的日期".to_owned()));
+                None
+            }
+        }
+    };
+    let (mut amount, mut term, mut purpose, mut guarantee, mut summary) = (None, None, None, None, None);
+    if financing {
+        amount = parse_amount(&f.amount_wan, FEN_PER_WAN, 1_000_000)
+            .map_err(|m| e.push(("amount_wan", m.replace("金额", "融资金额"))))
+            .ok()
+            .map(|m| m.fen());
+        if let (Some(a), Some(min)) = (amount, p.amount_min_fen) {
+            if a < min {
+                e.push(("amount_wan", "融资金额低于该产品的最低金额".to_owned()));
+            }
+        }
+        if let (Some(a), Some(max)) = (amount, p.amount_max_fen) {
+            if a > max {
+                e.push(("amount_wan", "融资金额超过该产品的最高金额".to_owned()));
+            }
+        }
+        term = match f.term_months.trim().parse::<i32>() {
+            Ok(n) if (1..=360).contains(&n) => Some(n),
+            _ => {
+                e.push(("term_months", "融资期限应为1到360个月".to_owned()));
+                None
+            }
+        };
+        purpose = Some(text(&f.purpose, 200, "purpose", "资金用途", true, &mut e));
+        guarantee = Some(text(&f.guarantee_mode, 32, "guarantee_mode", "担保方式", true, &mut e));
+        summary = Some(text(&f.financial_summary, 1000, "financial_summary", "财务概况", true, &mut e));
+    }
+    let Some(phone) = phone.filter(|_| e.is_empty()) else {
+        return Err(DemandError::Fields(e));
+    };
+    let now = ctx.now();
+    let txn = ctx.db.begin().await?;
+    let d = demand::ActiveModel {
+        product_id: Set(p.id),
+        institution_id: Set(p.institution_id),
+        enterprise_org_id: Set(actor.org_id),
+        applicant_user_id: Set(actor.user_id),
+        kind: Set(if financing { "financing" } else { "service" }.to_owned()),
+        status: Set(DemandState::Submitted.code().to_owned()),
+        needs: Set(needs),
+        contact_name: Set(contact),
+        contact_phone_enc: Set(ctx.crypto.encrypt(phone.as_str())),
+        contact_phone_masked: Set(phone.masked()),
+        expected_date: Set(expected),
+        amount_fen: Set(amount),
+        term_months: Set(term),
+        purpose: Set(purpose),
+        guarantee_mode: Set(guarantee),
+        financial_summary: Set(summary),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut pm: product::ActiveModel = p.clone().into();
+    pm.applied_count = Set(p.applied_count + 1);
+    pm.update(&txn).await?;
+    add_event(&txn, ctx, d.id, Some(actor), "submit", "", DemandState::Submitted.code(), "").await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("demand.submit", "demand", d.id, serde_json::json!({"after": {"product": p.id, "kind": d.kind}})),
+    )
+    .await?;
+    let inst_org = institution_org(&txn, p.institution_id).await?;
+    for uid in org_users(&txn, inst_org).await? {
+        messages::notify(
+            &txn,
+            ctx,
+            uid,
+            "demand",
+            &format!("新的服务需求：{}", p.name),
+            &format!("{} 提交了需求，请及时受理。", actor.org_name),
+            Some(&format!("/admin/demands/{}", d.id)),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(d.id)
+}
+
+/// The side an actor is on for a demand, or not found when outside its scope.
+async fn party(ctx: &Ctx, actor: &Actor, d: &demand::Model) -> Result<Party, AccessError> {
+    if actor.org_kind == OrgKind::Enterprise && d.enterprise_org_id == actor.org_id {
+        return Ok(Party::Enterprise);
+    }
+    if actor.org_kind == OrgKind::Institution && institution_org(&ctx.db, d.institution_id).await? == actor.org_id {
+        return Ok(Party::Institution);
+    }
+    if actor.can(Permission::DemandOversee) {
+        return Ok(Party::Operator);
+    }
+    Err(AccessError::NotFound)
+}
+
+/// A demand with what its pages show.
+#[derive(Debug, Clone)]
+pub struct DemandView {
+    pub demand: demand::Model,
+    pub product_name: String,
+    pub institution_name: String,
+    pub enterprise_name: String,
+    pub assignee_name: Option<String>,
+    pub events: Vec<demand_event::Model>,
+    pub messages: Vec<demand_message::Model>,
+    pub party: &'static str,
+    pub overdue: bool,
+}
+
+fn party_code(p: Party) -> &'static str {
+    match p {
+        Party::Enterprise => "enterprise",
+        Party::Institution => "institution",
+        Party::Operator => "operator",
+    }
+}
+
+/// When a submitted demand becomes overdue.
+pub fn accept_deadline(ctx: &Ctx, created_at: DateTime<Utc>) -> NaiveDate {
+    let local = (created_at + chrono::Duration::hours(8)).date_naive();
+    add_working_days(local, ctx.settings.demands.accept_working_days)
+}
+
+fn is_overdue(ctx: &Ctx, d: &demand::Model) -> bool {
+    d.status == DemandState::Submitted.code()
+        && (ctx.now() + chrono::Duration::hours(8)).date_naive() > accept_deadline(ctx, d.created_at)
+}
+
+pub async fn view(ctx: &Ctx, actor: &Actor, id: i64) -> Result<DemandView, AccessError> {
+    let d = demand::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    let p = party(ctx, actor, &d).await?;
+    let product_name = product::Entity::find_by_id(d.product_id).one(&ctx.db).await?.map(|p| p.name).unwrap_or_default();
+    let inst_org = institution_org(&ctx.db, d.institution_id).await?;
+    let institution_name = organisation::Entity::find_by_id(inst_org).one(&ctx.db).await?.map(|o| o.name).unwrap_or_default();
+    let enterprise_name =
+        organisation::Entity::find_by_id(d.enterprise_org_id).one(&ctx.db).await?.map(|o| o.name).unwrap_or_default();
+    let assignee_name = match d.assignee_user_id {
+        Some(uid) => user::Entity::find_by_id(uid).one(&ctx.db).await?.map(|u| u.display_name),
+        None => None,
+    };
+    let events = demand_event::Entity::find()
+        .filter(demand_event::Column::DemandId.eq(id))
+        .order_by_asc(demand_event::Column::Id)
+        .all(&ctx.db)
+        .await?;
+    let messages = demand_message::Entity::find()
+        .filter(demand_message::Column::DemandId.eq(id))
+        .order_by_asc(demand_message::Column::Id)
+        .all(&ctx.db)
+        .await?;
+    Ok(DemandView {
+        overdue: is_overdue(ctx, &d),
+        demand: d,
+        product_name,
+        institution_name,
+        enterprise_name,
+        assignee_name,
+        events,
+        messages,
+        party: party_code(p),
+    })
+}
+
+/// What an action carries.
+#[derive(Debug, Clone, Default)]
+pub struct ActionInput {
+    pub note: String,
+    pub assignee_user_id: Option<i64>,
+    pub granted_amount_wan: String,
+    pub granted_rate: String,
+    pub granted_term_months: String,
+    pub to_institution_id: Option<i64>,
+}
+
+/// Moves a demand through its lifecycle on behalf of the actor.
+pub async fn act(
+    ctx: &Ctx,
+    actor: &Actor,
+    meta: &Meta,
+    id: i64,
+    event: DemandEvent,
+    input: &ActionInput,
+) -> Result<(), DemandError> {
+    let d = demand::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    let by = party(ctx, actor, &d).await?;
+    let from = DemandState::parse(&d.status).unwrap_or(DemandState::Submitted);
+    let to = next(from, event, by).map_err(|e| DemandError::State(e.to_string()))?;
+    let note = input.note.trim().chars().take(500).collect::<String>();
+    let mut am: demand::ActiveModel = d.clone().into();
+    let now = ctx.now();
+    match event {
+        DemandEvent::Accept => {
+            let assignee = input.assignee_user_id.unwrap_or(actor.user_id);
+            let u = user::Entity::find_by_id(assignee).one(&ctx.db).await?.filter(|u| u.org_id == actor.org_id);
+            if u.is_none() {
+                return Err(DemandError::Fields(vec![("assignee", "请选择本机构的工作人员".to_owned())]));
+            }
+            am.assignee_user_id = Set(Some(assignee));
+            am.accepted_at = Set(Some(now));
+        }
+        DemandEvent::Decline => {
+            if note.chars().count() < 2 {
+                return Err(DemandError::Fields(vec![("note", "不予受理时请填写原因".to_owned())]));
+            }
+            am.decline_reason = Set(Some(note.clone()));
+        }
+        DemandEvent::Deliver => {
+            if note.chars().count() < 2 {
+                return Err(DemandError::Fields(vec![("note", "交付时请填写服务成果说明".to_owned())]));
+            }
+            am.proof_note = Set(Some(note.clone()));
+        }
+        DemandEvent::Close if d.kind == "financing" => {
+            let amount = parse_amount(&input.granted_amount_wan, FEN_PER_WAN, 1_000_000)
+                .map_err(|m| DemandError::Fields(vec![("granted", m.replace("金额", "放款金额"))]))?;
+            let rate = parse_percent_bp(&input.granted_rate).map_err(|m| DemandError::Fields(vec![("granted", m.to_owned())]))?;
+            let term = input
+                .granted_term_months
+                .trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (1..=360).contains(n))
+                .ok_or_else(|| DemandError::Fields(vec![("granted", "期限应为1到360个月".to_owned())]))?;
+            am.granted_amount_fen = Set(Some(amount.fen()));
+            am.granted_rate_bp = Set(Some(rate));
+            am.granted_term_months = Set(Some(term));
+        }
+        DemandEvent::Reassign => {
+            if actor.org_kind != OrgKind::Operator {
+                return Err(AccessError::Forbidden.into());
+            }
+            let target = input
+                .to_institution_id
+                .ok_or_else(|| DemandError::Fields(vec![("to_institution", "请选择改派的服务机构".to_owned())]))?;
+            if institution::Entity::find_by_id(target).one(&ctx.db).await?.is_none() || target == d.institution_id {
+                return Err(DemandError::Fields(vec![("to_institution", "请选择另一家服务机构".to_owned())]));
+            }
+            if note.chars().count() < 2 {
+                return Err(DemandError::Fields(vec![("note", "改派时请填写原因".to_owned())]));
+            }
+            am.institution_id = Set(target);
+            am.reminded_at = Set(None);
+            am.escalated_at = Set(None);
+        }
+        _ => {}
+    }
+    am.status = Set(to.code().to_owned());
+    am.updated_at = Set(now);
+    let txn = ctx.db.begin().await?;
+    am.update(&txn).await?;
+    let code = format!("{event:?}").to_lowercase();
+    add_event(&txn, ctx, id, Some(actor), &code, from.code(), to.code(), &note).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok(
+            "demand.transition",
+            "demand",
+            id,
+            serde_json::json!({"event": code, "before": {"status": from.code()}, "after": {"status": to.code()}, "note": note}),
+        ),
+    )
+    .await?;
+    let title = format!("需求状态更新：{}", to.label());
+    let body = format!(
+        "您的需求（编号 {id}）已{}。{}",
+        event.label(),
+        if note.is_empty() { String::new() } else { format!("说明：{note}") }
+    );
+    let (enterprise_link, admin_link) = (format!("/account/demands/{id}"), format!("/admin/demands/{id}"));
+    if by != Party::Enterprise {
+        messages::notify(&txn, ctx, d.applicant_user_id, "demand", &title, &body, Some(&enterprise_link)).await?;
+    }
+    if by != Party::Institution {
+        let inst =
+            if event == DemandEvent::Reassign { input.to_institution_id.unwrap_or(d.institution_id) } else { d.institution_id };
+        for uid in org_users(&txn, institution_org(&txn, inst).await?).await? {
+            messages::notify(
+                &txn,
+                ctx,
+                uid,
+                "demand",
+                &title,
+                &format!("需求（编号 {id}）{}。", event.label()),
+                Some(&admin_link),
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Posts to the demand's message thread (服务直连互动).
+pub async fn post_message(ctx: &Ctx, actor: &Actor, id: i64, body: &str) -> Result<(), DemandError> {
+    let d = demand::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    let side = party(ctx, actor, &d).await?;
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(DemandError::Fields(vec![("body", "请填写留言内容".to_owned())]));
+    }
+    if body.chars().count() > 1000 {
+        return Err(DemandError::Fields(vec![("body", "留言不能超过1000个字".to_owned())]));
+    }
+    let txn = ctx.db.begin().await?;
+    demand_message::ActiveModel {
+        demand_id: Set(id),
+        at: Set(ctx.now()),
+        user_id: Set(actor.user_id),
+        author_name: Set(format!("{}（{}）", actor.display_name, actor.org_name).chars().take(64).collect()),
+        side: Set(party_code(side).to_owned()),
+        body: Set(body.to_owned()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    if side == Party::Enterprise {
+        for uid in org_users(&txn, institution_org(&txn, d.institution_id).await?).await? {
+            messages::notify(
+                &txn,
+                ctx,
+                uid,
+                "demand",
+                "需求有新留言",
+                &format!("企业在需求（编号 {id}）中留言。"),
+                Some(&format!("/admin/demands/{id}")),
+            )
+            .await?;
+        }
+    } else {
+        messages::notify(
+            &txn,
+            ctx,
+            d.applicant_user_id,
+            "demand",
+            "需求有新留言",
+            &format!("需求（编号 {id}）有新的回复。"),
+            Some(&format!("/account/demands/{id}")),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Filters of demand lists.
+#[derive(Debug, Clone, Default)]
+pub struct DemandFilter {
+    pub status: String,
+    pub product_id: Option<i64>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub overdue_only: bool,
+}
+
+/// Demands the actor may see: the enterprise's own, the institution's inbox, or all for the operator.
+pub async fn list(
+    ctx: &Ctx,
+    actor: &Actor,
+    f: &DemandFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<demand::Model>, u64), AccessError> {
+    let mut q = demand::Entity::find().order_by_desc(demand::Column::Id);
+    match actor.org_kind {
+        OrgKind::Enterprise => q = q.filter(demand::Column::EnterpriseOrgId.eq(actor.org_id)),
+        OrgKind::Institution => {
+            let inst = institution::Entity::find()
+                .filter(institution::Column::OrgId.eq(actor.org_id))
+                .one(&ctx.db)
+                .await?
+                .ok_or(AccessError::Forbidden)?;
+            q = q.filter(demand::Column::InstitutionId.eq(inst.id));
+        }
+        _ => {
+            crate::accounts::require(actor, Permission::DemandOversee)?;
+        }
+    }
+    if DemandState::parse(&f.status).is_some() {
+        q = q.filter(demand::Column::Status.eq(f.status.as_str()));
+    }
+    if let Some(p) = f.product_id {
+        q = q.filter(demand::Column::ProductId.eq(p));
+    }
+    if let Some(t) = f.from {
+        q = q.filter(demand::Column::CreatedAt.gte(t));
+    }
+    if let Some(t) = f.to {
+        q = q.filter(demand::Column::CreatedAt.lt(t));
+    }
+    if f.overdue_only {
+        // Overdue = still submitted past the deadline; candidates are those submitted before
+        // the latest possible creation time, refined in memory (a page at most).
+        let cutoff = ctx.now() - chrono::Duration::days(i64::from(ctx.settings.demands.accept_working_days));
+        q = q.filter(demand::Column::Status.eq(DemandState::Submitted.code())).filter(demand::Column::CreatedAt.lt(cutoff));
+        let all: Vec<demand::Model> = q.all(&ctx.db).await?.into_iter().filter(|d| is_overdue(ctx, d)).collect();
+        let total = all.len() as u64;
+        let start = usize::try_from(page.max(1).saturating_sub(1) * per_page).unwrap_or(usize::MAX);
+        return Ok((all.into_iter().skip(start).take(usize::try_from(per_page).unwrap_or(20)).collect(), total));
+    }
+    let total = q.clone().count(&ctx.db).await?;
+    Ok((q.offset(page.max(1).saturating_sub(1) * per_page).limit(per_page).all(&ctx.db).await?, total))
+}
+
+/// The institution's inbox as xlsx.
+pub async fn export(ctx: &Ctx, actor: &Actor, f: &DemandFilter) -> Result<Vec<u8>, AccessError> {
+    let (rows, _) = list(ctx, actor, f, 1, crate::audit::EXPORT_LIMIT).await?;
+    let products = product::Entity::find()
+        .filter(product::Column::Id.is_in(rows.iter().map(|d| d.product_id).collect::<Vec<_>>()))
+        .all(&ctx.db)
+        .await?;
+    let orgs = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(rows.iter().map(|d| d.enterprise_org_id).collect::<Vec<_>>()))
+        .all(&ctx.db)
+        .await?;
+    let data: Vec<Vec<String>> = rows
+        .iter()
+        .map(|d| {
+            vec![
+                d.id.to_string(),
+                (d.created_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
+                orgs.iter().find(|o| o.id == d.enterprise_org_id).map(|o| o.name.clone()).unwrap_or_default(),
+                products.iter().find(|p| p.id == d.product_id).map(|p| p.name.clone()).unwrap_or_default(),
+                if d.kind == "financing" { "融资".into() } else { "服务".into() },
+                DemandState::parse(&d.status).map(|s| s.label().to_owned()).unwrap_or_default(),
+                d.contact_name.clone(),
+                d.contact_phone_masked.clone(),
+                if is_overdue(ctx, d) { "是".into() } else { String::new() },
+            ]
+        })
+        .collect();
+    crate::export::xlsx(
+        "服务需求",
+        &["编号", "提交时间", "企业", "产品", "类型", "状态", "联系人", "联系电话", "超时未受理"],
+        &data,
+    )
+    .map_err(|e| AccessError::Db(DbErr::Custom(e.to_string())))
+}
+
+/// Staff of the actor's organisation, to assign a demand to.
+pub async fn assignable_staff(ctx: &Ctx, actor: &Actor) -> Result<Vec<(i64, String)>, DbErr> {
+    Ok(user::Entity::find()
+        .filter(user::Column::OrgId.eq(actor.org_id))
+        .filter(user::Column::Status.eq("active"))
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect())
+}
+
+/// Reminds institutions of demands past the acceptance deadline, and escalates
+/// to the operator those still unaccepted after the further grace period.
+/// Idempotent: each demand is reminded and escalated once.
+pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
+    let today = (ctx.now() + chrono::Duration::hours(8)).date_naive();
+    let open = demand::Entity::find().filter(demand::Column::Status.eq(DemandState::Submitted.code())).all(&ctx.db).await?;
+    let (mut reminded, mut escalated) = (0, 0);
+    for d in open {
+        let deadline = accept_deadline(ctx, d.created_at);
+        if today <= deadline {
+            continue;
+        }
+        let txn = ctx.db.begin().await?;
+        let mut am: demand::ActiveModel = d.clone().into();
+        if d.reminded_at.is_none() {
+            for uid in org_users(&txn, institution_org(&txn, d.institution_id).await?).await? {
+                messages::notify(
+                    &txn,
+                    ctx,
+                    uid,
+                    "demand",
+                    "超时催办：需求待受理",
+                    &format!(
+                        "需求（编号 {}）已超过{}个工作日未受理，请尽快处理。",
+                        d.id, ctx.settings.demands.accept_working_days
+                    ),
+                    Some(&format!("/admin/demands/{}", d.id)),
+                )
+                .await?;
+            }
+            am.reminded_at = Set(Some(ctx.now()));
+            add_event(&txn, ctx, d.id, None, "remind", d.status.as_str(), d.status.as_str(), "超时未受理，已催办服务机构")
+                .await?;
+            reminded += 1;
+        } else if d.escalated_at.is_none() && today > add_working_days(deadline, ctx.settings.demands.escalate_after_working_days)
+        {
+            let operators = user::Entity::find()
+                .filter(
+                    user::Column::OrgId.is_in(
+                        organisation::Entity::find()
+                            .filter(organisation::Column::Kind.eq("operator"))
+                            .select_only()
+                            .column(organisation::Column::Id)
+                            .into_tuple::<i64>()
+                            .all(&txn)
+                            .await?,
+                    ),
+                )
+                .all(&txn)
+                .await?;
+            for u in operators {
+                messages::notify(
+                    &txn,
+                    ctx,
+                    u.id,
+                    "demand",
+                    "需求超时升级",
+                    &format!("需求（编号 {}）催办后仍未受理，请协调或改派。", d.id),
+                    Some(&format!("/admin/demands/{}", d.id)),
+                )
+                .await?;
+            }
+            am.escalated_at = Set(Some(ctx.now()));
+            add_event(&txn, ctx, d.id, None, "escalate", d.status.as_str(), d.status.as_str(), "催办后仍未受理，已升级至运营方")
+                .await?;
+            escalated += 1;
+        } else {
+            continue;
+        }
+        am.update(&txn).await?;
+        txn.commit().await?;
+    }
+    Ok((reminded, escalated))
+}

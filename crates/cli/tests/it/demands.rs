@@ -1,0 +1,311 @@
+//! Demands: apply, accept, deliver, confirm; decline; withdraw; financing;
+//! overdue reminders and escalation; scopes.
+
+use crate::{PASSWORD, TestApp};
+use chrono::Duration;
+use qifu_testkit::Visitor;
+use qifu_testkit::qifu_db::entity::{demand, product};
+use qifu_testkit::reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+async fn signed_in(app: &TestApp, user: &str) -> Visitor {
+    let v = app.new_visitor().unwrap();
+    v.login(user, PASSWORD).await.unwrap();
+    v
+}
+
+async fn product_id(app: &TestApp, name: &str) -> i64 {
+    product::Entity::find().filter(product::Column::Name.eq(name)).one(&app.ctx.db).await.unwrap().unwrap().id
+}
+
+async fn latest_demand(app: &TestApp) -> demand::Model {
+    demand::Entity::find().order_by_desc(demand::Column::Id).one(&app.ctx.db).await.unwrap().unwrap()
+}
+
+const SERVICE: &[(&str, &str)] =
+    &[("needs", "需要年度法律顾问服务，重点是劳动合同审查"), ("contact_name", "王建国"), ("contact_phone", "13812345678")];
+
+#[tokio::test]
+async fn apply_accept_deliver_confirm_close_with_timeline_and_thread() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let ent = signed_in(&app, "enterprise").await;
+    let bank = signed_in(&app, "institution").await;
+    let pid = product_id(&app, "贷款保证保险").await; // not the bank's: insurer's product
+    let _ = pid;
+    let pid = product_id(&app, "副中心科创投贷联动").await; // the bank's equity-financing product
+    let page = ent.get(&format!("/products/{pid}")).await.unwrap();
+    assert!(page.body.contains("申请服务"));
+    let form = ent.get(&format!("/products/{pid}/apply")).await.unwrap();
+    assert!(form.body.contains("融资申请") && form.body.contains("财务概况"), "financing products ask for financing details");
+    let p = ent
+        .post_form(
+            &format!("/products/{pid}/apply"),
+            &[
+                ("needs", "研发投入扩大，需要股权加贷款组合融资"),
+                ("contact_name", "王建国"),
+                ("contact_phone", "13812345678"),
+                ("amount_wan", "300"),
+                ("term_months", "24"),
+                ("purpose", "购置研发设备"),
+                ("guarantee_mode", "信用"),
+                ("financial_summary", "上年营业收入2800万元，净利润210万元，资产负债率42%"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let d = latest_demand(&app).await;
+    assert_eq!((d.kind.as_str(), d.status.as_str()), ("financing", "submitted"));
+    assert!(!d.contact_phone_enc.contains("13812345678") && d.contact_phone_masked == "138****5678");
+    assert!(bank.get("/account/messages").await.unwrap().body.contains("新的服务需求"), "the institution is notified");
+    let inbox = bank.get("/admin/demands").await.unwrap();
+    assert!(inbox.body.contains(&format!("/admin/demands/{}", d.id)));
+    // Conversation on the demand.
+    ent.post_form(&format!("/account/demands/{}/message", d.id), &[("body", "请问需要准备哪些材料？")]).await.unwrap();
+    bank.post_form(&format!("/admin/demands/{}/message", d.id), &[("body", "请准备近两年财务报表。")]).await.unwrap();
+    let p = bank.post_form(&format!("/admin/demands/{}/message", d.id), &[("body", "")]).await.unwrap();
+    assert!(p.body.contains("请填写留言内容"));
+    // The lifecycle, each step by the right side.
+    let p = ent.post_form(&format!("/account/demands/{}/confirm", d.id), &[]).await.unwrap();
+    assert!(p.body.contains("不能确认"), "the enterprise cannot confirm before delivery");
+    for (action, extra) in [("accept", vec![]), ("start", vec![]), ("deliver", vec![("note", "已完成尽调并出具融资方案")])]
+    {
+        let p = bank.post_form(&format!("/admin/demands/{}/{action}", d.id), &extra).await.unwrap();
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{action}: {}", p.body);
+    }
+    assert_eq!(ent.post_form(&format!("/account/demands/{}/confirm", d.id), &[]).await.unwrap().status, StatusCode::SEE_OTHER);
+    let p = bank.post_form(&format!("/admin/demands/{}/close", d.id), &[("granted_amount_wan", "")]).await.unwrap();
+    assert!(p.body.contains("放款金额") || p.body.contains("请填写金额"), "financing outcome required");
+    let p = bank
+        .post_form(
+            &format!("/admin/demands/{}/close", d.id),
+            &[("granted_amount_wan", "280"), ("granted_rate", "3.65"), ("granted_term_months", "24")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let view = ent.get(&format!("/account/demands/{}", d.id)).await.unwrap();
+    for step in [
+        "提交需求",
+        "受理",
+        "开始服务",
+        "交付",
+        "企业确认",
+        "办结",
+        "请准备近两年财务报表",
+        "请问需要准备哪些材料",
+        "放款 280万元",
+        "3.65%",
+    ] {
+        assert!(view.body.contains(step), "{step} on the timeline/thread");
+    }
+    assert!(view.body.contains("已办结"));
+    let d = latest_demand(&app).await;
+    assert_eq!((d.granted_amount_fen, d.granted_rate_bp, d.granted_term_months), (Some(280_000_000), Some(365), Some(24)));
+    let inbox = ent.get("/account/messages").await.unwrap();
+    assert!(inbox.body.contains("需求状态更新"));
+}
+
+#[tokio::test]
+async fn decline_withdraw_and_scopes() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let ent = signed_in(&app, "enterprise").await;
+    let bank = signed_in(&app, "institution").await;
+    let pid = product_id(&app, "副中心小微信用贷").await;
+    let mut apply = SERVICE.to_vec();
+    apply.extend([
+        ("amount_wan", "50"),
+        ("term_months", "12"),
+        ("purpose", "流动资金"),
+        ("guarantee_mode", "信用"),
+        ("financial_summary", "营收稳定"),
+    ]);
+    ent.post_form(&format!("/products/{pid}/apply"), &apply).await.unwrap();
+    let d1 = latest_demand(&app).await;
+    let p = bank.post_form(&format!("/admin/demands/{}/decline", d1.id), &[("note", "")]).await.unwrap();
+    assert!(p.body.contains("不予受理时请填写原因"));
+    bank.post_form(&format!("/admin/demands/{}/decline", d1.id), &[("note", "企业征信记录不符合要求")]).await.unwrap();
+    assert!(ent.get(&format!("/account/demands/{}", d1.id)).await.unwrap().body.contains("不予受理原因：企业征信记录不符合要求"));
+    // Withdraw before acceptance only.
+    ent.post_form(&format!("/products/{pid}/apply"), &apply).await.unwrap();
+    let d2 = latest_demand(&app).await;
+    assert_eq!(ent.post_form(&format!("/account/demands/{}/withdraw", d2.id), &[]).await.unwrap().status, StatusCode::SEE_OTHER);
+    ent.post_form(&format!("/products/{pid}/apply"), &apply).await.unwrap();
+    let d3 = latest_demand(&app).await;
+    bank.post_form(&format!("/admin/demands/{}/accept", d3.id), &[]).await.unwrap();
+    let p = ent.post_form(&format!("/account/demands/{}/withdraw", d3.id), &[]).await.unwrap();
+    assert!(p.body.contains("不能撤回"));
+    // A financing demand is visible only to its institution.
+    let law = app.new_visitor().unwrap();
+    let op = accounts_op(&app).await;
+    let (_, lawyer) = crate::access_helpers::institution_admin(&app, &op, "北京丙律师事务所", "lawyer_c", "13811110009").await;
+    law.login("lawyer_c", &lawyer).await.unwrap();
+    law.post_form("/account/password", &[("old", &lawyer), ("new", "Harbor-Light-92"), ("confirm", "Harbor-Light-92")])
+        .await
+        .unwrap();
+    assert_eq!(law.get(&format!("/admin/demands/{}", d3.id)).await.unwrap().status, StatusCode::NOT_FOUND);
+    assert_eq!(law.post_form(&format!("/admin/demands/{}/start", d3.id), &[]).await.unwrap().status, StatusCode::NOT_FOUND);
+    assert!(!law.get("/admin/demands").await.unwrap().body.contains(&format!("/admin/demands/{}", d3.id)));
+    let other_ent = app.new_visitor().unwrap();
+    qifu_testkit::qifu_app::accounts::create_user(
+        &app.ctx,
+        qifu_testkit::qifu_app::accounts::NewUser {
+            username: "nosy".into(),
+            display_name: "旁人".into(),
+            password: PASSWORD.into(),
+            role: qifu_domain::accounts::BuiltinRole::EnterpriseAdmin,
+            org_name: "北京好奇科技有限公司".into(),
+            must_change_password: false,
+            phone: None,
+        },
+    )
+    .await
+    .unwrap();
+    other_ent.login("nosy", PASSWORD).await.unwrap();
+    assert_eq!(other_ent.get(&format!("/account/demands/{}", d3.id)).await.unwrap().status, StatusCode::NOT_FOUND);
+    // …and that uncertified enterprise is refused when it applies.
+    let p = other_ent.post_form(&format!("/products/{pid}/apply"), &apply).await.unwrap();
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.body.contains("请先完成企业实名认证"));
+    // The operator sees everything and can reassign an unaccepted demand.
+    ent.post_form(&format!("/products/{pid}/apply"), &apply).await.unwrap();
+    let d4 = latest_demand(&app).await;
+    let opv = signed_in(&app, "operator").await;
+    assert!(opv.get("/admin/demands").await.unwrap().body.contains(&format!("/admin/demands/{}", d4.id)));
+    let target = qifu_testkit::qifu_db::entity::institution::Entity::find()
+        .all(&app.ctx.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.id != d4.institution_id)
+        .unwrap();
+    let p = opv
+        .post_form(&format!("/admin/demands/{}/reassign", d4.id), &[("to_institution", &target.id.to_string()), ("note", "")])
+        .await
+        .unwrap();
+    assert!(p.body.contains("改派时请填写原因"));
+    let p = opv
+        .post_form(
+            &format!("/admin/demands/{}/reassign", d4.id),
+            &[("to_institution", &target.id.to_string()), ("note", "原机构暂停该业务")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(latest_demand(&app).await.institution_id, target.id);
+    assert_eq!(
+        bank.get(&format!("/admin/demands/{}", d4.id)).await.unwrap().status,
+        StatusCode::NOT_FOUND,
+        "no longer the bank's"
+    );
+    // The inbox exports to xlsx.
+    let x = bank.client.get(app.url("/admin/demands?export=xlsx")).send().await.unwrap();
+    assert!(x.bytes().await.unwrap().starts_with(b"PK"));
+}
+
+async fn accounts_op(app: &TestApp) -> qifu_testkit::qifu_app::accounts::Actor {
+    qifu_testkit::qifu_app::accounts::load_actor(&app.ctx.db, crate::security::user_id(app, "operator").await)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn overdue_demands_are_reminded_then_escalated() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let ent = signed_in(&app, "enterprise").await;
+    let pid = product_id(&app, "中小企业常年法律顾问").await;
+    let p = ent.post_form(&format!("/products/{pid}/apply"), SERVICE).await.unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let d = latest_demand(&app).await;
+    let run = || async {
+        qifu_testkit::qifu_app::jobs::enqueue(
+            &app.ctx.db,
+            &app.ctx,
+            &qifu_testkit::qifu_app::jobs::CheckOverdueDemands,
+            Default::default(),
+        )
+        .await
+        .unwrap();
+        app.drain_jobs().await.unwrap();
+        latest_demand(&app).await
+    };
+    // Submitted on Sunday 29 Nov; three working days end on Wednesday 2 Dec.
+    app.advance(Duration::days(3));
+    let x = run().await;
+    assert!(x.reminded_at.is_none(), "Wednesday: not yet overdue");
+    app.advance(Duration::days(1));
+    let x = run().await;
+    assert!(x.reminded_at.is_some() && x.escalated_at.is_none(), "Thursday: reminded");
+    let x = run().await;
+    assert_eq!(x.reminded_at, latest_demand(&app).await.reminded_at, "reminded once");
+    let op = signed_in(&app, "operator").await;
+    let overdue = op.get("/admin/demands?overdue=1").await.unwrap();
+    assert!(overdue.body.contains(&format!("/admin/demands/{}", d.id)), "the overdue board lists it");
+    app.advance(Duration::days(1));
+    assert!(run().await.escalated_at.is_none(), "Friday: still within the two more working days");
+    app.advance(Duration::days(1));
+    let x = run().await;
+    assert!(x.escalated_at.is_some(), "Saturday: escalated to the operator");
+    let op = signed_in(&app, "operator").await; // the earlier session has long expired
+    assert!(op.get("/account/messages").await.unwrap().body.contains("需求超时升级"));
+    let view = op.get(&format!("/admin/demands/{}", d.id)).await.unwrap();
+    assert!(view.body.contains("超时催办") && view.body.contains("超时升级"));
+}
+
+#[tokio::test]
+async fn bad_application_input_is_refused() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let ent = signed_in(&app, "enterprise").await;
+    let pid = product_id(&app, "副中心小微信用贷").await;
+    let long = "需".repeat(1200);
+    let p = ent
+        .post_form(
+            &format!("/products/{pid}/apply"),
+            &[
+                ("needs", &long),
+                ("contact_name", ""),
+                ("contact_phone", "123"),
+                ("expected_date", "2020-01-01"),
+                ("amount_wan", "-5"),
+                ("term_months", "0"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for msg in [
+        "需求说明不能超过1000个字",
+        "请填写联系人",
+        "手机号码应为11位数字",
+        "期望时间应为今天或以后",
+        "融资金额不能为负数",
+        "融资期限应为1到360个月",
+        "请填写资金用途",
+    ] {
+        assert!(p.body.contains(msg), "{msg}");
+    }
+    let p = ent
+        .post_form(
+            &format!("/products/{pid}/apply"),
+            &[
+                ("needs", "x"),
+                ("contact_name", "王"),
+                ("contact_phone", "13812345678"),
+                ("amount_wan", "5000"),
+                ("term_months", "12"),
+                ("purpose", "p"),
+                ("guarantee_mode", "信用"),
+                ("financial_summary", "s"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(p.body.contains("超过该产品的最高金额"));
+    assert!(demand::Entity::find().one(&app.ctx.db).await.unwrap().is_none(), "nothing created");
+    assert_eq!(ent.get("/products/999999/apply").await.unwrap().status, StatusCode::NOT_FOUND);
+}
