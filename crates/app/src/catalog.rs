@@ -185,3 +185,62 @@ pub async fn tree_for_admin(
     }
     Ok(out)
 }
+
+/// A recommended product with the reason it fits.
+#[derive(Debug, Clone)]
+pub struct Recommendation {
+    pub card: qifu_db::read::ProductCard,
+    pub reason: String,
+    /// Share of decided demands the institution accepted, in percent, if any were decided.
+    pub acceptance: Option<u32>,
+}
+
+/// Recommendations v1 (智能产品匹配): online products whose criteria the
+/// enterprise meets, ranked by how specifically they fit and by acceptance rate.
+pub async fn recommend(ctx: &Ctx, actor: &Actor, limit: usize) -> Result<Vec<Recommendation>, DbErr> {
+    use qifu_db::entity::{demand, enterprise, organisation};
+    use qifu_domain::catalog::{Criteria, Profile, fit};
+    if actor.org_kind != qifu_domain::accounts::OrgKind::Enterprise {
+        return Ok(Vec::new());
+    }
+    let org = organisation::Entity::find_by_id(actor.org_id).one(&ctx.db).await?;
+    let ent = enterprise::Entity::find().filter(enterprise::Column::OrgId.eq(actor.org_id)).one(&ctx.db).await?;
+    let today = ctx.now().date_naive();
+    let profile = Profile {
+        industry_code: ent.as_ref().map(|e| e.industry_code.clone()),
+        section: ent
+            .as_ref()
+            .and_then(|e| qifu_domain::reference::industry::find(&e.industry_code))
+            .map(|i| i.section.to_owned()),
+        industry_name: ent
+            .as_ref()
+            .and_then(|e| qifu_domain::reference::industry::find(&e.industry_code))
+            .map(|i| i.name.to_owned()),
+        size: ent.as_ref().and_then(|e| e.size_class.as_deref()).and_then(qifu_domain::profiles::SizeClass::parse),
+        years: ent.as_ref().map(|e| (today - e.founded_on).num_days() / 365),
+        in_tongzhou: ent.as_ref().is_some_and(|e| e.division_code.starts_with(qifu_domain::reference::division::TONGZHOU)),
+        certified: org.as_ref().is_some_and(|o| o.certified_at.is_some()),
+    };
+    let products = product::Entity::find().filter(product::Column::Status.eq("online")).all(&ctx.db).await?;
+    let decided = demand::Entity::find()
+        .filter(demand::Column::Status.is_in(["accepted", "in_service", "delivered", "confirmed", "closed", "declined"]))
+        .all(&ctx.db)
+        .await?;
+    let mut scored: Vec<(u32, u32, product::Model, String, Option<u32>)> = Vec::new();
+    for p in products {
+        let c = Criteria::from_columns(&p.industries, &p.size_classes, p.min_years, p.tongzhou_only, p.certification_required);
+        let Some(f) = fit(&c, &profile) else { continue };
+        let mine: Vec<&demand::Model> = decided.iter().filter(|d| d.product_id == p.id).collect();
+        let acceptance = if mine.is_empty() {
+            None
+        } else {
+            let ok = mine.iter().filter(|d| d.status != "declined").count();
+            u32::try_from(ok * 100 / mine.len()).ok()
+        };
+        scored.push((f.matched, acceptance.unwrap_or(50), p, f.reason, acceptance));
+    }
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.applied_count.cmp(&a.2.applied_count)));
+    scored.truncate(limit);
+    let cards = qifu_db::read::cards(&ctx.db, scored.iter().map(|s| s.2.clone()).collect()).await?;
+    Ok(cards.into_iter().zip(scored).map(|(card, s)| Recommendation { card, reason: s.3, acceptance: s.4 }).collect())
+}

@@ -43,6 +43,7 @@ fn browser_available() -> bool {
 }
 
 async fn wait_http(url: &str) {
+    qifu_testkit::qifu_app::integrations::aliyun::install_crypto_provider();
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {

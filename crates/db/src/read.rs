@@ -116,6 +116,11 @@ pub async fn public_product<C: ConnectionTrait>(db: &C, id: i64) -> Result<Optio
     Ok(with_institutions(db, vec![p]).await?.pop())
 }
 
+/// Product cards (with institution names) for given products, in the same order.
+pub async fn cards<C: ConnectionTrait>(db: &C, products: Vec<product::Model>) -> Result<Vec<ProductCard>, DbErr> {
+    with_institutions(db, products).await
+}
+
 async fn with_institutions<C: ConnectionTrait>(db: &C, products: Vec<product::Model>) -> Result<Vec<ProductCard>, DbErr> {
     let inst_ids: Vec<i64> = products.iter().map(|p| p.institution_id).collect();
     let insts = institution::Entity::find().filter(institution::Column::Id.is_in(inst_ids)).all(db).await?;

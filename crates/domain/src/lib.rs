@@ -2,6 +2,7 @@
 //! rules taken from standards live, and where most of the tests are.
 
 pub mod accounts;
+pub mod catalog;
 pub mod certification;
 pub mod demands;
 pub mod money;

@@ -195,6 +195,7 @@ pub struct ErrorPage {
 pub struct HomePage {
     pub chrome: PageChrome,
     pub home: qifu_db::read::Home,
+    pub recommendations: Vec<qifu_app::catalog::Recommendation>,
 }
 
 #[derive(Template)]

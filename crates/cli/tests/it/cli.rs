@@ -174,6 +174,7 @@ fn serve_and_fetch(db_url: Option<&str>) {
     }
     let mut child = cmd.spawn().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    qifu_testkit::qifu_app::integrations::aliyun::install_crypto_provider();
     let result = rt.block_on(async {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);

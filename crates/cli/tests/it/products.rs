@@ -198,3 +198,37 @@ async fn an_institution_cannot_see_or_touch_another_institutions_product() {
     let ent = signed_in(&app, "enterprise").await;
     assert_eq!(ent.get("/admin/products").await.unwrap().status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_enterprise_gets_products_it_qualifies_for_with_a_reason() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let bank = signed_in(&app, "institution").await;
+    let op = signed_in(&app, "operator").await;
+    let cat = category(&app, "信用贷款").await;
+    // The demo enterprise is a small industrial-computer maker (GB/T 4754 3914) in Tongzhou.
+    for (name, extra) in [
+        ("制造业专属信用贷", vec![("industries", "C"), ("size_small", "1"), ("tongzhou_only", "1")]),
+        ("软件企业专属贷", vec![("industries", "65")]),
+    ] {
+        bank.post_form("/admin/products", &form(&cat, name, &extra)).await.unwrap();
+        let id = product::Entity::find().filter(product::Column::Name.eq(name)).one(&app.ctx.db).await.unwrap().unwrap().id;
+        bank.post_form(&format!("/admin/products/{id}/submit"), &[]).await.unwrap();
+        op.post_form(&format!("/admin/products/{id}/review"), &[("decision", "approve")]).await.unwrap();
+    }
+    let ent = signed_in(&app, "enterprise").await;
+    let home = ent.get("/").await.unwrap();
+    assert!(home.body.contains("为您推荐"));
+    assert!(home.body.contains("制造业专属信用贷"), "a product it qualifies for is recommended");
+    assert!(home.body.contains("符合：工业控制计算机及系统制造、小型企业、注册在通州区"), "with the reason");
+    let first = home.body.find("为您推荐").unwrap();
+    let section = &home.body[first..home.body[first..].find("</section>").unwrap() + first];
+    assert!(section.contains("制造业专属信用贷"), "a product it qualifies for is in the recommendations");
+    assert!(!section.contains("软件企业专属贷"), "a product it does not qualify for is not");
+    assert!(
+        section.find("制造业专属信用贷").unwrap() < section.find("面向所有企业").unwrap_or(usize::MAX),
+        "the most specific fit comes first"
+    );
+    // Visitors get no personal recommendations.
+    assert!(!app.new_visitor().unwrap().get("/").await.unwrap().body.contains("为您推荐"));
+}

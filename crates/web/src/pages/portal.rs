@@ -15,8 +15,12 @@ type Page = Result<Html<String>, WebError>;
 
 pub async fn show_home(State(st): State<AppState>, v: Viewer) -> Page {
     let home = qifu_db::read::home(&st.ctx.db, st.ctx.now()).await?;
+    let recommendations = match v.actor() {
+        Some(a) => qifu_app::catalog::recommend(&st.ctx, a, 6).await?,
+        None => Vec::new(),
+    };
     let chrome = PageChrome::new(&st, &v, "首页", "home");
-    Ok(Html(HomePage { chrome, home }.render()?))
+    Ok(Html(HomePage { chrome, home, recommendations }.render()?))
 }
 
 pub async fn list_policies(State(st): State<AppState>, v: Viewer, Query(q): Query<PageQuery>) -> Page {
