@@ -36,6 +36,7 @@ pub use session::{
     resolve_session,
 };
 pub use sms_code::{SmsCodeError, SmsPurpose, send_code, sms_outbox, verify_code};
+pub(crate) use sms_code::{record_outbox, short_sign};
 pub use users::{
     NewSubAccount, UserError, UserFilter, UserRow, create_sub_account, list_users, reset_user_password, set_user_status,
     unlock_user,

@@ -117,6 +117,7 @@ pub struct SmsSettings {
     pub aliyun_access_key_secret: Secret,
     pub aliyun_sign_name: String,
     pub aliyun_template_code: String,
+    pub aliyun_notice_template_code: String,
 }
 
 impl Default for SecuritySettings {
@@ -148,6 +149,7 @@ impl Default for SmsSettings {
             aliyun_access_key_secret: Secret::default(),
             aliyun_sign_name: String::new(),
             aliyun_template_code: String::new(),
+            aliyun_notice_template_code: String::new(),
         }
     }
 }
@@ -320,6 +322,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("sms.aliyun_access_key_secret", "阿里云 AccessKey Secret；保密项"),
     ("sms.aliyun_sign_name", "短信签名"),
     ("sms.aliyun_template_code", "验证码短信模板编号，模板变量为 ${code}"),
+    (
+        "sms.aliyun_notice_template_code",
+        "通知短信模板编号（需求受理、交付等状态变化），模板变量为 ${title}；留空则通知只发站内信，短信记为失败",
+    ),
     ("registry.provider", "企业登记信息来源：local（平台登记信息库，默认）或 http（市场监管登记信息接口）"),
     ("registry.http_url", "登记信息接口地址，如 https://registry.example.gov.cn/api/v1/"),
     ("registry.http_token", "登记信息接口的访问令牌（Bearer）；保密项"),

@@ -221,7 +221,7 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &A
     .await?;
     let inst_org = institution_org(&txn, p.institution_id).await?;
     for uid in org_users(&txn, inst_org).await? {
-        messages::notify(
+        messages::notify_with_sms(
             &txn,
             ctx,
             uid,
@@ -428,13 +428,13 @@ pub async fn act(
     );
     let (enterprise_link, admin_link) = (format!("/account/demands/{id}"), format!("/admin/demands/{id}"));
     if by != Party::Enterprise {
-        messages::notify(&txn, ctx, d.applicant_user_id, "demand", &title, &body, Some(&enterprise_link)).await?;
+        messages::notify_with_sms(&txn, ctx, d.applicant_user_id, "demand", &title, &body, Some(&enterprise_link)).await?;
     }
     if by != Party::Institution {
         let inst =
             if event == DemandEvent::Reassign { input.to_institution_id.unwrap_or(d.institution_id) } else { d.institution_id };
         for uid in org_users(&txn, institution_org(&txn, inst).await?).await? {
-            messages::notify(
+            messages::notify_with_sms(
                 &txn,
                 ctx,
                 uid,
@@ -475,7 +475,7 @@ pub async fn post_message(ctx: &Ctx, actor: &Actor, id: i64, body: &str) -> Resu
     .await?;
     if side == Party::Enterprise {
         for uid in org_users(&txn, institution_org(&txn, d.institution_id).await?).await? {
-            messages::notify(
+            messages::notify_with_sms(
                 &txn,
                 ctx,
                 uid,
@@ -487,7 +487,7 @@ pub async fn post_message(ctx: &Ctx, actor: &Actor, id: i64, body: &str) -> Resu
             .await?;
         }
     } else {
-        messages::notify(
+        messages::notify_with_sms(
             &txn,
             ctx,
             d.applicant_user_id,
@@ -624,7 +624,7 @@ pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
         let mut am: demand::ActiveModel = d.clone().into();
         if d.reminded_at.is_none() {
             for uid in org_users(&txn, institution_org(&txn, d.institution_id).await?).await? {
-                messages::notify(
+                messages::notify_with_sms(
                     &txn,
                     ctx,
                     uid,
@@ -659,7 +659,7 @@ pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
                 .all(&txn)
                 .await?;
             for u in operators {
-                messages::notify(
+                messages::notify_with_sms(
                     &txn,
                     ctx,
                     u.id,

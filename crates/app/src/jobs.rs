@@ -74,6 +74,17 @@ impl Job for CheckOverdueDemands {
     const KIND: &'static str = "demands.check_overdue";
 }
 
+/// Sends one SMS notice to a user (the text is "{title}，请登录平台查看。").
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct SendSmsNotice {
+    pub user_id: i64,
+    pub title: String,
+}
+
+impl Job for SendSmsNotice {
+    const KIND: &'static str = "messages.sms_notice";
+}
+
 /// Deletes expired sessions.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PruneSessions;

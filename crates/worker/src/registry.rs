@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use qifu_app::Ctx;
-use qifu_app::jobs::{CheckOverdueDemands, Job, PruneJobs, PruneSessions};
+use qifu_app::jobs::{CheckOverdueDemands, Job, PruneJobs, PruneSessions, SendSmsNotice};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -33,6 +33,11 @@ impl Registry {
         r.register(|ctx: Ctx, _: CheckOverdueDemands| async move {
             let (reminded, escalated) = qifu_app::demands::check_overdue(&ctx).await?;
             tracing::info!(reminded, escalated, "checked overdue demands");
+            Ok(())
+        });
+        r.register(|ctx: Ctx, job: SendSmsNotice| async move {
+            let sent = qifu_app::messages::send_sms_notice(&ctx, &job).await?;
+            tracing::debug!(user = job.user_id, sent, "SMS notice");
             Ok(())
         });
         r

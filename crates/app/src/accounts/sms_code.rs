@@ -3,7 +3,7 @@
 
 use crate::context::{Ctx, Meta};
 use crate::crypto::sm3_hex;
-use crate::integrations::sms::SmsMessage;
+use crate::integrations::sms::{SmsError, SmsMessage, VERIFY_CODE_TEMPLATE};
 use chrono::Duration;
 use qifu_db::entity::{rate_event, sms_code, sms_outbox};
 use qifu_domain::accounts::Phone;
@@ -107,31 +107,13 @@ pub async fn send_code(ctx: &Ctx, meta: &Meta, phone: &Phone, purpose: SmsPurpos
     let text = format!("【{}】您的{}验证码为{code}，{minutes}分钟内有效，请勿泄露给他人。", short_sign(ctx), purpose.label());
     let msg = SmsMessage {
         phone: phone.as_str().to_owned(),
-        template: "verify_code".to_owned(),
+        template: VERIFY_CODE_TEMPLATE.to_owned(),
         params: vec![("code".to_owned(), code.clone())],
         text: text.clone(),
     };
     let delivered = ctx.sms.send(&msg).await;
-    let (status, msg_id, error) = match &delivered {
-        Ok(id) => (if ctx.sms.outbox_is_delivery() { "logged" } else { "sent" }, id.clone(), None),
-        Err(e) => ("failed", None, Some(e.to_string())),
-    };
     let shown = if ctx.sms.outbox_is_delivery() { text } else { text.replace(&code, "******") };
-    sms_outbox::ActiveModel {
-        at: Set(now),
-        phone_enc: Set(ctx.crypto.encrypt(phone.as_str())),
-        phone_hash: Set(phone_hash.clone()),
-        phone_masked: Set(phone.masked()),
-        template: Set("verify_code".to_owned()),
-        content: Set(shown),
-        provider: Set(ctx.sms.name().to_owned()),
-        provider_msg_id: Set(msg_id),
-        status: Set(status.to_owned()),
-        error: Set(error),
-        ..Default::default()
-    }
-    .insert(&ctx.db)
-    .await?;
+    record_outbox(ctx, phone, VERIFY_CODE_TEMPLATE, &shown, &delivered).await?;
     if delivered.is_err() {
         return Err(SmsCodeError::Delivery);
     }
@@ -152,7 +134,37 @@ pub async fn send_code(ctx: &Ctx, meta: &Meta, phone: &Phone, purpose: SmsPurpos
     Ok(())
 }
 
-fn short_sign(ctx: &Ctx) -> String {
+/// Records one send attempt in the outbox (短信发件箱).
+pub(crate) async fn record_outbox(
+    ctx: &Ctx,
+    phone: &Phone,
+    template: &str,
+    shown: &str,
+    delivered: &Result<Option<String>, SmsError>,
+) -> Result<(), DbErr> {
+    let (status, msg_id, error) = match delivered {
+        Ok(id) => (if ctx.sms.outbox_is_delivery() { "logged" } else { "sent" }, id.clone(), None),
+        Err(e) => ("failed", None, Some(e.to_string())),
+    };
+    sms_outbox::ActiveModel {
+        at: Set(ctx.now()),
+        phone_enc: Set(ctx.crypto.encrypt(phone.as_str())),
+        phone_hash: Set(ctx.crypto.blind_index(phone.as_str())),
+        phone_masked: Set(phone.masked()),
+        template: Set(template.to_owned()),
+        content: Set(shown.to_owned()),
+        provider: Set(ctx.sms.name().to_owned()),
+        provider_msg_id: Set(msg_id),
+        status: Set(status.to_owned()),
+        error: Set(error),
+        ..Default::default()
+    }
+    .insert(&ctx.db)
+    .await?;
+    Ok(())
+}
+
+pub(crate) fn short_sign(ctx: &Ctx) -> String {
     if ctx.settings.sms.aliyun_sign_name.is_empty() {
         "通州企服".to_owned()
     } else {

@@ -7,7 +7,7 @@
 //! the key is the AccessKey secret followed by `&`.
 
 use crate::config::SmsSettings;
-use crate::integrations::sms::{SendFuture, SmsError, SmsMessage, SmsProvider};
+use crate::integrations::sms::{NOTICE_TEMPLATE, SendFuture, SmsError, SmsMessage, SmsProvider};
 use anyhow::Context as _;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -37,6 +37,7 @@ pub struct AliyunSms {
     access_key_secret: String,
     sign_name: String,
     template_code: String,
+    notice_template_code: String,
     client: reqwest::Client,
 }
 
@@ -48,6 +49,7 @@ impl fmt::Debug for AliyunSms {
             .field("access_key_secret", &"***")
             .field("sign_name", &self.sign_name)
             .field("template_code", &self.template_code)
+            .field("notice_template_code", &self.notice_template_code)
             .finish()
     }
 }
@@ -79,8 +81,28 @@ impl AliyunSms {
             access_key_secret: access_key_secret.to_owned(),
             sign_name: sign_name.to_owned(),
             template_code: template_code.to_owned(),
+            notice_template_code: String::new(),
             client,
         })
+    }
+
+    /// The template of notices (`notice` messages, parameter `title`).
+    #[must_use]
+    pub fn with_notice_template(mut self, code: &str) -> Self {
+        code.trim().clone_into(&mut self.notice_template_code);
+        self
+    }
+
+    /// Our template name → Alibaba Cloud's template code.
+    fn template_code_for(&self, template: &str) -> Result<&str, SmsError> {
+        match template {
+            NOTICE_TEMPLATE if self.notice_template_code.is_empty() => Err(SmsError::Rejected {
+                code: "TEMPLATE_NOT_CONFIGURED".to_owned(),
+                message: "未配置通知短信模板（sms.aliyun_notice_template_code）".to_owned(),
+            }),
+            NOTICE_TEMPLATE => Ok(&self.notice_template_code),
+            _ => Ok(&self.template_code),
+        }
     }
 
     /// From `[sms]` settings; every credential and the sign name and template
@@ -108,10 +130,12 @@ impl AliyunSms {
             s.aliyun_sign_name.trim(),
             s.aliyun_template_code.trim(),
         )
+        .map(|c| c.with_notice_template(&s.aliyun_notice_template_code))
     }
 
     /// Every parameter of one SendSms call except `Signature`.
-    fn params(&self, msg: &SmsMessage, timestamp: &str, nonce: &str) -> Vec<(String, String)> {
+    fn params(&self, msg: &SmsMessage, timestamp: &str, nonce: &str) -> Result<Vec<(String, String)>, SmsError> {
+        let template_code = self.template_code_for(&msg.template)?;
         let mut params: Vec<(String, String)> = [
             ("AccessKeyId", self.access_key_id.as_str()),
             ("Action", ACTION),
@@ -122,7 +146,7 @@ impl AliyunSms {
             ("SignatureMethod", SIGNATURE_METHOD),
             ("SignatureNonce", nonce),
             ("SignatureVersion", SIGNATURE_VERSION),
-            ("TemplateCode", self.template_code.as_str()),
+            ("TemplateCode", template_code),
             ("Timestamp", timestamp),
             ("Version", API_VERSION),
         ]
@@ -132,12 +156,12 @@ impl AliyunSms {
         if !msg.params.is_empty() {
             params.push(("TemplateParam".to_owned(), template_param(&msg.params)));
         }
-        params
+        Ok(params)
     }
 
     /// The full query string, `Signature` included.
     fn signed_query(&self, msg: &SmsMessage, timestamp: &str, nonce: &str) -> Result<String, SmsError> {
-        let params = self.params(msg, timestamp, nonce);
+        let params = self.params(msg, timestamp, nonce)?;
         let canonical = canonical_query(&params);
         let signature = sign(&self.access_key_secret, &string_to_sign(&canonical))?;
         Ok(format!("{canonical}&Signature={}", percent_encode(&signature)))

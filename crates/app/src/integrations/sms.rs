@@ -8,6 +8,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+/// Our template of verification codes (parameter `code`).
+pub const VERIFY_CODE_TEMPLATE: &str = "verify_code";
+/// Our template of notices (parameter `title`): "{title}，请登录平台查看。"
+pub const NOTICE_TEMPLATE: &str = "notice";
+
 /// One message to send.
 #[derive(Debug, Clone)]
 pub struct SmsMessage {

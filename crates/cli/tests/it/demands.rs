@@ -4,7 +4,7 @@
 use crate::{PASSWORD, TestApp};
 use chrono::Duration;
 use qifu_testkit::Visitor;
-use qifu_testkit::qifu_db::entity::{demand, product};
+use qifu_testkit::qifu_db::entity::{demand, product, sms_outbox, user};
 use qifu_testkit::reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -105,6 +105,26 @@ async fn apply_accept_deliver_confirm_close_with_timeline_and_thread() {
     assert_eq!((d.granted_amount_fen, d.granted_rate_bp, d.granted_term_months), (Some(280_000_000), Some(365), Some(24)));
     let inbox = ent.get("/account/messages").await.unwrap();
     assert!(inbox.body.contains("需求状态更新"));
+    // Each side was also texted a short notice, through the job queue and the SMS outbox.
+    let sent = app.drain_jobs().await.unwrap();
+    assert!(sent.succeeded >= 7 && sent.dead == 0, "one SMS job per notice: {sent:?}");
+    let db = &app.ctx.db;
+    let phone_of = |name: &'static str| async move {
+        user::Entity::find().filter(user::Column::Username.eq(name)).one(db).await.unwrap().unwrap().phone_hash.unwrap()
+    };
+    let notices = sms_outbox::Entity::find().filter(sms_outbox::Column::Template.eq("notice")).all(&app.ctx.db).await.unwrap();
+    let to = |hash: &str| notices.iter().filter(|n| n.phone_hash == hash).map(|n| n.content.clone()).collect::<Vec<_>>();
+    let bank_sms = to(&phone_of("institution").await);
+    assert!(
+        bank_sms.iter().any(|t| t.contains("新的服务需求：副中心科创投贷联动") && t.contains("请登录平台查看")),
+        "{bank_sms:?}"
+    );
+    let ent_sms = to(&phone_of("enterprise").await);
+    assert!(
+        ent_sms.len() >= 4 && ent_sms.iter().all(|t| t.starts_with("【通州企服】")),
+        "accepted, started, delivered, closed: {ent_sms:?}"
+    );
+    assert!(notices.iter().all(|n| n.status == "logged" && !n.content.contains("13812345678")));
 }
 
 #[tokio::test]

@@ -131,3 +131,30 @@ async fn settings_select_the_aliyun_provider() {
     let err = qifu_testkit::qifu_app::integrations::sms::from_settings(&settings).unwrap_err();
     assert!(err.to_string().contains("sms.aliyun_access_key_secret"), "{err}");
 }
+
+#[tokio::test]
+async fn notices_use_their_own_template_and_are_refused_without_one() {
+    install_crypto_provider();
+    let fake = FakeAliyun::start(KEY_ID, KEY_SECRET).await.unwrap();
+    let notice = SmsMessage {
+        phone: "13800138000".to_owned(),
+        template: "notice".to_owned(),
+        params: vec![("title".to_owned(), "需求已受理：中小企业常年法律顾问".to_owned())],
+        text: "【通州企服】需求已受理：中小企业常年法律顾问，请登录平台查看。".to_owned(),
+    };
+    match provider(&fake.url(), KEY_SECRET).send(&notice).await {
+        Err(SmsError::Rejected { code, message }) => {
+            assert_eq!(code, "TEMPLATE_NOT_CONFIGURED");
+            assert!(message.contains("sms.aliyun_notice_template_code"), "{message}");
+        }
+        other => panic!("expected a refusal without a notice template, got {other:?}"),
+    }
+    assert!(fake.received().is_empty(), "nothing reaches the gateway");
+    let sms = provider(&fake.url(), KEY_SECRET).with_notice_template("SMS_468350002");
+    sms.send(&notice).await.unwrap();
+    sms.send(&message("13900139000")).await.unwrap();
+    let received = fake.received();
+    assert_eq!(received[0].template_code, "SMS_468350002");
+    assert_eq!(received[0].template_param, json!({"title": "需求已受理：中小企业常年法律顾问"}));
+    assert_eq!(received[1].template_code, TEMPLATE, "codes keep the code template");
+}
