@@ -484,3 +484,133 @@ async fn enterprises_certify_and_an_operator_approves_a_mismatch() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     b.client.clone().close().await.unwrap();
 }
+
+/// Signs `account` in through the login page (and the SMS second factor for staff).
+async fn sign_in(platform: &Platform, c: &Client, account: &str, staff_phone: Option<&str>) {
+    c.goto(&format!("{}/login", platform.base)).await.unwrap();
+    fill(c, "account", account).await;
+    fill(c, "password", qifu_testkit::PASSWORD).await;
+    let answer = platform.captcha_answer(c).await;
+    fill(c, "captcha", &answer).await;
+    click(c, "form.form button[type=submit]").await;
+    if let Some(phone) = staff_phone {
+        wait_path(c, "/login/verify").await;
+        click(c, "button[value=send]").await;
+        while !c.source().await.unwrap().contains("验证码已发送") {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        fill(c, "code", &platform.sms_code(phone).await).await;
+        click(c, "button[value=verify]").await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while c.current_url().await.unwrap().path().starts_with("/login") {
+        assert!(Instant::now() < deadline, "still on the login page");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn sign_out(c: &Client) {
+    // The back office has its own header; the portal's sign-out sits in the top bar.
+    let button = match c.find(Locator::Css(".admin-user button")).await {
+        Ok(b) => b,
+        Err(_) => c.find(Locator::Css(".topbar form button")).await.unwrap(),
+    };
+    button.click().await.unwrap();
+    wait_path(c, "/").await;
+}
+
+/// Waits until the page shows `text`.
+async fn wait_text(c: &Client, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !c.source().await.unwrap().contains(text) {
+        assert!(Instant::now() < deadline, "expected {text:?} on {}", c.current_url().await.unwrap());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_product_is_published_applied_for_delivered_and_confirmed() {
+    use qifu_testkit::qifu_db::entity::{demand, product};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    if !browser_available() {
+        return;
+    }
+    let platform = start_platform().await;
+    let b = start_browser().await;
+    let c = &b.client;
+    const NAME: &str = "运河小微企业合同审查包";
+
+    // 1. The institution drafts and submits a product.
+    sign_in(&platform, c, "institution", None).await;
+    c.goto(&format!("{}/admin/products/new", platform.base)).await.unwrap();
+    c.find(Locator::Css("#category_id option:nth-child(2)")).await.unwrap().click().await.unwrap();
+    fill(c, "name", NAME).await;
+    fill(c, "summary", "三份以内合同的合规审查，五个工作日内出具意见。").await;
+    fill(c, "description", "<p>适用于采购、销售和劳动合同。</p><script>alert(1)</script>").await;
+    c.find(Locator::Css("#pricing option[value=free]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#delivery_mode option[value=online]")).await.unwrap().click().await.unwrap();
+    b.screenshot("product-form").await;
+    click(c, "form.form button[type=submit]").await;
+    wait_text(c, "提交审核").await;
+    click(c, "form[action$='/submit'] button").await;
+    wait_text(c, "待审核").await;
+    sign_out(c).await;
+
+    // 2. The operator approves it.
+    sign_in(&platform, c, "operator", Some("13900000001")).await;
+    let db = platform.db().await;
+    let pid = product::Entity::find().filter(product::Column::Name.eq(NAME)).one(&db).await.unwrap().unwrap().id;
+    c.goto(&format!("{}/admin/products/{pid}", platform.base)).await.unwrap();
+    click(c, "button[value=approve]").await;
+    wait_text(c, "已上架").await;
+    sign_out(c).await;
+
+    // 3. The enterprise finds it in the catalogue and applies.
+    sign_in(&platform, c, "enterprise", None).await;
+    c.goto(&format!("{}/products?q={NAME}", platform.base)).await.unwrap();
+    c.find(Locator::LinkText(NAME)).await.unwrap().click().await.unwrap();
+    wait_path(c, &format!("/products/{pid}")).await;
+    assert!(!c.source().await.unwrap().contains("alert(1)"), "the script was removed");
+    c.find(Locator::LinkText("申请服务")).await.unwrap().click().await.unwrap();
+    wait_path(c, &format!("/products/{pid}/apply")).await;
+    fill(c, "needs", "审查两份采购合同和一份劳动合同").await;
+    fill(c, "contact_name", "王建国").await;
+    fill(c, "contact_phone", "13812345678").await;
+    b.screenshot("apply").await;
+    click(c, "form.form button[type=submit]").await;
+    wait_text(c, "已提交").await;
+    let did = demand::Entity::find().order_by_desc(demand::Column::Id).one(&db).await.unwrap().unwrap().id;
+    sign_out(c).await;
+
+    // 4. The institution accepts, starts and delivers.
+    sign_in(&platform, c, "institution", None).await;
+    c.goto(&format!("{}/admin/demands", platform.base)).await.unwrap();
+    c.find(Locator::Css(&format!("a[href='/admin/demands/{did}']"))).await.unwrap().click().await.unwrap();
+    wait_path(c, &format!("/admin/demands/{did}")).await;
+    click(c, "form[action$='/accept'] button").await;
+    wait_text(c, "开始服务").await;
+    click(c, "form[action$='/start'] button").await;
+    wait_text(c, "服务成果说明").await;
+    fill(c, "deliver-note", "已出具三份合同审查意见书").await;
+    click(c, "form[action$='/deliver'] button").await;
+    wait_text(c, "已交付").await;
+    b.screenshot("admin-demand").await;
+    sign_out(c).await;
+
+    // 5. The enterprise confirms; the timeline shows every step.
+    sign_in(&platform, c, "enterprise", None).await;
+    c.goto(&format!("{}/account/demands/{did}", platform.base)).await.unwrap();
+    click(c, "form[action$='/confirm'] button").await;
+    wait_text(c, "企业确认").await;
+    let page = c.source().await.unwrap();
+    for step in ["提交需求", "受理", "开始服务", "交付", "已出具三份合同审查意见书"] {
+        assert!(page.contains(step), "{step} on the timeline");
+    }
+    b.screenshot("demand-confirmed").await;
+    let d = demand::Entity::find_by_id(did).one(&db).await.unwrap().unwrap();
+    assert_eq!(d.status, "confirmed");
+    db.close().await.unwrap();
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    b.client.clone().close().await.unwrap();
+}
