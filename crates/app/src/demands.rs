@@ -8,9 +8,9 @@ use crate::accounts::Actor;
 use crate::audit::{self, Entry};
 use crate::certification::require_certified;
 use crate::context::{Ctx, Meta};
-use crate::messages;
+use crate::{files, messages};
 use chrono::{DateTime, NaiveDate, Utc};
-use qifu_db::entity::{category, demand, demand_event, demand_message, institution, organisation, product, user};
+use qifu_db::entity::{category, demand, demand_event, demand_message, file, institution, organisation, product, user};
 use qifu_domain::accounts::{OrgKind, Permission, Phone};
 use qifu_domain::demands::{DemandEvent, DemandState, Party, add_working_days, next};
 use qifu_domain::money::{FEN_PER_WAN, parse_amount, parse_percent_bp};
@@ -318,6 +318,16 @@ pub async fn view(ctx: &Ctx, actor: &Actor, id: i64) -> Result<DemandView, Acces
     })
 }
 
+/// The delivery proof of a demand, for either side of it (or the operator).
+pub async fn proof_file(ctx: &Ctx, actor: &Actor, id: i64) -> Result<(file::Model, Vec<u8>), AccessError> {
+    let d = demand::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    party(ctx, actor, &d).await?;
+    let fid = d.proof_file_id.ok_or(AccessError::NotFound)?;
+    let f = file::Entity::find_by_id(fid).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    let bytes = files::read_bytes(ctx, &f).await?;
+    Ok((f, bytes))
+}
+
 /// What an action carries.
 #[derive(Debug, Clone, Default)]
 pub struct ActionInput {
@@ -327,7 +337,12 @@ pub struct ActionInput {
     pub granted_rate: String,
     pub granted_term_months: String,
     pub to_institution_id: Option<i64>,
+    /// The delivery proof (交付凭证): a PDF or image, optional.
+    pub proof: Option<crate::certification::Upload>,
 }
+
+/// Largest delivery proof accepted.
+pub const PROOF_MAX_BYTES: usize = 8 * 1024 * 1024;
 
 /// Moves a demand through its lifecycle on behalf of the actor.
 pub async fn act(
@@ -345,6 +360,7 @@ pub async fn act(
     let note = input.note.trim().chars().take(500).collect::<String>();
     let mut am: demand::ActiveModel = d.clone().into();
     let now = ctx.now();
+    let mut proof = None;
     match event {
         DemandEvent::Accept => {
             let assignee = input.assignee_user_id.unwrap_or(actor.user_id);
@@ -366,6 +382,16 @@ pub async fn act(
                 return Err(DemandError::Fields(vec![("note", "交付时请填写服务成果说明".to_owned())]));
             }
             am.proof_note = Set(Some(note.clone()));
+            if let Some(up) = input.proof.as_ref().filter(|u| !u.bytes.is_empty()) {
+                let kind = files::check(
+                    &up.bytes,
+                    PROOF_MAX_BYTES,
+                    &[files::Kind::Pdf, files::Kind::Png, files::Kind::Jpeg],
+                    "PDF、JPG 或 PNG 文件",
+                )
+                .map_err(|e| DemandError::Fields(vec![("proof", e.to_string())]))?;
+                proof = Some((kind, up));
+            }
         }
         DemandEvent::Close if d.kind == "financing" => {
             let amount = parse_amount(&input.granted_amount_wan, FEN_PER_WAN, 1_000_000)
@@ -404,6 +430,14 @@ pub async fn act(
     am.status = Set(to.code().to_owned());
     am.updated_at = Set(now);
     let txn = ctx.db.begin().await?;
+    if let Some((kind, up)) = proof {
+        let f =
+            files::store(&txn, ctx, actor.org_id, "demand_proof", &up.file_name, kind, &up.bytes).await.map_err(|e| match e {
+                files::UploadError::Db(e) => DemandError::from(e),
+                other => DemandError::Fields(vec![("proof", other.to_string())]),
+            })?;
+        am.proof_file_id = Set(Some(f.id));
+    }
     am.update(&txn).await?;
     let code = format!("{event:?}").to_lowercase();
     add_event(&txn, ctx, id, Some(actor), &code, from.code(), to.code(), &note).await?;

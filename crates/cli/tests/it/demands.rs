@@ -25,6 +25,19 @@ async fn latest_demand(app: &TestApp) -> demand::Model {
 const SERVICE: &[(&str, &str)] =
     &[("needs", "需要年度法律顾问服务，重点是劳动合同审查"), ("contact_name", "王建国"), ("contact_phone", "13812345678")];
 
+/// Posts the delivery form (multipart: a note and an optional proof file).
+async fn deliver(app: &TestApp, v: &Visitor, id: i64, note: &str, proof: Option<(Vec<u8>, &str)>) -> qifu_testkit::Page {
+    let token = v.get(&format!("/admin/demands/{id}")).await.unwrap().csrf().unwrap();
+    let mut form = reqwest::multipart::Form::new().text("_csrf", token).text("note", note.to_owned());
+    if let Some((bytes, name)) = proof {
+        form = form.part("proof", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+    }
+    let res = v.client.post(app.url(&format!("/admin/demands/{id}/deliver"))).multipart(form).send().await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    qifu_testkit::Page { status, headers, body: res.text().await.unwrap() }
+}
+
 #[tokio::test]
 async fn apply_accept_deliver_confirm_close_with_timeline_and_thread() {
     let app = TestApp::spawn().await.unwrap();
@@ -69,11 +82,12 @@ async fn apply_accept_deliver_confirm_close_with_timeline_and_thread() {
     // The lifecycle, each step by the right side.
     let p = ent.post_form(&format!("/account/demands/{}/confirm", d.id), &[]).await.unwrap();
     assert!(p.body.contains("不能确认"), "the enterprise cannot confirm before delivery");
-    for (action, extra) in [("accept", vec![]), ("start", vec![]), ("deliver", vec![("note", "已完成尽调并出具融资方案")])]
-    {
-        let p = bank.post_form(&format!("/admin/demands/{}/{action}", d.id), &extra).await.unwrap();
+    for action in ["accept", "start"] {
+        let p = bank.post_form(&format!("/admin/demands/{}/{action}", d.id), &[]).await.unwrap();
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{action}: {}", p.body);
     }
+    let p = deliver(&app, &bank, d.id, "已完成尽调并出具融资方案", None).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "deliver: {}", p.body);
     assert_eq!(ent.post_form(&format!("/account/demands/{}/confirm", d.id), &[]).await.unwrap().status, StatusCode::SEE_OTHER);
     let p = bank.post_form(&format!("/admin/demands/{}/close", d.id), &[("granted_amount_wan", "")]).await.unwrap();
     assert!(p.body.contains("放款金额") || p.body.contains("请填写金额"), "financing outcome required");
@@ -328,4 +342,72 @@ async fn bad_application_input_is_refused() {
     assert!(p.body.contains("超过该产品的最高金额"));
     assert!(demand::Entity::find().one(&app.ctx.db).await.unwrap().is_none(), "nothing created");
     assert_eq!(ent.get("/products/999999/apply").await.unwrap().status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn delivery_proof_is_checked_by_content_and_shown_to_both_sides_only() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let ent = signed_in(&app, "enterprise").await;
+    let bank = signed_in(&app, "institution").await;
+    let pid = product_id(&app, "副中心科创投贷联动").await;
+    let apply = [
+        ("needs", "扩大产能"),
+        ("contact_name", "王建国"),
+        ("contact_phone", "13812345678"),
+        ("amount_wan", "100"),
+        ("term_months", "12"),
+        ("purpose", "购置设备"),
+        ("guarantee_mode", "信用"),
+        ("financial_summary", "上年营业收入1200万元"),
+    ];
+    assert_eq!(ent.post_form(&format!("/products/{pid}/apply"), &apply).await.unwrap().status, StatusCode::SEE_OTHER);
+    let d = latest_demand(&app).await;
+    for action in ["accept", "start"] {
+        bank.post_form(&format!("/admin/demands/{}/{action}", d.id), &[]).await.unwrap();
+    }
+    // A program renamed to .pdf is refused by its content; the demand stays in service.
+    let p = deliver(&app, &bank, d.id, "已出具融资方案", Some((b"MZ\x90\x00 this is a program".to_vec(), "方案.pdf"))).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("文件格式不符合要求：只能上传PDF、JPG 或 PNG 文件"), "{}", p.body);
+    // A 50 MB file is refused before it is read, with a clear message.
+    let p = deliver(&app, &bank, d.id, "已出具融资方案", Some((vec![b'%'; 50 * 1024 * 1024], "大文件.pdf"))).await;
+    assert_eq!(p.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(p.body.contains("提交的内容过大"), "{}", p.body);
+    // Just over the proof limit but under the request limit: the app's own check.
+    let mut big = b"%PDF-1.7\n".to_vec();
+    big.resize(9 * 1024 * 1024, b' ');
+    let p = deliver(&app, &bank, d.id, "已出具融资方案", Some((big, "方案.pdf"))).await;
+    assert!(p.body.contains("文件不能超过8MB"), "{}", p.body);
+    assert_eq!(latest_demand(&app).await.status, "in_service", "nothing half-done");
+    // A real PDF is kept and shown to both sides.
+    let pdf = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let p = deliver(&app, &bank, d.id, "已出具融资方案", Some((pdf.clone(), "../../etc/融资方案.pdf"))).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let d = latest_demand(&app).await;
+    assert_eq!(d.status, "delivered");
+    assert!(ent.get(&format!("/account/demands/{}", d.id)).await.unwrap().body.contains("查看交付凭证"));
+    for (v, path) in [(&ent, format!("/account/demands/{}/proof", d.id)), (&bank, format!("/admin/demands/{}/proof", d.id))] {
+        let res = v.client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+    }
+    let f = qifu_testkit::qifu_db::entity::file::Entity::find_by_id(d.proof_file_id.unwrap())
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!f.original_name.contains('/') && f.original_name.ends_with("融资方案.pdf"), "{}", f.original_name);
+    // Another institution and a visitor get nothing.
+    let law = app.new_visitor().unwrap();
+    let op = accounts_op(&app).await;
+    let (_, lawyer) = crate::access_helpers::institution_admin(&app, &op, "北京丁律师事务所", "lawyer_d", "13811110019").await;
+    law.login("lawyer_d", &lawyer).await.unwrap();
+    law.post_form("/account/password", &[("old", &lawyer), ("new", "Harbor-Light-92"), ("confirm", "Harbor-Light-92")])
+        .await
+        .unwrap();
+    assert_eq!(law.get(&format!("/admin/demands/{}/proof", d.id)).await.unwrap().status, StatusCode::NOT_FOUND);
+    let anon = app.new_visitor().unwrap().get(&format!("/account/demands/{}/proof", d.id)).await.unwrap();
+    assert_ne!(anon.status, StatusCode::OK);
 }

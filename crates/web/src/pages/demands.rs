@@ -4,11 +4,11 @@
 use super::PageQuery;
 use crate::AppState;
 use crate::error::WebError;
-use crate::extract::{CsrfForm, Viewer};
+use crate::extract::{CsrfForm, Viewer, check_csrf};
 use crate::pages::portal::parse_id;
 use crate::view::*;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::demands::{self, ActionInput, ApplyForm, DemandError, DemandFilter};
@@ -182,6 +182,7 @@ async fn run_action(
             granted_rate: f.granted_rate.clone(),
             granted_term_months: f.granted_term_months.clone(),
             to_institution_id: f.to_institution.trim().parse().ok(),
+            proof: None,
         };
         demands::act(&st.ctx, actor, &v.meta, id, ev, &input).await.map(|_| "done")
     };
@@ -306,6 +307,61 @@ pub async fn admin_demand(
     Query(q): Query<DoneQuery>,
 ) -> Result<Html<String>, WebError> {
     Ok(Html(admin_page(&st, &v, parse_id(&id)?, FieldErrors::default(), done_notice(&q.done)).await?))
+}
+
+/// Delivery with an optional proof file (a multipart form).
+pub async fn admin_deliver(
+    State(st): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    mut mp: Multipart,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let mut csrf = String::new();
+    let mut input = ActionInput::default();
+    let mut up = qifu_app::certification::Upload::default();
+    let max = demands::PROOF_MAX_BYTES;
+    let bad = |_| WebError::BadRequest("提交的内容无法读取，请重试".to_owned());
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "proof" {
+            up.file_name = field.file_name().unwrap_or("").to_owned();
+            let data = field.bytes().await.map_err(bad)?;
+            // Keep one byte past the limit so the size check still fails.
+            up.bytes = data[..data.len().min(max + 1)].to_vec();
+            continue;
+        }
+        let text: String = field.text().await.map_err(bad)?.chars().take(600).collect();
+        match name.as_str() {
+            "_csrf" => csrf = text,
+            "note" => input.note = text,
+            _ => {}
+        }
+    }
+    check_csrf(&v, &csrf)?;
+    let actor = staff(&v)?;
+    input.proof = Some(up);
+    match demands::act(&st.ctx, actor, &v.meta, id, DemandEvent::Deliver, &input).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/demands/{id}?done=done")).into_response()),
+        Err(e) => {
+            let errors = fields(e)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(admin_page(&st, &v, id, errors, None).await?)).into_response())
+        }
+    }
+}
+
+/// The delivery proof, for either side of the demand and the operator.
+pub async fn proof(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+    let actor = v.require()?;
+    let (f, bytes) = demands::proof_file(&st.ctx, actor, parse_id(&id)?).await?;
+    let mut r = bytes.into_response();
+    if let Ok(ct) = HeaderValue::from_str(&f.content_type) {
+        r.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    r.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    Ok(r)
 }
 
 pub async fn admin_demand_action(
