@@ -56,6 +56,8 @@ pub struct ApplyForm {
     pub purpose: String,
     pub guarantee_mode: String,
     pub financial_summary: String,
+    /// An attachment (附件) such as a business plan: a PDF or image, optional.
+    pub attachment: Option<crate::certification::Upload>,
 }
 
 /// Whether a product is a financing product (its category is under 融资服务).
@@ -179,11 +181,23 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &A
         guarantee = Some(text(&f.guarantee_mode, 32, "guarantee_mode", "担保方式", true, &mut e));
         summary = Some(text(&f.financial_summary, 1000, "financial_summary", "财务概况", true, &mut e));
     }
+    let attachment = match check_file(f.attachment.as_ref(), "attachment") {
+        Ok(a) => a,
+        Err(DemandError::Fields(mut list)) => {
+            e.append(&mut list);
+            None
+        }
+        Err(other) => return Err(other),
+    };
     let Some(phone) = phone.filter(|_| e.is_empty()) else {
         return Err(DemandError::Fields(e));
     };
     let now = ctx.now();
     let txn = ctx.db.begin().await?;
+    let attachment_file_id = match attachment {
+        Some(a) => Some(store_file(&txn, ctx, actor.org_id, "demand_attachment", "attachment", a).await?),
+        None => None,
+    };
     let d = demand::ActiveModel {
         product_id: Set(p.id),
         institution_id: Set(p.institution_id),
@@ -201,6 +215,7 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &A
         purpose: Set(purpose),
         guarantee_mode: Set(guarantee),
         financial_summary: Set(summary),
+        attachment_file_id: Set(attachment_file_id),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -318,11 +333,22 @@ pub async fn view(ctx: &Ctx, actor: &Actor, id: i64) -> Result<DemandView, Acces
     })
 }
 
-/// The delivery proof of a demand, for either side of it (or the operator).
-pub async fn proof_file(ctx: &Ctx, actor: &Actor, id: i64) -> Result<(file::Model, Vec<u8>), AccessError> {
+/// A demand's files: the enterprise's attachment and the institution's proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemandFile {
+    Attachment,
+    Proof,
+}
+
+/// A file of a demand, for either side of it (or the operator).
+pub async fn demand_file(ctx: &Ctx, actor: &Actor, id: i64, which: DemandFile) -> Result<(file::Model, Vec<u8>), AccessError> {
     let d = demand::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     party(ctx, actor, &d).await?;
-    let fid = d.proof_file_id.ok_or(AccessError::NotFound)?;
+    let fid = match which {
+        DemandFile::Attachment => d.attachment_file_id,
+        DemandFile::Proof => d.proof_file_id,
+    }
+    .ok_or(AccessError::NotFound)?;
     let f = file::Entity::find_by_id(fid).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let bytes = files::read_bytes(ctx, &f).await?;
     Ok((f, bytes))
@@ -341,8 +367,36 @@ pub struct ActionInput {
     pub proof: Option<crate::certification::Upload>,
 }
 
-/// Largest delivery proof accepted.
-pub const PROOF_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// Largest attachment or delivery proof accepted.
+pub const FILE_MAX_BYTES: usize = 8 * 1024 * 1024;
+const FILE_KINDS: &[files::Kind] = &[files::Kind::Pdf, files::Kind::Png, files::Kind::Jpeg];
+const FILE_KINDS_LABEL: &str = "PDF、JPG 或 PNG 文件";
+
+/// Checks an optional upload; `None` when nothing was chosen.
+fn check_file<'a>(
+    up: Option<&'a crate::certification::Upload>,
+    field: &'static str,
+) -> Result<Option<(files::Kind, &'a crate::certification::Upload)>, DemandError> {
+    let Some(up) = up.filter(|u| !u.bytes.is_empty()) else { return Ok(None) };
+    let kind = files::check(&up.bytes, FILE_MAX_BYTES, FILE_KINDS, FILE_KINDS_LABEL)
+        .map_err(|e| DemandError::Fields(vec![(field, e.to_string())]))?;
+    Ok(Some((kind, up)))
+}
+
+async fn store_file<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    org_id: i64,
+    purpose: &str,
+    field: &'static str,
+    (kind, up): (files::Kind, &crate::certification::Upload),
+) -> Result<i64, DemandError> {
+    let f = files::store(conn, ctx, org_id, purpose, &up.file_name, kind, &up.bytes).await.map_err(|e| match e {
+        files::UploadError::Db(e) => DemandError::from(e),
+        other => DemandError::Fields(vec![(field, other.to_string())]),
+    })?;
+    Ok(f.id)
+}
 
 /// Moves a demand through its lifecycle on behalf of the actor.
 pub async fn act(
@@ -382,16 +436,7 @@ pub async fn act(
                 return Err(DemandError::Fields(vec![("note", "交付时请填写服务成果说明".to_owned())]));
             }
             am.proof_note = Set(Some(note.clone()));
-            if let Some(up) = input.proof.as_ref().filter(|u| !u.bytes.is_empty()) {
-                let kind = files::check(
-                    &up.bytes,
-                    PROOF_MAX_BYTES,
-                    &[files::Kind::Pdf, files::Kind::Png, files::Kind::Jpeg],
-                    "PDF、JPG 或 PNG 文件",
-                )
-                .map_err(|e| DemandError::Fields(vec![("proof", e.to_string())]))?;
-                proof = Some((kind, up));
-            }
+            proof = check_file(input.proof.as_ref(), "proof")?;
         }
         DemandEvent::Close if d.kind == "financing" => {
             let amount = parse_amount(&input.granted_amount_wan, FEN_PER_WAN, 1_000_000)
@@ -430,13 +475,8 @@ pub async fn act(
     am.status = Set(to.code().to_owned());
     am.updated_at = Set(now);
     let txn = ctx.db.begin().await?;
-    if let Some((kind, up)) = proof {
-        let f =
-            files::store(&txn, ctx, actor.org_id, "demand_proof", &up.file_name, kind, &up.bytes).await.map_err(|e| match e {
-                files::UploadError::Db(e) => DemandError::from(e),
-                other => DemandError::Fields(vec![("proof", other.to_string())]),
-            })?;
-        am.proof_file_id = Set(Some(f.id));
+    if let Some(p) = proof {
+        am.proof_file_id = Set(Some(store_file(&txn, ctx, actor.org_id, "demand_proof", "proof", p).await?));
     }
     am.update(&txn).await?;
     let code = format!("{event:?}").to_lowercase();

@@ -133,6 +133,43 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
     }
 }
 
+/// A multipart form read whole: its text fields (each cut to 2,000 characters),
+/// and the file of `file_field`, cut one byte past `max` so a size check still fails.
+pub struct MultipartForm {
+    pub csrf: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub file: qifu_app::certification::Upload,
+}
+
+impl MultipartForm {
+    pub async fn read(mut mp: axum::extract::Multipart, file_field: &str, max: usize) -> Result<Self, WebError> {
+        let bad = |_| WebError::BadRequest("提交的内容无法读取，请重试".to_owned());
+        let mut out = MultipartForm { csrf: String::new(), fields: serde_json::Map::new(), file: Default::default() };
+        while let Some(field) = mp.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or("").to_owned();
+            if name == file_field {
+                out.file.file_name = field.file_name().unwrap_or("").to_owned();
+                let data = field.bytes().await.map_err(bad)?;
+                out.file.bytes = data[..data.len().min(max + 1)].to_vec();
+                continue;
+            }
+            let text: String = field.text().await.map_err(bad)?.chars().take(2000).collect();
+            if name == "_csrf" {
+                out.csrf = text;
+            } else {
+                out.fields.insert(name, serde_json::Value::String(text));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The text fields as a form struct whose fields are all strings with defaults.
+    pub fn form<T: DeserializeOwned>(&self) -> Result<T, WebError> {
+        serde_json::from_value(serde_json::Value::Object(self.fields.clone()))
+            .map_err(|_| WebError::BadRequest("表单内容格式不正确".to_owned()))
+    }
+}
+
 /// Checks a CSRF token taken from a multipart form.
 pub fn check_csrf(viewer: &Viewer, token: &str) -> Result<(), WebError> {
     if token.is_empty() || !constant_time_eq(token.as_bytes(), viewer.form_token().as_bytes()) {

@@ -387,7 +387,9 @@ async fn delivery_proof_is_checked_by_content_and_shown_to_both_sides_only() {
     let d = latest_demand(&app).await;
     assert_eq!(d.status, "delivered");
     assert!(ent.get(&format!("/account/demands/{}", d.id)).await.unwrap().body.contains("查看交付凭证"));
-    for (v, path) in [(&ent, format!("/account/demands/{}/proof", d.id)), (&bank, format!("/admin/demands/{}/proof", d.id))] {
+    for (v, path) in
+        [(&ent, format!("/account/demands/{}/files/proof", d.id)), (&bank, format!("/admin/demands/{}/files/proof", d.id))]
+    {
         let res = v.client.get(app.url(&path)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.headers()["content-type"], "application/pdf");
@@ -407,7 +409,60 @@ async fn delivery_proof_is_checked_by_content_and_shown_to_both_sides_only() {
     law.post_form("/account/password", &[("old", &lawyer), ("new", "Harbor-Light-92"), ("confirm", "Harbor-Light-92")])
         .await
         .unwrap();
-    assert_eq!(law.get(&format!("/admin/demands/{}/proof", d.id)).await.unwrap().status, StatusCode::NOT_FOUND);
-    let anon = app.new_visitor().unwrap().get(&format!("/account/demands/{}/proof", d.id)).await.unwrap();
+    assert_eq!(law.get(&format!("/admin/demands/{}/files/proof", d.id)).await.unwrap().status, StatusCode::NOT_FOUND);
+    let anon = app.new_visitor().unwrap().get(&format!("/account/demands/{}/files/proof", d.id)).await.unwrap();
     assert_ne!(anon.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_application_carries_an_attachment_checked_by_content() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let ent = signed_in(&app, "enterprise").await;
+    let bank = signed_in(&app, "institution").await;
+    let pid = product_id(&app, "副中心科创投贷联动").await; // the bank's
+    let form_page = ent.get(&format!("/products/{pid}/apply")).await.unwrap();
+    assert!(form_page.body.contains("enctype=\"multipart/form-data\"") && form_page.body.contains("name=\"attachment\""));
+    let post = |file: Vec<u8>, name: &'static str| {
+        let token = form_page.csrf().unwrap();
+        let ent = &ent;
+        let app = &app;
+        async move {
+            let mut form = reqwest::multipart::Form::new().text("_csrf", token);
+            let financing = [
+                ("amount_wan", "100"),
+                ("term_months", "12"),
+                ("purpose", "购置设备"),
+                ("guarantee_mode", "信用"),
+                ("financial_summary", "上年营业收入1200万元"),
+            ];
+            for &(k, v) in SERVICE.iter().chain(financing.iter()) {
+                form = form.text(k, v.to_owned());
+            }
+            form = form.part("attachment", reqwest::multipart::Part::bytes(file).file_name(name));
+            let res = ent.client.post(app.url(&format!("/products/{pid}/apply"))).multipart(form).send().await.unwrap();
+            let status = res.status();
+            let headers = res.headers().clone();
+            qifu_testkit::Page { status, headers, body: res.text().await.unwrap() }
+        }
+    };
+    let before = demand::Entity::find().all(&app.ctx.db).await.unwrap().len();
+    // An HTML page with a script, named like a PDF: refused, the typed text kept, nothing saved.
+    let p = post(b"<html><script>alert(1)</script></html>".to_vec(), "计划书.pdf").await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("文件格式不符合要求：只能上传PDF、JPG 或 PNG 文件"), "{}", p.body);
+    assert!(p.body.contains("需要年度法律顾问服务"), "what was typed is kept");
+    assert_eq!(demand::Entity::find().all(&app.ctx.db).await.unwrap().len(), before, "no half-written demand");
+    // A PNG goes with the demand; the institution opens it.
+    let png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+    let p = post(png.clone(), "营业执照.png").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let d = latest_demand(&app).await;
+    assert!(d.attachment_file_id.is_some());
+    assert!(bank.get(&format!("/admin/demands/{}", d.id)).await.unwrap().body.contains("查看企业上传的附件"));
+    let res = bank.client.get(app.url(&format!("/admin/demands/{}/files/attachment", d.id))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png);
+    assert_eq!(bank.get(&format!("/admin/demands/{}/files/other", d.id)).await.unwrap().status, StatusCode::NOT_FOUND);
 }

@@ -25,6 +25,7 @@ pub struct Model {
     pub decline_reason: Option<String>,
     pub proof_note: Option<String>,
     pub proof_file_id: Option<i64>,
+    pub attachment_file_id: Option<i64>,
     pub granted_amount_fen: Option<i64>,
     pub granted_rate_bp: Option<i32>,
     pub granted_term_months: Option<i32>,

@@ -34,6 +34,7 @@ impl MigrationTrait for Migration {
                 .col(string_len_null("decline_reason", 500))
                 .col(text_null("proof_note"))
                 .col(big_integer_null("proof_file_id"))
+                .col(big_integer_null("attachment_file_id"))
                 .col(big_integer_null("granted_amount_fen"))
                 .col(integer_null("granted_rate_bp"))
                 .col(integer_null("granted_term_months"))

@@ -4,14 +4,14 @@
 use super::PageQuery;
 use crate::AppState;
 use crate::error::WebError;
-use crate::extract::{CsrfForm, Viewer, check_csrf};
+use crate::extract::{CsrfForm, MultipartForm, Viewer, check_csrf};
 use crate::pages::portal::parse_id;
 use crate::view::*;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use qifu_app::demands::{self, ActionInput, ApplyForm, DemandError, DemandFilter};
+use qifu_app::demands::{self, ActionInput, ApplyForm, DemandError, DemandFile, DemandFilter};
 use qifu_domain::accounts::{OrgKind, Permission};
 use qifu_domain::demands::DemandEvent;
 use serde::Deserialize;
@@ -47,12 +47,29 @@ pub async fn show_apply(State(st): State<AppState>, v: Viewer, Path(id): Path<St
     Ok(Html(apply_page(&st, &v, id, f, FieldErrors::default()).await?))
 }
 
-pub async fn apply(
-    State(st): State<AppState>,
-    Path(id): Path<String>,
-    CsrfForm { viewer, form }: CsrfForm<ApplyFormView>,
-) -> Result<Response, WebError> {
+/// The application form: multipart from the page (it may carry an attachment),
+/// or URL-encoded from clients without files.
+pub async fn apply(State(st): State<AppState>, Path(id): Path<String>, req: Request) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("multipart/form-data"));
+    let (viewer, form, attachment) = if multipart {
+        let (mut parts, body) = req.into_parts();
+        let viewer = Viewer::from_request_parts(&mut parts, &st).await?;
+        let mp = Multipart::from_request(Request::from_parts(parts, body), &st)
+            .await
+            .map_err(|_| WebError::BadRequest("提交的内容无法读取，请重试".to_owned()))?;
+        let mp = MultipartForm::read(mp, "attachment", demands::FILE_MAX_BYTES).await?;
+        check_csrf(&viewer, &mp.csrf)?;
+        let form: ApplyFormView = mp.form()?;
+        (viewer, form, Some(mp.file))
+    } else {
+        let CsrfForm { viewer, form } = CsrfForm::<ApplyFormView>::from_request(req, &st).await?;
+        (viewer, form, None)
+    };
     let actor = viewer.require()?;
     let input = ApplyForm {
         needs: form.needs.clone(),
@@ -64,6 +81,7 @@ pub async fn apply(
         purpose: form.purpose.clone(),
         guarantee_mode: form.guarantee_mode.clone(),
         financial_summary: form.financial_summary.clone(),
+        attachment,
     };
     match demands::apply(&st.ctx, actor, &viewer.meta, id, &input).await {
         Ok(did) => Ok(Redirect::to(&format!("/account/demands/{did}?done=submitted")).into_response()),
@@ -314,33 +332,14 @@ pub async fn admin_deliver(
     State(st): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    let mut csrf = String::new();
-    let mut input = ActionInput::default();
-    let mut up = qifu_app::certification::Upload::default();
-    let max = demands::PROOF_MAX_BYTES;
-    let bad = |_| WebError::BadRequest("提交的内容无法读取，请重试".to_owned());
-    while let Some(field) = mp.next_field().await.map_err(bad)? {
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "proof" {
-            up.file_name = field.file_name().unwrap_or("").to_owned();
-            let data = field.bytes().await.map_err(bad)?;
-            // Keep one byte past the limit so the size check still fails.
-            up.bytes = data[..data.len().min(max + 1)].to_vec();
-            continue;
-        }
-        let text: String = field.text().await.map_err(bad)?.chars().take(600).collect();
-        match name.as_str() {
-            "_csrf" => csrf = text,
-            "note" => input.note = text,
-            _ => {}
-        }
-    }
-    check_csrf(&v, &csrf)?;
+    let mp = MultipartForm::read(mp, "proof", demands::FILE_MAX_BYTES).await?;
+    check_csrf(&v, &mp.csrf)?;
     let actor = staff(&v)?;
-    input.proof = Some(up);
+    let f: ActionForm = mp.form()?;
+    let input = ActionInput { note: f.note, proof: Some(mp.file), ..Default::default() };
     match demands::act(&st.ctx, actor, &v.meta, id, DemandEvent::Deliver, &input).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/demands/{id}?done=done")).into_response()),
         Err(e) => {
@@ -350,10 +349,19 @@ pub async fn admin_deliver(
     }
 }
 
-/// The delivery proof, for either side of the demand and the operator.
-pub async fn proof(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
+/// A demand's attachment or delivery proof, for either side and the operator.
+pub async fn demand_file(
+    State(st): State<AppState>,
+    v: Viewer,
+    Path((id, which)): Path<(String, String)>,
+) -> Result<Response, WebError> {
     let actor = v.require()?;
-    let (f, bytes) = demands::proof_file(&st.ctx, actor, parse_id(&id)?).await?;
+    let which = match which.as_str() {
+        "attachment" => DemandFile::Attachment,
+        "proof" => DemandFile::Proof,
+        _ => return Err(WebError::NotFound),
+    };
+    let (f, bytes) = demands::demand_file(&st.ctx, actor, parse_id(&id)?, which).await?;
     let mut r = bytes.into_response();
     if let Ok(ct) = HeaderValue::from_str(&f.content_type) {
         r.headers_mut().insert(header::CONTENT_TYPE, ct);
