@@ -14,6 +14,7 @@ use qifu_db::entity::{category, demand, demand_event, demand_message, file, inst
 use qifu_domain::accounts::{OrgKind, Permission, Phone};
 use qifu_domain::demands::{DemandEvent, DemandState, Party, add_working_days, next};
 use qifu_domain::money::{FEN_PER_WAN, parse_amount, parse_percent_bp};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -519,6 +520,85 @@ pub async fn act(
             )
             .await?;
         }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The enterprise rates a finished service (confirmed or closed), once: 1–5
+/// stars and an optional comment. The product's totals move in the same transaction.
+pub async fn rate(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, stars: &str, comment: &str) -> Result<(), DemandError> {
+    use sea_orm::sea_query::ExprTrait as _;
+    let d = demand::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    if party(ctx, actor, &d).await? != Party::Enterprise {
+        return Err(DemandError::State("只有提出需求的企业可以评价".to_owned()));
+    }
+    if !matches!(d.status.as_str(), "confirmed" | "closed") {
+        return Err(DemandError::State("确认服务完成后才能评价".to_owned()));
+    }
+    if d.rating.is_some() {
+        return Err(DemandError::State("该需求已评价，不能重复评价".to_owned()));
+    }
+    let mut e = Vec::new();
+    let stars = stars.trim().parse::<i32>().ok().filter(|n| (1..=5).contains(n));
+    if stars.is_none() {
+        e.push(("rating", "请选择1到5星的评分".to_owned()));
+    }
+    let comment = comment.trim();
+    if comment.chars().count() > 300 {
+        e.push(("comment", "评价内容不能超过300字".to_owned()));
+    }
+    let Some(stars) = stars.filter(|_| e.is_empty()) else { return Err(DemandError::Fields(e)) };
+    let now = ctx.now();
+    let txn = ctx.db.begin().await?;
+    // Only an unrated demand is updated, so two quick submissions count once.
+    let res = demand::Entity::update_many()
+        .col_expr(demand::Column::Rating, Expr::value(stars))
+        .col_expr(demand::Column::RatingComment, Expr::value(comment.to_owned()))
+        .col_expr(demand::Column::RatedAt, Expr::value(now))
+        .filter(demand::Column::Id.eq(id))
+        .filter(demand::Column::Rating.is_null())
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(DemandError::State("该需求已评价，不能重复评价".to_owned()));
+    }
+    product::Entity::update_many()
+        .col_expr(product::Column::RatingCount, Expr::col(product::Column::RatingCount).add(1))
+        .col_expr(product::Column::RatingSum, Expr::col(product::Column::RatingSum).add(stars))
+        .filter(product::Column::Id.eq(d.product_id))
+        .exec(&txn)
+        .await?;
+    if let Some(p) = product::Entity::find_by_id(d.product_id).one(&txn).await? {
+        let avg = p.rating_sum.saturating_mul(100) / std::cmp::max(p.rating_count, 1);
+        product::Entity::update_many()
+            .col_expr(product::Column::RatingAvgX100, Expr::value(avg))
+            .filter(product::Column::Id.eq(p.id))
+            .exec(&txn)
+            .await?;
+    }
+    let note = if comment.is_empty() { format!("{stars}星") } else { format!("{stars}星：{comment}") };
+    add_event(&txn, ctx, id, Some(actor), "rate", &d.status, &d.status, &note).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("demand.rate", "demand", id, serde_json::json!({"after": {"rating": stars}})),
+    )
+    .await?;
+    let inst_org = institution_org(&txn, d.institution_id).await?;
+    for uid in org_users(&txn, inst_org).await? {
+        messages::notify(
+            &txn,
+            ctx,
+            uid,
+            "demand",
+            &format!("需求 {id} 收到评价：{stars}星"),
+            &note,
+            Some(&format!("/admin/demands/{id}")),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(())

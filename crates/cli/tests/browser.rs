@@ -607,6 +607,13 @@ async fn a_product_is_published_applied_for_delivered_and_confirmed() {
         assert!(page.contains(step), "{step} on the timeline");
     }
     b.screenshot("demand-confirmed").await;
+    // 6. And rates the service.
+    click(c, "input[name=rating][value='4']").await;
+    fill(c, "comment", "响应及时，意见书很专业").await;
+    click(c, "form[action$='/rate'] button").await;
+    wait_text(c, "感谢您的评价").await;
+    assert!(c.source().await.unwrap().contains("★★★★☆"));
+    b.screenshot("demand-rated").await;
     let d = demand::Entity::find_by_id(did).one(&db).await.unwrap().unwrap();
     assert_eq!(d.status, "confirmed");
     db.close().await.unwrap();

@@ -230,7 +230,7 @@ pub struct ProductFilter {
     /// `free` or `subsidized`.
     pub pricing: Option<String>,
     pub keyword: String,
-    /// `newest` (default) or `popular`.
+    /// `newest` (default), `popular` or `rated`.
     pub sort: String,
 }
 
@@ -266,6 +266,10 @@ pub async fn product_list<C: ConnectionTrait>(db: &C, f: &ProductFilter, page: u
     }
     q = match f.sort.as_str() {
         "popular" => q.order_by_desc(product::Column::AppliedCount).order_by_desc(product::Column::Id),
+        "rated" => q
+            .order_by_desc(product::Column::RatingAvgX100)
+            .order_by_desc(product::Column::RatingCount)
+            .order_by_desc(product::Column::Id),
         _ => q.order_by_desc(product::Column::PublishedAt).order_by_desc(product::Column::Id),
     };
     let total = q.clone().count(db).await?;

@@ -1012,6 +1012,22 @@ pub fn event_label(e: &str) -> &'static str {
         "reassign" => "改派",
         "remind" => "超时催办",
         "escalate" => "超时升级",
+        "rate" => "评价",
         _ => "其他",
+    }
+}
+
+/// Stars as text, e.g. 4 → "★★★★☆".
+pub fn stars(n: &i32) -> String {
+    let n = usize::try_from((*n).clamp(0, 5)).unwrap_or(0);
+    format!("{}{}", "★".repeat(n), "☆".repeat(5 - n))
+}
+
+/// A product's rating for people: "4.5分（2条评价）" or "暂无评价".
+pub fn rating_label(p: &qifu_db::entity::product::Model) -> String {
+    if p.rating_count == 0 {
+        "暂无评价".to_owned()
+    } else {
+        format!("{}.{}分（{}条评价）", p.rating_avg_x100 / 100, (p.rating_avg_x100 % 100) / 10, p.rating_count)
     }
 }

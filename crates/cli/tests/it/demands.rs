@@ -139,6 +139,37 @@ async fn apply_accept_deliver_confirm_close_with_timeline_and_thread() {
         "accepted, started, delivered, closed: {ent_sms:?}"
     );
     assert!(notices.iter().all(|n| n.status == "logged" && !n.content.contains("13812345678")));
+    // The enterprise rates the finished service once; the product shows it and sorts by it.
+    let rate = |stars: &'static str, comment: &'static str| {
+        let ent = &ent;
+        async move {
+            ent.post_form(&format!("/account/demands/{}/rate", d.id), &[("rating", stars), ("comment", comment)]).await.unwrap()
+        }
+    };
+    assert!(ent.get(&format!("/account/demands/{}", d.id)).await.unwrap().body.contains("评价本次服务"));
+    assert!(rate("0", "").await.body.contains("请选择1到5星的评分"));
+    assert!(rate("6", "").await.body.contains("请选择1到5星的评分"));
+    let long = "好".repeat(301);
+    let p = ent.post_form(&format!("/account/demands/{}/rate", d.id), &[("rating", "4"), ("comment", &long)]).await.unwrap();
+    assert!(p.body.contains("评价内容不能超过300字"));
+    let p = bank.post_form(&format!("/admin/demands/{}/rate", d.id), &[("rating", "5")]).await.unwrap();
+    assert!(p.body.contains("只有提出需求的企业可以评价"), "the institution cannot rate itself");
+    let p = rate("4", "响应及时，<script>alert(1)</script>方案专业").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert!(rate("5", "").await.body.contains("该需求已评价，不能重复评价"));
+    let view = bank.get(&format!("/admin/demands/{}", d.id)).await.unwrap();
+    let at = view.body.find("企业评价").map(|i| &view.body[i..(i + 400).min(view.body.len())]);
+    assert!(
+        view.body.contains("★★★★☆") && view.body.contains("&#60;script&#62;") && !view.body.contains("<script>alert"),
+        "shown to the institution, escaped: {at:?}"
+    );
+    let product_page = app.new_visitor().unwrap().get(&format!("/products/{pid}")).await.unwrap();
+    assert!(product_page.body.contains("4.0分（1条评价）"), "{}", product_page.body);
+    let listing = app.new_visitor().unwrap().get("/products?sort=rated").await.unwrap();
+    let first = regex::Regex::new(r#"href="/products/(\d+)""#).unwrap().captures(&listing.body).unwrap()[1].to_owned();
+    assert_eq!(first, pid.to_string(), "the only rated product comes first");
+    let p = qifu_testkit::qifu_db::entity::product::Entity::find_by_id(pid).one(&app.ctx.db).await.unwrap().unwrap();
+    assert_eq!((p.rating_count, p.rating_sum, p.rating_avg_x100), (1, 4, 400));
 }
 
 #[tokio::test]

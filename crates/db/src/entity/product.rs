@@ -35,6 +35,10 @@ pub struct Model {
     pub rate_max_bp: Option<i32>,
     pub guarantee_modes: String,
     pub submitted_by: Option<i64>,
+    pub rating_count: i32,
+    pub rating_sum: i32,
+    /// Average stars × 100 (e.g. 450 = 4.5), 0 when unrated.
+    pub rating_avg_x100: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

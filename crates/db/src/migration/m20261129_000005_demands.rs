@@ -35,6 +35,10 @@ impl MigrationTrait for Migration {
                 .col(text_null("proof_note"))
                 .col(big_integer_null("proof_file_id"))
                 .col(big_integer_null("attachment_file_id"))
+                // The enterprise's rating (评价) after the service: 1–5 stars and a comment.
+                .col(integer_null("rating"))
+                .col(string_len_null("rating_comment", 300))
+                .col(timestamp_with_time_zone_null("rated_at"))
                 .col(big_integer_null("granted_amount_fen"))
                 .col(integer_null("granted_rate_bp"))
                 .col(integer_null("granted_term_months"))
@@ -81,6 +85,10 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index("demand_messages", &["demand_id", "at"])).await?;
+        // Products keep their rating totals, for sorting by 评分最高 without a join.
+        for col in [integer("rating_count").default(0), integer("rating_sum").default(0), integer("rating_avg_x100").default(0)] {
+            m.alter_table(Table::alter().table("products").add_column(&mut col.clone()).to_owned()).await?;
+        }
         Ok(())
     }
 }

@@ -121,6 +121,7 @@ fn done_notice(code: &str) -> Option<String> {
             "submitted" => "需求已提交，服务机构受理后会通知您。",
             "done" => "已办理。",
             "message" => "留言已发送。",
+            "rated" => "感谢您的评价。",
             _ => return None,
         }
         .to_owned(),
@@ -164,6 +165,10 @@ pub struct ActionForm {
     granted_term_months: String,
     #[serde(default)]
     to_institution: String,
+    #[serde(default)]
+    rating: String,
+    #[serde(default)]
+    comment: String,
 }
 
 fn event_of(action: &str) -> Option<DemandEvent> {
@@ -191,6 +196,8 @@ async fn run_action(
     let actor = v.require()?;
     let r = if action == "message" {
         demands::post_message(&st.ctx, actor, id, &f.body).await.map(|_| "message")
+    } else if action == "rate" {
+        demands::rate(&st.ctx, actor, &v.meta, id, &f.rating, &f.comment).await.map(|_| "rated")
     } else {
         let ev = event_of(action).ok_or(WebError::NotFound)?;
         let input = ActionInput {

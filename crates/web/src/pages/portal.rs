@@ -63,7 +63,7 @@ pub async fn list_products(State(st): State<AppState>, v: Viewer, Query(q): Quer
         mode: pick(&q.mode, &["online", "offline"]),
         price: pick(&q.price, &["free", "subsidized"]),
         kw: q.kw.trim().chars().take(50).collect(),
-        sort: pick(&q.sort, &["newest", "popular"]),
+        sort: pick(&q.sort, &["newest", "popular", "rated"]),
     };
     let filter = qifu_db::read::ProductFilter {
         category_id: id(&f.category),
