@@ -569,14 +569,6 @@ pub async fn rate(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, stars: &str, c
         .filter(product::Column::Id.eq(d.product_id))
         .exec(&txn)
         .await?;
-    if let Some(p) = product::Entity::find_by_id(d.product_id).one(&txn).await? {
-        let avg = p.rating_sum.saturating_mul(100) / std::cmp::max(p.rating_count, 1);
-        product::Entity::update_many()
-            .col_expr(product::Column::RatingAvgX100, Expr::value(avg))
-            .filter(product::Column::Id.eq(p.id))
-            .exec(&txn)
-            .await?;
-    }
     let note = if comment.is_empty() { format!("{stars}星") } else { format!("{stars}星：{comment}") };
     add_event(&txn, ctx, id, Some(actor), "rate", &d.status, &d.status, &note).await?;
     audit::record(

@@ -40,7 +40,6 @@ pub async fn notify<C: ConnectionTrait>(
 /// Writes a message to a user and, after the transaction commits, texts them a
 /// short notice to look at it (the SMS goes through the job queue, so a slow or
 /// failing gateway never blocks or undoes the change).
-#[allow(clippy::too_many_arguments)]
 pub async fn notify_with_sms<C: ConnectionTrait>(
     conn: &C,
     ctx: &Ctx,

@@ -2,6 +2,7 @@
 
 use crate::entity::{activity, article, enterprise, institution, organisation, policy, product};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 pub const PUBLISHED: &str = "published";
@@ -267,7 +268,8 @@ pub async fn product_list<C: ConnectionTrait>(db: &C, f: &ProductFilter, page: u
     q = match f.sort.as_str() {
         "popular" => q.order_by_desc(product::Column::AppliedCount).order_by_desc(product::Column::Id),
         "rated" => q
-            .order_by_desc(product::Column::RatingAvgX100)
+            // The same average as `product::Model::rating_avg_x100`, in SQL.
+            .order_by_desc(Expr::cust("rating_sum * 100 / CASE WHEN rating_count = 0 THEN 1 ELSE rating_count END"))
             .order_by_desc(product::Column::RatingCount)
             .order_by_desc(product::Column::Id),
         _ => q.order_by_desc(product::Column::PublishedAt).order_by_desc(product::Column::Id),

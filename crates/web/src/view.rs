@@ -1028,6 +1028,7 @@ pub fn rating_label(p: &qifu_db::entity::product::Model) -> String {
     if p.rating_count == 0 {
         "暂无评价".to_owned()
     } else {
-        format!("{}.{}分（{}条评价）", p.rating_avg_x100 / 100, (p.rating_avg_x100 % 100) / 10, p.rating_count)
+        let avg = p.rating_avg_x100();
+        format!("{}.{}分（{}条评价）", avg / 100, (avg % 100) / 10, p.rating_count)
     }
 }

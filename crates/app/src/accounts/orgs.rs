@@ -3,7 +3,7 @@
 
 use super::register::{check_org_name, check_person_name};
 use super::users::{UserError, initial_password};
-use super::{Actor, CreateUserError, UserInsert, insert_org, insert_user};
+use super::{Actor, UserInsert, insert_org, insert_user};
 use crate::access::AccessError;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
@@ -198,12 +198,7 @@ pub async fn create_institution(
         },
     )
     .await
-    .map_err(|e| match e {
-        CreateUserError::UsernameTaken(u) => UserError::Fields(vec![("admin_username", format!("用户名“{u}”已被使用"))]),
-        CreateUserError::PhoneTaken => UserError::Fields(vec![("admin_phone", "该手机号码已被其他账号使用".to_owned())]),
-        CreateUserError::Invalid(m) => UserError::Invalid(m.to_owned()),
-        CreateUserError::Db(d) => d.into(),
-    })?;
+    .map_err(|e| e.on_fields("admin_username", "admin_phone"))?;
     audit::record(
         &txn,
         ctx,

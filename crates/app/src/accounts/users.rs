@@ -137,6 +137,18 @@ pub enum UserError {
     Access(#[from] AccessError),
 }
 
+impl CreateUserError {
+    /// As a form error on the form's own username and phone fields.
+    pub(crate) fn on_fields(self, username: &'static str, phone: &'static str) -> UserError {
+        match self {
+            e @ CreateUserError::UsernameTaken(_) => UserError::Fields(vec![(username, e.to_string())]),
+            e @ CreateUserError::PhoneTaken => UserError::Fields(vec![(phone, e.to_string())]),
+            CreateUserError::Invalid(m) => UserError::Invalid(m.to_owned()),
+            CreateUserError::Db(d) => d.into(),
+        }
+    }
+}
+
 impl From<DbErr> for UserError {
     fn from(e: DbErr) -> Self {
         UserError::Access(AccessError::Db(e))
@@ -205,12 +217,7 @@ pub async fn create_sub_account(ctx: &Ctx, actor: &Actor, meta: &Meta, n: &NewSu
         },
     )
     .await
-    .map_err(|e| match e {
-        CreateUserError::UsernameTaken(u) => UserError::Fields(vec![("username", format!("用户名“{u}”已被使用"))]),
-        CreateUserError::PhoneTaken => UserError::Fields(vec![("phone", "该手机号码已被其他账号使用".to_owned())]),
-        CreateUserError::Invalid(m) => UserError::Invalid(m.to_owned()),
-        CreateUserError::Db(d) => d.into(),
-    })?;
+    .map_err(|e| e.on_fields("username", "phone"))?;
     audit::record(
         &txn,
         ctx,

@@ -169,7 +169,7 @@ async fn apply_accept_deliver_confirm_close_with_timeline_and_thread() {
     let first = regex::Regex::new(r#"href="/products/(\d+)""#).unwrap().captures(&listing.body).unwrap()[1].to_owned();
     assert_eq!(first, pid.to_string(), "the only rated product comes first");
     let p = qifu_testkit::qifu_db::entity::product::Entity::find_by_id(pid).one(&app.ctx.db).await.unwrap().unwrap();
-    assert_eq!((p.rating_count, p.rating_sum, p.rating_avg_x100), (1, 4, 400));
+    assert_eq!((p.rating_count, p.rating_sum, p.rating_avg_x100()), (1, 4, 400));
     let inst_page = app.new_visitor().unwrap().get(&format!("/institutions/{}", p.institution_id)).await.unwrap();
     assert!(inst_page.body.contains("4.0分（1条评价）"), "the institution page shows its products' ratings");
     assert!(listing.body.contains("4.0分（1条评价）"), "and so does the product list");

@@ -37,8 +37,13 @@ pub struct Model {
     pub submitted_by: Option<i64>,
     pub rating_count: i32,
     pub rating_sum: i32,
+}
+
+impl Model {
     /// Average stars × 100 (e.g. 450 = 4.5), 0 when unrated.
-    pub rating_avg_x100: i32,
+    pub fn rating_avg_x100(&self) -> i32 {
+        self.rating_sum.saturating_mul(100) / self.rating_count.max(1)
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,14 +4,14 @@
 use super::PageQuery;
 use crate::AppState;
 use crate::error::WebError;
-use crate::extract::{CsrfForm, Viewer, check_csrf};
+use crate::extract::{CsrfForm, MultipartForm, Viewer, check_csrf};
 use crate::pages::portal::parse_id;
 use crate::view::*;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use qifu_app::certification::{self, CertError, CertForm, Outcome, Upload};
+use qifu_app::certification::{self, CertError, CertForm, Outcome};
 use qifu_domain::accounts::{OrgKind, Permission};
 use serde::Deserialize;
 
@@ -62,40 +62,25 @@ pub async fn show_certification(
     Ok(Html(cert_page(&st, &v, form, FieldErrors::default(), notice).await?))
 }
 
-/// Reads the multipart certification form (text fields and the licence file).
-async fn read_form(mut mp: Multipart, max: usize) -> Result<(String, CertForm, Upload), WebError> {
-    let mut csrf = String::new();
-    let mut f = CertForm::default();
-    let mut up = Upload::default();
-    let bad = |_| WebError::BadRequest("提交的内容无法读取，请重试".to_owned());
-    while let Some(field) = mp.next_field().await.map_err(bad)? {
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "licence" {
-            up.file_name = field.file_name().unwrap_or("").to_owned();
-            let data = field.bytes().await.map_err(bad)?;
-            if data.len() > max + 1 {
-                up.bytes = data[..max + 1].to_vec();
-            } else {
-                up.bytes = data.to_vec();
-            }
-            continue;
-        }
-        let text: String = field.text().await.map_err(bad)?.chars().take(300).collect();
-        match name.as_str() {
-            "_csrf" => csrf = text,
-            "name" => f.name = text,
-            "credit_code" => f.credit_code = text,
-            "legal_rep_name" => f.legal_rep_name = text,
-            "legal_rep_id" => f.legal_rep_id = text,
-            _ => {}
-        }
-    }
-    Ok((csrf, f, up))
+/// The text fields of the certification form.
+#[derive(Debug, Default, Deserialize)]
+struct CertFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    credit_code: String,
+    #[serde(default)]
+    legal_rep_name: String,
+    #[serde(default)]
+    legal_rep_id: String,
 }
 
 pub async fn submit_certification(State(st): State<AppState>, v: Viewer, mp: Multipart) -> Result<Response, WebError> {
-    let (csrf, f, up) = read_form(mp, qifu_app::files::LICENCE_MAX_BYTES).await?;
-    check_csrf(&v, &csrf)?;
+    let mp = MultipartForm::read(mp, "licence", qifu_app::files::LICENCE_MAX_BYTES).await?;
+    check_csrf(&v, &mp.csrf)?;
+    let c: CertFields = mp.form()?;
+    let f = CertForm { name: c.name, credit_code: c.credit_code, legal_rep_name: c.legal_rep_name, legal_rep_id: c.legal_rep_id };
+    let up = mp.file;
     let actor = v.require()?;
     let keep =
         CertFormView { name: f.name.clone(), credit_code: f.credit_code.clone(), legal_rep_name: f.legal_rep_name.clone() };
@@ -252,12 +237,5 @@ pub async fn decide_certification(
 pub async fn show_file(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let actor = v.require()?;
     let (f, bytes) = qifu_app::files::read(&st.ctx, actor, parse_id(&id)?).await?;
-    let mut r = bytes.into_response();
-    if let Ok(ct) = HeaderValue::from_str(&f.content_type) {
-        r.headers_mut().insert(header::CONTENT_TYPE, ct);
-    }
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
-    r.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
-    Ok(r)
+    Ok(super::file_response(&f, bytes))
 }

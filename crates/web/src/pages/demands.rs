@@ -369,14 +369,7 @@ pub async fn demand_file(
         _ => return Err(WebError::NotFound),
     };
     let (f, bytes) = demands::demand_file(&st.ctx, actor, parse_id(&id)?, which).await?;
-    let mut r = bytes.into_response();
-    if let Ok(ct) = HeaderValue::from_str(&f.content_type) {
-        r.headers_mut().insert(header::CONTENT_TYPE, ct);
-    }
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
-    r.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
-    Ok(r)
+    Ok(super::file_response(&f, bytes))
 }
 
 pub async fn admin_demand_action(
