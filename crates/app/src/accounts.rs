@@ -5,6 +5,7 @@ mod authz;
 mod captcha;
 mod login;
 mod menu;
+mod onboarding;
 mod orgs;
 mod password;
 mod register;
@@ -18,6 +19,11 @@ pub use authz::require;
 pub use captcha::{Captcha, check_captcha, new_captcha, prune_captchas};
 pub use login::{LoginError, LoginOutcome, LoginRequest, SecondFactorError, login, send_second_factor, verify_second_factor};
 pub use menu::{MenuError, MenuNode, MenuUpdate, back_office_menu, ensure_menus, list_menus, update_menu};
+pub use onboarding::{
+    InstitutionApplicationForm, OnboardingError, application as institution_application, apply_institution,
+    licence as institution_application_licence, list_applications as list_institution_applications,
+    pending_count as pending_institution_applications, review_application as review_institution_application,
+};
 pub use orgs::{NewInstitution, OrgRow, create_institution, list_orgs, set_org_status};
 pub use password::{PasswordError, change_password, hash_password, reset_password_by_sms, verify_password};
 pub use register::{Registration, RegistrationError, clean_channel, register_enterprise};
@@ -273,6 +279,19 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(conn: &C, ctx: &Ctx, u: User
         user_role::ActiveModel { user_id: Set(row.id), role_id: Set(*rid) }.insert(conn).await?;
     }
     Ok(row.id)
+}
+
+/// Every user of the operator's organisations (who hear of escalations and new applications).
+pub(crate) async fn operator_users<C: ConnectionTrait>(conn: &C) -> Result<Vec<user::Model>, DbErr> {
+    use sea_orm::QuerySelect;
+    let orgs: Vec<i64> = organisation::Entity::find()
+        .filter(organisation::Column::Kind.eq(OrgKind::Operator.as_str()))
+        .select_only()
+        .column(organisation::Column::Id)
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?;
+    user::Entity::find().filter(user::Column::OrgId.is_in(orgs)).filter(user::Column::Status.eq("active")).all(conn).await
 }
 
 /// Inserts an organisation row and returns its id.

@@ -1,6 +1,7 @@
 //! The service catalogue: the category tree (产品分类), edited in the back office,
 //! and the products institutions publish.
 
+pub mod attachments;
 pub mod products;
 
 use crate::access::AccessError;

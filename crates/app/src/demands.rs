@@ -790,20 +790,7 @@ pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
             reminded += 1;
         } else if d.escalated_at.is_none() && today > add_working_days(deadline, ctx.settings.demands.escalate_after_working_days)
         {
-            let operators = user::Entity::find()
-                .filter(
-                    user::Column::OrgId.is_in(
-                        organisation::Entity::find()
-                            .filter(organisation::Column::Kind.eq("operator"))
-                            .select_only()
-                            .column(organisation::Column::Id)
-                            .into_tuple::<i64>()
-                            .all(&txn)
-                            .await?,
-                    ),
-                )
-                .all(&txn)
-                .await?;
+            let operators = crate::accounts::operator_users(&txn).await?;
             for u in operators {
                 messages::notify_with_sms(
                     &txn,

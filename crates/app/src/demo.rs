@@ -8,7 +8,7 @@ use crate::accounts::{self, CreateUserError, NewUser};
 use crate::context::Ctx;
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use qifu_db::entity::{activity, article, category, enterprise, institution, organisation, policy, product, registry_entry};
-use qifu_domain::accounts::{BuiltinRole, OrgKind};
+use qifu_domain::accounts::{BuiltinRole, InstitutionKind, OrgKind};
 use qifu_domain::certification::{CreditCode, ResidentId, org_code_check_char};
 use qifu_domain::money::{FEN_PER_WAN, Money};
 use qifu_domain::profiles::{Indicators, SizeClass, SizeGroup, classify};
@@ -172,6 +172,7 @@ async fn insert_institutions<C: ConnectionTrait>(conn: &C, ctx: &Ctx, rng: &mut 
             intro: Set(intro.to_owned()),
             contact_name: Set(Some(person_name(rng))),
             address: Set(Some(address(rng))),
+            qualifications: Set(qualification(kind).to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -181,6 +182,22 @@ async fn insert_institutions<C: ConnectionTrait>(conn: &C, ctx: &Ctx, rng: &mut 
         ids.push(inst.id);
     }
     Ok(ids)
+}
+
+/// The licence or registration a real institution of each kind holds.
+fn qualification(kind: InstitutionKind) -> &'static str {
+    match kind {
+        InstitutionKind::Bank => "持有国家金融监督管理总局颁发的金融许可证；北京市普惠金融服务示范网点。",
+        InstitutionKind::Guarantor => "持有北京市地方金融管理局颁发的融资担保业务经营许可证；国家融资担保基金合作机构。",
+        InstitutionKind::Insurer => "持有保险许可证；开办科技保险、首台（套）重大技术装备保险业务。",
+        InstitutionKind::LawFirm => "持有北京市司法局颁发的律师事务所执业许可证；执业律师12名。",
+        InstitutionKind::TaxAccounting => "持有代理记账许可证；税务师事务所行政登记证书。",
+        InstitutionKind::HumanResources => "持有人力资源服务许可证；劳务派遣经营许可证。",
+        InstitutionKind::IntellectualProperty => "专利代理机构执业许可证；商标代理机构备案；贯标服务机构。",
+        InstitutionKind::Certification => "国家认证认可监督管理委员会批准的认证机构（CNCA 批准号）；CNAS 认可。",
+        InstitutionKind::DigitalService => "信息系统集成及服务资质；ISO/IEC 27001 信息安全管理体系认证。",
+        InstitutionKind::TechnologyService => "北京市科技成果转化服务机构；技术合同登记服务点。",
+    }
 }
 
 /// A credit code for the `n`-th generated organisation: 9 (market regulation),

@@ -79,6 +79,10 @@ impl Job for CheckOverdueDemands {
 pub struct SendSmsNotice {
     pub user_id: i64,
     pub title: String,
+    /// Texts this (encrypted) number instead of the user's, for people without
+    /// an account yet, such as an institution whose application was reviewed.
+    #[serde(default)]
+    pub to_phone_enc: Option<String>,
 }
 
 impl Job for SendSmsNotice {

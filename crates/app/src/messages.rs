@@ -50,7 +50,7 @@ pub async fn notify_with_sms<C: ConnectionTrait>(
     link: Option<&str>,
 ) -> Result<(), DbErr> {
     notify(conn, ctx, user_id, category, title, body, link).await?;
-    let job = SendSmsNotice { user_id, title: title.chars().take(SMS_TITLE_CHARS).collect() };
+    let job = SendSmsNotice { user_id, title: title.chars().take(SMS_TITLE_CHARS).collect(), to_phone_enc: None };
     jobs::enqueue(conn, ctx, &job, EnqueueOptions::default()).await?;
     Ok(())
 }
@@ -71,11 +71,17 @@ pub enum NoticeError {
 /// and records the attempt in the outbox. A gateway that is down is retried; a
 /// refusal (bad template, blocked number) is recorded and not retried.
 pub async fn send_sms_notice(ctx: &Ctx, job: &SendSmsNotice) -> Result<bool, NoticeError> {
-    let Some(u) = user::Entity::find_by_id(job.user_id).one(&ctx.db).await? else { return Ok(false) };
-    if u.status != "active" {
-        return Ok(false);
-    }
-    let Some(phone) = u.phone_enc.as_deref().and_then(|e| ctx.crypto.decrypt(e).ok()).and_then(|p| Phone::parse(&p).ok()) else {
+    let phone_enc = match &job.to_phone_enc {
+        Some(enc) => Some(enc.clone()),
+        None => {
+            let Some(u) = user::Entity::find_by_id(job.user_id).one(&ctx.db).await? else { return Ok(false) };
+            if u.status != "active" {
+                return Ok(false);
+            }
+            u.phone_enc
+        }
+    };
+    let Some(phone) = phone_enc.as_deref().and_then(|e| ctx.crypto.decrypt(e).ok()).and_then(|p| Phone::parse(&p).ok()) else {
         return Ok(false);
     };
     let text = format!("【{}】{}，请登录平台查看。", crate::accounts::short_sign(ctx), job.title);

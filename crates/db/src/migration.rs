@@ -7,6 +7,7 @@ mod m20261129_000002_accounts;
 mod m20261129_000003_certification;
 mod m20261129_000004_products;
 mod m20261129_000005_demands;
+mod m20261129_000006_onboarding;
 mod util;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_certification::Migration),
             Box::new(m20261129_000004_products::Migration),
             Box::new(m20261129_000005_demands::Migration),
+            Box::new(m20261129_000006_onboarding::Migration),
         ]
     }
 }

@@ -321,3 +321,50 @@ pub async fn active_institutions<C: ConnectionTrait>(db: &C) -> Result<Vec<Insti
 pub async fn public_institution<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<InstitutionView>, DbErr> {
     Ok(active_institutions(db).await?.into_iter().find(|i| i.institution.id == id))
 }
+
+/// One published rating (评价): stars, comment, when, and for which product.
+/// The enterprise is not named.
+#[derive(Debug, Clone)]
+pub struct RatingRow {
+    pub rating: i32,
+    pub comment: String,
+    pub rated_at: DateTime<Utc>,
+    pub product_id: i64,
+    pub product_name: String,
+}
+
+/// The newest ratings of an institution's products, or of one product.
+pub async fn recent_ratings<C: ConnectionTrait>(
+    db: &C,
+    institution_id: Option<i64>,
+    product_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<RatingRow>, DbErr> {
+    use crate::entity::demand;
+    let mut q = demand::Entity::find().filter(demand::Column::Rating.is_not_null()).order_by_desc(demand::Column::RatedAt);
+    if let Some(i) = institution_id {
+        q = q.filter(demand::Column::InstitutionId.eq(i));
+    }
+    if let Some(p) = product_id {
+        q = q.filter(demand::Column::ProductId.eq(p));
+    }
+    let rows = q.limit(limit).all(db).await?;
+    let names: Vec<(i64, String)> = product::Entity::find()
+        .filter(product::Column::Id.is_in(rows.iter().map(|d| d.product_id).collect::<Vec<_>>()))
+        .select_only()
+        .column(product::Column::Id)
+        .column(product::Column::Name)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|d| RatingRow {
+            rating: d.rating.unwrap_or(0),
+            comment: d.rating_comment.unwrap_or_default(),
+            rated_at: d.rated_at.unwrap_or(d.updated_at),
+            product_id: d.product_id,
+            product_name: names.iter().find(|(id, _)| *id == d.product_id).map(|(_, n)| n.clone()).unwrap_or_default(),
+        })
+        .collect())
+}

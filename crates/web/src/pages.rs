@@ -8,6 +8,7 @@ pub mod authorization;
 pub mod certification;
 pub mod demands;
 pub mod health;
+pub mod onboarding;
 pub mod portal;
 
 use serde::Deserialize;

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::middleware::{csrf_cookie, error_pages, track_metrics};
-use crate::pages::{account, admin, api, auth, authorization, certification, demands, health, portal};
+use crate::pages::{account, admin, api, auth, authorization, certification, demands, health, onboarding, portal};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
@@ -26,7 +26,9 @@ pub fn router(state: AppState) -> Router {
         .route("/policies/{id}", get(portal::show_policy))
         .route("/products", get(portal::list_products))
         .route("/products/{id}", get(portal::show_product))
+        .route("/institutions/apply", get(onboarding::show_apply).post(onboarding::submit_apply))
         .route("/institutions/{id}", get(portal::show_institution))
+        .route("/products/{id}/files/{fid}", get(portal::product_file))
         .route("/products/{id}/apply", get(demands::show_apply).post(demands::apply))
         .route("/account/demands", get(demands::my_demands))
         .route("/account/demands/{id}", get(demands::my_demand))
@@ -73,6 +75,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users", get(admin::list_users).post(admin::create_user))
         .route("/admin/users/{id}/{action}", post(admin::user_action))
         .route("/admin/orgs", get(admin::list_orgs))
+        .route("/admin/institution-applications", get(onboarding::list_applications))
+        .route("/admin/institution-applications/{id}", get(onboarding::show_application).post(onboarding::review))
+        .route("/admin/institution-applications/{id}/licence", get(onboarding::licence))
         .route("/admin/orgs/new-institution", get(admin::show_new_institution).post(admin::create_institution))
         .route("/admin/orgs/{id}/{action}", post(admin::org_action))
         .route("/admin/roles", get(admin::list_roles))
@@ -94,6 +99,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/products", get(admin::list_admin_products).post(admin::create_product))
         .route("/admin/products/new", get(admin::show_new_product))
         .route("/admin/products/{id}", get(admin::show_admin_product).post(admin::update_product))
+        .route("/admin/products/{id}/files", post(admin::add_product_file))
+        .route("/admin/products/{id}/files/{fid}", get(admin::product_file))
+        .route("/admin/products/{id}/files/{fid}/delete", post(admin::remove_product_file))
         .route("/admin/products/{id}/{action}", post(admin::product_action))
         .route("/admin/demands", get(demands::inbox))
         .route("/admin/demands/{id}", get(demands::admin_demand))

@@ -99,6 +99,25 @@ pub fn ymd_hm(t: &DateTime<Utc>) -> String {
     (*t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// A file size for people: `812 KB`, `3.4 MB`.
+pub fn file_size(bytes: &i64) -> String {
+    let b = (*bytes).max(0) as f64;
+    if b >= 1024.0 * 1024.0 {
+        format!("{:.1} MB", b / 1024.0 / 1024.0)
+    } else {
+        format!("{} KB", ((b / 1024.0).ceil() as i64).max(1))
+    }
+}
+
+pub fn application_status_label(s: &str) -> &'static str {
+    match s {
+        "submitted" => "待审核",
+        "approved" => "已通过",
+        "rejected" => "未通过",
+        _ => "—",
+    }
+}
+
 pub fn date(d: &NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
@@ -273,6 +292,66 @@ pub struct InstitutionPage {
     pub chrome: PageChrome,
     pub inst: qifu_db::read::InstitutionView,
     pub products: Vec<ProductCard>,
+    pub ratings: Vec<qifu_db::read::RatingRow>,
+}
+
+impl InstitutionPage {
+    /// The institution's rating over its listed products: "4.6分（12条评价）" or "暂无评价".
+    pub fn rating(&self) -> String {
+        let (n, sum) = self
+            .products
+            .iter()
+            .fold((0i64, 0i64), |(n, s), c| (n + i64::from(c.product.rating_count), s + i64::from(c.product.rating_sum)));
+        if n == 0 {
+            return "暂无评价".to_owned();
+        }
+        let avg = sum * 100 / n;
+        format!("{}.{}分（{}条评价）", avg / 100, (avg % 100) / 10, n)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/institution_apply.html")]
+pub struct InstitutionApplyPage {
+    pub chrome: PageChrome,
+    pub f: InstitutionApplyView,
+    pub errors: FieldErrors,
+    pub kinds: Vec<(&'static str, &'static str)>,
+    pub captcha: qifu_app::accounts::Captcha,
+    /// The application number once submitted.
+    pub submitted: Option<i64>,
+}
+
+/// The text fields of the application form kept across a failed submission (never the password).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct InstitutionApplyView {
+    pub name: String,
+    pub credit_code: String,
+    pub kind: String,
+    pub intro: String,
+    pub qualifications: String,
+    pub contact_name: String,
+    pub phone: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/institution_applications.html")]
+pub struct InstitutionApplicationsPage {
+    pub admin: AdminChrome,
+    pub rows: Vec<qifu_db::entity::institution_application::Model>,
+    pub status: String,
+    pub pager: Pager,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/institution_application.html")]
+pub struct InstitutionApplicationPage {
+    pub admin: AdminChrome,
+    pub a: qifu_db::entity::institution_application::Model,
+    pub licence: Option<qifu_db::entity::file::Model>,
+    pub errors: FieldErrors,
 }
 
 pub fn institution_kind_label(k: &str) -> &'static str {
@@ -285,6 +364,8 @@ pub struct ProductPage {
     pub chrome: PageChrome,
     pub card: ProductCard,
     pub category: String,
+    pub attachments: Vec<qifu_app::catalog::attachments::Attachment>,
+    pub ratings: Vec<qifu_db::read::RatingRow>,
 }
 
 #[derive(Template)]
@@ -782,6 +863,7 @@ pub struct ProductFormPage {
     pub can_edit: bool,
     pub reviewer: bool,
     pub notice: Option<String>,
+    pub attachments: Vec<qifu_app::catalog::attachments::Attachment>,
 }
 
 /// Form values shown again.
@@ -1021,6 +1103,64 @@ pub fn event_label(e: &str) -> &'static str {
 pub fn stars(n: &i32) -> String {
     let n = usize::try_from((*n).clamp(0, 5)).unwrap_or(0);
     format!("{}{}", "★".repeat(n), "☆".repeat(5 - n))
+}
+
+/// A range for people: "10–500万元", "不低于 10万元", "不超过 36个月".
+fn range(lo: &str, hi: &str, unit: &str) -> Option<String> {
+    match (lo.is_empty(), hi.is_empty()) {
+        (true, true) => None,
+        (false, true) => Some(format!("不低于{lo}{unit}")),
+        (true, false) => Some(format!("不超过{hi}{unit}")),
+        (false, false) if lo == hi => Some(format!("{lo}{unit}")),
+        (false, false) => Some(format!("{lo}–{hi}{unit}")),
+    }
+}
+
+/// The facts of a product the detail page lists: service terms, financing
+/// ranges and who may apply.
+pub fn product_facts(p: &qifu_db::entity::product::Model) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if !p.service_area.trim().is_empty() {
+        out.push(("服务区域", p.service_area.clone()));
+    }
+    let wan = qifu_domain::money::FEN_PER_WAN;
+    if let Some(r) = range(&fen_to(p.amount_min_fen, wan), &fen_to(p.amount_max_fen, wan), "万元") {
+        out.push(("额度", r));
+    }
+    let months = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
+    if let Some(r) = range(&months(p.term_min_months), &months(p.term_max_months), "个月") {
+        out.push(("期限", r));
+    }
+    let pct = |v: Option<i32>| fen_to(v.map(i64::from), 100);
+    if let Some(r) = range(&pct(p.rate_min_bp), &pct(p.rate_max_bp), "%") {
+        out.push(("年化利率", r));
+    }
+    if !p.guarantee_modes.trim().is_empty() {
+        out.push(("担保方式", p.guarantee_modes.replace(',', "、")));
+    }
+    let mut who = Vec::new();
+    if !p.industries.trim().is_empty() {
+        who.push(format!("行业代码 {}", p.industries.replace(',', "、")));
+    }
+    let sizes: Vec<&str> =
+        p.size_classes.split(',').filter_map(qifu_domain::profiles::SizeClass::parse).map(|s| s.label()).collect();
+    if !sizes.is_empty() {
+        who.push(format!("{}企业", sizes.join("、")));
+    }
+    if let Some(y) = p.min_years.filter(|y| *y > 0) {
+        who.push(format!("成立满{y}年"));
+    }
+    if p.tongzhou_only {
+        who.push("注册地在通州区".to_owned());
+    }
+    if p.certification_required {
+        who.push("已完成企业实名认证".to_owned());
+    }
+    out.push(("申请条件", if who.is_empty() { "不限".to_owned() } else { who.join("；") }));
+    if !p.contact.trim().is_empty() {
+        out.push(("联系方式", p.contact.clone()));
+    }
+    out
 }
 
 /// A product's rating for people: "4.5分（2条评价）" or "暂无评价".

@@ -24,6 +24,13 @@ const SEED: &[(&str, Option<&str>, &str, Option<&str>, Option<Permission>)] = &[
     ("accounts", None, "组织与账号", None, None),
     ("users", Some("accounts"), "用户管理", Some("/admin/users"), Some(Permission::UserManage)),
     ("orgs", Some("accounts"), "组织管理", Some("/admin/orgs"), Some(Permission::OrgManage)),
+    (
+        "institution_applications",
+        Some("accounts"),
+        "机构入驻审核",
+        Some("/admin/institution-applications"),
+        Some(Permission::OrgManage),
+    ),
     ("roles", Some("accounts"), "角色管理", Some("/admin/roles"), Some(Permission::RoleManage)),
     ("menus", Some("accounts"), "菜单管理", Some("/admin/menus"), Some(Permission::MenuManage)),
     ("security", None, "安全与审计", None, None),

@@ -230,6 +230,11 @@ fn apply(am: &mut product::ActiveModel, v: Valid) {
     am.guarantee_modes = Set(v.guarantee_modes);
 }
 
+/// The organisation of an institution (whose files a product's attachments are).
+pub(crate) async fn institution_org<C: sea_orm::ConnectionTrait>(conn: &C, institution_id: i64) -> Result<i64, CatalogError> {
+    Ok(institution::Entity::find_by_id(institution_id).one(conn).await?.ok_or(AccessError::NotFound)?.org_id)
+}
+
 /// The institution an actor works for.
 async fn own_institution(ctx: &Ctx, actor: &Actor) -> Result<institution::Model, CatalogError> {
     if actor.org_kind != OrgKind::Institution {
@@ -336,6 +341,7 @@ pub async fn update_product(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &
             if existing.as_ref().is_some_and(|r| r.status == ProductState::Submitted.code()) {
                 return Err(CatalogError::State("该产品的修改正在审核中，审核完成后才能再次修改"));
             }
+            let fresh = existing.is_none();
             let mut am: product::ActiveModel = match existing {
                 Some(r) => r.into(),
                 None => product::ActiveModel {
@@ -352,7 +358,11 @@ pub async fn update_product(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &
             am.status = Set(ProductState::Draft.code().to_owned());
             am.reject_reason = Set(None);
             am.updated_at = Set(now);
-            am.save(&txn).await?.try_into_model()?.id
+            let rev = am.save(&txn).await?.try_into_model()?.id;
+            if fresh {
+                super::attachments::copy_to(&txn, ctx, id, rev).await?;
+            }
+            rev
         }
     };
     audit::record(
@@ -410,6 +420,7 @@ async fn transition(
             am.guarantee_modes = Set(p.guarantee_modes.clone());
             am.updated_at = Set(now);
             am.update(&txn).await?;
+            super::attachments::replace(&txn, id, orig_id).await?;
             product::Entity::delete_by_id(id).exec(&txn).await?;
         }
         _ => {

@@ -13,6 +13,7 @@ mod cli;
 mod demands;
 mod demo;
 mod jobs;
+mod onboarding;
 mod portal;
 mod products;
 mod registry_http;

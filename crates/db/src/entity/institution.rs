@@ -10,6 +10,7 @@ pub struct Model {
     pub intro: String,
     pub contact_name: Option<String>,
     pub address: Option<String>,
+    pub qualifications: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

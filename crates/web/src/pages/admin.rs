@@ -12,12 +12,18 @@ use qifu_app::accounts::{self, Actor};
 use qifu_domain::accounts::Permission;
 use serde::Deserialize;
 
-async fn chrome(st: &AppState, v: &Viewer, actor: &Actor, title: &str, active: &'static str) -> Result<AdminChrome, WebError> {
+pub(crate) async fn chrome(
+    st: &AppState,
+    v: &Viewer,
+    actor: &Actor,
+    title: &str,
+    active: &'static str,
+) -> Result<AdminChrome, WebError> {
     Ok(AdminChrome { base: PageChrome::new(st, v, title, ""), menu: accounts::back_office_menu(&st.ctx, actor).await?, active })
 }
 
 /// Signed in, and allowed into the back office.
-fn staff(v: &Viewer) -> Result<&Actor, WebError> {
+pub(crate) fn staff(v: &Viewer) -> Result<&Actor, WebError> {
     let actor = v.require()?;
     accounts::require(actor, Permission::BackOffice)?;
     Ok(actor)
@@ -308,7 +314,7 @@ pub async fn org_action(
     }
 }
 
-fn institution_kinds() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn institution_kinds() -> Vec<(&'static str, &'static str)> {
     qifu_domain::accounts::InstitutionKind::ALL.iter().map(|k| (k.as_str(), k.label())).collect()
 }
 
@@ -817,6 +823,8 @@ fn product_notice(code: &str) -> Option<String> {
             "rejected" => "已驳回，机构已收到站内信。",
             "offline" => "已下架。",
             "online" => "已重新上架。",
+            "attachment_added" => "附件已上传。",
+            "attachment_removed" => "附件已删除。",
             _ => return None,
         }
         .to_owned(),
@@ -894,6 +902,10 @@ async fn product_page(
         })
     });
     let can_edit = actor.can(Permission::ProductManage) && product.as_ref().is_none_or(|p| p.status != "submitted");
+    let attachments = match id {
+        Some(id) => qifu_app::catalog::attachments::list(&st.ctx.db, id).await?,
+        None => Vec::new(),
+    };
     let page = ProductFormPage {
         admin: chrome(st, v, actor, if id.is_some() { "服务产品详情" } else { "发布新产品" }, "products").await?,
         id,
@@ -904,6 +916,7 @@ async fn product_page(
         errors,
         can_edit,
         reviewer: actor.can(Permission::CatalogManage),
+        attachments,
         notice,
     };
     Ok(page.render()?)
@@ -1008,4 +1021,59 @@ pub async fn product_action(
                 .into_response())
         }
     }
+}
+
+// ---- product attachments ----
+
+pub async fn add_product_file(
+    State(st): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    mp: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let mp = crate::extract::MultipartForm::read(mp, "attachment", qifu_app::catalog::attachments::ATTACHMENT_MAX_BYTES).await?;
+    crate::extract::check_csrf(&v, &mp.csrf)?;
+    let actor = staff(&v)?;
+    match qifu_app::catalog::attachments::add(&st.ctx, actor, &v.meta, id, &mp.file).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/products/{id}?done=attachment_added")).into_response()),
+        Err(e) => {
+            let errors = catalog_err(e)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(product_page(&st, &v, Some(id), None, errors, None).await?))
+                .into_response())
+        }
+    }
+}
+
+pub async fn remove_product_file(
+    State(st): State<AppState>,
+    Path((id, fid)): Path<(String, String)>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let (id, fid) = (parse_id(&id)?, parse_id(&fid)?);
+    let actor = staff(&viewer)?;
+    match qifu_app::catalog::attachments::remove(&st.ctx, actor, &viewer.meta, id, fid).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/products/{id}?done=attachment_removed")).into_response()),
+        Err(e) => {
+            let errors = catalog_err(e)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(product_page(&st, &viewer, Some(id), None, errors, None).await?))
+                .into_response())
+        }
+    }
+}
+
+pub async fn product_file(
+    State(st): State<AppState>,
+    v: Viewer,
+    Path((id, fid)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let actor = staff(&v)?;
+    let (f, bytes) =
+        qifu_app::catalog::attachments::admin_file(&st.ctx, actor, parse_id(&id)?, parse_id(&fid)?).await.map_err(|e| {
+            match catalog_err(e) {
+                Err(w) => w,
+                Ok(_) => WebError::NotFound,
+            }
+        })?;
+    Ok(super::file_response(&f, bytes))
 }

@@ -105,8 +105,16 @@ pub async fn show_product(State(st): State<AppState>, v: Viewer, Path(id): Path<
             }
         })
         .unwrap_or_default();
+    let attachments = qifu_app::catalog::attachments::list(&st.ctx.db, id).await?;
+    let ratings = qifu_db::read::recent_ratings(&st.ctx.db, None, Some(id), 10).await?;
     let chrome = PageChrome::new(&st, &v, &card.product.name, "products");
-    Ok(Html(ProductPage { chrome, card, category }.render()?))
+    Ok(Html(ProductPage { chrome, card, category, attachments, ratings }.render()?))
+}
+
+/// An attachment of a listed product.
+pub async fn product_file(State(st): State<AppState>, Path((id, fid)): Path<(String, String)>) -> Result<Response, WebError> {
+    let (f, bytes) = qifu_app::catalog::attachments::public_file(&st.ctx, parse_id(&id)?, parse_id(&fid)?).await?;
+    Ok(super::file_response(&f, bytes))
 }
 
 pub async fn show_institution(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Page {
@@ -114,8 +122,9 @@ pub async fn show_institution(State(st): State<AppState>, v: Viewer, Path(id): P
     let inst = qifu_db::read::public_institution(&st.ctx.db, id).await?.ok_or(WebError::NotFound)?;
     let filter = qifu_db::read::ProductFilter { institution_id: Some(id), ..Default::default() };
     let products = qifu_db::read::product_list(&st.ctx.db, &filter, 1).await?.items;
+    let ratings = qifu_db::read::recent_ratings(&st.ctx.db, Some(id), None, 10).await?;
     let chrome = PageChrome::new(&st, &v, &inst.name, "products");
-    Ok(Html(InstitutionPage { chrome, inst, products }.render()?))
+    Ok(Html(InstitutionPage { chrome, inst, products, ratings }.render()?))
 }
 
 #[derive(Debug, Deserialize)]
