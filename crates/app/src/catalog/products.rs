@@ -467,6 +467,16 @@ async fn transition(
         };
         messages::notify(&txn, ctx, uid, "product", &title, &body, Some("/admin/products")).await?;
     }
+    if ev == ProductEvent::Submit {
+        for op in crate::accounts::operator_users(&txn).await? {
+            if !crate::accounts::load_actor(&txn, op.id).await?.is_some_and(|a| a.can(Permission::CatalogManage)) {
+                continue;
+            }
+            let title = format!("服务产品“{name}”待审核");
+            messages::notify(&txn, ctx, op.id, "product", &title, "请在后台“产品审核”中审核。", Some(&format!("/admin/products/{id}")))
+                .await?;
+        }
+    }
     txn.commit().await?;
     Ok(())
 }

@@ -58,6 +58,7 @@ async fn publish_review_list_and_a_revision_keeps_the_old_version_listed() {
     assert_eq!(bank.post_form(&format!("/admin/products/{id}/submit"), &[]).await.unwrap().status, StatusCode::SEE_OTHER);
     let queue = op.get("/admin/products?status=submitted").await.unwrap();
     assert!(queue.body.contains("运河应收账款融资"));
+    assert!(op.get("/account/messages").await.unwrap().body.contains("服务产品“运河应收账款融资”待审核"), "reviewers are told");
     let p = op.post_form(&format!("/admin/products/{id}/review"), &[("decision", "reject"), ("reason", "")]).await.unwrap();
     assert!(p.body.contains("驳回时请填写原因"));
     op.post_form(&format!("/admin/products/{id}/review"), &[("decision", "reject"), ("reason", "请补充利率说明")]).await.unwrap();
