@@ -131,10 +131,13 @@ async fn bad_page_numbers_fall_back_to_the_first_page() {
     assert_eq!(p.status, StatusCode::OK);
 }
 
+/// The id in the first link `prefix<digits>` of the page.
 pub fn first_link(body: &str, prefix: &str) -> String {
     let needle = format!("href=\"{prefix}");
-    let i = body.find(&needle).expect("a link") + needle.len();
-    body[i..].chars().take_while(|c| c.is_ascii_digit()).collect()
+    body.match_indices(&needle)
+        .map(|(i, _)| body[i + needle.len()..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>())
+        .find(|id| !id.is_empty())
+        .expect("a link")
 }
 
 #[tokio::test]
