@@ -300,7 +300,8 @@ async fn certify<C: ConnectionTrait>(conn: &C, ctx: &Ctx, c: &certification::Mod
         am.org_id = Set(Some(c.org_id));
         am.certified = Set(true);
         am.updated_at = Set(ctx.now());
-        am.update(conn).await?;
+        let e = am.update(conn).await?;
+        crate::search::touch(conn, ctx, qifu_search::Kind::Enterprise, e.id).await?;
     }
     Ok(())
 }

@@ -18,6 +18,8 @@ pub struct Ctx {
     pub crypto: Arc<Crypto>,
     pub sms: Arc<dyn SmsProvider>,
     pub registry: Arc<dyn Registry>,
+    /// This node's search index (opened by `serve`; absent in other processes).
+    pub search: Arc<crate::search::SearchService>,
 }
 
 impl Ctx {
@@ -30,7 +32,7 @@ impl Ctx {
             "http" => Arc::new(crate::integrations::registry_http::HttpRegistry::from_settings(&settings.registry)?),
             _ => Arc::new(crate::certification::LocalRegistry::new(db.clone(), crypto.clone())),
         };
-        Ok(Ctx { db, settings, clock, crypto, sms, registry })
+        Ok(Ctx { db, settings, clock, crypto, sms, registry, search: Arc::default() })
     }
 
     pub fn now(&self) -> DateTime<Utc> {

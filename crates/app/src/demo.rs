@@ -150,6 +150,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
 
     let products = insert_catalog(&txn, ctx, &institution_ids).await?;
     let policies = insert_content(&txn, ctx).await?;
+    crate::search::request_rebuild(&txn, ctx).await?;
     txn.commit().await?;
     Ok(DemoOutcome::Created(DemoReport {
         enterprises: opts.enterprises,

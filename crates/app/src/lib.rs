@@ -19,6 +19,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod messages;
 pub mod profiles;
+pub mod search;
 pub mod signing;
 pub mod system;
 

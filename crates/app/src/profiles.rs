@@ -41,10 +41,41 @@ pub async fn list_enterprises(
     let page = page.max(1);
     let mut q = enterprise::Entity::find().order_by_asc(enterprise::Column::Id);
     let term = filter.q.trim();
+    // With the search index: name, credit code, legal representative, industry and
+    // street, best match first; the size and street filters narrow it further.
+    let ranked = if term.is_empty() {
+        None
+    } else {
+        match crate::search::enterprise_ids(ctx, actor, term, 2000).await {
+            Ok(ids) => Some(ids),
+            Err(crate::search::SearchFailure::NotReady) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "enterprise search failed; using the database");
+                None
+            }
+        }
+    };
+    if let Some(ids) = ranked {
+        let mut q = enterprise::Entity::find().filter(enterprise::Column::Id.is_in(ids.clone()));
+        if let Some(s) = filter.size_class.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(enterprise::Column::SizeClass.eq(s));
+        }
+        if let Some(d) = filter.division_code.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(enterprise::Column::DivisionCode.eq(d));
+        }
+        let mut rows = q.all(&ctx.db).await?;
+        rows.sort_by_key(|e| ids.iter().position(|id| *id == e.id).unwrap_or(usize::MAX));
+        let total = rows.len() as u64;
+        let items = rows.into_iter().skip(usize::try_from((page - 1) * per_page).unwrap_or(0)).take(per_page as usize).collect();
+        return Ok(Page { items, total, page, per_page });
+    }
     if !term.is_empty() {
         let upper = term.to_ascii_uppercase();
         q = q.filter(
-            Condition::any().add(enterprise::Column::Name.contains(term)).add(enterprise::Column::CreditCode.starts_with(&upper)),
+            Condition::any()
+                .add(enterprise::Column::Name.contains(term))
+                .add(enterprise::Column::CreditCode.starts_with(&upper))
+                .add(enterprise::Column::LegalRepName.eq(term)),
         );
     }
     if let Some(s) = filter.size_class.as_deref().filter(|s| !s.is_empty()) {

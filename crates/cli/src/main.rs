@@ -45,6 +45,8 @@ enum Command {
     Worker(WorkerArgs),
     /// 执行数据库迁移（serve 启动时也会自动执行）
     Migrate,
+    /// 从数据库重建全文搜索索引；服务运行中时通知各节点在后台重建
+    Reindex,
     /// 向空数据库填充通州区演示数据，并打印各角色的演示账号
     Demo(DemoArgs),
     /// 账号管理
@@ -233,6 +235,29 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Reindex => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            qifu_app::search::request_rebuild(&ctx.db, &ctx).await?;
+            match qifu_app::search::open(&ctx) {
+                Ok(_) => {
+                    let started = std::time::Instant::now();
+                    let r = qifu_app::search::sync(&ctx).await?;
+                    println!(
+                        "搜索索引已重建：{} 条文档，用时 {:.1} 秒（变更序号 {}）",
+                        r.rebuilt.unwrap_or(0),
+                        started.elapsed().as_secs_f64(),
+                        r.checkpoint
+                    );
+                }
+                Err(qifu_search::SearchError::Locked) => {
+                    println!("搜索索引正被运行中的服务使用：已通知各节点在后台重建，几秒内开始，期间搜索照常可用。");
+                }
+                Err(e) => return Err(e.into()),
+            }
+            Ok(())
+        }
         Command::Demo(args) => {
             let settings = load_settings(&cli.global, None)?;
             init_tracing(&settings);
@@ -416,6 +441,15 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     if args.demo {
         demo(&ctx, qifu_app::demo::DEFAULT_ENTERPRISES, 20261129).await?;
     }
+    // Each node keeps its own search index current; a second process on the same
+    // data directory (or a broken folder) leaves search on its database fallback.
+    let search = match qifu_app::search::start(&ctx, std::time::Duration::from_secs(2)) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            tracing::warn!(error = %e, "search index not available; portal search falls back to titles");
+            None
+        }
+    };
     let (tx, rx) = tokio::sync::watch::channel(false);
     let worker = if run_worker {
         let w = qifu_worker::Worker::new(ctx.clone(), qifu_worker::Registry::standard(), qifu_worker::default_schedules()?);
@@ -429,6 +463,9 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     tracing::info!(%addr, worker = run_worker, "listening");
     qifu_web::serve(listener, state, shutdown_signal()).await.context("网站服务异常退出")?;
     let _ = tx.send(true);
+    if let Some(s) = search {
+        s.abort();
+    }
     if let Some(w) = worker {
         let _ = w.await;
     }

@@ -28,6 +28,8 @@ pub mod rate_event;
 pub mod registry_entry;
 pub mod role;
 pub mod role_permission;
+pub mod search_change;
+pub mod search_synonym;
 pub mod session;
 pub mod sms_code;
 pub mod sms_outbox;

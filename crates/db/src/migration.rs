@@ -8,6 +8,7 @@ mod m20261129_000003_certification;
 mod m20261129_000004_products;
 mod m20261129_000005_demands;
 mod m20261129_000006_onboarding;
+mod m20261129_000007_search;
 mod util;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_products::Migration),
             Box::new(m20261129_000005_demands::Migration),
             Box::new(m20261129_000006_onboarding::Migration),
+            Box::new(m20261129_000007_search::Migration),
         ]
     }
 }

@@ -18,9 +18,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
-use tantivy::schema::{
-    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
-};
+use tantivy::schema::{Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, TextAnalyzer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
@@ -182,8 +180,9 @@ fn schema() -> (Schema, Fields) {
         let o = TextOptions::default().set_indexing_options(idx);
         if stored { o.set_stored() } else { o }
     };
-    let pinyin_opts = TextOptions::default()
-        .set_indexing_options(TextFieldIndexing::default().set_tokenizer("default").set_index_option(IndexRecordOption::WithFreqs));
+    let pinyin_opts = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer("default").set_index_option(IndexRecordOption::WithFreqs),
+    );
     let f = Fields {
         key: b.add_text_field("key", STRING),
         kind: b.add_text_field("kind", STRING | STORED),
@@ -238,11 +237,8 @@ impl SearchIndex {
         let existing = if dir.join("meta.json").exists() {
             match Index::open_in_dir(dir) {
                 Ok(index) => {
-                    let payload = index
-                        .load_metas()
-                        .ok()
-                        .and_then(|m| m.payload)
-                        .and_then(|p| serde_json::from_str::<Payload>(&p).ok());
+                    let payload =
+                        index.load_metas().ok().and_then(|m| m.payload).and_then(|p| serde_json::from_str::<Payload>(&p).ok());
                     match payload {
                         Some(p) if p.schema == SCHEMA_VERSION && index.schema() == schema => {
                             Some((index, p.built.then_some(p.change)))
@@ -366,15 +362,33 @@ impl SearchIndex {
 
     /// Replaces everything with `docs`, current up to `change`.
     pub fn rebuild(&self, docs: impl Iterator<Item = Doc>, change: i64) -> Result<usize, SearchError> {
-        let mut w = self.lock();
-        w.delete_all_documents()?;
-        let mut n = 0;
+        self.begin_rebuild()?;
+        let docs: Vec<Doc> = docs.collect();
+        self.add(&docs)?;
+        self.finish_rebuild(change)?;
+        Ok(docs.len())
+    }
+
+    /// Starts a rebuild in parts: everything is dropped at [`Self::finish_rebuild`],
+    /// readers see the old content until then.
+    pub fn begin_rebuild(&self) -> Result<(), SearchError> {
+        self.lock().delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Adds documents without committing (a part of a rebuild).
+    pub fn add(&self, docs: &[Doc]) -> Result<(), SearchError> {
+        let w = self.lock();
         for d in docs {
-            w.add_document(self.to_doc(&d))?;
-            n += 1;
+            w.add_document(self.to_doc(d))?;
         }
-        self.commit(&mut w, change, true)?;
-        Ok(n)
+        Ok(())
+    }
+
+    /// Commits a rebuild as current up to `change`.
+    pub fn finish_rebuild(&self, change: i64) -> Result<(), SearchError> {
+        let mut w = self.lock();
+        self.commit(&mut w, change, true)
     }
 
     /// Documents in the index.

@@ -125,6 +125,8 @@ impl TestApp {
         let clock = ManualClock::new(start_time());
         let ctx = Ctx::new(conn, Arc::new(settings), Arc::new(clock.clone()))?;
         qifu_app::system::bootstrap(&ctx).await?;
+        // The index is opened as `serve` does; tests bring it up to date with `sync_search`.
+        qifu_app::search::open(&ctx)?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let state = qifu_web::AppState::new(ctx.clone());
@@ -199,6 +201,11 @@ impl TestApp {
             qifu_app::demo::DemoOutcome::Created(r) => Ok(r),
             qifu_app::demo::DemoOutcome::AlreadyHasData => Err(anyhow!("database was not empty")),
         }
+    }
+
+    /// One pass of the search index over the change log (a rebuild when asked for).
+    pub async fn sync_search(&self) -> Result<qifu_app::search::SyncReport> {
+        Ok(qifu_app::search::sync(&self.ctx).await?)
     }
 
     /// Runs every due job now, as the worker would.

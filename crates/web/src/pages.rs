@@ -10,6 +10,7 @@ pub mod demands;
 pub mod health;
 pub mod onboarding;
 pub mod portal;
+pub mod search;
 
 use serde::Deserialize;
 

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::middleware::{csrf_cookie, error_pages, track_metrics};
-use crate::pages::{account, admin, api, auth, authorization, certification, demands, health, onboarding, portal};
+use crate::pages::{account, admin, api, auth, authorization, certification, demands, health, onboarding, portal, search};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
@@ -108,6 +108,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/demands/{id}/files/{which}", get(demands::demand_file))
         .route("/admin/demands/{id}/deliver", post(demands::admin_deliver))
         .route("/admin/demands/{id}/{action}", post(demands::admin_demand_action))
+        .route("/admin/search", get(search::show))
+        .route("/admin/search/synonyms", post(search::add_synonyms))
+        .route("/admin/search/synonyms/{id}/delete", post(search::delete_synonyms))
+        .route("/admin/search/rebuild", post(search::rebuild))
         .route("/admin/categories", get(admin::list_categories).post(admin::create_category))
         .route("/admin/categories/{id}", post(admin::update_category))
         .route("/admin/categories/{id}/delete", post(admin::delete_category));

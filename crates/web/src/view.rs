@@ -336,6 +336,17 @@ pub struct InstitutionApplyView {
 }
 
 #[derive(Template)]
+#[template(path = "admin/search.html")]
+pub struct SearchAdminPage {
+    pub admin: AdminChrome,
+    pub status: qifu_app::search::IndexStatus,
+    pub synonyms: Vec<qifu_db::entity::search_synonym::Model>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub words: String,
+}
+
+#[derive(Template)]
 #[template(path = "admin/institution_applications.html")]
 pub struct InstitutionApplicationsPage {
     pub admin: AdminChrome,
@@ -409,7 +420,52 @@ pub struct AboutPage {
 pub struct SearchPage {
     pub chrome: PageChrome,
     pub notice: Option<String>,
-    pub hits: qifu_db::read::SearchHits,
+    /// Title matches from the database while the index is being built.
+    pub fallback: Option<qifu_db::read::SearchHits>,
+    pub results: qifu_app::search::Results,
+    /// The kind asked for ("" for all).
+    pub kind: String,
+    pub category: String,
+    pub days: String,
+    /// Categories offered for the kind asked for.
+    pub categories: Vec<String>,
+    pub pager: Pager,
+}
+
+impl SearchPage {
+    /// The link of a search with this page's terms and `kind`.
+    pub fn kind_url(&self, kind: &str) -> String {
+        let mut q = vec![("q", self.chrome.q.as_str())];
+        if !kind.is_empty() {
+            q.push(("type", kind));
+        }
+        if !self.days.is_empty() {
+            q.push(("days", self.days.as_str()));
+        }
+        format!("/search?{}", serde_urlencoded::to_string(q).unwrap_or_default())
+    }
+
+    pub fn kinds(&self) -> Vec<(&'static str, &'static str, usize)> {
+        qifu_app::search::Kind::PUBLIC.iter().map(|k| (k.as_str(), k.label(), self.results.count(*k))).collect()
+    }
+
+    pub fn hits_of(&self, kind: &str) -> Vec<&qifu_app::search::Hit> {
+        self.results.hits.iter().filter(|h| h.kind.as_str() == kind).collect()
+    }
+}
+
+/// Where a search hit lives on the portal.
+pub fn hit_url(h: &qifu_app::search::Hit) -> String {
+    use qifu_app::search::Kind;
+    let base = match h.kind {
+        Kind::Policy => "/policies",
+        Kind::Product => "/products",
+        Kind::Institution => "/institutions",
+        Kind::News => "/news",
+        Kind::Activity => "/activities",
+        Kind::Enterprise => "/admin/enterprises",
+    };
+    format!("{base}/{}", h.id)
 }
 
 /// Field-level messages of a form, shown under each field.

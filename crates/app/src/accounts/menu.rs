@@ -21,6 +21,7 @@ const SEED: &[(&str, Option<&str>, &str, Option<&str>, Option<Permission>)] = &[
     ("products", Some("market"), "服务产品", Some("/admin/products"), Some(Permission::ProductManage)),
     ("product_review", Some("market"), "产品审核", Some("/admin/products?status=submitted"), Some(Permission::CatalogManage)),
     ("categories", Some("market"), "产品分类", Some("/admin/categories"), Some(Permission::CatalogManage)),
+    ("search", Some("market"), "搜索设置", Some("/admin/search"), Some(Permission::CatalogManage)),
     ("accounts", None, "组织与账号", None, None),
     ("users", Some("accounts"), "用户管理", Some("/admin/users"), Some(Permission::UserManage)),
     ("orgs", Some("accounts"), "组织管理", Some("/admin/orgs"), Some(Permission::OrgManage)),

@@ -280,7 +280,7 @@ pub async fn review_application(
         }
         let phone = phone.clone().ok_or(OnboardingError::State("申请中的手机号码无法读取，请驳回后让机构重新申请"))?;
         let oid = insert_org(&txn, ctx, OrgKind::Institution, &a.name, Some(a.credit_code.clone())).await?;
-        institution::ActiveModel {
+        let inst = institution::ActiveModel {
             org_id: Set(oid),
             kind: Set(a.kind.clone()),
             intro: Set(a.intro.clone()),
@@ -293,6 +293,7 @@ pub async fn review_application(
         }
         .insert(&txn)
         .await?;
+        crate::search::touch(&txn, ctx, qifu_search::Kind::Institution, inst.id).await?;
         super::ensure_builtin_roles(&txn, ctx).await?;
         let role = role::Entity::find()
             .filter(role::Column::Code.eq(BuiltinRole::InstitutionAdmin.code()))

@@ -82,6 +82,17 @@ pub async fn set_org_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, acti
             super::session::end_all_for_user(&txn, uid).await?;
         }
     }
+    // What the portal shows of the organisation follows its status.
+    for i in institution::Entity::find().filter(institution::Column::OrgId.eq(id)).all(&txn).await? {
+        crate::search::touch(&txn, ctx, qifu_search::Kind::Institution, i.id).await?;
+        for p in qifu_db::entity::product::Entity::find()
+            .filter(qifu_db::entity::product::Column::InstitutionId.eq(i.id))
+            .all(&txn)
+            .await?
+        {
+            crate::search::touch(&txn, ctx, qifu_search::Kind::Product, p.id).await?;
+        }
+    }
     let action = if active { "org.enable" } else { "org.disable" };
     audit::record(
         &txn,
@@ -164,7 +175,7 @@ pub async fn create_institution(
     let txn = ctx.db.begin().await?;
     let org_id = insert_org(&txn, ctx, OrgKind::Institution, name, Some(code.to_string())).await?;
     let now = ctx.now();
-    institution::ActiveModel {
+    let inst = institution::ActiveModel {
         org_id: Set(org_id),
         kind: Set(kind.as_str().to_owned()),
         intro: Set(intro.to_owned()),
@@ -176,6 +187,7 @@ pub async fn create_institution(
     }
     .insert(&txn)
     .await?;
+    crate::search::touch(&txn, ctx, qifu_search::Kind::Institution, inst.id).await?;
     super::ensure_builtin_roles(&txn, ctx).await?;
     let role = role::Entity::find()
         .filter(role::Column::Code.eq(BuiltinRole::InstitutionAdmin.code()))

@@ -305,6 +305,7 @@ pub async fn create_product(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProductFo
     apply(&mut am, v);
     let txn = ctx.db.begin().await?;
     let p = am.insert(&txn).await?;
+    crate::search::touch(&txn, ctx, qifu_search::Kind::Product, p.id).await?;
     audit::record(
         &txn,
         ctx,
@@ -373,6 +374,7 @@ pub async fn update_product(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &
         Entry::ok("product.update", "product", edited, serde_json::json!({"product": id})),
     )
     .await?;
+    crate::search::touch(&txn, ctx, qifu_search::Kind::Product, edited).await?;
     txn.commit().await?;
     Ok(edited)
 }
@@ -422,6 +424,7 @@ async fn transition(
             am.update(&txn).await?;
             super::attachments::replace(&txn, id, orig_id).await?;
             product::Entity::delete_by_id(id).exec(&txn).await?;
+            crate::search::touch(&txn, ctx, qifu_search::Kind::Product, orig_id).await?;
         }
         _ => {
             let mut am: product::ActiveModel = p.into();
@@ -439,6 +442,7 @@ async fn transition(
             am.update(&txn).await?;
         }
     }
+    crate::search::touch(&txn, ctx, qifu_search::Kind::Product, id).await?;
     let action = match ev {
         ProductEvent::Submit => "product.submit",
         ProductEvent::Approve => "product.approve",
@@ -473,8 +477,16 @@ async fn transition(
                 continue;
             }
             let title = format!("服务产品“{name}”待审核");
-            messages::notify(&txn, ctx, op.id, "product", &title, "请在后台“产品审核”中审核。", Some(&format!("/admin/products/{id}")))
-                .await?;
+            messages::notify(
+                &txn,
+                ctx,
+                op.id,
+                "product",
+                &title,
+                "请在后台“产品审核”中审核。",
+                Some(&format!("/admin/products/{id}")),
+            )
+            .await?;
         }
     }
     txn.commit().await?;

@@ -242,3 +242,24 @@ fn logs_are_json_when_asked() {
         assert!(v.get("level").is_some() && v.get("timestamp").is_some(), "{l}");
     }
 }
+
+#[test]
+fn reindex_rebuilds_the_search_index_and_after_its_folder_is_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(qifu().arg("--data-dir").arg(dir.path()).args(["demo", "--enterprises", "30"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(qifu().arg("--data-dir").arg(dir.path()).arg("reindex"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("搜索索引已重建"), "{out}");
+    let docs = |out: &str| -> u64 {
+        let i = out.find("已重建：").unwrap() + "已重建：".len();
+        out[i..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap()
+    };
+    let first = docs(&out);
+    assert!(first > 30, "{out}");
+    assert!(dir.path().join("search").join("meta.json").exists());
+    std::fs::remove_dir_all(dir.path().join("search")).unwrap();
+    let (code, out, _) = run(qifu().arg("--data-dir").arg(dir.path()).arg("reindex"));
+    assert_eq!(code, 0);
+    assert_eq!(docs(&out), first, "the same documents again");
+}

@@ -17,6 +17,7 @@ mod onboarding;
 mod portal;
 mod products;
 mod registry_http;
+mod search;
 mod security;
 mod signing;
 mod sms_aliyun;

@@ -173,26 +173,96 @@ pub async fn show_about(State(st): State<AppState>, v: Viewer) -> Page {
 pub struct SearchQuery {
     #[serde(default)]
     q: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default, deserialize_with = "super::lenient_u64")]
+    page: u64,
 }
 
+/// Results per kind on the "all" view, and per page on a kind's own view.
+const SEARCH_PREVIEW: usize = 5;
+const SEARCH_PER_PAGE: u64 = 10;
+
 pub async fn search(State(st): State<AppState>, v: Viewer, Query(sq): Query<SearchQuery>) -> Page {
-    let term = sq.q.trim();
+    use qifu_app::search::{self, Kind};
     let mut chrome = PageChrome::new(&st, &v, "搜索", "");
-    chrome.q = term.chars().take(100).collect();
-    let notice = if term.is_empty() {
-        Some("请输入要搜索的关键词，例如“知识产权”“贷款”“专精特新”。".to_owned())
-    } else if term.chars().count() > 100 {
-        Some("关键词太长了，请精简到100个字以内。".to_owned())
-    } else if term.chars().all(|c| !c.is_alphanumeric()) {
-        Some("请输入文字或数字作为关键词。".to_owned())
-    } else {
-        None
+    chrome.q = sq.q.trim().chars().take(100).collect();
+    let kind = Kind::parse(&sq.kind).filter(|k| Kind::PUBLIC.contains(k));
+    let days = match sq.days.as_str() {
+        d @ ("7" | "30" | "365") => d.to_owned(),
+        _ => String::new(),
     };
-    let hits = match notice {
-        Some(_) => Default::default(),
-        None => qifu_db::read::search_titles(&st.ctx.db, term).await?,
+    let categories: Vec<String> = match kind {
+        Some(Kind::Product) => qifu_db::read::category_tree(&st.ctx.db)
+            .await?
+            .into_iter()
+            .flat_map(|(t, c)| std::iter::once(t.name).chain(c.into_iter().map(|c| c.name)))
+            .collect(),
+        Some(Kind::Policy) => ["国家", "北京市", "通州区"].map(str::to_owned).to_vec(),
+        Some(Kind::News) => ["新闻动态", "通知公告"].map(str::to_owned).to_vec(),
+        Some(Kind::Activity) => ["活动", "培训"].map(str::to_owned).to_vec(),
+        Some(Kind::Institution) => qifu_domain::accounts::InstitutionKind::ALL.iter().map(|k| k.label().to_owned()).collect(),
+        _ => Vec::new(),
     };
-    Ok(Html(SearchPage { chrome, notice, hits }.render()?))
+    let category = if categories.contains(&sq.category) { sq.category.clone() } else { String::new() };
+    let page = sq.page.max(1);
+    let mut out = SearchPage {
+        chrome,
+        notice: None,
+        fallback: None,
+        results: Default::default(),
+        kind: kind.map(|k| k.as_str().to_owned()).unwrap_or_default(),
+        category,
+        days,
+        categories,
+        pager: Pager::new(1, SEARCH_PER_PAGE, 0, String::new()),
+    };
+    let text = match search::check_query(&sq.q) {
+        Ok(t) => t,
+        Err(problem) => {
+            out.notice = Some(problem.to_string());
+            return Ok(Html(out.render()?));
+        }
+    };
+    let req = search::Request {
+        text: text.clone(),
+        kinds: Vec::new(),
+        kind,
+        category: (!out.category.is_empty()).then(|| out.category.clone()),
+        since: out.days.parse::<i64>().ok().map(|d| st.ctx.now() - chrono::Duration::days(d)),
+        public_only: true,
+        offset: usize::try_from((page - 1) * SEARCH_PER_PAGE).unwrap_or(0),
+        limit: if kind.is_some() { SEARCH_PER_PAGE as usize } else { SEARCH_PREVIEW },
+    };
+    match search::portal(&st.ctx, req).await {
+        Ok(r) => {
+            if let Some(k) = kind {
+                let mut base = out.kind_url(k.as_str());
+                if !out.category.is_empty() {
+                    base.push_str(&format!(
+                        "&{}",
+                        serde_urlencoded::to_string([("category", out.category.as_str())]).unwrap_or_default()
+                    ));
+                }
+                out.pager = Pager::new(page, SEARCH_PER_PAGE, r.count(k) as u64, base);
+            }
+            out.results = r;
+        }
+        Err(search::SearchFailure::NotReady) => {
+            out.notice = Some(search::SearchFailure::NotReady.to_string());
+            out.fallback = Some(qifu_db::read::search_titles(&st.ctx.db, &text).await?);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "search failed");
+            out.notice = Some("搜索暂时不可用，已改为按标题查找。".to_owned());
+            out.fallback = Some(qifu_db::read::search_titles(&st.ctx.db, &text).await?);
+        }
+    }
+    Ok(Html(out.render()?))
 }
 
 #[derive(Debug, Deserialize)]
