@@ -26,11 +26,15 @@ pub const MAX_ENTERPRISES: u32 = 130_000;
 pub struct DemoOptions {
     pub enterprises: u32,
     pub seed: u64,
+    /// Products in all (at least the hand-written ones); more are variants of them, for benchmarks.
+    pub products: u32,
+    /// Policies in all (at least the hand-written ones); more are variants of them, for benchmarks.
+    pub policies: u32,
 }
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { enterprises: DEFAULT_ENTERPRISES, seed: 20261129 }
+        DemoOptions { enterprises: DEFAULT_ENTERPRISES, seed: 20261129, products: 0, policies: 0 }
     }
 }
 
@@ -148,8 +152,8 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
     link_enterprise(&txn, ctx, ent_user, first).await?;
     logins.push(DemoLogin { role: BuiltinRole::EnterpriseAdmin.label(), username: "enterprise", password: DEMO_PASSWORD });
 
-    let products = insert_catalog(&txn, ctx, &institution_ids).await?;
-    let policies = insert_content(&txn, ctx).await?;
+    let products = insert_catalog(&txn, ctx, &institution_ids, opts.products).await?;
+    let policies = insert_content(&txn, ctx, opts.policies).await?;
     crate::search::request_rebuild(&txn, ctx).await?;
     txn.commit().await?;
     Ok(DemoOutcome::Created(DemoReport {
@@ -403,7 +407,7 @@ async fn link_enterprise<C: ConnectionTrait>(conn: &C, ctx: &Ctx, user_id: i64, 
     Ok(())
 }
 
-async fn insert_catalog<C: ConnectionTrait>(conn: &C, ctx: &Ctx, institutions: &[i64]) -> Result<usize, DbErr> {
+async fn insert_catalog<C: ConnectionTrait>(conn: &C, ctx: &Ctx, institutions: &[i64], products: u32) -> Result<usize, DbErr> {
     let now = ctx.now();
     let mut cat_ids: Vec<(&str, i64)> = Vec::new();
     for (sort, (top, children)) in content::CATEGORIES.iter().enumerate() {
@@ -430,12 +434,24 @@ async fn insert_catalog<C: ConnectionTrait>(conn: &C, ctx: &Ctx, institutions: &
             cat_ids.push((child, c.id));
         }
     }
-    for (i, &(inst, cat, name, summary, pricing, price, mode)) in content::PRODUCTS.iter().enumerate() {
+    let total = (products as usize).max(content::PRODUCTS.len());
+    let mut batch = Vec::with_capacity(500);
+    for i in 0..total {
+        let (inst, cat, base, summary, pricing, price, mode) = content::PRODUCTS[i % content::PRODUCTS.len()];
+        let round = i / content::PRODUCTS.len();
+        // Beyond the hand-written set: the same services for other segments and packages.
+        let name = if round == 0 {
+            base.to_owned()
+        } else {
+            let seg = VARIANT_SEGMENTS[round % VARIANT_SEGMENTS.len()];
+            let pkg = VARIANT_PACKAGES[(round / VARIANT_SEGMENTS.len()) % VARIANT_PACKAGES.len()];
+            format!("{seg}{base}（{pkg}·{round}）")
+        };
         let category_id = cat_ids.iter().find(|(n, _)| *n == cat).map(|(_, id)| *id).unwrap_or(cat_ids[0].1);
-        let published = now - Duration::days(i as i64 * 3 + 1);
+        let published = now - Duration::days((i % 700) as i64 * 3 / 2 + 1);
         // Financing products carry their amount (万元), term (months) and rate (basis points) ranges.
-        let finance = content::FINANCING.iter().find(|f| f.0 == name);
-        product::ActiveModel {
+        let finance = content::FINANCING.iter().find(|f| f.0 == base);
+        batch.push(product::ActiveModel {
             amount_min_fen: Set(finance.map(|f| Money::from_wan(f.1).fen())),
             amount_max_fen: Set(finance.map(|f| Money::from_wan(f.2).fen())),
             term_min_months: Set(finance.map(|f| f.3)),
@@ -445,7 +461,7 @@ async fn insert_catalog<C: ConnectionTrait>(conn: &C, ctx: &Ctx, institutions: &
             guarantee_modes: Set(finance.map(|f| f.7.to_owned()).unwrap_or_default()),
             institution_id: Set(institutions[inst.min(institutions.len() - 1)]),
             category_id: Set(category_id),
-            name: Set(name.to_owned()),
+            name: Set(name),
             summary: Set(summary.to_owned()),
             description: Set(format!(
                 "<p>{summary}</p><p>服务流程：在线提交需求 → 机构受理 → 提供服务 → 企业确认 → 满意度评价。</p>"
@@ -459,26 +475,62 @@ async fn insert_catalog<C: ConnectionTrait>(conn: &C, ctx: &Ctx, institutions: &
             created_at: Set(published),
             updated_at: Set(published),
             ..Default::default()
+        });
+        if batch.len() == 500 {
+            product::Entity::insert_many(std::mem::take(&mut batch)).exec(conn).await?;
         }
-        .insert(conn)
-        .await?;
     }
-    Ok(content::PRODUCTS.len())
+    if !batch.is_empty() {
+        product::Entity::insert_many(batch).exec(conn).await?;
+    }
+    Ok(total)
 }
+
+/// Segments and packages that vary the hand-written products for large demo sets.
+const VARIANT_SEGMENTS: &[&str] = &[
+    "小微企业",
+    "科技型企业",
+    "初创企业",
+    "制造业企业",
+    "商贸企业",
+    "专精特新企业",
+    "外贸企业",
+    "文创企业",
+    "物流企业",
+    "餐饮企业",
+];
+const VARIANT_PACKAGES: &[&str] = &["基础版", "标准版", "年度套餐", "季度套餐", "专项方案", "一站式方案"];
 
 fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-async fn insert_content<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Result<usize, DbErr> {
+async fn insert_content<C: ConnectionTrait>(conn: &C, ctx: &Ctx, policies: u32) -> Result<usize, DbErr> {
     let now = ctx.now();
-    for &(title, doc_no, issuer, level, published, until, support, summary) in content::POLICIES {
-        let publish_date = date(published).unwrap_or(now.date_naive());
-        let valid_until = date(until);
+    let total = (policies as usize).max(content::POLICIES.len());
+    let mut batch = Vec::with_capacity(500);
+    for i in 0..total {
+        let (base, doc_no, issuer, level, published, until, support, summary) = content::POLICIES[i % content::POLICIES.len()];
+        let round = i / content::POLICIES.len();
+        let mut publish_date = date(published).unwrap_or(now.date_naive());
+        let mut valid_until = date(until);
+        // Beyond the hand-written set: the same measures in earlier years' editions.
+        let (title, doc_no) = if round == 0 {
+            (base.to_owned(), doc_no.to_owned())
+        } else {
+            let years = (round % 8) as i64 + 1;
+            publish_date -= Duration::days(365 * years);
+            valid_until = valid_until.map(|d| d - Duration::days(365 * years));
+            let edition = publish_date.format("%Y");
+            (
+                format!("{base}（{edition}年版·第{round}号）"),
+                if doc_no.is_empty() { String::new() } else { format!("{doc_no}-{round}") },
+            )
+        };
         let status = if valid_until.is_some_and(|d| d < now.date_naive()) { "expired" } else { "published" };
-        policy::ActiveModel {
-            title: Set(title.to_owned()),
-            doc_no: Set(if doc_no.is_empty() { None } else { Some(doc_no.to_owned()) }),
+        batch.push(policy::ActiveModel {
+            title: Set(title),
+            doc_no: Set(if doc_no.is_empty() { None } else { Some(doc_no) }),
             issuer: Set(issuer.to_owned()),
             level: Set(level.to_owned()),
             publish_date: Set(publish_date),
@@ -491,9 +543,13 @@ async fn insert_content<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Result<usize
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
+        });
+        if batch.len() == 500 {
+            policy::Entity::insert_many(std::mem::take(&mut batch)).exec(conn).await?;
         }
-        .insert(conn)
-        .await?;
+    }
+    if !batch.is_empty() {
+        policy::Entity::insert_many(batch).exec(conn).await?;
     }
     for (i, &(title, source, summary)) in content::NEWS.iter().enumerate() {
         insert_article(conn, now - Duration::days(i as i64 * 4 + 1), "news", title, source, summary).await?;
@@ -523,7 +579,7 @@ async fn insert_content<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Result<usize
         .insert(conn)
         .await?;
     }
-    Ok(content::POLICIES.len())
+    Ok(total)
 }
 
 async fn insert_article<C: ConnectionTrait>(

@@ -205,6 +205,13 @@ async fn rebuild(ctx: &Ctx, ix: &Arc<SearchIndex>, change: i64) -> Result<usize,
     Ok(n)
 }
 
+/// The summary and the body's text, without the summary twice when the body repeats it.
+fn summary_and_body(summary: &str, html: &str) -> String {
+    let body = plain_text(html);
+    let summary = summary.trim();
+    if summary.is_empty() || body.contains(summary) { body } else { format!("{summary} {body}") }
+}
+
 /// Text without markup, for bodies stored as sanitised HTML.
 pub fn plain_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
@@ -263,7 +270,7 @@ async fn load_batch(ctx: &Ctx, kind: Kind, after: i64, limit: u64) -> Result<Vec
                         id: p.id,
                         title: p.name.clone(),
                         tags: vec![cat.clone(), org.map(|o| o.name.clone()).unwrap_or_default()],
-                        body: format!("{} {} {}", p.summary, plain_text(&p.description), p.service_area),
+                        body: format!("{} {}", summary_and_body(&p.summary, &p.description), p.service_area),
                         public: p.status == "online" && org_active,
                         category: cat,
                         date: p.published_at.or(Some(p.created_at)),
@@ -315,7 +322,7 @@ async fn load_batch(ctx: &Ctx, kind: Kind, after: i64, limit: u64) -> Result<Vec
                     id: p.id,
                     title: p.title.clone(),
                     tags: vec![p.issuer.clone(), p.support_type.clone(), p.doc_no.clone().unwrap_or_default(), level.to_owned()],
-                    body: format!("{} {}", p.summary, plain_text(&p.body)),
+                    body: summary_and_body(&p.summary, &p.body),
                     public: p.status == "published" || p.status == "expired",
                     category: level.to_owned(),
                     date: p.publish_date.and_hms_opt(0, 0, 0).map(|d| d.and_utc()),
@@ -336,7 +343,7 @@ async fn load_batch(ctx: &Ctx, kind: Kind, after: i64, limit: u64) -> Result<Vec
                     id: a.id,
                     title: a.title.clone(),
                     tags: vec![a.source.clone(), label.to_owned()],
-                    body: format!("{} {}", a.summary, plain_text(&a.body)),
+                    body: summary_and_body(&a.summary, &a.body),
                     public: a.status == "published",
                     category: label.to_owned(),
                     date: a.published_at.or(Some(a.created_at)),
@@ -357,7 +364,7 @@ async fn load_batch(ctx: &Ctx, kind: Kind, after: i64, limit: u64) -> Result<Vec
                     id: a.id,
                     title: a.title.clone(),
                     tags: vec![a.organizer.clone(), a.location.clone(), label.to_owned()],
-                    body: format!("{} {}", a.summary, plain_text(&a.body)),
+                    body: summary_and_body(&a.summary, &a.body),
                     public: a.status == "published",
                     category: label.to_owned(),
                     date: Some(a.starts_at),

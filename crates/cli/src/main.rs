@@ -1,5 +1,7 @@
 //! `qifu`: one binary for the whole platform.
 
+mod bench;
+
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use qifu_app::config::{LogFormat, Sources};
@@ -47,6 +49,9 @@ enum Command {
     Migrate,
     /// 从数据库重建全文搜索索引；服务运行中时通知各节点在后台重建
     Reindex,
+    /// 性能测试（结果写入 docs/BENCHMARKS.md 的格式）
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// 向空数据库填充通州区演示数据，并打印各角色的演示账号
     Demo(DemoArgs),
     /// 账号管理
@@ -91,6 +96,16 @@ enum CheckCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// 全文搜索：重建索引的时间，以及固定查询集的延迟 p50/p90/p99（需先停止使用同一数据目录的服务）
+    Search {
+        /// 每条查询重复的轮数
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum AuditCommand {
     /// 校验审计日志的 SM3 哈希链；链断开时指出第一条有问题的记录并以非零状态退出
     Verify,
@@ -124,6 +139,12 @@ struct DemoArgs {
     /// 随机种子；相同种子生成相同数据
     #[arg(long, default_value_t = 20261129)]
     seed: u64,
+    /// 服务产品总数（默认只生成手写的示例产品；更多时按细分行业和套餐生成变体，用于性能测试）
+    #[arg(long, default_value_t = 0)]
+    products: u32,
+    /// 政策总数（默认只生成手写的示例政策；更多时生成往年版本，用于性能测试）
+    #[arg(long, default_value_t = 0)]
+    policies: u32,
 }
 
 #[derive(Subcommand, Debug)]
@@ -258,11 +279,17 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Bench(BenchCommand::Search { rounds }) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            bench::search(&ctx, rounds.max(1)).await
+        }
         Command::Demo(args) => {
             let settings = load_settings(&cli.global, None)?;
             init_tracing(&settings);
             let ctx = open(settings).await?;
-            demo(&ctx, args.enterprises, args.seed).await
+            demo(&ctx, args.enterprises, args.seed, args.products, args.policies).await
         }
         Command::Serve(args) => serve(&cli.global, args).await,
         Command::VerifyAuthorization(a) => {
@@ -405,9 +432,9 @@ fn generate_password() -> String {
     format!("Qf-{}{}", &raw[..10], &raw[10..14].to_uppercase())
 }
 
-async fn demo(ctx: &Ctx, enterprises: u32, seed: u64) -> Result<()> {
+async fn demo(ctx: &Ctx, enterprises: u32, seed: u64, products: u32, policies: u32) -> Result<()> {
     let started = std::time::Instant::now();
-    let outcome = qifu_app::demo::run(ctx, &qifu_app::demo::DemoOptions { enterprises, seed }).await?;
+    let outcome = qifu_app::demo::run(ctx, &qifu_app::demo::DemoOptions { enterprises, seed, products, policies }).await?;
     match outcome {
         qifu_app::demo::DemoOutcome::AlreadyHasData => {
             println!("数据库中已有数据，未做任何修改。（演示数据只填充到空数据库）");
@@ -439,7 +466,7 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("无法监听 {listen}"))?;
     let ctx = open(settings).await?;
     if args.demo {
-        demo(&ctx, qifu_app::demo::DEFAULT_ENTERPRISES, 20261129).await?;
+        demo(&ctx, qifu_app::demo::DEFAULT_ENTERPRISES, 20261129, 0, 0).await?;
     }
     // Each node keeps its own search index current; a second process on the same
     // data directory (or a broken folder) leaves search on its database fallback.

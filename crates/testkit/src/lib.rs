@@ -197,7 +197,9 @@ impl TestApp {
 
     /// Fills the database with a small demo data set and its demo logins.
     pub async fn seed_demo(&self) -> Result<qifu_app::demo::DemoReport> {
-        match qifu_app::demo::run(&self.ctx, &qifu_app::demo::DemoOptions { enterprises: 60, seed: 7 }).await? {
+        match qifu_app::demo::run(&self.ctx, &qifu_app::demo::DemoOptions { enterprises: 60, seed: 7, ..Default::default() })
+            .await?
+        {
             qifu_app::demo::DemoOutcome::Created(r) => Ok(r),
             qifu_app::demo::DemoOutcome::AlreadyHasData => Err(anyhow!("database was not empty")),
         }

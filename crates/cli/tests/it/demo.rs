@@ -10,7 +10,7 @@ use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 #[tokio::test]
 async fn demo_data_is_valid_and_consistent() {
     let app = TestApp::spawn().await.unwrap();
-    let report = match run(&app.ctx, &DemoOptions { enterprises: 1500, seed: 1 }).await.unwrap() {
+    let report = match run(&app.ctx, &DemoOptions { enterprises: 1500, seed: 1, ..Default::default() }).await.unwrap() {
         DemoOutcome::Created(r) => r,
         DemoOutcome::AlreadyHasData => panic!("fresh database"),
     };
@@ -68,7 +68,7 @@ async fn demo_data_is_deterministic() {
     let a = TestApp::spawn().await.unwrap();
     let b = TestApp::spawn().await.unwrap();
     for app in [&a, &b] {
-        run(&app.ctx, &DemoOptions { enterprises: 200, seed: 42 }).await.unwrap();
+        run(&app.ctx, &DemoOptions { enterprises: 200, seed: 42, ..Default::default() }).await.unwrap();
     }
     let names = |app: &TestApp| {
         let db = app.ctx.db.clone();
