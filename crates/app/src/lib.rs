@@ -18,6 +18,7 @@ pub mod files;
 pub mod integrations;
 pub mod jobs;
 pub mod messages;
+pub mod policies;
 pub mod profiles;
 pub mod search;
 pub mod signing;

@@ -9,6 +9,7 @@ mod m20261129_000004_products;
 mod m20261129_000005_demands;
 mod m20261129_000006_onboarding;
 mod m20261129_000007_search;
+mod m20261129_000008_policy_rules;
 mod util;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_demands::Migration),
             Box::new(m20261129_000006_onboarding::Migration),
             Box::new(m20261129_000007_search::Migration),
+            Box::new(m20261129_000008_policy_rules::Migration),
         ]
     }
 }

@@ -207,6 +207,7 @@ impl BuiltinRole {
                 (CertificationReview, All),
                 (CatalogManage, All),
                 (DemandOversee, All),
+                (PolicyManage, All),
             ],
             BuiltinRole::GovernmentViewer => &[(BackOffice, All), (EnterpriseView, All), (DemandOversee, All)],
             BuiltinRole::SystemAdmin => &[

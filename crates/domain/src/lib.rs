@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod certification;
 pub mod demands;
 pub mod money;
+pub mod policy;
 pub mod profiles;
 pub mod reference;
 pub mod text;

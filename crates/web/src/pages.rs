@@ -9,6 +9,7 @@ pub mod certification;
 pub mod demands;
 pub mod health;
 pub mod onboarding;
+pub mod policies;
 pub mod portal;
 pub mod search;
 

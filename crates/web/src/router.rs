@@ -2,7 +2,9 @@
 
 use crate::AppState;
 use crate::middleware::{csrf_cookie, error_pages, track_metrics};
-use crate::pages::{account, admin, api, auth, authorization, certification, demands, health, onboarding, portal, search};
+use crate::pages::{
+    account, admin, api, auth, authorization, certification, demands, health, onboarding, policies, portal, search,
+};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
@@ -23,6 +25,8 @@ pub fn router(state: AppState) -> Router {
     let portal = Router::new()
         .route("/", get(portal::show_home))
         .route("/policies", get(portal::list_policies))
+        .route("/policies/calculator", get(policies::calculator))
+        .route("/policies/calculator/profile", post(policies::fill_profile))
         .route("/policies/{id}", get(portal::show_policy))
         .route("/products", get(portal::list_products))
         .route("/products/{id}", get(portal::show_product))
@@ -65,7 +69,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/v1/captcha", get(api::get_captcha))
         .route("/api/v1/sms-codes", post(api::create_sms_code))
-        .route("/api/v1/registrations", post(api::create_registration));
+        .route("/api/v1/registrations", post(api::create_registration))
+        .route("/api/v1/policy-matches", post(policies::api_match));
 
     let back_office = Router::new()
         .route("/admin", get(admin::show_dashboard))
@@ -108,6 +113,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/demands/{id}/files/{which}", get(demands::demand_file))
         .route("/admin/demands/{id}/deliver", post(demands::admin_deliver))
         .route("/admin/demands/{id}/{action}", post(demands::admin_demand_action))
+        .route("/admin/policies", get(policies::admin_list).post(policies::admin_create))
+        .route("/admin/policies/new", get(policies::admin_new))
+        .route("/admin/policies/{id}", get(policies::admin_show))
+        .route("/admin/policies/{id}/rule", post(policies::admin_save_rule))
+        .route("/admin/policies/{id}/{action}", post(policies::admin_action))
         .route("/admin/search", get(search::show))
         .route("/admin/search/synonyms", post(search::add_synonyms))
         .route("/admin/search/synonyms/{id}/delete", post(search::delete_synonyms))

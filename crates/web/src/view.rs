@@ -336,6 +336,132 @@ pub struct InstitutionApplyView {
 }
 
 #[derive(Template)]
+#[template(path = "admin/policies.html")]
+pub struct PoliciesAdminPage {
+    pub admin: AdminChrome,
+    pub rows: Vec<qifu_db::entity::policy::Model>,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/policy_new.html")]
+pub struct PolicyNewPage {
+    pub admin: AdminChrome,
+    pub f: qifu_app::policies::PolicyForm,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/policy.html")]
+pub struct PolicyAdminPage {
+    pub admin: AdminChrome,
+    pub p: qifu_db::entity::policy::Model,
+    pub rows: Vec<qifu_app::policies::RuleRow>,
+    pub pushes: u64,
+    pub errors: Vec<String>,
+    pub notice: Option<String>,
+}
+
+/// Attributes offered in the rule editor: (code, label with unit).
+pub fn rule_attributes() -> Vec<(String, String)> {
+    qifu_domain::policy::Attribute::BUILT_IN
+        .iter()
+        .map(|a| (a.code(), if a.unit().is_empty() { a.label() } else { format!("{}（{}）", a.label(), a.unit()) }))
+        .collect()
+}
+
+pub fn rule_ops() -> Vec<(&'static str, &'static str)> {
+    qifu_domain::policy::Op::ALL.iter().map(|o| (o.code(), o.label())).collect()
+}
+
+pub fn policy_status_label(s: &str) -> &'static str {
+    match s {
+        "draft" => "草稿",
+        "published" => "已发布",
+        "expired" => "已过期",
+        "withdrawn" => "已撤回",
+        _ => "—",
+    }
+}
+
+/// The visitor calculator's fields as typed.
+#[derive(Debug, Clone, Default)]
+pub struct CalcForm {
+    pub division: String,
+    pub industry: String,
+    pub size_class: String,
+    pub above: String,
+    pub years: String,
+    pub employees: String,
+    pub revenue: String,
+    pub assets: String,
+    pub rd: String,
+    pub credit: String,
+    pub quals: Vec<String>,
+}
+
+impl CalcForm {
+    pub fn has(&self, q: &str) -> bool {
+        self.quals.iter().any(|x| x == q)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/calculator.html")]
+pub struct CalculatorPage {
+    pub chrome: PageChrome,
+    /// The signed-in enterprise's registry row, when there is one.
+    pub enterprise: Option<qifu_db::entity::enterprise::Model>,
+    pub rows: Vec<qifu_app::policies::MatchRow>,
+    /// A visitor's form was submitted.
+    pub ran: bool,
+    pub form: CalcForm,
+    pub streets: &'static [qifu_domain::reference::division::Street],
+    pub quals: &'static [&'static str],
+    pub errors: Vec<String>,
+    pub notice: Option<String>,
+}
+
+impl CalculatorPage {
+    pub fn missing(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .rows
+            .iter()
+            .flat_map(|r| r.outcome.trace.iter())
+            .filter(|t| t.check == qifu_domain::policy::Check::Missing)
+            .map(|t| t.attr.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+    pub fn count(&self, v: &str) -> usize {
+        self.rows.iter().filter(|r| r.outcome.verdict.code() == v).count()
+    }
+}
+
+pub fn verdict_class(v: &qifu_domain::policy::Verdict) -> &'static str {
+    match v {
+        qifu_domain::policy::Verdict::Eligible => "tag-ok",
+        qifu_domain::policy::Verdict::Near => "tag-warn",
+        qifu_domain::policy::Verdict::Incomplete => "",
+        qifu_domain::policy::Verdict::Ineligible => "tag-red",
+    }
+}
+
+pub fn check_label(c: &qifu_domain::policy::Check) -> String {
+    match c {
+        qifu_domain::policy::Check::Met => "满足".to_owned(),
+        qifu_domain::policy::Check::Missing => "待完善".to_owned(),
+        qifu_domain::policy::Check::NotMet { gap: Some(g), .. } => {
+            let g = if (g - g.round()).abs() < 1e-9 { format!("{}", g.round() as i64) } else { format!("{g:.2}") };
+            format!("不满足（差 {g}）")
+        }
+        qifu_domain::policy::Check::NotMet { .. } => "不满足".to_owned(),
+    }
+}
+
+#[derive(Template)]
 #[template(path = "admin/search.html")]
 pub struct SearchAdminPage {
     pub admin: AdminChrome,

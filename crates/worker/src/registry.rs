@@ -35,6 +35,16 @@ impl Registry {
             tracing::info!(reminded, escalated, "checked overdue demands");
             Ok(())
         });
+        r.register(|ctx: Ctx, job: qifu_app::policies::PushPolicy| async move {
+            let r = qifu_app::policies::push_policy(&ctx, &job).await?;
+            tracing::info!(policy = job.policy_id, version = job.version, ?r, "policy pushed");
+            Ok(())
+        });
+        r.register(|ctx: Ctx, job: qifu_app::policies::RematchEnterprise| async move {
+            let r = qifu_app::policies::rematch_enterprise(&ctx, &job).await?;
+            tracing::info!(enterprise = job.enterprise_id, ?r, "enterprise re-matched");
+            Ok(())
+        });
         r.register(|ctx: Ctx, job: SendSmsNotice| async move {
             let sent = qifu_app::messages::send_sms_notice(&ctx, &job).await?;
             tracing::debug!(user = job.user_id, sent, "SMS notice");

@@ -14,6 +14,7 @@ mod demands;
 mod demo;
 mod jobs;
 mod onboarding;
+mod policies;
 mod portal;
 mod products;
 mod registry_http;

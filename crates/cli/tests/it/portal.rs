@@ -81,10 +81,11 @@ async fn drafts_are_not_public() {
 async fn search_finds_titles_and_handles_bad_queries() {
     let app = TestApp::spawn().await.unwrap();
     app.seed_demo().await.unwrap();
+    app.sync_search().await.unwrap();
     let p = app.get("/search?q=%E7%9F%A5%E8%AF%86%E4%BA%A7%E6%9D%83").await.unwrap(); // 知识产权
     assert_eq!(p.status, StatusCode::OK);
-    assert!(p.body.contains("通州区知识产权资助和奖励办法"));
-    assert!(p.body.contains("知识产权贯标辅导"));
+    assert!(p.body.contains("通州区<b>知识产权</b>资助和奖励办法"));
+    assert!(p.body.contains("<b>知识产权</b>贯标辅导"));
     for (q, msg) in
         [("", "请输入要搜索的关键词"), ("%20%20", "请输入要搜索的关键词"), ("!!!%E3%80%82%E3%80%82", "请输入文字或数字")]
     {

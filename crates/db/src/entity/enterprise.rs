@@ -22,6 +22,12 @@ pub struct Model {
     pub certified: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub rd_ratio_bp: Option<i32>,
+    /// Comma-separated; `None` when the enterprise has not said.
+    pub qualifications: Option<String>,
+    pub credit_standing: Option<String>,
+    /// JSON object of operator-defined attributes (name → number).
+    pub custom_attrs: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub channel: Option<String>,
     pub certified_at: Option<DateTimeUtc>,
+    pub policy_push_opt_out: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

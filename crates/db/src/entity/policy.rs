@@ -18,6 +18,12 @@ pub struct Model {
     pub status: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub region: String,
+    pub tags: String,
+    pub amount_max_wan: Option<i64>,
+    pub apply_until: Option<Date>,
+    pub interpretation: String,
+    pub rule_version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,10 +21,11 @@ pub enum Permission {
     CatalogManage,
     ProductManage,
     DemandOversee,
+    PolicyManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::BackOffice,
         Permission::EnterpriseView,
         Permission::UserManage,
@@ -41,6 +42,7 @@ impl Permission {
         Permission::CatalogManage,
         Permission::ProductManage,
         Permission::DemandOversee,
+        Permission::PolicyManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -61,6 +63,7 @@ impl Permission {
             Permission::CatalogManage => "catalog.manage",
             Permission::ProductManage => "product.manage",
             Permission::DemandOversee => "demand.oversee",
+            Permission::PolicyManage => "policy.manage",
         }
     }
 
@@ -86,6 +89,7 @@ impl Permission {
             Permission::CatalogManage => "管理产品分类并审核产品",
             Permission::ProductManage => "发布和管理本机构服务产品",
             Permission::DemandOversee => "监督全部服务需求并改派",
+            Permission::PolicyManage => "发布政策并维护申报条件",
         }
     }
 

@@ -1,0 +1,857 @@
+//! Policies: eligibility rules kept as versions, matching an enterprise (or a
+//! visitor's typed attributes) against every open policy — the policy
+//! calculator (政策计算器) — and the batch push to eligible enterprises.
+
+use crate::access::AccessError;
+use crate::accounts::Actor;
+use crate::audit::{self, Entry};
+use crate::context::{Ctx, Meta};
+use crate::jobs::{self, EnqueueOptions, Job};
+use crate::messages;
+use chrono::{Datelike, NaiveDate};
+use qifu_db::entity::{enterprise, organisation, policy, policy_match, policy_push, policy_rule_version, user};
+use qifu_domain::accounts::{OrgKind, Permission};
+use qifu_domain::policy::{Attribute, Condition, Op, Outcome, Profile, Rule, Verdict, evaluate};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("申报条件有误")]
+    Rows(Vec<(usize, String)>),
+    #[error("{0}")]
+    State(&'static str),
+    #[error(transparent)]
+    Access(#[from] AccessError),
+}
+
+impl From<DbErr> for PolicyError {
+    fn from(e: DbErr) -> Self {
+        PolicyError::Access(AccessError::Db(e))
+    }
+}
+
+/// One row of the rule editor: attribute, operator, value(s) as typed, an
+/// optional "any of" group number, and a "not" box.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleRow {
+    pub attr: String,
+    pub op: String,
+    pub value: String,
+    /// Rows with the same group (1–9) are alternatives (any of them); rows
+    /// without a group must all hold.
+    pub group: String,
+    pub negate: bool,
+}
+
+/// Most rows a rule may have.
+pub const RULE_MAX_ROWS: usize = 30;
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split([',', '，', '、', ';', '；', '\n']).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect()
+}
+
+fn parse_number(s: &str) -> Option<f64> {
+    let t: String = s.trim().trim_end_matches(['%', '％', '人', '年']).trim_end_matches("万元").trim().to_owned();
+    t.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0 && *n < 1e12)
+}
+
+/// Builds the rule from the editor's rows; every row's problem at once.
+pub fn rule_from_rows(rows: &[RuleRow]) -> Result<Option<Rule>, Vec<(usize, String)>> {
+    let mut errors = Vec::new();
+    let rows: Vec<(usize, &RuleRow)> =
+        rows.iter().enumerate().filter(|(_, r)| !(r.attr.is_empty() && r.value.trim().is_empty())).collect();
+    if rows.len() > RULE_MAX_ROWS {
+        return Err(vec![(0, format!("申报条件最多{RULE_MAX_ROWS}条"))]);
+    }
+    // Groups stay where their first row was, so the trace follows the editor's order.
+    enum Slot {
+        One(Rule),
+        Group(u8),
+    }
+    let mut top: Vec<Slot> = Vec::new();
+    let mut groups: std::collections::BTreeMap<u8, Vec<Rule>> = Default::default();
+    for (i, r) in rows {
+        let n = i + 1;
+        let Some(attr) = Attribute::parse_code(r.attr.trim()) else {
+            errors.push((n, format!("第{n}条：请选择条件项")));
+            continue;
+        };
+        let Some(op) = Op::parse(r.op.trim()) else {
+            errors.push((n, format!("第{n}条：请选择比较方式")));
+            continue;
+        };
+        let mut cond = Condition { attr: attr.clone(), op, texts: Vec::new(), numbers: Vec::new() };
+        let value = r.value.trim();
+        if value.chars().count() > 500 {
+            errors.push((n, format!("第{n}条：取值不能超过500字")));
+            continue;
+        }
+        let numeric_op =
+            matches!(op, Op::Gt | Op::Ge | Op::Lt | Op::Le | Op::Between) || (attr.is_numeric() && matches!(op, Op::Eq | Op::Ne));
+        if numeric_op {
+            if !attr.is_numeric() {
+                errors.push((n, format!("第{n}条：“{}”不能比较大小", attr.label())));
+                continue;
+            }
+            let parts = split_list(&value.replace(['~', '～', '至', '-', '–'], ","));
+            let nums: Vec<Option<f64>> = parts.iter().map(|p| parse_number(p)).collect();
+            let want = if op == Op::Between { 2 } else { 1 };
+            if nums.len() != want || nums.iter().any(Option::is_none) {
+                errors.push((
+                    n,
+                    if op == Op::Between {
+                        format!("第{n}条：请填写两个数，如 100-500（单位{}）", attr.unit())
+                    } else {
+                        format!("第{n}条：请填写一个不小于0的数（单位{}）", attr.unit())
+                    },
+                ));
+                continue;
+            }
+            cond.numbers = nums.into_iter().flatten().collect();
+            if op == Op::Between && cond.numbers[0] > cond.numbers[1] {
+                errors.push((n, format!("第{n}条：范围的下限不能大于上限")));
+                continue;
+            }
+        } else {
+            cond.texts = split_list(value);
+            let needs_text = !(matches!(op, Op::Has | Op::NotHas) && attr == Attribute::AboveDesignatedSize);
+            if needs_text && cond.texts.is_empty() {
+                errors.push((n, format!("第{n}条：请填写取值")));
+                continue;
+            }
+            if cond.texts.iter().any(|t| t.chars().count() > 50 || t.chars().any(|c| matches!(c, '<' | '>' | '"' | '\\'))) {
+                errors.push((n, format!("第{n}条：取值包含不允许的字符或过长")));
+                continue;
+            }
+            if attr == Attribute::SizeClass {
+                let mapped: Vec<String> = cond
+                    .texts
+                    .iter()
+                    .map(|t| {
+                        qifu_domain::profiles::SizeClass::ALL
+                            .into_iter()
+                            .find(|c| c.label() == t || c.as_str() == t || c.label().trim_end_matches('型') == t)
+                            .map(|c| c.as_str().to_owned())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                if mapped.iter().any(String::is_empty) {
+                    errors.push((n, format!("第{n}条：企业规模只能是 大型、中型、小型、微型")));
+                    continue;
+                }
+                cond.texts = mapped;
+            }
+            if attr == Attribute::Division {
+                let mapped: Vec<String> = cond
+                    .texts
+                    .iter()
+                    .map(|t| {
+                        qifu_domain::reference::division::tongzhou_streets()
+                            .iter()
+                            .find(|s| s.name == t || s.code == t)
+                            .map(|s| s.code.to_owned())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                if mapped.iter().any(String::is_empty) {
+                    errors.push((n, format!("第{n}条：注册地请填写通州区的街道或乡镇名称")));
+                    continue;
+                }
+                cond.texts = mapped;
+            }
+        }
+        let rule = Rule::Cond { cond };
+        let rule = if r.negate { Rule::Not { rule: Box::new(rule) } } else { rule };
+        match r.group.trim().parse::<u8>().ok().filter(|g| (1..=9).contains(g)) {
+            Some(g) => {
+                if !groups.contains_key(&g) {
+                    top.push(Slot::Group(g));
+                }
+                groups.entry(g).or_default().push(rule);
+            }
+            None => top.push(Slot::One(rule)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let rules: Vec<Rule> = top
+        .into_iter()
+        .map(|slot| match slot {
+            Slot::One(r) => r,
+            Slot::Group(g) => {
+                let mut members = groups.remove(&g).unwrap_or_default();
+                if members.len() == 1 { members.remove(0) } else { Rule::Any { rules: members } }
+            }
+        })
+        .collect();
+    Ok((!rules.is_empty()).then_some(Rule::All { rules }))
+}
+
+/// The editor's rows for a stored rule (rules are always built by the editor:
+/// all of conditions, negated conditions and groups of alternatives).
+pub fn rows_of(rule: &Rule) -> Vec<RuleRow> {
+    fn row(cond: &Condition, group: String, negate: bool) -> RuleRow {
+        let value = if cond.numbers.is_empty() {
+            cond.texts
+                .iter()
+                .map(|t| match cond.attr {
+                    Attribute::SizeClass => {
+                        qifu_domain::profiles::SizeClass::parse(t).map(|c| c.label().to_owned()).unwrap_or_default()
+                    }
+                    Attribute::Division => {
+                        qifu_domain::reference::division::street(t).map(|s| s.name.to_owned()).unwrap_or_default()
+                    }
+                    _ => t.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("、")
+        } else {
+            cond.numbers.iter().map(|n| format!("{n}")).collect::<Vec<_>>().join("-")
+        };
+        RuleRow { attr: cond.attr.code(), op: cond.op.code().to_owned(), value, group, negate }
+    }
+    fn walk(r: &Rule, group: &str, negate: bool, out: &mut Vec<RuleRow>, next_group: &mut u8) {
+        match r {
+            Rule::Cond { cond } => out.push(row(cond, group.to_owned(), negate)),
+            Rule::Not { rule } => walk(rule, group, !negate, out, next_group),
+            Rule::All { rules } => rules.iter().for_each(|x| walk(x, group, negate, out, next_group)),
+            Rule::Any { rules } => {
+                let g = next_group.to_string();
+                *next_group += 1;
+                rules.iter().for_each(|x| walk(x, &g, negate, out, next_group));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut g = 1;
+    walk(rule, "", false, &mut out, &mut g);
+    out
+}
+
+/// The policy's current rule and its version.
+pub async fn current_rule<C: ConnectionTrait>(conn: &C, p: &policy::Model) -> Result<Option<(i32, Rule)>, DbErr> {
+    if p.rule_version == 0 {
+        return Ok(None);
+    }
+    let row = policy_rule_version::Entity::find()
+        .filter(policy_rule_version::Column::PolicyId.eq(p.id))
+        .filter(policy_rule_version::Column::Version.eq(p.rule_version))
+        .one(conn)
+        .await?;
+    Ok(row.and_then(|r| serde_json::from_str::<Rule>(&r.rule).ok().map(|rule| (r.version, rule))))
+}
+
+/// Saves the editor's rows as the policy's next rule version. Results computed
+/// before keep their version. A published policy is pushed again.
+pub async fn save_rule(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, rows: &[RuleRow]) -> Result<i32, PolicyError> {
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    let rule = rule_from_rows(rows).map_err(PolicyError::Rows)?;
+    let Some(rule) = rule else { return Err(PolicyError::Rows(vec![(0, "请至少填写一条申报条件".to_owned())])) };
+    let txn = ctx.db.begin().await?;
+    let p = policy::Entity::find_by_id(policy_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    let version = p.rule_version + 1;
+    let json = serde_json::to_string(&rule).map_err(|_| PolicyError::State("申报条件无法保存"))?;
+    policy_rule_version::ActiveModel {
+        policy_id: Set(p.id),
+        version: Set(version),
+        rule: Set(json.clone()),
+        created_by: Set(Some(actor.user_id)),
+        created_at: Set(ctx.now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let published = p.status == "published";
+    let mut am: policy::ActiveModel = p.into();
+    am.rule_version = Set(version);
+    am.updated_at = Set(ctx.now());
+    am.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("policy.rule_save", "policy", policy_id, serde_json::json!({"after": {"version": version, "rule": json}})),
+    )
+    .await?;
+    if published {
+        jobs::enqueue(&txn, ctx, &PushPolicy { policy_id, version }, EnqueueOptions::default()).await?;
+    }
+    txn.commit().await?;
+    Ok(version)
+}
+
+/// Publishes a draft (or withdrawn) policy and pushes it to eligible enterprises.
+pub async fn publish(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64) -> Result<(), PolicyError> {
+    set_status(ctx, actor, meta, policy_id, "published").await
+}
+
+/// Withdraws a policy: it leaves the portal and matching.
+pub async fn withdraw(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64) -> Result<(), PolicyError> {
+    set_status(ctx, actor, meta, policy_id, "withdrawn").await
+}
+
+async fn set_status(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, to: &str) -> Result<(), PolicyError> {
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    let txn = ctx.db.begin().await?;
+    let p = policy::Entity::find_by_id(policy_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    let from = p.status.clone();
+    if from == to {
+        return Err(PolicyError::State(if to == "published" { "该政策已发布" } else { "该政策已撤回" }));
+    }
+    if to == "published" && p.valid_until.is_some_and(|d| d < ctx.now().date_naive()) {
+        return Err(PolicyError::State("该政策已过有效期，不能发布"));
+    }
+    let version = p.rule_version;
+    let mut am: policy::ActiveModel = p.into();
+    am.status = Set(to.to_owned());
+    am.updated_at = Set(ctx.now());
+    am.update(&txn).await?;
+    crate::search::touch(&txn, ctx, qifu_search::Kind::Policy, policy_id).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("policy.status", "policy", policy_id, serde_json::json!({"before": {"status": from}, "after": {"status": to}})),
+    )
+    .await?;
+    if to == "published" && version > 0 {
+        jobs::enqueue(&txn, ctx, &PushPolicy { policy_id, version }, EnqueueOptions::default()).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Full years between two dates.
+fn years_between(from: NaiveDate, to: NaiveDate) -> f64 {
+    let mut y = to.year() - from.year();
+    if (to.month(), to.day()) < (from.month(), from.day()) {
+        y -= 1;
+    }
+    f64::from(y.max(0))
+}
+
+/// What matching knows of a registered enterprise.
+pub fn profile_of(e: &enterprise::Model, today: NaiveDate) -> Profile {
+    let wan = |fen: Option<i64>| fen.map(|f| f as f64 / qifu_domain::money::FEN_PER_WAN as f64);
+    Profile {
+        division: Some(e.division_code.clone()),
+        industry: Some(e.industry_code.clone()),
+        size_class: e.size_class.clone(),
+        above_designated_size: Some(e.above_designated_size),
+        years_since_founding: Some(years_between(e.founded_on, today)),
+        employees: e.employees.map(f64::from),
+        revenue: wan(e.revenue_fen),
+        total_assets: wan(e.total_assets_fen),
+        rd_ratio: e.rd_ratio_bp.map(|b| f64::from(b) / 100.0),
+        qualifications: e.qualifications.as_ref().map(|q| split_list(q)),
+        credit_standing: e.credit_standing.clone(),
+        custom: e.custom_attrs.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default(),
+    }
+}
+
+/// Policies open for matching on `today`: published, within validity, with a rule.
+pub async fn open_policies<C: ConnectionTrait>(conn: &C, today: NaiveDate) -> Result<Vec<(policy::Model, i32, Rule)>, DbErr> {
+    let ps = policy::Entity::find()
+        .filter(policy::Column::Status.eq("published"))
+        .filter(policy::Column::RuleVersion.gt(0))
+        .all(conn)
+        .await?;
+    let mut out = Vec::with_capacity(ps.len());
+    for p in ps {
+        if p.valid_until.is_some_and(|d| d < today) {
+            continue;
+        }
+        if let Some((v, r)) = current_rule(conn, &p).await? {
+            out.push((p, v, r));
+        }
+    }
+    Ok(out)
+}
+
+/// One result of the calculator.
+#[derive(Debug, Clone)]
+pub struct MatchRow {
+    pub policy: policy::Model,
+    pub version: i32,
+    pub outcome: Outcome,
+}
+
+/// Best first: 符合, 接近, 待完善, 不符合; then the larger support; then the nearer deadline.
+fn sort_rows(rows: &mut [MatchRow]) {
+    let rank = |v: Verdict| match v {
+        Verdict::Eligible => 0,
+        Verdict::Near => 1,
+        Verdict::Incomplete => 2,
+        Verdict::Ineligible => 3,
+    };
+    rows.sort_by(|a, b| {
+        rank(a.outcome.verdict)
+            .cmp(&rank(b.outcome.verdict))
+            .then(b.policy.amount_max_wan.unwrap_or(0).cmp(&a.policy.amount_max_wan.unwrap_or(0)))
+            .then(
+                a.policy
+                    .apply_until
+                    .or(a.policy.valid_until)
+                    .unwrap_or(NaiveDate::MAX)
+                    .cmp(&b.policy.apply_until.or(b.policy.valid_until).unwrap_or(NaiveDate::MAX)),
+            )
+    });
+}
+
+/// The enterprise row of the actor's organisation, if it is certified and linked.
+pub async fn own_enterprise(ctx: &Ctx, actor: &Actor) -> Result<Option<enterprise::Model>, DbErr> {
+    if actor.org_kind != OrgKind::Enterprise {
+        return Ok(None);
+    }
+    enterprise::Entity::find().filter(enterprise::Column::OrgId.eq(actor.org_id)).one(&ctx.db).await
+}
+
+/// The calculator for a signed-in enterprise: every open policy against its
+/// profile. Results are kept with the rule version they used.
+pub async fn calculate_for(ctx: &Ctx, actor: &Actor) -> Result<Option<(enterprise::Model, Vec<MatchRow>)>, DbErr> {
+    let Some(e) = own_enterprise(ctx, actor).await? else { return Ok(None) };
+    let today = ctx.now().date_naive();
+    let profile = profile_of(&e, today);
+    let mut rows = Vec::new();
+    for (p, version, rule) in open_policies(&ctx.db, today).await? {
+        let outcome = evaluate(&rule, &profile);
+        record(&ctx.db, ctx, p.id, version, e.id, &outcome).await?;
+        rows.push(MatchRow { policy: p, version, outcome });
+    }
+    sort_rows(&mut rows);
+    Ok(Some((e, rows)))
+}
+
+/// The calculator for a visitor's typed attributes (nothing is stored).
+pub async fn calculate_visitor(ctx: &Ctx, profile: &Profile) -> Result<Vec<MatchRow>, DbErr> {
+    let today = ctx.now().date_naive();
+    let mut rows: Vec<MatchRow> = open_policies(&ctx.db, today)
+        .await?
+        .into_iter()
+        .map(|(p, version, rule)| MatchRow { outcome: evaluate(&rule, profile), policy: p, version })
+        .collect();
+    sort_rows(&mut rows);
+    Ok(rows)
+}
+
+/// Keeps a result with its version (once per policy, version and enterprise).
+async fn record<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    policy_id: i64,
+    version: i32,
+    enterprise_id: i64,
+    o: &Outcome,
+) -> Result<(), DbErr> {
+    let trace = serde_json::to_string(&o.trace).unwrap_or_default();
+    let existing = policy_match::Entity::find()
+        .filter(policy_match::Column::PolicyId.eq(policy_id))
+        .filter(policy_match::Column::Version.eq(version))
+        .filter(policy_match::Column::EnterpriseId.eq(enterprise_id))
+        .one(conn)
+        .await?;
+    match existing {
+        Some(m) => {
+            let mut am: policy_match::ActiveModel = m.into();
+            am.verdict = Set(o.verdict.code().to_owned());
+            am.trace = Set(trace);
+            am.computed_at = Set(ctx.now());
+            am.update(conn).await?;
+        }
+        None => {
+            let row = policy_match::ActiveModel {
+                policy_id: Set(policy_id),
+                version: Set(version),
+                enterprise_id: Set(enterprise_id),
+                verdict: Set(o.verdict.code().to_owned()),
+                trace: Set(trace),
+                computed_at: Set(ctx.now()),
+                ..Default::default()
+            };
+            if let Err(e) = row.insert(conn).await
+                && !qifu_db::is_unique_violation(&e)
+            {
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Results kept for an enterprise and a policy, newest version first.
+pub async fn results_of(ctx: &Ctx, policy_id: i64, enterprise_id: i64) -> Result<Vec<policy_match::Model>, DbErr> {
+    policy_match::Entity::find()
+        .filter(policy_match::Column::PolicyId.eq(policy_id))
+        .filter(policy_match::Column::EnterpriseId.eq(enterprise_id))
+        .order_by_desc(policy_match::Column::Version)
+        .all(&ctx.db)
+        .await
+}
+
+/// Attributes an enterprise fills in from the result page.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ProfileForm {
+    pub employees: String,
+    pub revenue_wan: String,
+    pub total_assets_wan: String,
+    pub rd_ratio: String,
+    pub qualifications: Vec<String>,
+    pub credit_standing: String,
+    pub qualifications_given: String,
+}
+
+/// Saves what the enterprise filled in and re-matches it in the background.
+pub async fn fill_profile(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProfileForm) -> Result<(), PolicyError> {
+    if !actor.is_org_admin {
+        return Err(AccessError::Forbidden.into());
+    }
+    let e = own_enterprise(ctx, actor).await?.ok_or(PolicyError::State("请先完成企业实名认证，再完善企业信息"))?;
+    let mut errors = Vec::new();
+    let num = |s: &str, label: &str, errors: &mut Vec<(usize, String)>| -> Option<f64> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        let v = parse_number(s);
+        if v.is_none() {
+            errors.push((0, format!("{label}请填写不小于0的数字")));
+        }
+        v
+    };
+    let employees = num(&f.employees, "从业人员", &mut errors);
+    let revenue = num(&f.revenue_wan, "年营业收入", &mut errors);
+    let assets = num(&f.total_assets_wan, "资产总额", &mut errors);
+    let rd = num(&f.rd_ratio, "研发费用占比", &mut errors);
+    if rd.is_some_and(|r| r > 100.0) {
+        errors.push((0, "研发费用占比不能超过100%".to_owned()));
+    }
+    let credit = f.credit_standing.trim();
+    if !credit.is_empty() && !["A", "B", "C", "D"].contains(&credit) {
+        errors.push((0, "信用等级只能是 A、B、C、D".to_owned()));
+    }
+    let quals: Vec<String> = f
+        .qualifications
+        .iter()
+        .map(|q| q.trim().to_owned())
+        .filter(|q| qifu_domain::policy::QUALIFICATIONS.contains(&q.as_str()))
+        .collect();
+    if !errors.is_empty() {
+        return Err(PolicyError::Rows(errors));
+    }
+    let txn = ctx.db.begin().await?;
+    let id = e.id;
+    let mut am: enterprise::ActiveModel = e.into();
+    if let Some(v) = employees {
+        am.employees = Set(Some(v.round() as i32));
+    }
+    if let Some(v) = revenue {
+        am.revenue_fen = Set(Some((v * qifu_domain::money::FEN_PER_WAN as f64).round() as i64));
+    }
+    if let Some(v) = assets {
+        am.total_assets_fen = Set(Some((v * qifu_domain::money::FEN_PER_WAN as f64).round() as i64));
+    }
+    if let Some(v) = rd {
+        am.rd_ratio_bp = Set(Some((v * 100.0).round() as i32));
+    }
+    if !credit.is_empty() {
+        am.credit_standing = Set(Some(credit.to_owned()));
+    }
+    if f.qualifications_given == "1" {
+        am.qualifications = Set(Some(quals.join(",")));
+    }
+    am.updated_at = Set(ctx.now());
+    am.update(&txn).await?;
+    crate::search::touch(&txn, ctx, qifu_search::Kind::Enterprise, id).await?;
+    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("enterprise.profile_fill", "enterprise", id, serde_json::json!({})))
+        .await?;
+    jobs::enqueue(&txn, ctx, &RematchEnterprise { enterprise_id: id }, EnqueueOptions::default()).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Matches every registered enterprise against one policy version and pushes
+/// the eligible ones (once each).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushPolicy {
+    pub policy_id: i64,
+    pub version: i32,
+}
+
+impl Job for PushPolicy {
+    const KIND: &'static str = "policies.push";
+}
+
+/// Re-matches one enterprise after its profile changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RematchEnterprise {
+    pub enterprise_id: i64,
+}
+
+impl Job for RematchEnterprise {
+    const KIND: &'static str = "policies.rematch";
+}
+
+/// What a push run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushReport {
+    pub matched: u64,
+    pub eligible: u64,
+    pub pushed: u64,
+}
+
+/// Pushes one policy to one eligible enterprise unless it opted out or was
+/// already pushed: the unique (policy, enterprise) row makes it once.
+async fn push_one(ctx: &Ctx, p: &policy::Model, version: i32, e: &enterprise::Model) -> Result<bool, DbErr> {
+    let Some(org_id) = e.org_id else { return Ok(false) };
+    let txn = ctx.db.begin().await?;
+    let org = organisation::Entity::find_by_id(org_id).one(&txn).await?;
+    if org.as_ref().is_none_or(|o| o.policy_push_opt_out || o.status != "active") {
+        return Ok(false);
+    }
+    let already = policy_push::Entity::find()
+        .filter(policy_push::Column::PolicyId.eq(p.id))
+        .filter(policy_push::Column::EnterpriseId.eq(e.id))
+        .one(&txn)
+        .await?;
+    if already.is_some() {
+        return Ok(false);
+    }
+    let row = policy_push::ActiveModel {
+        policy_id: Set(p.id),
+        enterprise_id: Set(e.id),
+        org_id: Set(org_id),
+        version: Set(version),
+        pushed_at: Set(ctx.now()),
+        ..Default::default()
+    };
+    if let Err(err) = row.insert(&txn).await {
+        return if qifu_db::is_unique_violation(&err) { Ok(false) } else { Err(err) };
+    }
+    let admins = user::Entity::find()
+        .filter(user::Column::OrgId.eq(org_id))
+        .filter(user::Column::IsOrgAdmin.eq(true))
+        .filter(user::Column::Status.eq("active"))
+        .all(&txn)
+        .await?;
+    for u in admins {
+        messages::notify(
+            &txn,
+            ctx,
+            u.id,
+            "policy",
+            &format!("您的企业符合政策：{}", p.title),
+            "根据企业信息匹配，您的企业符合该政策的申报条件，请查看详情并及时申报。",
+            Some(&format!("/policies/{}", p.id)),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// The handler of [`PushPolicy`]: idempotent (a second run pushes nobody twice).
+pub async fn push_policy(ctx: &Ctx, job: &PushPolicy) -> Result<PushReport, DbErr> {
+    let mut report = PushReport::default();
+    let Some(p) = policy::Entity::find_by_id(job.policy_id).one(&ctx.db).await? else { return Ok(report) };
+    let today = ctx.now().date_naive();
+    if p.status != "published" || p.rule_version != job.version || p.valid_until.is_some_and(|d| d < today) {
+        return Ok(report);
+    }
+    let Some((version, rule)) = current_rule(&ctx.db, &p).await? else { return Ok(report) };
+    let mut after = 0i64;
+    loop {
+        let batch = enterprise::Entity::find()
+            .filter(enterprise::Column::Id.gt(after))
+            .filter(enterprise::Column::OrgId.is_not_null())
+            .order_by_asc(enterprise::Column::Id)
+            .limit(1000)
+            .all(&ctx.db)
+            .await?;
+        let Some(last) = batch.last().map(|e| e.id) else { break };
+        after = last;
+        for e in &batch {
+            report.matched += 1;
+            let outcome = evaluate(&rule, &profile_of(e, today));
+            record(&ctx.db, ctx, p.id, version, e.id, &outcome).await?;
+            if outcome.verdict == Verdict::Eligible {
+                report.eligible += 1;
+                if push_one(ctx, &p, version, e).await? {
+                    report.pushed += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The handler of [`RematchEnterprise`]: every open policy for one enterprise.
+pub async fn rematch_enterprise(ctx: &Ctx, job: &RematchEnterprise) -> Result<PushReport, DbErr> {
+    let mut report = PushReport::default();
+    let Some(e) = enterprise::Entity::find_by_id(job.enterprise_id).one(&ctx.db).await? else { return Ok(report) };
+    let today = ctx.now().date_naive();
+    let profile = profile_of(&e, today);
+    for (p, version, rule) in open_policies(&ctx.db, today).await? {
+        report.matched += 1;
+        let outcome = evaluate(&rule, &profile);
+        record(&ctx.db, ctx, p.id, version, e.id, &outcome).await?;
+        if outcome.verdict == Verdict::Eligible {
+            report.eligible += 1;
+            if push_one(ctx, &p, version, &e).await? {
+                report.pushed += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Counts for the back office: pushes of a policy.
+pub async fn push_count(ctx: &Ctx, policy_id: i64) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    policy_push::Entity::find().filter(policy_push::Column::PolicyId.eq(policy_id)).count(&ctx.db).await
+}
+
+/// Policies for the back office, newest first.
+pub async fn list_admin(ctx: &Ctx, actor: &Actor) -> Result<Vec<policy::Model>, AccessError> {
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    Ok(policy::Entity::find().order_by_desc(policy::Column::Id).limit(200).all(&ctx.db).await?)
+}
+
+pub async fn admin_policy(ctx: &Ctx, actor: &Actor, id: i64) -> Result<(policy::Model, Vec<RuleRow>, u64), AccessError> {
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    let p = policy::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    let rows = current_rule(&ctx.db, &p).await?.map(|(_, r)| rows_of(&r)).unwrap_or_default();
+    let pushes = push_count(ctx, id).await?;
+    Ok((p, rows, pushes))
+}
+
+/// Support types (支持方式) a policy may offer.
+pub const SUPPORT_TYPES: &[&str] = &["资金补贴", "奖励", "贷款贴息", "税收优惠", "资质认定", "租金减免", "其他"];
+
+/// The policy form as typed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PolicyForm {
+    pub title: String,
+    pub doc_no: String,
+    pub issuer: String,
+    pub level: String,
+    pub support_type: String,
+    pub amount_max_wan: String,
+    pub publish_date: String,
+    pub valid_until: String,
+    pub summary: String,
+    pub body: String,
+    pub source_url: String,
+}
+
+fn clean_line(errors: &mut Vec<(usize, String)>, label: &str, s: &str, min: usize, max: usize) -> String {
+    let t = s.trim();
+    let n = t.chars().count();
+    if n < min {
+        errors.push((0, if min <= 1 { format!("请填写{label}") } else { format!("{label}至少{min}个字") }));
+    } else if n > max {
+        errors.push((0, format!("{label}不能超过{max}个字")));
+    } else if t.chars().any(|c| c.is_control() || matches!(c, '<' | '>')) {
+        errors.push((0, format!("{label}包含不允许的字符")));
+    }
+    t.to_owned()
+}
+
+/// Creates a draft policy; returns its id.
+pub async fn create_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &PolicyForm) -> Result<i64, PolicyError> {
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    let mut errors = Vec::new();
+    let title = clean_line(&mut errors, "政策标题", &f.title, 4, 200);
+    let doc_no = clean_line(&mut errors, "文号", &f.doc_no, 0, 100);
+    let issuer = clean_line(&mut errors, "发布机构", &f.issuer, 2, 100);
+    if !["national", "city", "district"].contains(&f.level.as_str()) {
+        errors.push((0, "请选择政策层级".to_owned()));
+    }
+    if !SUPPORT_TYPES.contains(&f.support_type.as_str()) {
+        errors.push((0, "请选择支持方式".to_owned()));
+    }
+    let amount = if f.amount_max_wan.trim().is_empty() {
+        None
+    } else {
+        match parse_number(&f.amount_max_wan) {
+            Some(v) => Some(v.round() as i64),
+            None => {
+                errors.push((0, "最高支持金额请填写不小于0的数字（万元）".to_owned()));
+                None
+            }
+        }
+    };
+    let today = ctx.now().date_naive();
+    let date = |s: &str, label: &str, errors: &mut Vec<(usize, String)>| -> Option<NaiveDate> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        if d.is_none() {
+            errors.push((0, format!("{label}格式应为 2026-11-29")));
+        }
+        d
+    };
+    let publish_date = date(&f.publish_date, "发布日期", &mut errors).unwrap_or(today);
+    let valid_until = date(&f.valid_until, "有效期", &mut errors);
+    if valid_until.is_some_and(|v| v < publish_date) {
+        errors.push((0, "有效期不能早于发布日期".to_owned()));
+    }
+    let summary = clean_line(&mut errors, "摘要", &f.summary, 1, 500);
+    if f.body.chars().count() > 50_000 {
+        errors.push((0, "正文不能超过5万字".to_owned()));
+    }
+    let source = f.source_url.trim();
+    if !source.is_empty() && !(source.starts_with("https://") || source.starts_with("http://")) || source.len() > 500 {
+        errors.push((0, "原文链接应以 http:// 或 https:// 开头".to_owned()));
+    }
+    if !errors.is_empty() {
+        return Err(PolicyError::Rows(errors));
+    }
+    let now = ctx.now();
+    let txn = ctx.db.begin().await?;
+    let p = policy::ActiveModel {
+        title: Set(title.clone()),
+        doc_no: Set((!doc_no.is_empty()).then_some(doc_no)),
+        issuer: Set(issuer),
+        level: Set(f.level.clone()),
+        publish_date: Set(publish_date),
+        valid_until: Set(valid_until),
+        support_type: Set(f.support_type.clone()),
+        summary: Set(summary.clone()),
+        body: Set(ammonia::clean(if f.body.trim().is_empty() { &summary } else { &f.body })),
+        source_url: Set((!source.is_empty()).then(|| source.to_owned())),
+        status: Set("draft".to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        region: Set("通州区".to_owned()),
+        tags: Set(String::new()),
+        amount_max_wan: Set(amount),
+        apply_until: Set(None),
+        interpretation: Set(String::new()),
+        rule_version: Set(0),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    crate::search::touch(&txn, ctx, qifu_search::Kind::Policy, p.id).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("policy.create", "policy", p.id, serde_json::json!({"after": {"title": title}})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(p.id)
+}

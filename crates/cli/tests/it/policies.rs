@@ -1,0 +1,281 @@
+//! Policy rules, the calculator and the batch push.
+
+use crate::{PASSWORD, TestApp};
+use qifu_domain::accounts::BuiltinRole;
+use qifu_testkit::Visitor;
+use qifu_testkit::qifu_app::accounts::{self, NewUser};
+use qifu_testkit::qifu_app::policies;
+use qifu_testkit::qifu_db::entity::{enterprise, message, policy, policy_match, policy_push, user};
+use qifu_testkit::reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+async fn signed_in(app: &TestApp, user: &str) -> Visitor {
+    let v = app.new_visitor().unwrap();
+    v.login(user, PASSWORD).await.unwrap();
+    v
+}
+
+/// Creates a draft policy through the back office; returns its id.
+async fn new_policy(op: &Visitor, app: &TestApp, title: &str) -> i64 {
+    let r = op
+        .post_form(
+            "/admin/policies",
+            &[
+                ("title", title),
+                ("issuer", "通州区经济和信息化局"),
+                ("level", "district"),
+                ("support_type", "资金补贴"),
+                ("amount_max_wan", "50"),
+                ("summary", "对符合条件的企业给予一次性资金补贴。"),
+                ("body", "<p>正文</p><script>alert(1)</script>"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let p = policy::Entity::find().filter(policy::Column::Title.eq(title)).one(&app.ctx.db).await.unwrap().unwrap();
+    assert!(!p.body.contains("<script>"), "the body is sanitised");
+    p.id
+}
+
+/// Rows of the editor: (attr, op, value, group, negate).
+async fn save_rule(op: &Visitor, id: i64, rows: &[(&str, &str, &str, &str, bool)]) -> qifu_testkit::Page {
+    let mut form: Vec<(String, String)> = Vec::new();
+    for (i, (a, o, v, g, n)) in rows.iter().enumerate() {
+        form.push((format!("attr_{i}"), a.to_string()));
+        form.push((format!("op_{i}"), o.to_string()));
+        form.push((format!("value_{i}"), v.to_string()));
+        form.push((format!("group_{i}"), g.to_string()));
+        if *n {
+            form.push((format!("negate_{i}"), "1".into()));
+        }
+    }
+    let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    op.post_form(&format!("/admin/policies/{id}/rule"), &refs).await.unwrap()
+}
+
+/// 永顺镇 or 梨园镇; revenue ≥ 2000万元; not a 小巨人; R&D ≥ 3 %.
+const RULE: &[(&str, &str, &str, &str, bool)] = &[
+    ("division", "eq", "永顺镇", "1", false),
+    ("division", "eq", "梨园镇", "1", false),
+    ("revenue", "ge", "2000", "", false),
+    ("qualification", "has", "专精特新“小巨人”", "", true),
+    ("rd_ratio", "ge", "3", "", false),
+];
+
+fn street(name: &str) -> String {
+    qifu_domain::reference::division::tongzhou_streets().iter().find(|s| s.name == name).unwrap().code.to_owned()
+}
+
+async fn api(app: &TestApp, profile: serde_json::Value) -> serde_json::Value {
+    let r = app.client.post(app.url("/api/v1/policy-matches")).json(&profile).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+fn result_for(v: &serde_json::Value, id: i64) -> serde_json::Value {
+    v["results"].as_array().unwrap().iter().find(|r| r["policy_id"] == id).cloned().unwrap()
+}
+
+#[tokio::test]
+async fn all_any_not_conditions_give_each_verdict_with_its_trace() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let op = signed_in(&app, "operator").await;
+    let id = new_policy(&op, &app, "通州区研发投入补贴（测试）").await;
+    let bad = save_rule(&op, id, &[("revenue", "between", "3000-100", "", false), ("division", "eq", "火星", "", false)]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("范围的下限不能大于上限") && bad.body.contains("注册地请填写通州区的街道或乡镇名称"),
+        "{}",
+        bad.body
+    );
+    assert_eq!(save_rule(&op, id, RULE).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(op.post_form(&format!("/admin/policies/{id}/publish"), &[]).await.unwrap().status, StatusCode::SEE_OTHER);
+    let base = serde_json::json!({
+        "division": street("永顺镇"), "revenue": 2500.0, "rd_ratio": 4.0, "qualifications": ["高新技术企业"]
+    });
+    let r = result_for(&api(&app, base.clone()).await, id);
+    assert_eq!(r["verdict"], "eligible", "{r}");
+    let trace = r["trace"].as_array().unwrap();
+    assert_eq!(trace.len(), 5);
+    assert_eq!(trace[2]["condition"], "年营业收入 不低于 2000万元");
+    assert_eq!(trace[2]["value"], "2500万元");
+    assert_eq!(trace[3]["condition"], "不满足：资质 具有 专精特新“小巨人”");
+    assert_eq!(trace[3]["check"]["verdict"], "met");
+
+    let mut near = base.clone();
+    near["revenue"] = serde_json::json!(1800.0);
+    let r = result_for(&api(&app, near).await, id);
+    assert_eq!(r["verdict"], "near");
+    assert_eq!(r["trace"][2]["check"]["gap"], 200.0);
+
+    let mut missing = base.clone();
+    missing.as_object_mut().unwrap().remove("rd_ratio");
+    let r = result_for(&api(&app, missing).await, id);
+    assert_eq!(r["verdict"], "incomplete");
+    assert_eq!(r["trace"][4]["value"], "未填写");
+
+    let mut no = base.clone();
+    no["division"] = serde_json::json!(street("宋庄镇"));
+    let r = result_for(&api(&app, no).await, id);
+    assert_eq!(r["verdict"], "ineligible");
+    assert_eq!(r["trace"][0]["check"]["verdict"], "not_met");
+
+    let bad = app.client.post(app.url("/api/v1/policy-matches")).body("{not json").send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_profile");
+}
+
+#[tokio::test]
+async fn the_visitor_calculator_and_a_rule_change_keeping_old_results_on_their_version() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let op = signed_in(&app, "operator").await;
+    let id = new_policy(&op, &app, "通州区小微企业稳岗补贴（测试）").await;
+    save_rule(&op, id, &[("employees", "le", "300", "", false)]).await;
+    op.post_form(&format!("/admin/policies/{id}/publish"), &[]).await.unwrap();
+    // A visitor types attributes.
+    let page = app.get("/policies/calculator").await.unwrap();
+    assert!(page.body.contains("开始测算"));
+    let page = app.get("/policies/calculator?run=1&employees=120&quals_given=1").await.unwrap();
+    assert!(page.body.contains("通州区小微企业稳岗补贴（测试）"));
+    assert!(
+        page.body.contains("从业人员 不超过 300人") && page.body.contains("120人") && page.body.contains(">符合<"),
+        "{}",
+        page.body
+    );
+    let page = app.get("/policies/calculator?run=1&employees=abc&division=%3Cscript%3E").await.unwrap();
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("待完善") && !page.body.contains("<script>"));
+    // The signed-in enterprise: its result is kept with version 1.
+    let ent = signed_in(&app, "enterprise").await;
+    let mine = ent.get("/policies/calculator").await.unwrap();
+    assert!(mine.body.contains("通州区小微企业稳岗补贴（测试）"), "{}", mine.body);
+    let e = enterprise::Entity::find()
+        .filter(enterprise::Column::OrgId.is_not_null())
+        .order_by_asc(enterprise::Column::Id)
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let v1 = policies::results_of(&app.ctx, id, e.id).await.unwrap();
+    assert_eq!(v1.len(), 1);
+    assert_eq!(v1[0].version, 1);
+    // The rule changes: version 2; the old result stays on version 1.
+    save_rule(&op, id, &[("employees", "le", "0", "", false)]).await;
+    ent.get("/policies/calculator").await.unwrap();
+    let both = policies::results_of(&app.ctx, id, e.id).await.unwrap();
+    assert_eq!(both.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2, 1]);
+    assert_eq!(both[1].verdict, v1[0].verdict, "the version-1 result is unchanged");
+    assert_eq!(both[1].trace, v1[0].trace);
+}
+
+#[tokio::test]
+async fn a_batch_push_reaches_exactly_the_eligible_enterprises_once_even_when_run_twice() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    // Ten more registered enterprises, linked to registry rows; every other one has revenue ≥ 3000万元.
+    let rows = enterprise::Entity::find()
+        .filter(enterprise::Column::OrgId.is_null())
+        .order_by_asc(enterprise::Column::Id)
+        .all(&app.ctx.db)
+        .await
+        .unwrap();
+    let mut eligible = Vec::new();
+    for (i, e) in rows.into_iter().take(10).enumerate() {
+        let uid = accounts::create_user(
+            &app.ctx,
+            NewUser {
+                username: format!("push{i}"),
+                display_name: "测试联系人".into(),
+                password: PASSWORD.into(),
+                role: BuiltinRole::EnterpriseAdmin,
+                org_name: format!("推送测试企业{i}有限公司"),
+                must_change_password: false,
+                phone: None,
+            },
+        )
+        .await
+        .unwrap();
+        let org = user::Entity::find_by_id(uid).one(&app.ctx.db).await.unwrap().unwrap().org_id;
+        let mut am: enterprise::ActiveModel = e.clone().into();
+        am.org_id = Set(Some(org));
+        am.revenue_fen = Set(Some(if i % 2 == 0 { 5_000 * 1_000_000 } else { 100 * 1_000_000 }));
+        am.update(&app.ctx.db).await.unwrap();
+        if i % 2 == 0 {
+            eligible.push(e.id);
+        }
+    }
+    // The demo enterprise is eligible only if its own revenue reaches the bar.
+    for e in enterprise::Entity::find().filter(enterprise::Column::OrgId.is_not_null()).all(&app.ctx.db).await.unwrap() {
+        if e.revenue_fen.is_some_and(|r| r >= 3_000 * 1_000_000) && !eligible.contains(&e.id) {
+            eligible.push(e.id);
+        }
+    }
+    eligible.sort();
+    let op = signed_in(&app, "operator").await;
+    let id = new_policy(&op, &app, "通州区规上企业营收奖励（测试）").await;
+    save_rule(&op, id, &[("revenue", "ge", "3000万元", "", false)]).await;
+    op.post_form(&format!("/admin/policies/{id}/publish"), &[]).await.unwrap();
+    app.drain_jobs().await.unwrap();
+    let pushed = |app: &TestApp| {
+        let db = app.ctx.db.clone();
+        async move {
+            let mut v: Vec<i64> = policy_push::Entity::find()
+                .filter(policy_push::Column::PolicyId.eq(id))
+                .all(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.enterprise_id)
+                .collect();
+            v.sort();
+            v
+        }
+    };
+    assert_eq!(pushed(&app).await, eligible, "exactly the eligible ones");
+    let msgs = message::Entity::find()
+        .filter(message::Column::Title.contains("通州区规上企业营收奖励（测试）"))
+        .count(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(msgs as usize, eligible.len(), "one in-site message per eligible enterprise's administrator");
+    // The same job again: nobody twice.
+    let again = policies::push_policy(&app.ctx, &policies::PushPolicy { policy_id: id, version: 1 }).await.unwrap();
+    assert_eq!(again.eligible as usize, eligible.len());
+    assert_eq!(again.pushed, 0);
+    assert_eq!(pushed(&app).await, eligible);
+    assert_eq!(
+        message::Entity::find()
+            .filter(message::Column::Title.contains("通州区规上企业营收奖励（测试）"))
+            .count(&app.ctx.db)
+            .await
+            .unwrap() as usize,
+        eligible.len()
+    );
+    // Results are kept for every registered enterprise matched.
+    assert!(policy_match::Entity::find().filter(policy_match::Column::PolicyId.eq(id)).count(&app.ctx.db).await.unwrap() >= 10);
+    // The eligible enterprise sees the push in its inbox.
+    let first = signed_in(&app, "push0").await;
+    assert!(first.get("/account/messages").await.unwrap().body.contains("您的企业符合政策：通州区规上企业营收奖励（测试）"));
+}
+
+#[tokio::test]
+async fn only_policy_managers_edit_policies_and_rules() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let inst = signed_in(&app, "institution").await;
+    assert_eq!(inst.get("/admin/policies").await.unwrap().status, StatusCode::FORBIDDEN);
+    let p = policy::Entity::find().one(&app.ctx.db).await.unwrap().unwrap();
+    assert_eq!(save_rule(&inst, p.id, RULE).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(inst.post_form(&format!("/admin/policies/{}/withdraw", p.id), &[]).await.unwrap().status, StatusCode::FORBIDDEN);
+    let op = signed_in(&app, "operator").await;
+    let bad = op.post_form("/admin/policies", &[("title", ""), ("level", "mars"), ("amount_max_wan", "-5")]).await.unwrap();
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for m in ["政策标题至少4个字", "请选择政策层级", "请选择支持方式", "最高支持金额请填写不小于0的数字"]
+    {
+        assert!(bad.body.contains(m), "{m}");
+    }
+}

@@ -1,0 +1,322 @@
+//! Policy pages: the back office's policy list, form and rule editor; the
+//! portal's policy calculator (政策计算器) for enterprises and visitors; the
+//! matching endpoint of the JSON API.
+
+use super::admin::{chrome, staff};
+use crate::AppState;
+use crate::error::WebError;
+use crate::extract::{CsrfForm, Viewer};
+use crate::pages::portal::parse_id;
+use crate::view::*;
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use qifu_app::policies::{self, PolicyError, PolicyForm, RuleRow};
+use qifu_domain::policy::Profile;
+use serde::Deserialize;
+
+fn errors_of(e: PolicyError) -> Result<Vec<String>, WebError> {
+    match e {
+        PolicyError::Access(a) => Err(a.into()),
+        PolicyError::Rows(list) => Ok(list.into_iter().map(|(_, m)| m).collect()),
+        PolicyError::State(m) => Ok(vec![m.to_owned()]),
+    }
+}
+
+pub async fn admin_list(State(st): State<AppState>, v: Viewer, Query(q): Query<DoneQuery>) -> Result<Html<String>, WebError> {
+    let actor = staff(&v)?;
+    let rows = policies::list_admin(&st.ctx, actor).await?;
+    let notice = (q.done == "created").then(|| "政策已保存为草稿，请设置申报条件后发布。".to_owned());
+    let page = PoliciesAdminPage { admin: chrome(&st, &v, actor, "政策管理", "policies").await?, rows, notice };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DoneQuery {
+    done: String,
+}
+
+async fn new_page(st: &AppState, v: &Viewer, f: PolicyForm, errors: Vec<String>) -> Result<String, WebError> {
+    let actor = staff(v)?;
+    qifu_app::accounts::require(actor, qifu_domain::accounts::Permission::PolicyManage)?;
+    Ok(PolicyNewPage { admin: chrome(st, v, actor, "新建政策", "policies").await?, f, errors }.render()?)
+}
+
+pub async fn admin_new(State(st): State<AppState>, v: Viewer) -> Result<Html<String>, WebError> {
+    Ok(Html(new_page(&st, &v, PolicyForm::default(), Vec::new()).await?))
+}
+
+pub async fn admin_create(
+    State(st): State<AppState>,
+    CsrfForm { viewer, form }: CsrfForm<PolicyForm>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    match policies::create_policy(&st.ctx, actor, &viewer.meta, &form).await {
+        Ok(id) => Ok(Redirect::to(&format!("/admin/policies/{id}?done=created")).into_response()),
+        Err(e) => {
+            let errors = errors_of(e)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(new_page(&st, &viewer, form, errors).await?)).into_response())
+        }
+    }
+}
+
+/// Blank rows offered below the existing ones.
+const BLANK_ROWS: usize = 6;
+
+async fn policy_page(
+    st: &AppState,
+    v: &Viewer,
+    id: i64,
+    rows: Option<Vec<RuleRow>>,
+    errors: Vec<String>,
+    notice: Option<String>,
+) -> Result<String, WebError> {
+    let actor = staff(v)?;
+    let (p, saved, pushes) = policies::admin_policy(&st.ctx, actor, id).await?;
+    let mut rows = rows.unwrap_or(saved);
+    rows.extend(std::iter::repeat_n(RuleRow::default(), BLANK_ROWS));
+    let admin = chrome(st, v, actor, "政策详情", "policies").await?;
+    Ok(PolicyAdminPage { admin, p, rows, pushes, errors, notice }.render()?)
+}
+
+pub async fn admin_show(
+    State(st): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Html<String>, WebError> {
+    let notice = match q.done.as_str() {
+        "created" => Some("政策已保存为草稿，请设置申报条件后发布。"),
+        "rule" => Some("申报条件已保存为新版本；已发布的政策将重新匹配并推送给新符合的企业。"),
+        "published" => Some("已发布，正在后台匹配全部企业并推送给符合条件的企业。"),
+        "withdrawn" => Some("已撤回，门户不再显示，也不再参与匹配。"),
+        _ => None,
+    }
+    .map(str::to_owned);
+    Ok(Html(policy_page(&st, &v, parse_id(&id)?, None, Vec::new(), notice).await?))
+}
+
+/// The editor posts `attr_N`, `op_N`, `value_N`, `group_N` and `negate_N`.
+fn rows_from(fields: &[(String, String)]) -> Vec<RuleRow> {
+    let mut rows: std::collections::BTreeMap<usize, RuleRow> = Default::default();
+    for (k, v) in fields {
+        let Some((name, idx)) = k.rsplit_once('_') else { continue };
+        let Ok(i) = idx.parse::<usize>() else { continue };
+        if i >= policies::RULE_MAX_ROWS + BLANK_ROWS {
+            continue;
+        }
+        let r = rows.entry(i).or_default();
+        let v: String = v.chars().take(500).collect();
+        match name {
+            "attr" => r.attr = v,
+            "op" => r.op = v,
+            "value" => r.value = v,
+            "group" => r.group = v,
+            "negate" => r.negate = v == "1",
+            _ => {}
+        }
+    }
+    rows.into_values().collect()
+}
+
+pub async fn admin_save_rule(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { viewer, form }: CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    let rows = rows_from(&form);
+    match policies::save_rule(&st.ctx, actor, &viewer.meta, id, &rows).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/policies/{id}?done=rule")).into_response()),
+        Err(e) => {
+            let errors = errors_of(e)?;
+            let kept: Vec<RuleRow> = rows.into_iter().filter(|r| !(r.attr.is_empty() && r.value.trim().is_empty())).collect();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(policy_page(&st, &viewer, id, Some(kept), errors, None).await?))
+                .into_response())
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Empty {}
+
+pub async fn admin_action(
+    State(st): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    let r = match action.as_str() {
+        "publish" => policies::publish(&st.ctx, actor, &viewer.meta, id).await,
+        "withdraw" => policies::withdraw(&st.ctx, actor, &viewer.meta, id).await,
+        _ => return Err(WebError::NotFound),
+    };
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/policies/{id}?done={action}ed")).into_response()),
+        Err(e) => {
+            let errors = errors_of(e)?;
+            Ok((StatusCode::CONFLICT, Html(policy_page(&st, &viewer, id, None, errors, None).await?)).into_response())
+        }
+    }
+}
+
+/// A visitor's typed attributes, as query pairs (qualifications repeat).
+fn profile_from(pairs: &[(String, String)]) -> (Profile, CalcForm) {
+    let get = |k: &str| {
+        pairs.iter().find(|(a, _)| a == k).map(|(_, v)| v.trim().chars().take(40).collect::<String>()).unwrap_or_default()
+    };
+    let num = |k: &str| {
+        get(k)
+            .trim_end_matches(['%', '人', '年'])
+            .trim_end_matches("万元")
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n >= 0.0)
+    };
+    let form = CalcForm {
+        division: get("division"),
+        industry: get("industry"),
+        size_class: get("size_class"),
+        above: get("above"),
+        years: get("years"),
+        employees: get("employees"),
+        revenue: get("revenue"),
+        assets: get("assets"),
+        rd: get("rd"),
+        credit: get("credit"),
+        quals: pairs.iter().filter(|(k, _)| k == "qual").map(|(_, v)| v.clone()).collect(),
+    };
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let profile = Profile {
+        division: opt(&form.division).filter(|d| qifu_domain::reference::division::street(d).is_some()),
+        industry: opt(&form.industry).filter(|i| i.chars().all(|c| c.is_ascii_alphanumeric()) && i.len() <= 5),
+        size_class: opt(&form.size_class).filter(|s| qifu_domain::profiles::SizeClass::parse(s).is_some()),
+        above_designated_size: match form.above.as_str() {
+            "1" => Some(true),
+            "0" => Some(false),
+            _ => None,
+        },
+        years_since_founding: num("years"),
+        employees: num("employees"),
+        revenue: num("revenue"),
+        total_assets: num("assets"),
+        rd_ratio: num("rd"),
+        qualifications: (get("quals_given") == "1")
+            .then(|| form.quals.iter().filter(|q| qifu_domain::policy::QUALIFICATIONS.contains(&q.as_str())).cloned().collect()),
+        credit_standing: opt(&form.credit).filter(|c| ["A", "B", "C", "D"].contains(&c.as_str())),
+        custom: Default::default(),
+    };
+    (profile, form)
+}
+
+pub async fn calculator(
+    State(st): State<AppState>,
+    v: Viewer,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Html<String>, WebError> {
+    let chrome = PageChrome::new(&st, &v, "政策计算器", "policies");
+    let mine = match v.actor() {
+        Some(actor) => policies::calculate_for(&st.ctx, actor).await?,
+        None => None,
+    };
+    let (profile, form) = profile_from(&pairs);
+    let ran = pairs.iter().any(|(k, _)| k == "run");
+    let (enterprise, rows) = match mine {
+        Some((e, rows)) if !ran => (Some(e), rows),
+        _ if ran => (None, policies::calculate_visitor(&st.ctx, &profile).await?),
+        _ => (None, Vec::new()),
+    };
+    let notice = pairs.iter().find(|(k, _)| k == "done").map(|_| "企业信息已保存，以下结果已按最新信息重新计算。".to_owned());
+    let page = CalculatorPage {
+        chrome,
+        enterprise,
+        rows,
+        ran,
+        form,
+        streets: qifu_domain::reference::division::tongzhou_streets(),
+        quals: qifu_domain::policy::QUALIFICATIONS,
+        errors: Vec::new(),
+        notice,
+    };
+    Ok(Html(page.render()?))
+}
+
+pub async fn fill_profile(
+    State(st): State<AppState>,
+    CsrfForm { viewer, form }: CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    let get =
+        |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.chars().take(40).collect::<String>()).unwrap_or_default();
+    let f = policies::ProfileForm {
+        employees: get("employees"),
+        revenue_wan: get("revenue"),
+        total_assets_wan: get("assets"),
+        rd_ratio: get("rd"),
+        qualifications: form.iter().filter(|(k, _)| k == "qual").map(|(_, v)| v.clone()).collect(),
+        credit_standing: get("credit"),
+        qualifications_given: get("quals_given"),
+    };
+    match policies::fill_profile(&st.ctx, actor, &viewer.meta, &f).await {
+        Ok(()) => Ok(Redirect::to("/policies/calculator?done=1").into_response()),
+        Err(e) => {
+            let errors = errors_of(e)?;
+            let chrome = PageChrome::new(&st, &viewer, "政策计算器", "policies");
+            let (enterprise, rows) = match policies::calculate_for(&st.ctx, actor).await? {
+                Some((e, r)) => (Some(e), r),
+                None => (None, Vec::new()),
+            };
+            let page = CalculatorPage {
+                chrome,
+                enterprise,
+                rows,
+                ran: false,
+                form: CalcForm::default(),
+                streets: qifu_domain::reference::division::tongzhou_streets(),
+                quals: qifu_domain::policy::QUALIFICATIONS,
+                errors,
+                notice: None,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+    }
+}
+
+/// `POST /api/v1/policy-matches` with a profile as JSON: every open policy's
+/// verdict and trace, best first.
+pub async fn api_match(State(st): State<AppState>, body: axum::body::Bytes) -> Response {
+    let profile: Profile = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => {
+            let msg = format!("请求内容不是有效的企业信息：{}", e.to_string().chars().take(120).collect::<String>());
+            return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": {"code": "invalid_profile", "message": msg}})))
+                .into_response();
+        }
+    };
+    match policies::calculate_visitor(&st.ctx, &profile).await {
+        Ok(rows) => Json(serde_json::json!({
+            "results": rows.iter().map(|r| serde_json::json!({
+                "policy_id": r.policy.id,
+                "title": r.policy.title,
+                "rule_version": r.version,
+                "verdict": r.outcome.verdict.code(),
+                "verdict_label": r.outcome.verdict.label(),
+                "trace": r.outcome.trace,
+            })).collect::<Vec<_>>()
+        }))
+        .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "policy matching failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"error": {"code": "unavailable", "message": "暂时无法计算，请稍后再试"}})),
+            )
+                .into_response()
+        }
+    }
+}
