@@ -679,7 +679,12 @@ pub async fn push_policy(ctx: &Ctx, job: &PushPolicy) -> Result<PushReport, DbEr
         after = last;
         for e in &batch {
             report.matched += 1;
-            let outcome = evaluate(&rule, &profile_of(e, today));
+            let profile = profile_of(e, today);
+            // The verdict first; the trace only for results worth keeping.
+            if !matches!(qifu_domain::policy::verdict(&rule, &profile), Verdict::Eligible | Verdict::Near) {
+                continue;
+            }
+            let outcome = evaluate(&rule, &profile);
             record(&ctx.db, ctx, p.id, version, e.id, &outcome).await?;
             if outcome.verdict == Verdict::Eligible {
                 report.eligible += 1;

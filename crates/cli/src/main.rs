@@ -103,6 +103,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         rounds: usize,
     },
+    /// 政策批量匹配：数据库中的全部企业 × 生成的政策申报条件（含逐条核对记录），用全部 CPU 核
+    Match {
+        /// 政策数量
+        #[arg(long, default_value_t = 500)]
+        policies: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -284,6 +290,12 @@ async fn run(cli: Cli) -> Result<()> {
             init_tracing(&settings);
             let ctx = open(settings).await?;
             bench::search(&ctx, rounds.max(1)).await
+        }
+        Command::Bench(BenchCommand::Match { policies }) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            bench::matching(&ctx, policies.clamp(1, 10_000)).await
         }
         Command::Demo(args) => {
             let settings = load_settings(&cli.global, None)?;

@@ -228,29 +228,29 @@ pub struct Profile {
     pub custom: BTreeMap<String, f64>,
 }
 
-/// A value as the enterprise has it.
-#[derive(Debug, Clone, PartialEq)]
-enum Have {
-    Text(String),
+/// A value as the enterprise has it (borrowed: matching runs millions of times).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Have<'a> {
+    Text(&'a str),
     Number(f64),
     Flag(bool),
-    Set(Vec<String>),
+    Set(&'a [String]),
 }
 
 impl Profile {
-    fn get(&self, a: &Attribute) -> Option<Have> {
+    fn get(&self, a: &Attribute) -> Option<Have<'_>> {
         match a {
-            Attribute::Division => self.division.clone().map(Have::Text),
-            Attribute::Industry => self.industry.clone().map(Have::Text),
-            Attribute::SizeClass => self.size_class.clone().map(Have::Text),
+            Attribute::Division => self.division.as_deref().map(Have::Text),
+            Attribute::Industry => self.industry.as_deref().map(Have::Text),
+            Attribute::SizeClass => self.size_class.as_deref().map(Have::Text),
             Attribute::AboveDesignatedSize => self.above_designated_size.map(Have::Flag),
             Attribute::YearsSinceFounding => self.years_since_founding.map(Have::Number),
             Attribute::Employees => self.employees.map(Have::Number),
             Attribute::Revenue => self.revenue.map(Have::Number),
             Attribute::TotalAssets => self.total_assets.map(Have::Number),
             Attribute::RdRatio => self.rd_ratio.map(Have::Number),
-            Attribute::Qualification => self.qualifications.clone().map(Have::Set),
-            Attribute::CreditStanding => self.credit_standing.clone().map(Have::Text),
+            Attribute::Qualification => self.qualifications.as_deref().map(Have::Set),
+            Attribute::CreditStanding => self.credit_standing.as_deref().map(Have::Text),
             Attribute::Custom(k) => self.custom.get(k).copied().map(Have::Number),
         }
     }
@@ -366,7 +366,7 @@ impl Condition {
         format!("{} {} {}", self.attr.label(), self.op.label(), what).trim_end().to_owned()
     }
 
-    fn check(&self, have: Option<Have>) -> Check {
+    fn check(&self, have: Option<Have<'_>>) -> Check {
         let Some(have) = have else { return Check::Missing };
         let ok = |b: bool| if b { Check::Met } else { Check::NotMet { gap: None, relative: None } };
         match (self.op, have) {
@@ -375,10 +375,10 @@ impl Condition {
             (Op::Has, Have::Flag(f)) => ok(f),
             (Op::NotHas, Have::Flag(f)) => ok(!f),
             (Op::Eq, Have::Flag(f)) => ok(self.texts.first().is_some_and(|t| (t == "是") == f)),
-            (Op::Eq, Have::Text(v)) => ok(self.texts.iter().any(|t| *t == v)),
-            (Op::Ne, Have::Text(v)) => ok(!self.texts.iter().any(|t| *t == v)),
-            (Op::In, Have::Text(v)) => ok(self.texts.contains(&v)),
-            (Op::NotIn, Have::Text(v)) => ok(!self.texts.contains(&v)),
+            (Op::Eq, Have::Text(v)) => ok(self.texts.iter().any(|t| t == v)),
+            (Op::Ne, Have::Text(v)) => ok(!self.texts.iter().any(|t| t == v)),
+            (Op::In, Have::Text(v)) => ok(self.texts.iter().any(|t| t == v)),
+            (Op::NotIn, Have::Text(v)) => ok(!self.texts.iter().any(|t| t == v)),
             (Op::PrefixIn, Have::Text(v)) => ok(self.texts.iter().any(|p| !p.is_empty() && v.starts_with(p.as_str()))),
             (op, Have::Number(v)) => number_check(op, v, &self.numbers),
             _ => Check::NotMet { gap: None, relative: None },
@@ -459,7 +459,7 @@ fn display_text(attr: &Attribute, t: &str) -> String {
     }
 }
 
-fn display_have(attr: &Attribute, h: &Option<Have>) -> String {
+fn display_have(attr: &Attribute, h: &Option<Have<'_>>) -> String {
     match h {
         None => "未填写".into(),
         Some(Have::Text(t)) => display_text(attr, t),
@@ -474,7 +474,7 @@ fn eval(rule: &Rule, p: &Profile, negated: bool, trace: &mut Vec<TraceLine>) -> 
     match rule {
         Rule::Cond { cond } => {
             let have = p.get(&cond.attr);
-            let mut check = cond.check(have.clone());
+            let mut check = cond.check(have);
             let tri = match &check {
                 Check::Met => Tri::Yes,
                 Check::NotMet { .. } => Tri::No,
@@ -564,6 +564,88 @@ pub fn evaluate(rule: &Rule, p: &Profile) -> Outcome {
         }
     };
     Outcome { verdict, trace }
+}
+
+/// The verdict alone, without building the trace: for batch matching, where
+/// only eligible (and near) results are kept with their trace. Agrees with
+/// [`evaluate`] on every input.
+pub fn verdict(rule: &Rule, p: &Profile) -> Verdict {
+    #[derive(Default)]
+    struct Fails {
+        n: usize,
+        all_near: bool,
+    }
+    fn go(rule: &Rule, p: &Profile, negated: bool, f: &mut Fails) -> Tri {
+        match rule {
+            Rule::Cond { cond } => {
+                let check = cond.check(p.get(&cond.attr));
+                let (tri, shown_fail_near) = match check {
+                    Check::Met => (Tri::Yes, if negated { Some(false) } else { None }),
+                    Check::NotMet { relative, .. } => {
+                        (Tri::No, if negated { None } else { Some(relative.is_some_and(|r| r <= NEAR_RELATIVE)) })
+                    }
+                    Check::Missing => (Tri::Unknown, None),
+                };
+                if let Some(near) = shown_fail_near {
+                    f.n += 1;
+                    f.all_near &= near;
+                }
+                tri
+            }
+            Rule::All { rules } => {
+                let mut out = Tri::Yes;
+                for r in rules {
+                    match go(r, p, negated, f) {
+                        Tri::No => {
+                            out = Tri::No;
+                            // No further condition can change the result or make it near.
+                            if !negated && (f.n > NEAR_MAX_FAILS || !f.all_near) {
+                                return Tri::No;
+                            }
+                        }
+                        Tri::Unknown if out == Tri::Yes => out = Tri::Unknown,
+                        _ => {}
+                    }
+                }
+                out
+            }
+            Rule::Any { rules } => {
+                if rules.is_empty() {
+                    return Tri::Yes;
+                }
+                let mut local = Fails { n: 0, all_near: true };
+                let mut any_yes = false;
+                let mut any_unknown = false;
+                for r in rules {
+                    match go(r, p, negated, &mut local) {
+                        Tri::Yes => any_yes = true,
+                        Tri::Unknown => any_unknown = true,
+                        Tri::No => {}
+                    }
+                }
+                if any_yes {
+                    // Unmet alternatives did not matter.
+                    Tri::Yes
+                } else {
+                    f.n += local.n;
+                    f.all_near &= local.all_near;
+                    if any_unknown { Tri::Unknown } else { Tri::No }
+                }
+            }
+            Rule::Not { rule } => match go(rule, p, !negated, f) {
+                Tri::Yes => Tri::No,
+                Tri::No => Tri::Yes,
+                Tri::Unknown => Tri::Unknown,
+            },
+        }
+    }
+    let mut f = Fails { n: 0, all_near: true };
+    match go(rule, p, false, &mut f) {
+        Tri::Yes => Verdict::Eligible,
+        Tri::Unknown => Verdict::Incomplete,
+        Tri::No if f.n > 0 && f.n <= NEAR_MAX_FAILS && f.all_near => Verdict::Near,
+        Tri::No => Verdict::Ineligible,
+    }
 }
 
 /// Every condition of a rule, in order.

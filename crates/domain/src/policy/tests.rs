@@ -157,3 +157,40 @@ fn rules_round_trip_through_json_and_attribute_codes() {
     assert_eq!(Attribute::parse_code("nonsense"), None);
     assert_eq!(conditions(&rule)[0].describe(), "出口额 介于 1–2");
 }
+
+#[test]
+fn the_fast_verdict_agrees_with_the_traced_one() {
+    use Attribute::*;
+    let rules = vec![
+        Rule::All {
+            rules: vec![
+                Rule::Any { rules: vec![c(Division, Op::Eq, &["110112001"], &[]), c(Division, Op::Eq, &["110112002"], &[])] },
+                c(Revenue, Op::Ge, &[], &[2000.0]),
+                Rule::Not { rule: Box::new(c(Qualification, Op::Has, &["专精特新“小巨人”"], &[])) },
+                c(RdRatio, Op::Ge, &[], &[3.0]),
+            ],
+        },
+        Rule::Any { rules: vec![c(Employees, Op::Ge, &[], &[130.0]), c(Revenue, Op::Ge, &[], &[1900.0])] },
+        Rule::Not {
+            rule: Box::new(Rule::All { rules: vec![c(Employees, Op::Lt, &[], &[100.0]), c(RdRatio, Op::Gt, &[], &[4.0])] }),
+        },
+        c(Custom("出口额".into()), Op::Between, &[], &[250.0, 280.0]),
+    ];
+    let mut profiles = vec![profile(), Profile::default()];
+    for rev in [1500.0, 1800.0, 1950.0, 2500.0] {
+        for emp in [50.0, 120.0, 135.0] {
+            let mut p = profile();
+            p.revenue = Some(rev);
+            p.employees = Some(emp);
+            profiles.push(p.clone());
+            p.division = Some("110112009".into());
+            p.rd_ratio = None;
+            profiles.push(p);
+        }
+    }
+    for r in &rules {
+        for p in &profiles {
+            assert_eq!(verdict(r, p), evaluate(r, p).verdict, "{r:?} / {p:?}");
+        }
+    }
+}
