@@ -621,3 +621,76 @@ async fn a_product_is_published_applied_for_delivered_and_confirmed() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     b.client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_operator_publishes_a_policy_with_conditions_and_enterprises_see_their_result() {
+    use qifu_testkit::qifu_db::entity::{enterprise, policy, policy_push};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    if !browser_available() {
+        return;
+    }
+    let platform = start_platform().await;
+    let b = start_browser().await;
+    let c = &b.client;
+    const TITLE: &str = "通州区小微企业发展专项资金（浏览器测试）";
+    let db = platform.db().await;
+    // The demo enterprise's registered street decides the rule, so it is eligible.
+    let mine = enterprise::Entity::find().filter(enterprise::Column::OrgId.is_not_null()).one(&db).await.unwrap().unwrap();
+    let streets = qifu_domain::reference::division::tongzhou_streets();
+    let home = streets.iter().find(|s| s.code == mine.division_code).unwrap();
+    let other = streets.iter().find(|s| s.code != mine.division_code).unwrap();
+
+    // 1. The operator creates the policy, sets its condition and publishes it.
+    sign_in(&platform, c, "operator", Some("13900000001")).await;
+    c.goto(&format!("{}/admin/policies/new", platform.base)).await.unwrap();
+    fill(c, "title", TITLE).await;
+    fill(c, "issuer", "通州区经济和信息化局").await;
+    c.find(Locator::Css("#level option[value=district]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#support_type option[value='资金补贴']")).await.unwrap().click().await.unwrap();
+    fill(c, "amount_max_wan", "30").await;
+    fill(c, "summary", "对注册在本区的小微企业给予最高30万元的一次性补贴。").await;
+    click(c, "form.form button[type=submit]").await;
+    wait_text(c, "请设置申报条件后发布").await;
+    c.find(Locator::Css("#attr_0 option[value=division]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#op_0 option[value=in]")).await.unwrap().click().await.unwrap();
+    fill(c, "value_0", home.name).await;
+    b.screenshot("policy-rule").await;
+    click(c, "form[action$='/rule'] button[type=submit]").await;
+    wait_text(c, "申报条件已保存为新版本").await;
+    click(c, "form[action$='/publish'] button").await;
+    wait_text(c, "已发布，正在后台匹配").await;
+    let pid = policy::Entity::find().filter(policy::Column::Title.eq(TITLE)).one(&db).await.unwrap().unwrap().id;
+    sign_out(c).await;
+
+    // 2. The in-process worker matches every enterprise and pushes the eligible one.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while policy_push::Entity::find().filter(policy_push::Column::PolicyId.eq(pid)).count(&db).await.unwrap() == 0 {
+        assert!(Instant::now() < deadline, "no push within 20 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // 3. The eligible enterprise sees the push and 符合 with its trace.
+    sign_in(&platform, c, "enterprise", None).await;
+    c.goto(&format!("{}/account/messages", platform.base)).await.unwrap();
+    wait_text(c, &format!("您的企业符合政策：{TITLE}")).await;
+    c.goto(&format!("{}/policies/calculator", platform.base)).await.unwrap();
+    wait_text(c, TITLE).await;
+    let src = c.source().await.unwrap();
+    let at = src.find(TITLE).unwrap();
+    let block = &src[src[..at].rfind("class=\"match\"").unwrap()..];
+    let block = &block[..block.find("</table>").unwrap()];
+    assert!(block.contains(">符合<") && block.contains(&format!("注册地 属于 {}", home.name)), "{block}");
+    b.screenshot("policy-calculator").await;
+    sign_out(c).await;
+
+    // 4. An enterprise registered elsewhere sees which condition failed.
+    c.goto(&format!("{}/policies/calculator", platform.base)).await.unwrap();
+    c.find(Locator::Css(&format!("#c-division option[value='{}']", other.code))).await.unwrap().click().await.unwrap();
+    click(c, "form.calc-form button[type=submit]").await;
+    wait_text(c, "测算结果").await;
+    let src = c.source().await.unwrap();
+    let at = src.find(TITLE).unwrap();
+    let block = &src[src[..at].rfind("class=\"match\"").unwrap()..];
+    let block = &block[..block.find("</table>").unwrap()];
+    assert!(block.contains(">不符合<") && block.contains(other.name) && block.contains("不满足"), "{block}");
+}
