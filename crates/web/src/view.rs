@@ -230,6 +230,9 @@ pub struct PoliciesPage {
 pub struct PolicyPage {
     pub chrome: PageChrome,
     pub policy: policy::Model,
+    /// The current rule's conditions, described.
+    pub conditions: Vec<String>,
+    pub expired: bool,
 }
 
 #[derive(Template)]

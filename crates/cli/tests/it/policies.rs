@@ -170,6 +170,22 @@ async fn the_visitor_calculator_and_a_rule_change_keeping_old_results_on_their_v
     assert_eq!(both.iter().map(|m| m.version).collect::<Vec<_>>(), vec![2, 1]);
     assert_eq!(both[1].verdict, v1[0].verdict, "the version-1 result is unchanged");
     assert_eq!(both[1].trace, v1[0].trace);
+    // The detail page lists the current conditions.
+    let detail = app.get(&format!("/policies/{id}")).await.unwrap();
+    assert!(detail.body.contains("从业人员 不超过 0人") && detail.body.contains("测一测"));
+    // After its validity ends a policy leaves matching and shows 已过期.
+    let p = policy::Entity::find_by_id(id).one(&app.ctx.db).await.unwrap().unwrap();
+    let mut am: policy::ActiveModel = p.into();
+    am.valid_until = Set(Some(app.ctx.now().date_naive() - chrono::Duration::days(1)));
+    am.update(&app.ctx.db).await.unwrap();
+    let page = app.get("/policies/calculator?run=1&employees=120").await.unwrap();
+    assert!(!page.body.contains("通州区小微企业稳岗补贴（测试）"), "expired policies are not matched");
+    let detail = app.get(&format!("/policies/{id}")).await.unwrap();
+    assert!(detail.body.contains("已过期") && !detail.body.contains("测一测"));
+    let again = op.post_form(&format!("/admin/policies/{id}/withdraw"), &[]).await.unwrap();
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    let republish = op.post_form(&format!("/admin/policies/{id}/publish"), &[]).await.unwrap();
+    assert!(republish.body.contains("已过有效期，不能发布"));
 }
 
 #[tokio::test]

@@ -32,8 +32,13 @@ pub async fn list_policies(State(st): State<AppState>, v: Viewer, Query(q): Quer
 pub async fn show_policy(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Page {
     let id = parse_id(&id)?;
     let policy = qifu_db::read::public_policy(&st.ctx.db, id).await?.ok_or(WebError::NotFound)?;
+    let conditions: Vec<String> = qifu_app::policies::current_rule(&st.ctx.db, &policy)
+        .await?
+        .map(|(_, r)| qifu_domain::policy::conditions(&r).iter().map(|c| c.describe()).collect())
+        .unwrap_or_default();
+    let expired = policy.status == "expired" || policy.valid_until.is_some_and(|d| d < st.ctx.now().date_naive());
     let chrome = PageChrome::new(&st, &v, &policy.title, "policies");
-    Ok(Html(PolicyPage { chrome, policy }.render()?))
+    Ok(Html(PolicyPage { chrome, policy, conditions, expired }.render()?))
 }
 
 #[derive(Debug, Deserialize, Default)]
