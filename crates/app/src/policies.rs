@@ -150,6 +150,9 @@ pub fn rule_from_rows(rows: &[RuleRow]) -> Result<Option<Rule>, Vec<(usize, Stri
                     .texts
                     .iter()
                     .map(|t| {
+                        if t == "通州区" || t == "110112" {
+                            return "110112".to_owned();
+                        }
                         qifu_domain::reference::division::tongzhou_streets()
                             .iter()
                             .find(|s| s.name == t || s.code == t)
@@ -158,7 +161,7 @@ pub fn rule_from_rows(rows: &[RuleRow]) -> Result<Option<Rule>, Vec<(usize, Stri
                     })
                     .collect();
                 if mapped.iter().any(String::is_empty) {
-                    errors.push((n, format!("第{n}条：注册地请填写通州区的街道或乡镇名称")));
+                    errors.push((n, format!("第{n}条：注册地请填写“通州区”或区内街道、乡镇的名称")));
                     continue;
                 }
                 cond.texts = mapped;
@@ -203,6 +206,7 @@ pub fn rows_of(rule: &Rule) -> Vec<RuleRow> {
                     Attribute::SizeClass => {
                         qifu_domain::profiles::SizeClass::parse(t).map(|c| c.label().to_owned()).unwrap_or_default()
                     }
+                    Attribute::Division if t == "110112" => "通州区".to_owned(),
                     Attribute::Division => {
                         qifu_domain::reference::division::street(t).map(|s| s.name.to_owned()).unwrap_or_default()
                     }
@@ -859,4 +863,52 @@ pub async fn create_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &PolicyForm
     .await?;
     txn.commit().await?;
     Ok(p.id)
+}
+
+/// Suggested conditions (with the words they came from) and keywords for a policy's text.
+pub async fn suggestions(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: i64,
+) -> Result<(Vec<qifu_domain::policy::parse::Suggestion>, Vec<String>), AccessError> {
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    let p = policy::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    let text = format!("{}。{}。{}", p.title, p.summary, crate::search::plain_text(&p.body));
+    let conds = qifu_domain::policy::parse::suggest(&text);
+    let words = tokio::task::spawn_blocking(move || qifu_search::keywords(&text, 8)).await.unwrap_or_default();
+    Ok((conds, words))
+}
+
+/// The editor rows of suggested conditions.
+pub fn suggestion_rows(s: &[qifu_domain::policy::parse::Suggestion]) -> Vec<RuleRow> {
+    s.iter().flat_map(|x| rows_of(&Rule::Cond { cond: x.condition.clone() })).collect()
+}
+
+/// Saves the policy's tags (comma or 、 separated; at most 12, each up to 16 characters).
+pub async fn save_tags(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, input: &str) -> Result<(), PolicyError> {
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    let tags = split_list(input);
+    if tags.len() > 12
+        || tags.iter().any(|t| t.chars().count() > 16 || t.chars().any(|c| !c.is_alphanumeric() && c != '“' && c != '”'))
+    {
+        return Err(PolicyError::Rows(vec![(0, "标签最多12个，每个不超过16个字，只能包含文字和数字".to_owned())]));
+    }
+    let txn = ctx.db.begin().await?;
+    let p = policy::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    let before = p.tags.clone();
+    let mut am: policy::ActiveModel = p.into();
+    am.tags = Set(tags.join(","));
+    am.updated_at = Set(ctx.now());
+    am.update(&txn).await?;
+    crate::search::touch(&txn, ctx, qifu_search::Kind::Policy, id).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("policy.tags", "policy", id, serde_json::json!({"before": before, "after": tags.join(",")})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

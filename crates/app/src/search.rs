@@ -321,7 +321,10 @@ async fn load_batch(ctx: &Ctx, kind: Kind, after: i64, limit: u64) -> Result<Vec
                     kind,
                     id: p.id,
                     title: p.title.clone(),
-                    tags: vec![p.issuer.clone(), p.support_type.clone(), p.doc_no.clone().unwrap_or_default(), level.to_owned()],
+                    tags: [p.issuer.clone(), p.support_type.clone(), p.doc_no.clone().unwrap_or_default(), level.to_owned()]
+                        .into_iter()
+                        .chain(p.tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned))
+                        .collect(),
                     body: summary_and_body(&p.summary, &p.body),
                     public: p.status == "published" || p.status == "expired",
                     category: level.to_owned(),

@@ -7,6 +7,8 @@
 //! 符合 (eligible), 接近 (near miss), 待完善 (something is missing) or
 //! 不符合 (ineligible), with a line per condition.
 
+pub mod parse;
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -454,6 +456,7 @@ fn display_text(attr: &Attribute, t: &str) -> String {
         Attribute::SizeClass => {
             crate::profiles::SizeClass::parse(t).map(|c| c.label().to_owned()).unwrap_or_else(|| t.to_owned())
         }
+        Attribute::Division if t == "110112" => "通州区".to_owned(),
         Attribute::Division => crate::reference::division::street(t).map(|s| s.name.to_owned()).unwrap_or_else(|| t.to_owned()),
         _ => t.to_owned(),
     }

@@ -11,7 +11,7 @@ mod query;
 mod segment;
 
 pub use query::{QueryProblem, check_query};
-pub use segment::warm_up;
+pub use segment::{keywords, warm_up};
 
 use chrono::{DateTime, TimeZone, Utc};
 use std::path::Path;

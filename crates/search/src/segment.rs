@@ -103,3 +103,65 @@ impl TokenStream for JiebaStream<'_> {
         &mut self.tokens[i]
     }
 }
+
+/// Keywords of a text by TF-IDF over the same dictionary (suggested tags of a policy).
+pub fn keywords(text: &str, n: usize) -> Vec<String> {
+    use jieba_rs::{KeywordExtract, KeywordExtractConfig, TfIdf};
+    // Words every policy uses that say nothing about its subject.
+    const STOP: &[&str] = &[
+        "给予",
+        "支持",
+        "开展",
+        "企业",
+        "进行",
+        "申报",
+        "实施",
+        "鼓励",
+        "符合",
+        "条件",
+        "相关",
+        "有关",
+        "单位",
+        "政策",
+        "办法",
+        "通知",
+        "工作",
+        "按照",
+        "规定",
+        "要求",
+        "提供",
+        "予以",
+        "不超过",
+        "以上",
+        "以下",
+    ];
+    static TFIDF: LazyLock<TfIdf> = LazyLock::new(|| {
+        let mut cfg = KeywordExtractConfig::builder();
+        for w in STOP {
+            cfg = cfg.add_stop_word(*w);
+        }
+        TfIdf::new(None::<&mut std::io::BufReader<&[u8]>>, cfg.build())
+    });
+    let allowed = ["n", "nr", "ns", "nt", "nz", "vn", "v", "eng", "x"].iter().map(|s| s.to_string()).collect();
+    TFIDF
+        .extract_keywords(&JIEBA, text, n * 2, allowed)
+        .into_iter()
+        .map(|k| k.keyword)
+        .filter(|k| k.chars().count() >= 2 && !k.chars().all(|c| c.is_ascii_digit()))
+        .take(n)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keywords_of_a_policy_paragraph() {
+        let k = super::keywords(
+            "对通州区专精特新中小企业给予研发费用补贴，支持企业开展数字化转型，对知识产权质押融资给予贷款贴息。",
+            5,
+        );
+        assert_eq!(k.len(), 5, "{k:?}");
+        assert!(k.iter().any(|w| w == "知识产权") && k.iter().any(|w| w == "融资"), "{k:?}");
+        assert!(!k.iter().any(|w| w == "给予" || w == "企业" || w == "支持"), "no stop words: {k:?}");
+    }
+}

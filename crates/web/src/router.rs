@@ -117,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/policies/new", get(policies::admin_new))
         .route("/admin/policies/{id}", get(policies::admin_show))
         .route("/admin/policies/{id}/rule", post(policies::admin_save_rule))
+        .route("/admin/policies/{id}/tags", post(policies::admin_save_tags))
         .route("/admin/policies/{id}/{action}", post(policies::admin_action))
         .route("/admin/search", get(search::show))
         .route("/admin/search/synonyms", post(search::add_synonyms))

@@ -363,6 +363,12 @@ pub struct PolicyAdminPage {
     pub pushes: u64,
     pub errors: Vec<String>,
     pub notice: Option<String>,
+    /// Conditions proposed from the policy's text.
+    pub suggested: Vec<qifu_domain::policy::parse::Suggestion>,
+    /// Keywords proposed as tags.
+    pub keywords: Vec<String>,
+    /// The suggestions were added to the editor's rows.
+    pub adopt: bool,
 }
 
 /// Attributes offered in the rule editor: (code, label with unit).

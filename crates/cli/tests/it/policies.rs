@@ -86,7 +86,7 @@ async fn all_any_not_conditions_give_each_verdict_with_its_trace() {
     let bad = save_rule(&op, id, &[("revenue", "between", "3000-100", "", false), ("division", "eq", "火星", "", false)]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        bad.body.contains("范围的下限不能大于上限") && bad.body.contains("注册地请填写通州区的街道或乡镇名称"),
+        bad.body.contains("范围的下限不能大于上限") && bad.body.contains("注册地请填写“通州区”或区内街道、乡镇的名称"),
         "{}",
         bad.body
     );
@@ -297,4 +297,50 @@ async fn only_policy_managers_edit_policies_and_rules() {
     {
         assert!(bad.body.contains(m), "{m}");
     }
+}
+
+#[tokio::test]
+async fn a_drafts_text_suggests_conditions_and_tags_the_operator_confirms() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let op = signed_in(&app, "operator").await;
+    let r = op
+        .post_form(
+            "/admin/policies",
+            &[
+                ("title", "通州区支持规模以上工业企业数字化转型若干措施"),
+                ("issuer", "通州区经济和信息化局"),
+                ("level", "district"),
+                ("support_type", "奖励"),
+                (
+                    "summary",
+                    "支持对象为注册地在通州区、上年度营业收入2000万元以上、研发费用占营业收入的比例不低于3%的规模以上工业企业。",
+                ),
+            ],
+        )
+        .await
+        .unwrap();
+    let id: i64 = r.location().unwrap().trim_start_matches("/admin/policies/").split('?').next().unwrap().parse().unwrap();
+    let page = op.get(&format!("/admin/policies/{id}")).await.unwrap();
+    for s in [
+        "注册地 代码以下列开头 通州区",
+        "年营业收入 不低于 2000万元",
+        "研发费用占比 不低于 3%",
+        "规模以上企业 具有",
+        "原文：“上年度营业收入2000万元以上”",
+    ] {
+        assert!(page.body.contains(s), "{s}");
+    }
+    // Adopting puts the suggestions into the editor; nothing is saved until the operator saves.
+    let adopted = op.get(&format!("/admin/policies/{id}?suggest=1")).await.unwrap();
+    assert!(adopted.body.contains("value=\"2000\"") && adopted.body.contains("请逐条核对"));
+    assert_eq!(policy::Entity::find_by_id(id).one(&app.ctx.db).await.unwrap().unwrap().rule_version, 0);
+    let saved = save_rule(&op, id, &[("division", "prefix_in", "通州区", "", false), ("revenue", "ge", "2000", "", false)]).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    // Tags: keywords are offered; the operator saves them; bad tags are refused.
+    assert!(page.body.contains("name=\"tags\""));
+    let bad = op.post_form(&format!("/admin/policies/{id}/tags"), &[("tags", "<script>")]).await.unwrap();
+    assert!(bad.body.contains("标签最多12个"));
+    op.post_form(&format!("/admin/policies/{id}/tags"), &[("tags", "数字化转型、规上企业")]).await.unwrap();
+    assert_eq!(policy::Entity::find_by_id(id).one(&app.ctx.db).await.unwrap().unwrap().tags, "数字化转型,规上企业");
 }

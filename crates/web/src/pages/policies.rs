@@ -37,6 +37,7 @@ pub async fn admin_list(State(st): State<AppState>, v: Viewer, Query(q): Query<D
 #[serde(default)]
 pub struct DoneQuery {
     done: String,
+    suggest: String,
 }
 
 async fn new_page(st: &AppState, v: &Viewer, f: PolicyForm, errors: Vec<String>) -> Result<String, WebError> {
@@ -73,13 +74,18 @@ async fn policy_page(
     rows: Option<Vec<RuleRow>>,
     errors: Vec<String>,
     notice: Option<String>,
+    adopt: bool,
 ) -> Result<String, WebError> {
     let actor = staff(v)?;
     let (p, saved, pushes) = policies::admin_policy(&st.ctx, actor, id).await?;
+    let (suggested, keywords) = policies::suggestions(&st.ctx, actor, id).await?;
     let mut rows = rows.unwrap_or(saved);
+    if adopt {
+        rows.extend(policies::suggestion_rows(&suggested));
+    }
     rows.extend(std::iter::repeat_n(RuleRow::default(), BLANK_ROWS));
     let admin = chrome(st, v, actor, "政策详情", "policies").await?;
-    Ok(PolicyAdminPage { admin, p, rows, pushes, errors, notice }.render()?)
+    Ok(PolicyAdminPage { admin, p, rows, pushes, errors, notice, suggested, keywords, adopt }.render()?)
 }
 
 pub async fn admin_show(
@@ -93,10 +99,17 @@ pub async fn admin_show(
         "rule" => Some("申报条件已保存为新版本；已发布的政策将重新匹配并推送给新符合的企业。"),
         "published" => Some("已发布，正在后台匹配全部企业并推送给符合条件的企业。"),
         "withdrawn" => Some("已撤回，门户不再显示，也不再参与匹配。"),
+        "tags" => Some("标签已保存。"),
         _ => None,
     }
     .map(str::to_owned);
-    Ok(Html(policy_page(&st, &v, parse_id(&id)?, None, Vec::new(), notice).await?))
+    let adopt = q.suggest == "1";
+    let notice = if adopt {
+        Some("已把建议的条件加入下方表格：请逐条核对、修改或删除后再保存。".to_owned())
+    } else {
+        notice
+    };
+    Ok(Html(policy_page(&st, &v, parse_id(&id)?, None, Vec::new(), notice, adopt).await?))
 }
 
 /// The editor posts `attr_N`, `op_N`, `value_N`, `group_N` and `negate_N`.
@@ -135,7 +148,7 @@ pub async fn admin_save_rule(
         Err(e) => {
             let errors = errors_of(e)?;
             let kept: Vec<RuleRow> = rows.into_iter().filter(|r| !(r.attr.is_empty() && r.value.trim().is_empty())).collect();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(policy_page(&st, &viewer, id, Some(kept), errors, None).await?))
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(policy_page(&st, &viewer, id, Some(kept), errors, None, false).await?))
                 .into_response())
         }
     }
@@ -143,6 +156,29 @@ pub async fn admin_save_rule(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Empty {}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TagsForm {
+    tags: String,
+}
+
+pub async fn admin_save_tags(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { viewer, form }: CsrfForm<TagsForm>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    match policies::save_tags(&st.ctx, actor, &viewer.meta, id, &form.tags).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/policies/{id}?done=tags")).into_response()),
+        Err(e) => {
+            let errors = errors_of(e)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(policy_page(&st, &viewer, id, None, errors, None, false).await?))
+                .into_response())
+        }
+    }
+}
 
 pub async fn admin_action(
     State(st): State<AppState>,
@@ -160,7 +196,7 @@ pub async fn admin_action(
         Ok(()) => Ok(Redirect::to(&format!("/admin/policies/{id}?done={action}ed")).into_response()),
         Err(e) => {
             let errors = errors_of(e)?;
-            Ok((StatusCode::CONFLICT, Html(policy_page(&st, &viewer, id, None, errors, None).await?)).into_response())
+            Ok((StatusCode::CONFLICT, Html(policy_page(&st, &viewer, id, None, errors, None, false).await?)).into_response())
         }
     }
 }
