@@ -10,6 +10,7 @@ pub mod certification;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod crawl;
 pub mod crypto;
 pub mod demands;
 pub mod demo;

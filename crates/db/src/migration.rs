@@ -10,6 +10,7 @@ mod m20261129_000005_demands;
 mod m20261129_000006_onboarding;
 mod m20261129_000007_search;
 mod m20261129_000008_policy_rules;
+mod m20261129_000009_crawl;
 mod util;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_onboarding::Migration),
             Box::new(m20261129_000007_search::Migration),
             Box::new(m20261129_000008_policy_rules::Migration),
+            Box::new(m20261129_000009_crawl::Migration),
         ]
     }
 }

@@ -45,6 +45,16 @@ impl Registry {
             tracing::info!(enterprise = job.enterprise_id, ?r, "enterprise re-matched");
             Ok(())
         });
+        r.register(|ctx: Ctx, job: qifu_app::crawl::CrawlSource| async move {
+            let r = qifu_app::crawl::run(&ctx, job.source_id).await?;
+            tracing::info!(source = job.source_id, ?r, "policy source crawled");
+            Ok(())
+        });
+        r.register(|ctx: Ctx, _: qifu_app::crawl::CrawlAll| async move {
+            let n = qifu_app::crawl::enqueue_all(&ctx).await?;
+            tracing::info!(sources = n, "policy crawls enqueued");
+            Ok(())
+        });
         r.register(|ctx: Ctx, job: SendSmsNotice| async move {
             let sent = qifu_app::messages::send_sms_notice(&ctx, &job).await?;
             tracing::debug!(user = job.user_id, sent, "SMS notice");

@@ -46,5 +46,6 @@ pub fn default_schedules() -> anyhow::Result<Vec<ScheduleEntry>> {
         ScheduleEntry::new("prune_sessions", "0 */10 * * * *", &PruneSessions)?,
         ScheduleEntry::new("prune_jobs", "0 30 3 * * *", &PruneJobs)?,
         ScheduleEntry::new("overdue_demands", "0 0 * * * *", &CheckOverdueDemands)?,
+        ScheduleEntry::new("crawl_policies", "0 0 6 * * *", &qifu_app::crawl::CrawlAll)?,
     ])
 }

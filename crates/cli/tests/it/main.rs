@@ -10,6 +10,7 @@ mod auth;
 mod authorization;
 mod certification;
 mod cli;
+mod crawl;
 mod demands;
 mod demo;
 mod jobs;
