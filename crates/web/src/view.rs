@@ -339,6 +339,25 @@ pub struct InstitutionApplyView {
 }
 
 #[derive(Template)]
+#[template(path = "admin/crawl_sources.html")]
+pub struct CrawlSourcesPage {
+    pub admin: AdminChrome,
+    pub sources: Vec<qifu_db::entity::crawl_source::Model>,
+    pub f: qifu_app::crawl::SourceForm,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/crawl_source.html")]
+pub struct CrawlSourcePage {
+    pub admin: AdminChrome,
+    pub s: qifu_db::entity::crawl_source::Model,
+    pub logs: Vec<qifu_db::entity::crawl_log::Model>,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
 #[template(path = "admin/policies.html")]
 pub struct PoliciesAdminPage {
     pub admin: AdminChrome,

@@ -17,6 +17,7 @@ const SEED: &[(&str, Option<&str>, &str, Option<&str>, Option<Permission>)] = &[
     ("certifications", Some("enterprise"), "实名认证审核", Some("/admin/certifications"), Some(Permission::CertificationReview)),
     ("policy", None, "政策服务", None, None),
     ("policies", Some("policy"), "政策管理", Some("/admin/policies"), Some(Permission::PolicyManage)),
+    ("crawl", Some("policy"), "政策归集", Some("/admin/crawl-sources"), Some(Permission::PolicyManage)),
     ("market", None, "服务市场", None, None),
     ("demands", Some("market"), "需求受理", Some("/admin/demands"), Some(Permission::ProductManage)),
     ("demands_all", Some("market"), "服务需求", Some("/admin/demands?scope=all"), Some(Permission::DemandOversee)),

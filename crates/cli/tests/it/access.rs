@@ -28,6 +28,12 @@ const PAGES: &[(&str, Permission)] = &[
     ("/admin/certifications", Permission::CertificationReview),
     ("/admin/certifications/999999", Permission::CertificationReview),
     ("/admin/categories", Permission::CatalogManage),
+    ("/admin/search", Permission::CatalogManage),
+    ("/admin/policies", Permission::PolicyManage),
+    ("/admin/policies/new", Permission::PolicyManage),
+    ("/admin/policies/999999", Permission::PolicyManage),
+    ("/admin/crawl-sources", Permission::PolicyManage),
+    ("/admin/crawl-sources/999999", Permission::PolicyManage),
 ];
 
 /// State-changing routes aimed at records that do not exist: allowed roles get
@@ -41,6 +47,10 @@ const ACTIONS: &[(&str, Permission)] = &[
     ("/admin/jobs/999999/retry", Permission::JobView),
     ("/admin/certifications/999999", Permission::CertificationReview),
     ("/admin/categories/999999", Permission::CatalogManage),
+    ("/admin/search/synonyms/999999/delete", Permission::CatalogManage),
+    ("/admin/policies/999999/publish", Permission::PolicyManage),
+    ("/admin/policies/999999/rule", Permission::PolicyManage),
+    ("/admin/crawl-sources/999999/run", Permission::PolicyManage),
     ("/admin/online/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/force-out", Permission::SessionOnline),
 ];
 

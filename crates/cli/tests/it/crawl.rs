@@ -176,4 +176,17 @@ async fn the_crawl_job_runs_from_the_queue_and_an_unreachable_site_is_logged() {
     app.drain_jobs().await.unwrap();
     let logs = crawl_log::Entity::find().filter(crawl_log::Column::SourceId.eq(id)).all(&app.ctx.db).await.unwrap();
     assert!(logs.iter().any(|l| l.level == "error" && l.message.contains("无法访问")), "{logs:?}");
+    // The back office: the log is shown; a bad form is refused with the reason.
+    let v = app.new_visitor().unwrap();
+    v.login("operator", PASSWORD).await.unwrap();
+    let page = v.get(&format!("/admin/crawl-sources/{id}")).await.unwrap();
+    assert!(page.body.contains("无法访问") && page.body.contains("错误"));
+    let bad = v
+        .post_form("/admin/crawl-sources", &[("name", "x"), ("list_url", "javascript:alert(1)"), ("item_selector", "a[[")])
+        .await
+        .unwrap();
+    assert_eq!(bad.status, qifu_testkit::reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("列表页地址应为") && bad.body.contains("条目链接选择器不是有效的 CSS 选择器"));
+    let run = v.post_form(&format!("/admin/crawl-sources/{id}/run"), &[]).await.unwrap();
+    assert_eq!(run.status, qifu_testkit::reqwest::StatusCode::SEE_OTHER);
 }

@@ -356,3 +356,64 @@ pub async fn api_match(State(st): State<AppState>, body: axum::body::Bytes) -> R
         }
     }
 }
+
+// ---- policy aggregation ----
+
+async fn sources_page(
+    st: &AppState,
+    v: &Viewer,
+    f: qifu_app::crawl::SourceForm,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<String, WebError> {
+    let actor = staff(v)?;
+    let sources = qifu_app::crawl::list_sources(&st.ctx, actor).await?;
+    Ok(CrawlSourcesPage { admin: chrome(st, v, actor, "政策归集", "crawl").await?, sources, f, notice, error }.render()?)
+}
+
+pub async fn crawl_sources(State(st): State<AppState>, v: Viewer, Query(q): Query<DoneQuery>) -> Result<Html<String>, WebError> {
+    let notice = match q.done.as_str() {
+        "created" => Some("采集来源已保存。".to_owned()),
+        "run" => Some("已加入任务队列，几秒后开始采集；结果见日志。".to_owned()),
+        _ => None,
+    };
+    Ok(Html(sources_page(&st, &v, Default::default(), notice, None).await?))
+}
+
+pub async fn create_crawl_source(
+    State(st): State<AppState>,
+    CsrfForm { viewer, form }: CsrfForm<qifu_app::crawl::SourceForm>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    match qifu_app::crawl::create_source(&st.ctx, actor, &viewer.meta, &form).await {
+        Ok(_) => Ok(Redirect::to("/admin/crawl-sources?done=created").into_response()),
+        Err(qifu_app::crawl::CrawlError::Access(a)) => Err(a.into()),
+        Err(e) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(sources_page(&st, &viewer, form, None, Some(e.to_string())).await?))
+                .into_response())
+        }
+    }
+}
+
+pub async fn crawl_source(
+    State(st): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Html<String>, WebError> {
+    let actor = staff(&v)?;
+    let (s, logs) = qifu_app::crawl::source(&st.ctx, actor, parse_id(&id)?).await?;
+    let notice = (q.done == "run").then(|| "已加入任务队列，几秒后开始采集；刷新页面查看日志。".to_owned());
+    Ok(Html(CrawlSourcePage { admin: chrome(&st, &v, actor, "采集日志", "crawl").await?, s, logs, notice }.render()?))
+}
+
+pub async fn run_crawl_source(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    qifu_app::crawl::request_run(&st.ctx, actor, &viewer.meta, id).await?;
+    Ok(Redirect::to(&format!("/admin/crawl-sources/{id}?done=run")).into_response())
+}
