@@ -912,3 +912,32 @@ pub async fn save_tags(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, input: &s
     txn.commit().await?;
     Ok(())
 }
+
+/// Whether the actor's enterprise receives policy pushes.
+pub async fn push_opted_out(ctx: &Ctx, actor: &Actor) -> Result<bool, DbErr> {
+    Ok(organisation::Entity::find_by_id(actor.org_id).one(&ctx.db).await?.is_some_and(|o| o.policy_push_opt_out))
+}
+
+/// The enterprise administrator turns policy pushes off or on again.
+pub async fn set_push_opt_out(ctx: &Ctx, actor: &Actor, meta: &Meta, opt_out: bool) -> Result<(), PolicyError> {
+    if actor.org_kind != OrgKind::Enterprise || !actor.is_org_admin {
+        return Err(AccessError::Forbidden.into());
+    }
+    let txn = ctx.db.begin().await?;
+    let org = organisation::Entity::find_by_id(actor.org_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    let before = org.policy_push_opt_out;
+    let mut am: organisation::ActiveModel = org.into();
+    am.policy_push_opt_out = Set(opt_out);
+    am.updated_at = Set(ctx.now());
+    am.update(&txn).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("org.policy_push", "organisation", actor.org_id, serde_json::json!({"before": before, "after": opt_out})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

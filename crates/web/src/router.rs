@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/policies", get(portal::list_policies))
         .route("/policies/calculator", get(policies::calculator))
         .route("/policies/calculator/profile", post(policies::fill_profile))
+        .route("/policies/calculator/push", post(policies::set_push))
         .route("/policies/{id}", get(portal::show_policy))
         .route("/products", get(portal::list_products))
         .route("/products/{id}", get(portal::show_product))

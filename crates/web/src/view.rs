@@ -448,6 +448,8 @@ pub struct CalculatorPage {
     pub quals: &'static [&'static str],
     pub errors: Vec<String>,
     pub notice: Option<String>,
+    /// The enterprise turned policy pushes off.
+    pub opted_out: bool,
 }
 
 impl CalculatorPage {

@@ -231,6 +231,22 @@ async fn a_batch_push_reaches_exactly_the_eligible_enterprises_once_even_when_ru
         }
     }
     eligible.sort();
+    // One eligible enterprise turns pushes off on the calculator page: it must not be pushed.
+    let quiet = signed_in(&app, "push2").await;
+    assert!(quiet.get("/policies/calculator").await.unwrap().body.contains("不再接收政策推送"));
+    assert_eq!(quiet.post_form("/policies/calculator/push", &[("receive", "0")]).await.unwrap().status, StatusCode::SEE_OTHER);
+    assert!(quiet.get("/policies/calculator").await.unwrap().body.contains("重新接收政策推送"));
+    let quiet_id =
+        enterprise::Entity::find()
+            .filter(enterprise::Column::OrgId.eq(
+                user::Entity::find().filter(user::Column::Username.eq("push2")).one(&app.ctx.db).await.unwrap().unwrap().org_id,
+            ))
+            .one(&app.ctx.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+    eligible.retain(|e| *e != quiet_id);
     let op = signed_in(&app, "operator").await;
     let id = new_policy(&op, &app, "通州区规上企业营收奖励（测试）").await;
     save_rule(&op, id, &[("revenue", "ge", "3000万元", "", false)]).await;
@@ -260,7 +276,7 @@ async fn a_batch_push_reaches_exactly_the_eligible_enterprises_once_even_when_ru
     assert_eq!(msgs as usize, eligible.len(), "one in-site message per eligible enterprise's administrator");
     // The same job again: nobody twice.
     let again = policies::push_policy(&app.ctx, &policies::PushPolicy { policy_id: id, version: 1 }).await.unwrap();
-    assert_eq!(again.eligible as usize, eligible.len());
+    assert_eq!(again.eligible as usize, eligible.len() + 1, "the opted-out one is eligible but not pushed");
     assert_eq!(again.pushed, 0);
     assert_eq!(pushed(&app).await, eligible);
     assert_eq!(

@@ -267,7 +267,11 @@ pub async fn calculator(
         _ if ran => (None, policies::calculate_visitor(&st.ctx, &profile).await?),
         _ => (None, Vec::new()),
     };
-    let notice = pairs.iter().find(|(k, _)| k == "done").map(|_| "企业信息已保存，以下结果已按最新信息重新计算。".to_owned());
+    let notice = pairs.iter().find(|(k, _)| k == "done").map(|_| "已保存，以下结果已按最新信息重新计算。".to_owned());
+    let opted_out = match (v.actor(), &enterprise) {
+        (Some(a), Some(_)) => policies::push_opted_out(&st.ctx, a).await?,
+        _ => false,
+    };
     let page = CalculatorPage {
         chrome,
         enterprise,
@@ -278,6 +282,7 @@ pub async fn calculator(
         quals: qifu_domain::policy::QUALIFICATIONS,
         errors: Vec::new(),
         notice,
+        opted_out,
     };
     Ok(Html(page.render()?))
 }
@@ -317,6 +322,7 @@ pub async fn fill_profile(
                 quals: qifu_domain::policy::QUALIFICATIONS,
                 errors,
                 notice: None,
+                opted_out: false,
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
@@ -416,4 +422,19 @@ pub async fn run_crawl_source(
     let id = parse_id(&id)?;
     qifu_app::crawl::request_run(&st.ctx, actor, &viewer.meta, id).await?;
     Ok(Redirect::to(&format!("/admin/crawl-sources/{id}?done=run")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PushForm {
+    receive: String,
+}
+
+/// The enterprise turns policy pushes on or off.
+pub async fn set_push(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfForm<PushForm>) -> Result<Response, WebError> {
+    let actor = viewer.require()?;
+    match policies::set_push_opt_out(&st.ctx, actor, &viewer.meta, form.receive != "1").await {
+        Ok(()) => Ok(Redirect::to("/policies/calculator?done=1").into_response()),
+        Err(e) => Err(WebError::BadRequest(errors_of(e)?.join("；"))),
+    }
 }
