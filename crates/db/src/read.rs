@@ -97,13 +97,70 @@ fn offset(page: u64) -> u64 {
     page.max(1).saturating_sub(1) * PER_PAGE
 }
 
-pub async fn published_policies<C: ConnectionTrait>(db: &C, page: u64) -> Result<Paged<policy::Model>, DbErr> {
-    let q = policy::Entity::find()
+/// Filters of the portal's policy list; empty values mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct PolicyFilter {
+    pub level: String,
+    pub support_type: String,
+    pub issuer: String,
+    /// Only policies still within their validity on this day.
+    pub open_on: Option<chrono::NaiveDate>,
+}
+
+pub async fn published_policies<C: ConnectionTrait>(db: &C, f: &PolicyFilter, page: u64) -> Result<Paged<policy::Model>, DbErr> {
+    let mut q = policy::Entity::find()
         .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
         .order_by_desc(policy::Column::PublishDate)
         .order_by_desc(policy::Column::Id);
+    if !f.level.is_empty() {
+        q = q.filter(policy::Column::Level.eq(f.level.as_str()));
+    }
+    if !f.support_type.is_empty() {
+        q = q.filter(policy::Column::SupportType.eq(f.support_type.as_str()));
+    }
+    if !f.issuer.is_empty() {
+        q = q.filter(policy::Column::Issuer.eq(f.issuer.as_str()));
+    }
+    if let Some(day) = f.open_on {
+        q = q
+            .filter(policy::Column::Status.eq(PUBLISHED))
+            .filter(sea_orm::Condition::any().add(policy::Column::ValidUntil.is_null()).add(policy::Column::ValidUntil.gte(day)));
+    }
     let total = q.clone().count(db).await?;
     Ok(Paged { items: q.offset(offset(page)).limit(PER_PAGE).all(db).await?, total })
+}
+
+/// Issuers of public policies, for the list's filter.
+pub async fn policy_issuers<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, DbErr> {
+    let mut v: Vec<String> = policy::Entity::find()
+        .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
+        .select_only()
+        .column(policy::Column::Issuer)
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    v.sort();
+    Ok(v)
+}
+
+/// Listed products related to a policy: those whose name or summary mentions one of its tags.
+pub async fn related_products<C: ConnectionTrait>(db: &C, tags: &[String], limit: u64) -> Result<Vec<ProductCard>, DbErr> {
+    if tags.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut any = sea_orm::Condition::any();
+    for t in tags.iter().take(8) {
+        any = any.add(product::Column::Name.contains(t.as_str())).add(product::Column::Summary.contains(t.as_str()));
+    }
+    let rows = product::Entity::find()
+        .filter(product::Column::Status.eq(ONLINE))
+        .filter(any)
+        .order_by_desc(product::Column::AppliedCount)
+        .limit(limit)
+        .all(db)
+        .await?;
+    with_institutions(db, rows).await
 }
 
 pub async fn public_policy<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<policy::Model>, DbErr> {

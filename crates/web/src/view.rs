@@ -223,6 +223,8 @@ pub struct PoliciesPage {
     pub chrome: PageChrome,
     pub items: Vec<policy::Model>,
     pub pager: Pager,
+    pub filter: qifu_db::read::PolicyFilter,
+    pub issuers: Vec<String>,
 }
 
 #[derive(Template)]
@@ -233,6 +235,8 @@ pub struct PolicyPage {
     /// The current rule's conditions, described.
     pub conditions: Vec<String>,
     pub expired: bool,
+    /// Listed products that mention the policy's tags.
+    pub related: Vec<ProductCard>,
 }
 
 #[derive(Template)]

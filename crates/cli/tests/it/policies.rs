@@ -360,3 +360,39 @@ async fn a_drafts_text_suggests_conditions_and_tags_the_operator_confirms() {
     op.post_form(&format!("/admin/policies/{id}/tags"), &[("tags", "数字化转型、规上企业")]).await.unwrap();
     assert_eq!(policy::Entity::find_by_id(id).one(&app.ctx.db).await.unwrap().unwrap().tags, "数字化转型,规上企业");
 }
+
+#[tokio::test]
+async fn the_policy_list_filters_and_a_policy_shows_related_products() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let op = signed_in(&app, "operator").await;
+    let id = new_policy(&op, &app, "通州区知识产权质押融资贴息办法（测试）").await;
+    op.post_form(&format!("/admin/policies/{id}/publish"), &[]).await.unwrap();
+    const T: &str = "通州区知识产权质押融资贴息办法（测试）";
+    assert!(
+        app.get("/policies?level=district&support=%E8%B5%84%E9%87%91%E8%A1%A5%E8%B4%B4&open=1").await.unwrap().body.contains(T)
+    );
+    assert!(!app.get("/policies?level=national").await.unwrap().body.contains(T));
+    assert!(!app.get("/policies?support=%E7%A8%8E%E6%94%B6%E4%BC%98%E6%83%A0").await.unwrap().body.contains(T), "税收优惠 only");
+    let issuer = app
+        .get("/policies?issuer=%E9%80%9A%E5%B7%9E%E5%8C%BA%E7%BB%8F%E6%B5%8E%E5%92%8C%E4%BF%A1%E6%81%AF%E5%8C%96%E5%B1%80")
+        .await
+        .unwrap();
+    assert!(issuer.body.contains(T));
+    for bad in ["level=%3Cscript%3E", "support=x", "issuer=%27%20OR%201%3D1", "open=abc&page=-1"] {
+        let p = app.get(&format!("/policies?{bad}")).await.unwrap();
+        assert_eq!(p.status, StatusCode::OK, "{bad}");
+        assert!(p.body.contains(T), "{bad}: an unknown filter is ignored");
+    }
+    // Expired ones drop out of "只看申报期内".
+    let p = policy::Entity::find_by_id(id).one(&app.ctx.db).await.unwrap().unwrap();
+    let mut am: policy::ActiveModel = p.into();
+    am.valid_until = Set(Some(app.ctx.now().date_naive() - chrono::Duration::days(1)));
+    am.update(&app.ctx.db).await.unwrap();
+    assert!(!app.get("/policies?open=1").await.unwrap().body.contains(T));
+    assert!(app.get("/policies").await.unwrap().body.contains(T));
+    // Tags relate products.
+    op.post_form(&format!("/admin/policies/{id}/tags"), &[("tags", "知识产权")]).await.unwrap();
+    let detail = app.get(&format!("/policies/{id}")).await.unwrap();
+    assert!(detail.body.contains("相关服务产品") && detail.body.contains("知识产权质押融资"), "{}", detail.body);
+}

@@ -23,10 +23,44 @@ pub async fn show_home(State(st): State<AppState>, v: Viewer) -> Page {
     Ok(Html(HomePage { chrome, home, recommendations }.render()?))
 }
 
-pub async fn list_policies(State(st): State<AppState>, v: Viewer, Query(q): Query<PageQuery>) -> Page {
-    let page = qifu_db::read::published_policies(&st.ctx.db, q.page).await?;
-    let pager = Pager::new(q.page, qifu_db::read::PER_PAGE, page.total, "/policies".to_owned());
-    Ok(Html(PoliciesPage { chrome: PageChrome::new(&st, &v, "政策", "policies"), items: page.items, pager }.render()?))
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct PolicyQuery {
+    #[serde(deserialize_with = "super::lenient_u64")]
+    page: u64,
+    level: String,
+    support: String,
+    issuer: String,
+    open: String,
+}
+
+pub async fn list_policies(State(st): State<AppState>, v: Viewer, Query(q): Query<PolicyQuery>) -> Page {
+    let issuers = qifu_db::read::policy_issuers(&st.ctx.db).await?;
+    // Unknown filter values are ignored, never errors.
+    let filter = qifu_db::read::PolicyFilter {
+        level: if ["national", "city", "district"].contains(&q.level.as_str()) { q.level.clone() } else { String::new() },
+        support_type: if qifu_app::policies::SUPPORT_TYPES.contains(&q.support.as_str()) {
+            q.support.clone()
+        } else {
+            String::new()
+        },
+        issuer: if issuers.contains(&q.issuer) { q.issuer.clone() } else { String::new() },
+        open_on: (q.open == "1").then(|| st.ctx.now().date_naive()),
+    };
+    let page = qifu_db::read::published_policies(&st.ctx.db, &filter, q.page).await?;
+    let base = format!(
+        "/policies?{}",
+        serde_urlencoded::to_string([
+            ("level", filter.level.as_str()),
+            ("support", filter.support_type.as_str()),
+            ("issuer", filter.issuer.as_str()),
+            ("open", if filter.open_on.is_some() { "1" } else { "" }),
+        ])
+        .unwrap_or_default()
+    );
+    let pager = Pager::new(q.page, qifu_db::read::PER_PAGE, page.total, base);
+    let chrome = PageChrome::new(&st, &v, "政策", "policies");
+    Ok(Html(PoliciesPage { chrome, items: page.items, pager, filter, issuers }.render()?))
 }
 
 pub async fn show_policy(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Page {
@@ -37,8 +71,10 @@ pub async fn show_policy(State(st): State<AppState>, v: Viewer, Path(id): Path<S
         .map(|(_, r)| qifu_domain::policy::conditions(&r).iter().map(|c| c.describe()).collect())
         .unwrap_or_default();
     let expired = policy.status == "expired" || policy.valid_until.is_some_and(|d| d < st.ctx.now().date_naive());
+    let tags: Vec<String> = policy.tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+    let related = qifu_db::read::related_products(&st.ctx.db, &tags, 4).await?;
     let chrome = PageChrome::new(&st, &v, &policy.title, "policies");
-    Ok(Html(PolicyPage { chrome, policy, conditions, expired }.render()?))
+    Ok(Html(PolicyPage { chrome, policy, conditions, expired, related }.render()?))
 }
 
 #[derive(Debug, Deserialize, Default)]
