@@ -759,6 +759,44 @@ pub struct PolicyForm {
     pub summary: String,
     pub body: String,
     pub source_url: String,
+    /// 政策解读 (plain text).
+    pub interpretation: String,
+}
+
+impl PolicyForm {
+    /// The form of a stored policy, for editing.
+    pub fn of(p: &policy::Model) -> PolicyForm {
+        PolicyForm {
+            title: p.title.clone(),
+            doc_no: p.doc_no.clone().unwrap_or_default(),
+            issuer: p.issuer.clone(),
+            level: p.level.clone(),
+            support_type: p.support_type.clone(),
+            amount_max_wan: p.amount_max_wan.map(|a| a.to_string()).unwrap_or_default(),
+            publish_date: p.publish_date.to_string(),
+            valid_until: p.valid_until.map(|d| d.to_string()).unwrap_or_default(),
+            summary: p.summary.clone(),
+            body: p.body.clone(),
+            source_url: p.source_url.clone().unwrap_or_default(),
+            interpretation: p.interpretation.clone(),
+        }
+    }
+}
+
+/// A checked policy form.
+struct ValidPolicy {
+    title: String,
+    doc_no: Option<String>,
+    issuer: String,
+    level: String,
+    support_type: String,
+    amount: Option<i64>,
+    publish_date: NaiveDate,
+    valid_until: Option<NaiveDate>,
+    summary: String,
+    body: String,
+    source_url: Option<String>,
+    interpretation: String,
 }
 
 fn clean_line(errors: &mut Vec<(usize, String)>, label: &str, s: &str, min: usize, max: usize) -> String {
@@ -774,9 +812,7 @@ fn clean_line(errors: &mut Vec<(usize, String)>, label: &str, s: &str, min: usiz
     t.to_owned()
 }
 
-/// Creates a draft policy; returns its id.
-pub async fn create_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &PolicyForm) -> Result<i64, PolicyError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+fn validate_policy(ctx: &Ctx, f: &PolicyForm) -> Result<ValidPolicy, PolicyError> {
     let mut errors = Vec::new();
     let title = clean_line(&mut errors, "政策标题", &f.title, 4, 200);
     let doc_no = clean_line(&mut errors, "文号", &f.doc_no, 0, 100);
@@ -823,30 +859,55 @@ pub async fn create_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &PolicyForm
     if !source.is_empty() && !(source.starts_with("https://") || source.starts_with("http://")) || source.len() > 500 {
         errors.push((0, "原文链接应以 http:// 或 https:// 开头".to_owned()));
     }
+    let interpretation = f.interpretation.trim().to_owned();
+    if interpretation.chars().count() > 5000 {
+        errors.push((0, "政策解读不能超过5000字".to_owned()));
+    }
     if !errors.is_empty() {
         return Err(PolicyError::Rows(errors));
     }
+    Ok(ValidPolicy {
+        title,
+        doc_no: (!doc_no.is_empty()).then_some(doc_no),
+        issuer,
+        level: f.level.clone(),
+        support_type: f.support_type.clone(),
+        amount,
+        publish_date,
+        valid_until,
+        body: ammonia::clean(if f.body.trim().is_empty() { &summary } else { &f.body }),
+        summary,
+        source_url: (!source.is_empty()).then(|| source.to_owned()),
+        interpretation,
+    })
+}
+
+/// Creates a draft policy; returns its id.
+pub async fn create_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &PolicyForm) -> Result<i64, PolicyError> {
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    let v = validate_policy(ctx, f)?;
+    let title = v.title.clone();
     let now = ctx.now();
     let txn = ctx.db.begin().await?;
     let p = policy::ActiveModel {
-        title: Set(title.clone()),
-        doc_no: Set((!doc_no.is_empty()).then_some(doc_no)),
-        issuer: Set(issuer),
-        level: Set(f.level.clone()),
-        publish_date: Set(publish_date),
-        valid_until: Set(valid_until),
-        support_type: Set(f.support_type.clone()),
-        summary: Set(summary.clone()),
-        body: Set(ammonia::clean(if f.body.trim().is_empty() { &summary } else { &f.body })),
-        source_url: Set((!source.is_empty()).then(|| source.to_owned())),
+        title: Set(v.title),
+        doc_no: Set(v.doc_no),
+        issuer: Set(v.issuer),
+        level: Set(v.level),
+        publish_date: Set(v.publish_date),
+        valid_until: Set(v.valid_until),
+        support_type: Set(v.support_type),
+        summary: Set(v.summary),
+        body: Set(v.body),
+        source_url: Set(v.source_url),
         status: Set("draft".to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
         region: Set("通州区".to_owned()),
         tags: Set(String::new()),
-        amount_max_wan: Set(amount),
+        amount_max_wan: Set(v.amount),
         apply_until: Set(None),
-        interpretation: Set(String::new()),
+        interpretation: Set(v.interpretation),
         rule_version: Set(0),
         ..Default::default()
     }
@@ -936,6 +997,41 @@ pub async fn set_push_opt_out(ctx: &Ctx, actor: &Actor, meta: &Meta, opt_out: bo
         Some(actor),
         meta,
         Entry::ok("org.policy_push", "organisation", actor.org_id, serde_json::json!({"before": before, "after": opt_out})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Edits a policy's record (its rule is edited separately and versioned).
+pub async fn update_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &PolicyForm) -> Result<(), PolicyError> {
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    let v = validate_policy(ctx, f)?;
+    let txn = ctx.db.begin().await?;
+    let p = policy::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    let before = p.title.clone();
+    let mut am: policy::ActiveModel = p.into();
+    am.title = Set(v.title.clone());
+    am.doc_no = Set(v.doc_no);
+    am.issuer = Set(v.issuer);
+    am.level = Set(v.level);
+    am.publish_date = Set(v.publish_date);
+    am.valid_until = Set(v.valid_until);
+    am.support_type = Set(v.support_type);
+    am.summary = Set(v.summary);
+    am.body = Set(v.body);
+    am.source_url = Set(v.source_url);
+    am.amount_max_wan = Set(v.amount);
+    am.interpretation = Set(v.interpretation);
+    am.updated_at = Set(ctx.now());
+    am.update(&txn).await?;
+    crate::search::touch(&txn, ctx, qifu_search::Kind::Policy, id).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("policy.update", "policy", id, serde_json::json!({"before": {"title": before}, "after": {"title": v.title}})),
     )
     .await?;
     txn.commit().await?;

@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/policies/{id}", get(policies::admin_show))
         .route("/admin/policies/{id}/rule", post(policies::admin_save_rule))
         .route("/admin/policies/{id}/tags", post(policies::admin_save_tags))
+        .route("/admin/policies/{id}/edit", post(policies::admin_edit))
         .route("/admin/policies/{id}/{action}", post(policies::admin_action))
         .route("/admin/crawl-sources", get(policies::crawl_sources).post(policies::create_crawl_source))
         .route("/admin/crawl-sources/{id}", get(policies::crawl_source))

@@ -392,6 +392,8 @@ pub struct PolicyAdminPage {
     pub keywords: Vec<String>,
     /// The suggestions were added to the editor's rows.
     pub adopt: bool,
+    /// The record's form (edited in place).
+    pub f: qifu_app::policies::PolicyForm,
 }
 
 /// Attributes offered in the rule editor: (code, label with unit).

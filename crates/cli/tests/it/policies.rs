@@ -313,6 +313,30 @@ async fn only_policy_managers_edit_policies_and_rules() {
     {
         assert!(bad.body.contains(m), "{m}");
     }
+    // The operator edits a policy's record, including its interpretation (解读).
+    let id = new_policy(&op, &app, "通州区首台套保险补偿办法（测试）").await;
+    let mut f = qifu_testkit::qifu_app::policies::PolicyForm::of(
+        &policy::Entity::find_by_id(id).one(&app.ctx.db).await.unwrap().unwrap(),
+    );
+    f.title = "通州区首台（套）重大技术装备保险补偿办法（测试）".into();
+    f.interpretation = "一句话解读：买了首台套保险，保费最多补80%。".into();
+    let pairs = serde_json::to_value(&f).unwrap();
+    let fields: Vec<(String, String)> =
+        pairs.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect();
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = op.post_form(&format!("/admin/policies/{id}/edit"), &refs).await.unwrap();
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    op.post_form(&format!("/admin/policies/{id}/publish"), &[]).await.unwrap();
+    let page = app.get(&format!("/policies/{id}")).await.unwrap();
+    assert!(page.body.contains("重大技术装备") && page.body.contains("政策解读") && page.body.contains("保费最多补80%"));
+    let bad =
+        op.post_form(&format!("/admin/policies/{id}/edit"), &[("title", "短"), ("valid_until", "2020-13-45")]).await.unwrap();
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("政策标题至少4个字") && bad.body.contains("有效期格式应为"));
+    assert!(
+        policy::Entity::find_by_id(id).one(&app.ctx.db).await.unwrap().unwrap().title.contains("重大技术装备"),
+        "nothing half-written"
+    );
 }
 
 #[tokio::test]

@@ -75,6 +75,7 @@ async fn policy_page(
     errors: Vec<String>,
     notice: Option<String>,
     adopt: bool,
+    form: Option<PolicyForm>,
 ) -> Result<String, WebError> {
     let actor = staff(v)?;
     let (p, saved, pushes) = policies::admin_policy(&st.ctx, actor, id).await?;
@@ -85,7 +86,8 @@ async fn policy_page(
     }
     rows.extend(std::iter::repeat_n(RuleRow::default(), BLANK_ROWS));
     let admin = chrome(st, v, actor, "政策详情", "policies").await?;
-    Ok(PolicyAdminPage { admin, p, rows, pushes, errors, notice, suggested, keywords, adopt }.render()?)
+    let f = form.unwrap_or_else(|| PolicyForm::of(&p));
+    Ok(PolicyAdminPage { admin, p, rows, pushes, errors, notice, suggested, keywords, adopt, f }.render()?)
 }
 
 pub async fn admin_show(
@@ -100,6 +102,7 @@ pub async fn admin_show(
         "published" => Some("已发布，正在后台匹配全部企业并推送给符合条件的企业。"),
         "withdrawn" => Some("已撤回，门户不再显示，也不再参与匹配。"),
         "tags" => Some("标签已保存。"),
+        "edited" => Some("政策信息已保存。"),
         _ => None,
     }
     .map(str::to_owned);
@@ -109,7 +112,7 @@ pub async fn admin_show(
     } else {
         notice
     };
-    Ok(Html(policy_page(&st, &v, parse_id(&id)?, None, Vec::new(), notice, adopt).await?))
+    Ok(Html(policy_page(&st, &v, parse_id(&id)?, None, Vec::new(), notice, adopt, None).await?))
 }
 
 /// The editor posts `attr_N`, `op_N`, `value_N`, `group_N` and `negate_N`.
@@ -148,7 +151,10 @@ pub async fn admin_save_rule(
         Err(e) => {
             let errors = errors_of(e)?;
             let kept: Vec<RuleRow> = rows.into_iter().filter(|r| !(r.attr.is_empty() && r.value.trim().is_empty())).collect();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(policy_page(&st, &viewer, id, Some(kept), errors, None, false).await?))
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Html(policy_page(&st, &viewer, id, Some(kept), errors, None, false, None).await?),
+            )
                 .into_response())
         }
     }
@@ -174,7 +180,7 @@ pub async fn admin_save_tags(
         Ok(()) => Ok(Redirect::to(&format!("/admin/policies/{id}?done=tags")).into_response()),
         Err(e) => {
             let errors = errors_of(e)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(policy_page(&st, &viewer, id, None, errors, None, false).await?))
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(policy_page(&st, &viewer, id, None, errors, None, false, None).await?))
                 .into_response())
         }
     }
@@ -196,7 +202,8 @@ pub async fn admin_action(
         Ok(()) => Ok(Redirect::to(&format!("/admin/policies/{id}?done={action}ed")).into_response()),
         Err(e) => {
             let errors = errors_of(e)?;
-            Ok((StatusCode::CONFLICT, Html(policy_page(&st, &viewer, id, None, errors, None, false).await?)).into_response())
+            Ok((StatusCode::CONFLICT, Html(policy_page(&st, &viewer, id, None, errors, None, false, None).await?))
+                .into_response())
         }
     }
 }
@@ -436,5 +443,25 @@ pub async fn set_push(State(st): State<AppState>, CsrfForm { viewer, form }: Csr
     match policies::set_push_opt_out(&st.ctx, actor, &viewer.meta, form.receive != "1").await {
         Ok(()) => Ok(Redirect::to("/policies/calculator?done=1").into_response()),
         Err(e) => Err(WebError::BadRequest(errors_of(e)?.join("；"))),
+    }
+}
+
+pub async fn admin_edit(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm { viewer, form }: CsrfForm<PolicyForm>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    match policies::update_policy(&st.ctx, actor, &viewer.meta, id, &form).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/policies/{id}?done=edited")).into_response()),
+        Err(e) => {
+            let errors = errors_of(e)?;
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Html(policy_page(&st, &viewer, id, None, errors, None, false, Some(form)).await?),
+            )
+                .into_response())
+        }
     }
 }
