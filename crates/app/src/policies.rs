@@ -76,8 +76,17 @@ pub fn rule_from_rows(rows: &[RuleRow]) -> Result<Option<Rule>, Vec<(usize, Stri
     let mut groups: std::collections::BTreeMap<u8, Vec<Rule>> = Default::default();
     for (i, r) in rows {
         let n = i + 1;
-        let Some(attr) = Attribute::parse_code(r.attr.trim()) else {
-            errors.push((n, format!("第{n}条：请选择条件项")));
+        // An operator-defined attribute is written "名称:取值" with the attribute "custom".
+        let (attr_code, raw_value) = match (r.attr.trim(), r.value.split_once([':', '：'])) {
+            ("custom", Some((name, v))) => (format!("custom:{}", name.trim()), v.to_owned()),
+            ("custom", None) => {
+                errors.push((n, format!("第{n}条：自定义属性请写成“属性名:数值”，如 出口额:200")));
+                continue;
+            }
+            (code, _) => (code.to_owned(), r.value.clone()),
+        };
+        let Some(attr) = Attribute::parse_code(&attr_code) else {
+            errors.push((n, format!("第{n}条：请选择条件项（自定义属性名不超过20字）")));
             continue;
         };
         let Some(op) = Op::parse(r.op.trim()) else {
@@ -85,7 +94,11 @@ pub fn rule_from_rows(rows: &[RuleRow]) -> Result<Option<Rule>, Vec<(usize, Stri
             continue;
         };
         let mut cond = Condition { attr: attr.clone(), op, texts: Vec::new(), numbers: Vec::new() };
-        let value = r.value.trim();
+        let value = raw_value.trim();
+        if matches!(&attr, Attribute::Custom(k) if k.chars().any(|c| !c.is_alphanumeric())) {
+            errors.push((n, format!("第{n}条：自定义属性名只能包含文字和数字")));
+            continue;
+        }
         if value.chars().count() > 500 {
             errors.push((n, format!("第{n}条：取值不能超过500字")));
             continue;
@@ -217,7 +230,12 @@ pub fn rows_of(rule: &Rule) -> Vec<RuleRow> {
         } else {
             cond.numbers.iter().map(|n| format!("{n}")).collect::<Vec<_>>().join("-")
         };
-        RuleRow { attr: cond.attr.code(), op: cond.op.code().to_owned(), value, group, negate }
+        match &cond.attr {
+            Attribute::Custom(k) => {
+                RuleRow { attr: "custom".into(), op: cond.op.code().to_owned(), value: format!("{k}:{value}"), group, negate }
+            }
+            a => RuleRow { attr: a.code(), op: cond.op.code().to_owned(), value, group, negate },
+        }
     }
     fn walk(r: &Rule, group: &str, negate: bool, out: &mut Vec<RuleRow>, next_group: &mut u8) {
         match r {
@@ -510,6 +528,8 @@ pub struct ProfileForm {
     pub qualifications: Vec<String>,
     pub credit_standing: String,
     pub qualifications_given: String,
+    /// Operator-defined attributes: name → number as typed.
+    pub custom: Vec<(String, String)>,
 }
 
 /// Saves what the enterprise filled in and re-matches it in the background.
@@ -547,6 +567,20 @@ pub async fn fill_profile(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProfileForm
         .map(|q| q.trim().to_owned())
         .filter(|q| qifu_domain::policy::QUALIFICATIONS.contains(&q.as_str()))
         .collect();
+    let mut custom: std::collections::BTreeMap<String, f64> =
+        e.custom_attrs.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+    for (k, v) in f.custom.iter().take(20) {
+        let k = k.trim();
+        if k.is_empty() || k.chars().count() > 20 || v.trim().is_empty() {
+            continue;
+        }
+        match parse_number(v) {
+            Some(n) => {
+                custom.insert(k.to_owned(), n);
+            }
+            None => errors.push((0, format!("{k}请填写不小于0的数字"))),
+        }
+    }
     if !errors.is_empty() {
         return Err(PolicyError::Rows(errors));
     }
@@ -570,6 +604,9 @@ pub async fn fill_profile(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProfileForm
     }
     if f.qualifications_given == "1" {
         am.qualifications = Set(Some(quals.join(",")));
+    }
+    if !custom.is_empty() {
+        am.custom_attrs = Set(serde_json::to_string(&custom).ok());
     }
     am.updated_at = Set(ctx.now());
     am.update(&txn).await?;

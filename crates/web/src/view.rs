@@ -401,6 +401,7 @@ pub fn rule_attributes() -> Vec<(String, String)> {
     qifu_domain::policy::Attribute::BUILT_IN
         .iter()
         .map(|a| (a.code(), if a.unit().is_empty() { a.label() } else { format!("{}（{}）", a.label(), a.unit()) }))
+        .chain(std::iter::once(("custom".to_owned(), "自定义属性（取值写“属性名:数值”）".to_owned())))
         .collect()
 }
 

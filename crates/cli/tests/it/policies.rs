@@ -420,3 +420,35 @@ async fn the_policy_list_filters_and_a_policy_shows_related_products() {
     let detail = app.get(&format!("/policies/{id}")).await.unwrap();
     assert!(detail.body.contains("相关服务产品") && detail.body.contains("知识产权质押融资"), "{}", detail.body);
 }
+
+#[tokio::test]
+async fn operator_defined_attributes_are_asked_for_and_filled_from_the_result_page() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let op = signed_in(&app, "operator").await;
+    let id = new_policy(&op, &app, "通州区外贸企业出口奖励（测试）").await;
+    let bad = save_rule(&op, id, &[("custom", "ge", "200", "", false)]).await;
+    assert!(bad.body.contains("自定义属性请写成“属性名:数值”"), "{}", bad.body);
+    assert_eq!(save_rule(&op, id, &[("custom", "ge", "出口额:200", "", false)]).await.status, StatusCode::SEE_OTHER);
+    let editor = op.get(&format!("/admin/policies/{id}")).await.unwrap();
+    assert!(editor.body.contains("value=\"出口额:200\""), "the editor shows it back");
+    op.post_form(&format!("/admin/policies/{id}/publish"), &[]).await.unwrap();
+    let ent = signed_in(&app, "enterprise").await;
+    let page = ent.get("/policies/calculator").await.unwrap();
+    assert!(
+        page.body.contains("出口额 不低于 200") && page.body.contains("待完善") && page.body.contains("name=\"custom:出口额\"")
+    );
+    let r = ent.post_form("/policies/calculator/profile", &[("custom:出口额", "abc")]).await.unwrap();
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("出口额请填写不小于0的数字"));
+    let r = ent.post_form("/policies/calculator/profile", &[("custom:出口额", "350")]).await.unwrap();
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = ent.get("/policies/calculator").await.unwrap();
+    let at = page.body.find("通州区外贸企业出口奖励（测试）").unwrap();
+    let block = &page.body[page.body[..at].rfind("class=\"match\"").unwrap()..];
+    let block = &block[..block.find("</table>").unwrap()];
+    assert!(block.contains(">符合<") && block.contains("350"), "{block}");
+    // The changed profile is re-matched in the background, which pushes the now-eligible policy.
+    app.drain_jobs().await.unwrap();
+    assert!(ent.get("/account/messages").await.unwrap().body.contains("您的企业符合政策：通州区外贸企业出口奖励（测试）"));
+}

@@ -309,6 +309,10 @@ pub async fn fill_profile(
         qualifications: form.iter().filter(|(k, _)| k == "qual").map(|(_, v)| v.clone()).collect(),
         credit_standing: get("credit"),
         qualifications_given: get("quals_given"),
+        custom: form
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("custom:").map(|name| (name.to_owned(), v.chars().take(20).collect())))
+            .collect(),
     };
     match policies::fill_profile(&st.ctx, actor, &viewer.meta, &f).await {
         Ok(()) => Ok(Redirect::to("/policies/calculator?done=1").into_response()),
