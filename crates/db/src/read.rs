@@ -103,6 +103,8 @@ pub struct PolicyFilter {
     pub level: String,
     pub support_type: String,
     pub issuer: String,
+    /// A tag (分类标签) the policy carries.
+    pub tag: String,
     /// Only policies still within their validity on this day.
     pub open_on: Option<chrono::NaiveDate>,
 }
@@ -121,6 +123,15 @@ pub async fn published_policies<C: ConnectionTrait>(db: &C, f: &PolicyFilter, pa
     if !f.issuer.is_empty() {
         q = q.filter(policy::Column::Issuer.eq(f.issuer.as_str()));
     }
+    if !f.tag.is_empty() {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(policy::Column::Tags.eq(f.tag.as_str()))
+                .add(policy::Column::Tags.starts_with(format!("{},", f.tag)))
+                .add(policy::Column::Tags.ends_with(format!(",{}", f.tag)))
+                .add(policy::Column::Tags.contains(format!(",{},", f.tag))),
+        );
+    }
     if let Some(day) = f.open_on {
         q = q
             .filter(policy::Column::Status.eq(PUBLISHED))
@@ -128,6 +139,25 @@ pub async fn published_policies<C: ConnectionTrait>(db: &C, f: &PolicyFilter, pa
     }
     let total = q.clone().count(db).await?;
     Ok(Paged { items: q.offset(offset(page)).limit(PER_PAGE).all(db).await?, total })
+}
+
+/// Tags of public policies, most used first, for the list's filter.
+pub async fn policy_tags<C: ConnectionTrait>(db: &C, limit: usize) -> Result<Vec<String>, DbErr> {
+    let rows: Vec<String> = policy::Entity::find()
+        .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
+        .filter(policy::Column::Tags.ne(""))
+        .select_only()
+        .column(policy::Column::Tags)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for t in rows.iter().flat_map(|r| r.split(',')).filter(|t| !t.is_empty()) {
+        *counts.entry(t.to_owned()).or_default() += 1;
+    }
+    let mut v: Vec<(String, usize)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(v.into_iter().take(limit).map(|(t, _)| t).collect())
 }
 
 /// Issuers of public policies, for the list's filter.

@@ -225,6 +225,7 @@ pub struct PoliciesPage {
     pub pager: Pager,
     pub filter: qifu_db::read::PolicyFilter,
     pub issuers: Vec<String>,
+    pub tags: Vec<String>,
 }
 
 #[derive(Template)]

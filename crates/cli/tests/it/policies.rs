@@ -419,6 +419,11 @@ async fn the_policy_list_filters_and_a_policy_shows_related_products() {
     op.post_form(&format!("/admin/policies/{id}/tags"), &[("tags", "知识产权")]).await.unwrap();
     let detail = app.get(&format!("/policies/{id}")).await.unwrap();
     assert!(detail.body.contains("相关服务产品") && detail.body.contains("知识产权质押融资"), "{}", detail.body);
+    // Tags are the list's categories.
+    let tagged = app.get("/policies?tag=%E7%9F%A5%E8%AF%86%E4%BA%A7%E6%9D%83").await.unwrap();
+    assert!(tagged.body.contains(T) && tagged.body.contains("<option value=\"知识产权\" selected>"));
+    let others = tagged.body.matches("class=\"row-title\"").count();
+    assert_eq!(others, 1, "only the tagged policy");
 }
 
 #[tokio::test]

@@ -31,11 +31,13 @@ pub struct PolicyQuery {
     level: String,
     support: String,
     issuer: String,
+    tag: String,
     open: String,
 }
 
 pub async fn list_policies(State(st): State<AppState>, v: Viewer, Query(q): Query<PolicyQuery>) -> Page {
     let issuers = qifu_db::read::policy_issuers(&st.ctx.db).await?;
+    let tags = qifu_db::read::policy_tags(&st.ctx.db, 30).await?;
     // Unknown filter values are ignored, never errors.
     let filter = qifu_db::read::PolicyFilter {
         level: if ["national", "city", "district"].contains(&q.level.as_str()) { q.level.clone() } else { String::new() },
@@ -45,6 +47,7 @@ pub async fn list_policies(State(st): State<AppState>, v: Viewer, Query(q): Quer
             String::new()
         },
         issuer: if issuers.contains(&q.issuer) { q.issuer.clone() } else { String::new() },
+        tag: if tags.contains(&q.tag) { q.tag.clone() } else { String::new() },
         open_on: (q.open == "1").then(|| st.ctx.now().date_naive()),
     };
     let page = qifu_db::read::published_policies(&st.ctx.db, &filter, q.page).await?;
@@ -54,13 +57,14 @@ pub async fn list_policies(State(st): State<AppState>, v: Viewer, Query(q): Quer
             ("level", filter.level.as_str()),
             ("support", filter.support_type.as_str()),
             ("issuer", filter.issuer.as_str()),
+            ("tag", filter.tag.as_str()),
             ("open", if filter.open_on.is_some() { "1" } else { "" }),
         ])
         .unwrap_or_default()
     );
     let pager = Pager::new(q.page, qifu_db::read::PER_PAGE, page.total, base);
     let chrome = PageChrome::new(&st, &v, "政策", "policies");
-    Ok(Html(PoliciesPage { chrome, items: page.items, pager, filter, issuers }.render()?))
+    Ok(Html(PoliciesPage { chrome, items: page.items, pager, filter, issuers, tags }.render()?))
 }
 
 pub async fn show_policy(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Page {
