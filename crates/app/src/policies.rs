@@ -1074,3 +1074,72 @@ pub async fn update_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &P
     txn.commit().await?;
     Ok(())
 }
+
+/// Attachments of a policy (申报表, 实施细则 …).
+pub async fn attachments<C: ConnectionTrait>(conn: &C, policy_id: i64) -> Result<Vec<crate::attachments::Attachment>, DbErr> {
+    crate::attachments::list(conn, crate::attachments::Owner::Policy(policy_id)).await
+}
+
+/// Adds an attachment to a policy (PDF, JPG or PNG by content, 8 MB, five per policy).
+pub async fn add_attachment(
+    ctx: &Ctx,
+    actor: &Actor,
+    meta: &Meta,
+    policy_id: i64,
+    upload: &crate::certification::Upload,
+) -> Result<(), PolicyError> {
+    use crate::attachments::{self as att, Owner};
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    att::check(upload).map_err(|m| PolicyError::Rows(vec![(0, m)]))?;
+    let txn = ctx.db.begin().await?;
+    policy::Entity::find_by_id(policy_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    let stored = att::add(&txn, ctx, Owner::Policy(policy_id), actor.org_id, upload)
+        .await?
+        .map_err(|m| PolicyError::Rows(vec![(0, m.replace("最多", "每条政策最多"))]))?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok(
+            "policy.attachment_add",
+            "policy",
+            policy_id,
+            serde_json::json!({"after": {"file": stored.original_name, "sm3": stored.sm3}}),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_attachment(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, link_id: i64) -> Result<(), PolicyError> {
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    let txn = ctx.db.begin().await?;
+    let file_id = crate::attachments::remove(&txn, crate::attachments::Owner::Policy(policy_id), link_id).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("policy.attachment_remove", "policy", policy_id, serde_json::json!({"before": {"file_id": file_id}})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An attachment of a public (published or expired) policy, for anyone; of any policy for its managers.
+pub async fn attachment_file(
+    ctx: &Ctx,
+    actor: Option<&Actor>,
+    policy_id: i64,
+    link_id: i64,
+) -> Result<(qifu_db::entity::file::Model, Vec<u8>), AccessError> {
+    let p = policy::Entity::find_by_id(policy_id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
+    let public = p.status == "published" || p.status == "expired";
+    if !public && !actor.is_some_and(|a| a.can(Permission::PolicyManage)) {
+        return Err(AccessError::NotFound);
+    }
+    crate::attachments::bytes(ctx, crate::attachments::Owner::Policy(policy_id), link_id).await
+}

@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod article;
+pub mod attachment;
 pub mod audit;
 pub mod audit_head;
 pub mod authorization;
@@ -29,7 +30,6 @@ pub mod policy_match;
 pub mod policy_push;
 pub mod policy_rule_version;
 pub mod product;
-pub mod product_file;
 pub mod rate_event;
 pub mod registry_entry;
 pub mod role;

@@ -238,6 +238,7 @@ pub struct PolicyPage {
     pub expired: bool,
     /// Listed products that mention the policy's tags.
     pub related: Vec<ProductCard>,
+    pub attachments: Vec<qifu_app::attachments::Attachment>,
 }
 
 #[derive(Template)]
@@ -395,6 +396,7 @@ pub struct PolicyAdminPage {
     pub adopt: bool,
     /// The record's form (edited in place).
     pub f: qifu_app::policies::PolicyForm,
+    pub attachments: Vec<qifu_app::attachments::Attachment>,
 }
 
 /// Attributes offered in the rule editor: (code, label with unit).

@@ -457,3 +457,48 @@ async fn operator_defined_attributes_are_asked_for_and_filled_from_the_result_pa
     app.drain_jobs().await.unwrap();
     assert!(ent.get("/account/messages").await.unwrap().body.contains("您的企业符合政策：通州区外贸企业出口奖励（测试）"));
 }
+
+#[tokio::test]
+async fn policy_attachments_are_checked_and_public_with_the_policy() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let op = signed_in(&app, "operator").await;
+    let id = new_policy(&op, &app, "通州区技术改造补贴申报指南（测试）").await;
+    let post = |bytes: Vec<u8>, name: &'static str| {
+        let op = &op;
+        let app = &app;
+        async move {
+            let token = op.get(&format!("/admin/policies/{id}")).await.unwrap().csrf().unwrap();
+            let form = qifu_testkit::reqwest::multipart::Form::new()
+                .text("_csrf", token)
+                .part("attachment", qifu_testkit::reqwest::multipart::Part::bytes(bytes).file_name(name));
+            let r = op.client.post(app.url(&format!("/admin/policies/{id}/files"))).multipart(form).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (status, body) = post(b"MZ\x90\x00 not a pdf".to_vec(), "申报表.pdf").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("文件格式不符合要求"));
+    let (status, _) = post(b"%PDF-1.4\n%%EOF\n".to_vec(), "申报表.pdf").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let admin = op.get(&format!("/admin/policies/{id}")).await.unwrap();
+    assert!(admin.body.contains("申报表.pdf"));
+    let link = crate::portal::first_link(&admin.body, &format!("/policies/{id}/files/"));
+    // A draft's attachment is not public; the manager can read it.
+    assert_eq!(app.get(&format!("/policies/{id}/files/{link}")).await.unwrap().status, StatusCode::NOT_FOUND);
+    assert_eq!(op.get(&format!("/policies/{id}/files/{link}")).await.unwrap().status, StatusCode::OK);
+    op.post_form(&format!("/admin/policies/{id}/publish"), &[]).await.unwrap();
+    let page = app.get(&format!("/policies/{id}")).await.unwrap();
+    assert!(page.body.contains("申报表.pdf"));
+    let dl = app.get(&format!("/policies/{id}/files/{link}")).await.unwrap();
+    assert_eq!(dl.header("content-type"), Some("application/pdf"));
+    assert_eq!(app.get(&format!("/policies/{id}/files/999999")).await.unwrap().status, StatusCode::NOT_FOUND);
+    let r = op.post_form(&format!("/admin/policies/{id}/files/{link}/delete"), &[]).await.unwrap();
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!app.get(&format!("/policies/{id}")).await.unwrap().body.contains("申报表.pdf"));
+    let inst = signed_in(&app, "institution").await;
+    assert_eq!(
+        inst.post_form(&format!("/admin/policies/{id}/files/{link}/delete"), &[]).await.unwrap().status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -1,5 +1,5 @@
 //! Institution self-application (机构入驻申请) reviewed by the operator, and
-//! product attachments (产品附件).
+//! attachments of products and policies (附件).
 
 use super::util::index;
 use sea_orm_migration::{prelude::*, schema::*};
@@ -40,22 +40,24 @@ impl MigrationTrait for Migration {
         // Qualifications (资质) shown on the institution's public page.
         m.alter_table(Table::alter().table("institutions").add_column(text("qualifications").default("")).to_owned()).await?;
 
+        // Attachments of products and policies: a file linked to its owner.
         m.create_table(
             Table::create()
-                .table("product_files")
+                .table("attachments")
                 .col(big_pk_auto("id"))
-                .col(big_integer("product_id"))
+                .col(string_len("owner_kind", 16))
+                .col(big_integer("owner_id"))
                 .col(big_integer("file_id"))
                 .col(timestamp_with_time_zone("created_at"))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("product_files", &["product_id"])).await?;
+        m.create_index(index("attachments", &["owner_kind", "owner_id"])).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table("product_files").to_owned()).await?;
+        m.drop_table(Table::drop().table("attachments").to_owned()).await?;
         m.alter_table(Table::alter().table("institutions").drop_column("qualifications").to_owned()).await?;
         m.drop_table(Table::drop().table("institution_applications").to_owned()).await
     }

@@ -87,7 +87,8 @@ async fn policy_page(
     rows.extend(std::iter::repeat_n(RuleRow::default(), BLANK_ROWS));
     let admin = chrome(st, v, actor, "政策详情", "policies").await?;
     let f = form.unwrap_or_else(|| PolicyForm::of(&p));
-    Ok(PolicyAdminPage { admin, p, rows, pushes, errors, notice, suggested, keywords, adopt, f }.render()?)
+    let attachments = policies::attachments(&st.ctx.db, id).await?;
+    Ok(PolicyAdminPage { admin, p, rows, pushes, errors, notice, suggested, keywords, adopt, f, attachments }.render()?)
 }
 
 pub async fn admin_show(
@@ -103,6 +104,8 @@ pub async fn admin_show(
         "withdrawn" => Some("已撤回，门户不再显示，也不再参与匹配。"),
         "tags" => Some("标签已保存。"),
         "edited" => Some("政策信息已保存。"),
+        "attached" => Some("附件已上传。"),
+        "detached" => Some("附件已删除。"),
         _ => None,
     }
     .map(str::to_owned);
@@ -468,4 +471,49 @@ pub async fn admin_edit(
                 .into_response())
         }
     }
+}
+
+// ---- policy attachments ----
+
+pub async fn add_attachment(
+    State(st): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    mp: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    let id = parse_id(&id)?;
+    let mp = crate::extract::MultipartForm::read(mp, "attachment", qifu_app::attachments::MAX_BYTES).await?;
+    crate::extract::check_csrf(&v, &mp.csrf)?;
+    let actor = staff(&v)?;
+    match policies::add_attachment(&st.ctx, actor, &v.meta, id, &mp.file).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/policies/{id}?done=attached")).into_response()),
+        Err(e) => {
+            let errors = errors_of(e)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(policy_page(&st, &v, id, None, errors, None, false, None).await?))
+                .into_response())
+        }
+    }
+}
+
+pub async fn remove_attachment(
+    State(st): State<AppState>,
+    Path((id, fid)): Path<(String, String)>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    let id = parse_id(&id)?;
+    match policies::remove_attachment(&st.ctx, actor, &viewer.meta, id, parse_id(&fid)?).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/policies/{id}?done=detached")).into_response()),
+        Err(e) => Err(WebError::BadRequest(errors_of(e)?.join("；"))),
+    }
+}
+
+/// A policy's attachment: public for published policies, for managers otherwise.
+pub async fn attachment(
+    State(st): State<AppState>,
+    v: Viewer,
+    Path((id, fid)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let (f, bytes) = policies::attachment_file(&st.ctx, v.actor(), parse_id(&id)?, parse_id(&fid)?).await?;
+    Ok(super::file_response(&f, bytes))
 }

@@ -77,8 +77,9 @@ pub async fn show_policy(State(st): State<AppState>, v: Viewer, Path(id): Path<S
     let expired = policy.status == "expired" || policy.valid_until.is_some_and(|d| d < st.ctx.now().date_naive());
     let tags: Vec<String> = policy.tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect();
     let related = qifu_db::read::related_products(&st.ctx.db, &tags, 4).await?;
+    let attachments = qifu_app::policies::attachments(&st.ctx.db, id).await?;
     let chrome = PageChrome::new(&st, &v, &policy.title, "policies");
-    Ok(Html(PolicyPage { chrome, policy, conditions, expired, related }.render()?))
+    Ok(Html(PolicyPage { chrome, policy, conditions, expired, related, attachments }.render()?))
 }
 
 #[derive(Debug, Deserialize, Default)]

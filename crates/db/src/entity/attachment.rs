@@ -1,11 +1,13 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "product_files")]
+#[sea_orm(table_name = "attachments")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub product_id: i64,
+    /// `product` or `policy`.
+    pub owner_kind: String,
+    pub owner_id: i64,
     pub file_id: i64,
     pub created_at: DateTimeUtc,
 }
