@@ -561,12 +561,8 @@ pub async fn fill_profile(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProfileForm
     if !credit.is_empty() && !["A", "B", "C", "D"].contains(&credit) {
         errors.push((0, "信用等级只能是 A、B、C、D".to_owned()));
     }
-    let quals: Vec<String> = f
-        .qualifications
-        .iter()
-        .map(|q| q.trim().to_owned())
-        .filter(|q| qifu_domain::policy::QUALIFICATIONS.contains(&q.as_str()))
-        .collect();
+    let known = qualification_kinds(&ctx.db).await?;
+    let quals: Vec<String> = f.qualifications.iter().map(|q| q.trim().to_owned()).filter(|q| known.contains(q)).collect();
     let mut custom: std::collections::BTreeMap<String, f64> =
         e.custom_attrs.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
     for (k, v) in f.custom.iter().take(20) {
@@ -1142,4 +1138,44 @@ pub async fn attachment_file(
         return Err(AccessError::NotFound);
     }
     crate::attachments::bytes(ctx, crate::attachments::Owner::Policy(policy_id), link_id).await
+}
+
+/// The qualifications enterprises can declare (资质名录), oldest first.
+pub async fn qualification_kinds<C: ConnectionTrait>(conn: &C) -> Result<Vec<String>, DbErr> {
+    use qifu_db::entity::qualification_kind;
+    Ok(qualification_kind::Entity::find()
+        .order_by_asc(qualification_kind::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|q| q.name)
+        .collect())
+}
+
+/// The operator adds a qualification to the list.
+pub async fn add_qualification_kind(ctx: &Ctx, actor: &Actor, meta: &Meta, name: &str) -> Result<(), PolicyError> {
+    use qifu_db::entity::qualification_kind;
+    crate::accounts::require(actor, Permission::PolicyManage)?;
+    let name = name.trim();
+    let n = name.chars().count();
+    if !(2..=32).contains(&n) || name.chars().any(|c| c.is_control() || matches!(c, '<' | '>' | ',' | '，' | '"' | '\\')) {
+        return Err(PolicyError::Rows(vec![(0, "资质名称应为2到32个字，不能包含逗号和尖括号".to_owned())]));
+    }
+    if qualification_kinds(&ctx.db).await?.iter().any(|q| q == name) {
+        return Err(PolicyError::Rows(vec![(0, format!("资质“{name}”已在名录中"))]));
+    }
+    let txn = ctx.db.begin().await?;
+    let row = qualification_kind::ActiveModel { name: Set(name.to_owned()), created_at: Set(ctx.now()), ..Default::default() }
+        .insert(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("policy.qualification_add", "qualification_kind", row.id, serde_json::json!({"after": name})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -30,6 +30,7 @@ pub mod policy_match;
 pub mod policy_push;
 pub mod policy_rule_version;
 pub mod product;
+pub mod qualification_kind;
 pub mod rate_event;
 pub mod registry_entry;
 pub mod role;

@@ -117,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/demands/{id}/{action}", post(demands::admin_demand_action))
         .route("/admin/policies", get(policies::admin_list).post(policies::admin_create))
         .route("/admin/policies/new", get(policies::admin_new))
+        .route("/admin/qualifications", post(policies::add_qualification))
         .route("/admin/policies/{id}", get(policies::admin_show))
         .route("/admin/policies/{id}/rule", post(policies::admin_save_rule))
         .route("/admin/policies/{id}/tags", post(policies::admin_save_tags))

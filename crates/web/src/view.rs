@@ -369,6 +369,9 @@ pub struct PoliciesAdminPage {
     pub admin: AdminChrome,
     pub rows: Vec<qifu_db::entity::policy::Model>,
     pub notice: Option<String>,
+    /// The qualification list (资质名录).
+    pub quals: Vec<String>,
+    pub error: Option<String>,
 }
 
 #[derive(Template)]
@@ -455,7 +458,7 @@ pub struct CalculatorPage {
     pub ran: bool,
     pub form: CalcForm,
     pub streets: &'static [qifu_domain::reference::division::Street],
-    pub quals: &'static [&'static str],
+    pub quals: Vec<String>,
     pub errors: Vec<String>,
     pub notice: Option<String>,
     /// The enterprise turned policy pushes off.

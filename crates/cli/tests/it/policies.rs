@@ -453,6 +453,18 @@ async fn operator_defined_attributes_are_asked_for_and_filled_from_the_result_pa
     let block = &page.body[page.body[..at].rfind("class=\"match\"").unwrap()..];
     let block = &block[..block.find("</table>").unwrap()];
     assert!(block.contains(">符合<") && block.contains("350"), "{block}");
+    // The operator extends the qualification list; visitors and enterprises can then declare it.
+    let bad = op.post_form("/admin/qualifications", &[("name", "<b>")]).await.unwrap();
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("资质名称应为2到32个字"));
+    assert_eq!(
+        op.post_form("/admin/qualifications", &[("name", "北京市隐形冠军企业")]).await.unwrap().status,
+        StatusCode::SEE_OTHER
+    );
+    let dup = op.post_form("/admin/qualifications", &[("name", "北京市隐形冠军企业")]).await.unwrap();
+    assert!(dup.body.contains("已在名录中"));
+    let calc = app.get("/policies/calculator").await.unwrap();
+    assert!(calc.body.contains("value=\"北京市隐形冠军企业\""));
     // The changed profile is re-matched in the background, which pushes the now-eligible policy.
     app.drain_jobs().await.unwrap();
     assert!(ent.get("/account/messages").await.unwrap().body.contains("您的企业符合政策：通州区外贸企业出口奖励（测试）"));

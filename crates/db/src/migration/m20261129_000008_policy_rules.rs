@@ -73,11 +73,35 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(unique("policy_pushes", &["policy_id", "enterprise_id"])).await?;
+
+        // Qualifications enterprises can declare (资质名录); the operator adds more.
+        m.create_table(
+            Table::create()
+                .table("qualification_kinds")
+                .col(big_pk_auto("id"))
+                .col(string_len("name", 32))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(unique("qualification_kinds", &["name"])).await?;
+        let now = chrono::Utc::now();
+        for name in ["高新技术企业", "专精特新中小企业", "专精特新“小巨人”", "科技型中小企业", "创新型中小企业"]
+        {
+            m.exec_stmt(
+                Query::insert()
+                    .into_table("qualification_kinds")
+                    .columns(["name", "created_at"])
+                    .values_panic([name.into(), now.into()])
+                    .to_owned(),
+            )
+            .await?;
+        }
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["policy_pushes", "policy_matches", "policy_rule_versions"] {
+        for t in ["qualification_kinds", "policy_pushes", "policy_matches", "policy_rule_versions"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

@@ -28,8 +28,14 @@ fn errors_of(e: PolicyError) -> Result<Vec<String>, WebError> {
 pub async fn admin_list(State(st): State<AppState>, v: Viewer, Query(q): Query<DoneQuery>) -> Result<Html<String>, WebError> {
     let actor = staff(&v)?;
     let rows = policies::list_admin(&st.ctx, actor).await?;
-    let notice = (q.done == "created").then(|| "政策已保存为草稿，请设置申报条件后发布。".to_owned());
-    let page = PoliciesAdminPage { admin: chrome(&st, &v, actor, "政策管理", "policies").await?, rows, notice };
+    let notice = match q.done.as_str() {
+        "created" => Some("政策已保存为草稿，请设置申报条件后发布。".to_owned()),
+        "qualification" => Some("资质已加入名录，企业可在政策计算器中勾选。".to_owned()),
+        _ => None,
+    };
+    let quals = policies::qualification_kinds(&st.ctx.db).await?;
+    let page =
+        PoliciesAdminPage { admin: chrome(&st, &v, actor, "政策管理", "policies").await?, rows, notice, quals, error: None };
     Ok(Html(page.render()?))
 }
 
@@ -212,7 +218,7 @@ pub async fn admin_action(
 }
 
 /// A visitor's typed attributes, as query pairs (qualifications repeat).
-fn profile_from(pairs: &[(String, String)]) -> (Profile, CalcForm) {
+fn profile_from(pairs: &[(String, String)], known: &[String]) -> (Profile, CalcForm) {
     let get = |k: &str| {
         pairs.iter().find(|(a, _)| a == k).map(|(_, v)| v.trim().chars().take(40).collect::<String>()).unwrap_or_default()
     };
@@ -252,8 +258,7 @@ fn profile_from(pairs: &[(String, String)]) -> (Profile, CalcForm) {
         revenue: num("revenue"),
         total_assets: num("assets"),
         rd_ratio: num("rd"),
-        qualifications: (get("quals_given") == "1")
-            .then(|| form.quals.iter().filter(|q| qifu_domain::policy::QUALIFICATIONS.contains(&q.as_str())).cloned().collect()),
+        qualifications: (get("quals_given") == "1").then(|| form.quals.iter().filter(|q| known.contains(q)).cloned().collect()),
         credit_standing: opt(&form.credit).filter(|c| ["A", "B", "C", "D"].contains(&c.as_str())),
         custom: Default::default(),
     };
@@ -270,7 +275,8 @@ pub async fn calculator(
         Some(actor) => policies::calculate_for(&st.ctx, actor).await?,
         None => None,
     };
-    let (profile, form) = profile_from(&pairs);
+    let quals = policies::qualification_kinds(&st.ctx.db).await?;
+    let (profile, form) = profile_from(&pairs, &quals);
     let ran = pairs.iter().any(|(k, _)| k == "run");
     let (enterprise, rows) = match mine {
         Some((e, rows)) if !ran => (Some(e), rows),
@@ -289,7 +295,7 @@ pub async fn calculator(
         ran,
         form,
         streets: qifu_domain::reference::division::tongzhou_streets(),
-        quals: qifu_domain::policy::QUALIFICATIONS,
+        quals,
         errors: Vec::new(),
         notice,
         opted_out,
@@ -333,7 +339,7 @@ pub async fn fill_profile(
                 ran: false,
                 form: CalcForm::default(),
                 streets: qifu_domain::reference::division::tongzhou_streets(),
-                quals: qifu_domain::policy::QUALIFICATIONS,
+                quals: policies::qualification_kinds(&st.ctx.db).await?,
                 errors,
                 notice: None,
                 opted_out: false,
@@ -516,4 +522,33 @@ pub async fn attachment(
 ) -> Result<Response, WebError> {
     let (f, bytes) = policies::attachment_file(&st.ctx, v.actor(), parse_id(&id)?, parse_id(&fid)?).await?;
     Ok(super::file_response(&f, bytes))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct QualificationForm {
+    name: String,
+}
+
+pub async fn add_qualification(
+    State(st): State<AppState>,
+    CsrfForm { viewer, form }: CsrfForm<QualificationForm>,
+) -> Result<Response, WebError> {
+    let actor = staff(&viewer)?;
+    match policies::add_qualification_kind(&st.ctx, actor, &viewer.meta, &form.name).await {
+        Ok(()) => Ok(Redirect::to("/admin/policies?done=qualification").into_response()),
+        Err(e) => {
+            let error = Some(errors_of(e)?.join("；"));
+            let rows = policies::list_admin(&st.ctx, actor).await?;
+            let quals = policies::qualification_kinds(&st.ctx.db).await?;
+            let page = PoliciesAdminPage {
+                admin: chrome(&st, &viewer, actor, "政策管理", "policies").await?,
+                rows,
+                notice: None,
+                quals,
+                error,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+    }
 }
