@@ -605,7 +605,20 @@ pub async fn fill_profile(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProfileForm
         am.custom_attrs = Set(serde_json::to_string(&custom).ok());
     }
     am.updated_at = Set(ctx.now());
-    am.update(&txn).await?;
+    let e = am.update(&txn).await?;
+    // New indicators may change the size class: recompute it by the 300号 rules when they suffice.
+    let ind = qifu_domain::profiles::Indicators {
+        employees: e.employees.map(i64::from),
+        revenue: e.revenue_fen.map(qifu_domain::money::Money::from_fen),
+        total_assets: e.total_assets_fen.map(qifu_domain::money::Money::from_fen),
+    };
+    if let Ok(class) = qifu_domain::profiles::classify(qifu_domain::profiles::SizeGroup::of_industry(&e.industry_code), &ind)
+        && e.size_class.as_deref() != Some(class.as_str())
+    {
+        let mut am: enterprise::ActiveModel = e.into();
+        am.size_class = Set(Some(class.as_str().to_owned()));
+        am.update(&txn).await?;
+    }
     crate::search::touch(&txn, ctx, qifu_search::Kind::Enterprise, id).await?;
     audit::record(&txn, ctx, Some(actor), meta, Entry::ok("enterprise.profile_fill", "enterprise", id, serde_json::json!({})))
         .await?;

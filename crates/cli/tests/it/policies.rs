@@ -453,6 +453,25 @@ async fn operator_defined_attributes_are_asked_for_and_filled_from_the_result_pa
     let block = &page.body[page.body[..at].rfind("class=\"match\"").unwrap()..];
     let block = &block[..block.find("</table>").unwrap()];
     assert!(block.contains(">符合<") && block.contains("350"), "{block}");
+    // New indicators recompute the size class by the 300号 rules.
+    ent.post_form("/policies/calculator/profile", &[("employees", "15"), ("revenue", "5000"), ("assets", "3000")]).await.unwrap();
+    let e = enterprise::Entity::find()
+        .filter(enterprise::Column::OrgId.is_not_null())
+        .order_by_asc(enterprise::Column::Id)
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let want = qifu_domain::profiles::classify(
+        qifu_domain::profiles::SizeGroup::of_industry(&e.industry_code),
+        &qifu_domain::profiles::Indicators {
+            employees: Some(15),
+            revenue: Some(qifu_domain::money::Money::from_wan(5000)),
+            total_assets: Some(qifu_domain::money::Money::from_wan(3000)),
+        },
+    )
+    .unwrap();
+    assert_eq!(e.size_class.as_deref(), Some(want.as_str()));
     // The operator extends the qualification list; visitors and enterprises can then declare it.
     let bad = op.post_form("/admin/qualifications", &[("name", "<b>")]).await.unwrap();
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
