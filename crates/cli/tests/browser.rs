@@ -20,6 +20,9 @@ struct Guard(Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        // Chromedriver runs in its own process group: end the whole group, so the
+        // Chromium it started does not outlive the test.
+        let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{}", self.0.id())]).stderr(Stdio::null()).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -146,9 +149,16 @@ struct Browser {
 
 async fn start_browser() -> Browser {
     let port = free_port();
-    let driver = Guard(
-        Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
-    );
+    let driver = Guard({
+        use std::os::unix::process::CommandExt;
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    });
     let driver_url = format!("http://127.0.0.1:{port}");
     wait_http(&format!("{driver_url}/status")).await;
     let mut caps = serde_json::Map::new();
