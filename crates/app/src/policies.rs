@@ -385,16 +385,20 @@ pub async fn open_policies<C: ConnectionTrait>(conn: &C, today: NaiveDate) -> Re
         .filter(policy::Column::RuleVersion.gt(0))
         .all(conn)
         .await?;
-    let mut out = Vec::with_capacity(ps.len());
-    for p in ps {
-        if p.valid_until.is_some_and(|d| d < today) {
-            continue;
-        }
-        if let Some((v, r)) = current_rule(conn, &p).await? {
-            out.push((p, v, r));
-        }
-    }
-    Ok(out)
+    let ps: Vec<policy::Model> = ps.into_iter().filter(|p| p.valid_until.is_none_or(|d| d >= today)).collect();
+    // Every current rule in one query, not one per policy.
+    let rules = policy_rule_version::Entity::find()
+        .filter(policy_rule_version::Column::PolicyId.is_in(ps.iter().map(|p| p.id).collect::<Vec<_>>()))
+        .all(conn)
+        .await?;
+    Ok(ps
+        .into_iter()
+        .filter_map(|p| {
+            let row = rules.iter().find(|r| r.policy_id == p.id && r.version == p.rule_version)?;
+            let rule = serde_json::from_str::<Rule>(&row.rule).ok()?;
+            Some((p, row.version, rule))
+        })
+        .collect())
 }
 
 /// One result of the calculator.
@@ -441,10 +445,18 @@ pub async fn calculate_for(ctx: &Ctx, actor: &Actor) -> Result<Option<(enterpris
     let Some(e) = own_enterprise(ctx, actor).await? else { return Ok(None) };
     let today = ctx.now().date_naive();
     let profile = profile_of(&e, today);
+    // The results already kept, read once; only new or changed ones are written.
+    let kept = policy_match::Entity::find().filter(policy_match::Column::EnterpriseId.eq(e.id)).all(&ctx.db).await?;
     let mut rows = Vec::new();
     for (p, version, rule) in open_policies(&ctx.db, today).await? {
         let outcome = evaluate(&rule, &profile);
-        record(&ctx.db, ctx, p.id, version, e.id, &outcome).await?;
+        let trace = serde_json::to_string(&outcome.trace).unwrap_or_default();
+        let same = kept
+            .iter()
+            .any(|m| m.policy_id == p.id && m.version == version && m.verdict == outcome.verdict.code() && m.trace == trace);
+        if !same {
+            record(&ctx.db, ctx, p.id, version, e.id, &outcome).await?;
+        }
         rows.push(MatchRow { policy: p, version, outcome });
     }
     sort_rows(&mut rows);
@@ -1191,4 +1203,33 @@ pub async fn add_qualification_kind(ctx: &Ctx, actor: &Actor, meta: &Meta, name:
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// A visitor's typed attributes (query pairs; `qual` repeats) as a profile:
+/// anything unknown or malformed is left out, so it counts as not given.
+pub fn visitor_profile(pairs: &[(String, String)], known_quals: &[String]) -> Profile {
+    let get = |k: &str| {
+        pairs.iter().find(|(a, _)| a == k).map(|(_, v)| v.trim().chars().take(40).collect::<String>()).unwrap_or_default()
+    };
+    let opt = |k: &str| Some(get(k)).filter(|s| !s.is_empty());
+    let num = |k: &str| parse_number(&get(k));
+    Profile {
+        division: opt("division").filter(|d| qifu_domain::reference::division::street(d).is_some()),
+        industry: opt("industry").filter(|i| i.chars().all(|c| c.is_ascii_alphanumeric()) && i.len() <= 5),
+        size_class: opt("size_class").filter(|s| qifu_domain::profiles::SizeClass::parse(s).is_some()),
+        above_designated_size: match get("above").as_str() {
+            "1" => Some(true),
+            "0" => Some(false),
+            _ => None,
+        },
+        years_since_founding: num("years"),
+        employees: num("employees"),
+        revenue: num("revenue"),
+        total_assets: num("assets"),
+        rd_ratio: num("rd"),
+        qualifications: (get("quals_given") == "1")
+            .then(|| pairs.iter().filter(|(k, v)| k == "qual" && known_quals.contains(v)).map(|(_, v)| v.clone()).collect()),
+        credit_standing: opt("credit").filter(|c| ["A", "B", "C", "D"].contains(&c.as_str())),
+        custom: Default::default(),
+    }
 }

@@ -25,7 +25,7 @@ fn fields<'a>(name: &'a str, credit_code: &'a str, phone: &'a str) -> Vec<(&'a s
         ("credit_code", credit_code.to_owned()),
         ("kind", "law_firm".to_owned()),
         ("intro", "专注中小企业劳动用工、合同审查和股权架构设计。\n服务团队12人。".to_owned()),
-        ("qualifications", "律师事务所执业许可证 31110000XXXXXXXX".to_owned()),
+        ("qualifications", "律师事务所执业许可证 31110000E35312345H".to_owned()),
         ("contact_name", "赵明远".to_owned()),
         ("phone", phone.to_owned()),
         ("password", NEW_PASSWORD.to_owned()),

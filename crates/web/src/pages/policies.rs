@@ -2,7 +2,7 @@
 //! portal's policy calculator (政策计算器) for enterprises and visitors; the
 //! matching endpoint of the JSON API.
 
-use super::admin::{chrome, staff};
+use super::admin::{Empty, chrome, staff};
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::{CsrfForm, Viewer};
@@ -170,9 +170,6 @@ pub async fn admin_save_rule(
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Empty {}
-
-#[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct TagsForm {
     tags: String,
@@ -218,19 +215,12 @@ pub async fn admin_action(
 }
 
 /// A visitor's typed attributes, as query pairs (qualifications repeat).
-fn profile_from(pairs: &[(String, String)], known: &[String]) -> (Profile, CalcForm) {
+/// The visitor's form as typed, to show it again.
+fn calc_form(pairs: &[(String, String)]) -> CalcForm {
     let get = |k: &str| {
         pairs.iter().find(|(a, _)| a == k).map(|(_, v)| v.trim().chars().take(40).collect::<String>()).unwrap_or_default()
     };
-    let num = |k: &str| {
-        get(k)
-            .trim_end_matches(['%', '人', '年'])
-            .trim_end_matches("万元")
-            .parse::<f64>()
-            .ok()
-            .filter(|n| n.is_finite() && *n >= 0.0)
-    };
-    let form = CalcForm {
+    CalcForm {
         division: get("division"),
         industry: get("industry"),
         size_class: get("size_class"),
@@ -242,27 +232,7 @@ fn profile_from(pairs: &[(String, String)], known: &[String]) -> (Profile, CalcF
         rd: get("rd"),
         credit: get("credit"),
         quals: pairs.iter().filter(|(k, _)| k == "qual").map(|(_, v)| v.clone()).collect(),
-    };
-    let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    let profile = Profile {
-        division: opt(&form.division).filter(|d| qifu_domain::reference::division::street(d).is_some()),
-        industry: opt(&form.industry).filter(|i| i.chars().all(|c| c.is_ascii_alphanumeric()) && i.len() <= 5),
-        size_class: opt(&form.size_class).filter(|s| qifu_domain::profiles::SizeClass::parse(s).is_some()),
-        above_designated_size: match form.above.as_str() {
-            "1" => Some(true),
-            "0" => Some(false),
-            _ => None,
-        },
-        years_since_founding: num("years"),
-        employees: num("employees"),
-        revenue: num("revenue"),
-        total_assets: num("assets"),
-        rd_ratio: num("rd"),
-        qualifications: (get("quals_given") == "1").then(|| form.quals.iter().filter(|q| known.contains(q)).cloned().collect()),
-        credit_standing: opt(&form.credit).filter(|c| ["A", "B", "C", "D"].contains(&c.as_str())),
-        custom: Default::default(),
-    };
-    (profile, form)
+    }
 }
 
 pub async fn calculator(
@@ -276,7 +246,8 @@ pub async fn calculator(
         None => None,
     };
     let quals = policies::qualification_kinds(&st.ctx.db).await?;
-    let (profile, form) = profile_from(&pairs, &quals);
+    let profile = policies::visitor_profile(&pairs, &quals);
+    let form = calc_form(&pairs);
     let ran = pairs.iter().any(|(k, _)| k == "run");
     let (enterprise, rows) = match mine {
         Some((e, rows)) if !ran => (Some(e), rows),

@@ -1,6 +1,6 @@
 //! Back-office search settings: this node's index and the synonym groups.
 
-use super::admin::{chrome, staff};
+use super::admin::{Empty, chrome, staff};
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::{CsrfForm, Viewer};
@@ -63,9 +63,6 @@ pub async fn add_synonyms(
         }
     }
 }
-
-#[derive(Debug, Default, Deserialize)]
-pub struct Empty {}
 
 pub async fn delete_synonyms(
     State(st): State<AppState>,
