@@ -55,6 +55,91 @@ pub struct Settings {
     pub sms: SmsSettings,
     pub registry: RegistrySettings,
     pub demands: DemandSettings,
+    pub messages: MessageSettings,
+    pub email: EmailSettings,
+    pub wechat: WechatSettings,
+}
+
+/// The message center: delivery retries, per-channel rate limits, default quiet hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MessageSettings {
+    pub max_attempts: i32,
+    pub sms_per_minute: u32,
+    pub email_per_minute: u32,
+    pub wechat_per_minute: u32,
+    pub quiet_start: String,
+    pub quiet_end: String,
+    /// The portal's address as users reach it, for links in SMS, email and WeChat.
+    pub public_url: String,
+}
+
+impl Default for MessageSettings {
+    fn default() -> Self {
+        MessageSettings {
+            max_attempts: 4,
+            sms_per_minute: 100,
+            email_per_minute: 100,
+            wechat_per_minute: 600,
+            quiet_start: "22:00".to_owned(),
+            quiet_end: "08:00".to_owned(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailSettings {
+    pub provider: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: String,
+    pub smtp_username: String,
+    pub smtp_password: Secret,
+    pub from: String,
+    pub timeout_secs: u64,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        EmailSettings {
+            provider: "log".to_owned(),
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_security: "starttls".to_owned(),
+            smtp_username: String::new(),
+            smtp_password: Secret::default(),
+            from: "通州企服 <noreply@example.gov.cn>".to_owned(),
+            timeout_secs: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WechatSettings {
+    pub provider: String,
+    pub app_id: String,
+    pub app_secret: Secret,
+    pub token: Secret,
+    pub aes_key: Secret,
+    pub api_base: String,
+    pub oauth_base: String,
+}
+
+impl Default for WechatSettings {
+    fn default() -> Self {
+        WechatSettings {
+            provider: "log".to_owned(),
+            app_id: String::new(),
+            app_secret: Secret::default(),
+            token: Secret::default(),
+            aes_key: Secret::default(),
+            api_base: "https://api.weixin.qq.com".to_owned(),
+            oauth_base: "https://open.weixin.qq.com".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -214,6 +299,9 @@ impl Default for Settings {
             sms: SmsSettings::default(),
             registry: RegistrySettings::default(),
             demands: DemandSettings::default(),
+            messages: MessageSettings::default(),
+            email: EmailSettings::default(),
+            wechat: WechatSettings::default(),
         }
     }
 }
@@ -264,6 +352,13 @@ impl Default for PlatformSettings {
             site_code: "0000000000".to_owned(),
         }
     }
+}
+
+/// `HH:MM` → minutes after midnight.
+pub fn parse_hhmm(s: &str) -> Option<i32> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    ((0..24).contains(&h) && (0..60).contains(&m) && m.to_string().len() <= 2).then_some(h * 60 + m)
 }
 
 /// Every key with its meaning; `qifu config defaults` prints these with their defaults.
@@ -332,6 +427,28 @@ pub const KEYS: &[(&str, &str)] = &[
     ("registry.timeout_secs", "登记信息接口超时秒数"),
     ("demands.accept_working_days", "需求提交后多少个工作日未受理即向服务机构发出超时催办"),
     ("demands.escalate_after_working_days", "催办后再过多少个工作日仍未受理即升级给运营方"),
+    ("messages.max_attempts", "短信、邮件、微信消息每条最多尝试次数，用尽后记为发送失败"),
+    ("messages.sms_per_minute", "短信通道每分钟最多发送条数（超出的顺延）"),
+    ("messages.email_per_minute", "邮件通道每分钟最多发送封数（超出的顺延）"),
+    ("messages.wechat_per_minute", "微信通道每分钟最多发送条数（超出的顺延）"),
+    ("messages.quiet_start", "默认免打扰开始时间（北京时间 HH:MM），非紧急消息顺延到结束时间；用户可自行修改"),
+    ("messages.quiet_end", "默认免打扰结束时间（北京时间 HH:MM）"),
+    ("messages.public_url", "门户对外地址，用于短信、邮件和微信消息中的链接，如 https://qifu.tongzhou.gov.cn"),
+    ("email.provider", "邮件通道：log（只记录，默认）或 smtp"),
+    ("email.smtp_host", "SMTP 服务器地址"),
+    ("email.smtp_port", "SMTP 端口（STARTTLS 常用 587，TLS 常用 465）"),
+    ("email.smtp_security", "SMTP 加密方式：starttls（默认）、tls 或 none（仅限可信内网）"),
+    ("email.smtp_username", "SMTP 用户名；留空则不认证"),
+    ("email.smtp_password", "SMTP 密码；保密项"),
+    ("email.from", "发件人，如 通州企服 <noreply@example.gov.cn>"),
+    ("email.timeout_secs", "SMTP 超时秒数"),
+    ("wechat.provider", "微信公众号接口：log（只记录，默认）或 api（调用微信接口发送模板消息、发布菜单、网页授权）"),
+    ("wechat.app_id", "公众号 AppID (env QIFU_WECHAT_APP_ID)"),
+    ("wechat.app_secret", "公众号 AppSecret；保密项"),
+    ("wechat.token", "服务器配置的令牌 Token，用于校验 /wechat 请求签名 (env QIFU_WECHAT_TOKEN)；保密项"),
+    ("wechat.aes_key", "消息加解密密钥 EncodingAESKey（43位），安全模式时必填 (env QIFU_WECHAT_AES_KEY)；保密项"),
+    ("wechat.api_base", "微信接口地址"),
+    ("wechat.oauth_base", "微信网页授权地址"),
 ];
 
 /// Where the settings come from.
@@ -356,7 +473,23 @@ pub enum ConfigError {
 impl Settings {
     /// Defaults → file → `QIFU_*` environment → command line.
     pub fn load(src: &Sources) -> Result<Settings, ConfigError> {
-        Self::load_with_env(src, Env::prefixed("QIFU_").split("__"))
+        let mut s = Self::load_with_env(src, Env::prefixed("QIFU_").split("__"))?;
+        s.apply_wechat_env(|k| std::env::var(k).ok());
+        Ok(s)
+    }
+
+    /// The WeChat server's own names: `QIFU_WECHAT_TOKEN`, `QIFU_WECHAT_AES_KEY`
+    /// and `QIFU_WECHAT_APP_ID` (besides the nested `QIFU_WECHAT__TOKEN` form).
+    pub fn apply_wechat_env(&mut self, var: impl Fn(&str) -> Option<String>) {
+        if let Some(v) = var("QIFU_WECHAT_TOKEN").filter(|v| !v.is_empty()) {
+            self.wechat.token = Secret::new(v);
+        }
+        if let Some(v) = var("QIFU_WECHAT_AES_KEY").filter(|v| !v.is_empty()) {
+            self.wechat.aes_key = Secret::new(v);
+        }
+        if let Some(v) = var("QIFU_WECHAT_APP_ID").filter(|v| !v.is_empty()) {
+            self.wechat.app_id = v;
+        }
     }
 
     fn load_with_env(src: &Sources, env: Env) -> Result<Settings, ConfigError> {
@@ -389,6 +522,15 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if parse_hhmm(&self.messages.quiet_start).is_none() || parse_hhmm(&self.messages.quiet_end).is_none() {
+            return bad("messages.quiet_start 和 messages.quiet_end 须为 HH:MM，如 22:00");
+        }
+        if !self.wechat.aes_key.is_empty() && self.wechat.aes_key.expose().len() != 43 {
+            return bad("wechat.aes_key（EncodingAESKey）须为 43 个字符");
+        }
+        if self.messages.max_attempts <= 0 {
+            return bad("messages.max_attempts 必须大于 0");
+        }
         if self.database.max_connections == 0 {
             return bad("database.max_connections 必须大于 0");
         }

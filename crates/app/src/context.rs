@@ -17,6 +17,8 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     pub crypto: Arc<Crypto>,
     pub sms: Arc<dyn SmsProvider>,
+    pub email: Arc<dyn crate::integrations::email::EmailProvider>,
+    pub wechat: Arc<dyn crate::integrations::wechat_api::WechatProvider>,
     pub registry: Arc<dyn Registry>,
     /// This node's search index (opened by `serve`; absent in other processes).
     pub search: Arc<crate::search::SearchService>,
@@ -28,11 +30,13 @@ impl Ctx {
         let crypto = Crypto::load(settings.security.field_key.expose(), &settings.data_dir)?;
         let sms = crate::integrations::sms::from_settings(&settings)?;
         let crypto = Arc::new(crypto);
+        let email = crate::integrations::email::from_settings(&settings.email)?;
+        let wechat = crate::integrations::wechat_api::from_settings(&settings.wechat)?;
         let registry: Arc<dyn Registry> = match settings.registry.provider.as_str() {
             "http" => Arc::new(crate::integrations::registry_http::HttpRegistry::from_settings(&settings.registry)?),
             _ => Arc::new(crate::certification::LocalRegistry::new(db.clone(), crypto.clone())),
         };
-        Ok(Ctx { db, settings, clock, crypto, sms, registry, search: Arc::default() })
+        Ok(Ctx { db, settings, clock, crypto, sms, email, wechat, registry, search: Arc::default() })
     }
 
     pub fn now(&self) -> DateTime<Utc> {

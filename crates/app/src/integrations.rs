@@ -5,3 +5,5 @@ pub mod aliyun;
 pub mod registry;
 pub mod registry_http;
 pub mod sms;
+pub mod email;
+pub mod wechat_api;

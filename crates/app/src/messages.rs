@@ -1,10 +1,17 @@
-//! In-site messages (站内信) and SMS notices. The message center (templates,
-//! channels, preferences) builds on this; for now use cases notify users here.
+//! Messages to users. Use cases call [`notify`] / [`notify_with_sms`] (or
+//! [`center::send`] with a template of their own) inside their transaction; the
+//! message center decides the channels. Also the in-site inbox (站内信).
+
+pub mod broadcasts;
+pub mod center;
+pub mod settings;
+pub mod templates;
+pub mod wechat;
 
 use crate::accounts::Actor;
 use crate::context::Ctx;
 use crate::integrations::sms::{NOTICE_TEMPLATE, SmsError, SmsMessage};
-use crate::jobs::{self, EnqueueOptions, SendSmsNotice};
+use crate::jobs::SendSmsNotice;
 use qifu_db::entity::{message, user};
 use qifu_domain::accounts::Phone;
 use sea_orm::{
@@ -12,7 +19,8 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-/// Writes a message to a user inside the caller's transaction.
+/// Tells a user something inside the caller's transaction: the in-site message
+/// at once; WeChat and email as the user's preferences say (no SMS).
 pub async fn notify<C: ConnectionTrait>(
     conn: &C,
     ctx: &Ctx,
@@ -22,24 +30,13 @@ pub async fn notify<C: ConnectionTrait>(
     body: &str,
     link: Option<&str>,
 ) -> Result<(), DbErr> {
-    message::ActiveModel {
-        user_id: Set(user_id),
-        category: Set(category.to_owned()),
-        title: Set(title.chars().take(200).collect()),
-        body: Set(body.to_owned()),
-        link: Set(link.map(str::to_owned)),
-        read_at: Set(None),
-        created_at: Set(ctx.now()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
+    send_notice(conn, ctx, user_id, category, title, body, link, Some(vec![center::WECHAT, center::EMAIL])).await
 }
 
-/// Writes a message to a user and, after the transaction commits, texts them a
-/// short notice to look at it (the SMS goes through the job queue, so a slow or
-/// failing gateway never blocks or undoes the change).
+/// As [`notify`], and by SMS too where the user's preferences allow: for
+/// changes the user must not miss (a demand accepted, a delivery to confirm).
+/// Outside channels go through the job queue, so a slow or failing gateway
+/// never blocks or undoes the change.
 pub async fn notify_with_sms<C: ConnectionTrait>(
     conn: &C,
     ctx: &Ctx,
@@ -49,14 +46,35 @@ pub async fn notify_with_sms<C: ConnectionTrait>(
     body: &str,
     link: Option<&str>,
 ) -> Result<(), DbErr> {
-    notify(conn, ctx, user_id, category, title, body, link).await?;
-    let job = SendSmsNotice { user_id, title: title.chars().take(SMS_TITLE_CHARS).collect(), to_phone_enc: None };
-    jobs::enqueue(conn, ctx, &job, EnqueueOptions::default()).await?;
-    Ok(())
+    send_notice(conn, ctx, user_id, category, title, body, link, None).await
 }
 
-/// Long enough for "需求已受理：" and a product name; short enough for one SMS.
-const SMS_TITLE_CHARS: usize = 40;
+#[allow(clippy::too_many_arguments)]
+async fn send_notice<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    user_id: i64,
+    category: &str,
+    title: &str,
+    body: &str,
+    link: Option<&str>,
+    channels: Option<Vec<&'static str>>,
+) -> Result<(), DbErr> {
+    let out = center::Outgoing {
+        template: category.to_owned(),
+        user_id,
+        vars: vec![
+            ("title".to_owned(), title.chars().take(200).collect()),
+            ("body".to_owned(), body.to_owned()),
+            ("link".to_owned(), link.map(|l| center::absolute(ctx, l)).unwrap_or_default()),
+        ],
+        link: link.map(str::to_owned),
+        channels,
+        broadcast_id: None,
+    };
+    center::send(conn, ctx, &out).await?;
+    Ok(())
+}
 
 /// Why an SMS notice could not be sent now (the job retries).
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +130,34 @@ pub async fn list(ctx: &Ctx, actor: &Actor, page: u64) -> Result<(Vec<message::M
     let q = message::Entity::find().filter(message::Column::UserId.eq(actor.user_id)).order_by_desc(message::Column::Id);
     let total = q.clone().count(&ctx.db).await?;
     Ok((q.offset(page.max(1).saturating_sub(1) * 20).limit(20).all(&ctx.db).await?, total))
+}
+
+/// One of the actor's messages, marked read.
+pub async fn read(ctx: &Ctx, actor: &Actor, id: i64) -> Result<message::Model, crate::access::AccessError> {
+    let m = message::Entity::find_by_id(id)
+        .filter(message::Column::UserId.eq(actor.user_id))
+        .one(&ctx.db)
+        .await?
+        .ok_or(crate::access::AccessError::NotFound)?;
+    if m.read_at.is_some() {
+        return Ok(m);
+    }
+    let mut am: message::ActiveModel = m.into();
+    am.read_at = Set(Some(ctx.now()));
+    Ok(am.update(&ctx.db).await?)
+}
+
+/// Deletes one of the actor's messages (deliveries already sent stay logged).
+pub async fn delete(ctx: &Ctx, actor: &Actor, id: i64) -> Result<(), crate::access::AccessError> {
+    let r = message::Entity::delete_many()
+        .filter(message::Column::Id.eq(id))
+        .filter(message::Column::UserId.eq(actor.user_id))
+        .exec(&ctx.db)
+        .await?;
+    if r.rows_affected == 0 {
+        return Err(crate::access::AccessError::NotFound);
+    }
+    Ok(())
 }
 
 /// Marks all of the actor's messages read.

@@ -54,6 +54,7 @@ pub async fn bootstrap(ctx: &Ctx) -> Result<(), DbErr> {
     crate::accounts::ensure_builtin_roles(&txn, ctx).await?;
     crate::accounts::ensure_menus(&txn).await?;
     crate::authorization::ensure_platform_key(&txn, ctx).await?;
+    crate::messages::templates::ensure_templates(&txn, ctx.now()).await?;
     txn.commit().await
 }
 

@@ -11,6 +11,7 @@ mod m20261129_000006_onboarding;
 mod m20261129_000007_search;
 mod m20261129_000008_policy_rules;
 mod m20261129_000009_crawl;
+mod m20261129_000010_message_center;
 mod util;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_search::Migration),
             Box::new(m20261129_000008_policy_rules::Migration),
             Box::new(m20261129_000009_crawl::Migration),
+            Box::new(m20261129_000010_message_center::Migration),
         ]
     }
 }

@@ -208,6 +208,7 @@ impl BuiltinRole {
                 (CatalogManage, All),
                 (DemandOversee, All),
                 (PolicyManage, All),
+                (MessageManage, All),
             ],
             BuiltinRole::GovernmentViewer => &[(BackOffice, All), (EnterpriseView, All), (DemandOversee, All)],
             BuiltinRole::SystemAdmin => &[

@@ -55,6 +55,15 @@ impl Registry {
             tracing::info!(sources = n, "policy crawls enqueued");
             Ok(())
         });
+        r.register(|ctx: Ctx, job: qifu_app::messages::center::Deliver| async move {
+            qifu_app::messages::center::deliver(&ctx, &job).await?;
+            Ok(())
+        });
+        r.register(|ctx: Ctx, job: qifu_app::messages::broadcasts::SendBroadcast| async move {
+            let n = qifu_app::messages::broadcasts::send(&ctx, &job).await?;
+            tracing::info!(broadcast = job.broadcast_id, recipients = n, "broadcast sent");
+            Ok(())
+        });
         r.register(|ctx: Ctx, job: SendSmsNotice| async move {
             let sent = qifu_app::messages::send_sms_notice(&ctx, &job).await?;
             tracing::debug!(user = job.user_id, sent, "SMS notice");

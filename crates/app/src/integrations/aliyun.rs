@@ -94,7 +94,11 @@ impl AliyunSms {
     }
 
     /// Our template name → Alibaba Cloud's template code.
-    fn template_code_for(&self, template: &str) -> Result<&str, SmsError> {
+    fn template_code_for<'a>(&'a self, template: &'a str) -> Result<&'a str, SmsError> {
+        if let Some(code) = template.strip_prefix("code:").filter(|c| !c.is_empty()) {
+            // A message-center template that names its own Alibaba Cloud template.
+            return Ok(code);
+        }
         match template {
             NOTICE_TEMPLATE if self.notice_template_code.is_empty() => Err(SmsError::Rejected {
                 code: "TEMPLATE_NOT_CONFIGURED".to_owned(),

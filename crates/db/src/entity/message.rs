@@ -11,6 +11,7 @@ pub struct Model {
     pub body: String,
     pub link: Option<String>,
     pub read_at: Option<DateTimeUtc>,
+    pub broadcast_id: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

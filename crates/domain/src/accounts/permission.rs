@@ -22,10 +22,11 @@ pub enum Permission {
     ProductManage,
     DemandOversee,
     PolicyManage,
+    MessageManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::BackOffice,
         Permission::EnterpriseView,
         Permission::UserManage,
@@ -43,6 +44,7 @@ impl Permission {
         Permission::ProductManage,
         Permission::DemandOversee,
         Permission::PolicyManage,
+        Permission::MessageManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -64,6 +66,7 @@ impl Permission {
             Permission::ProductManage => "product.manage",
             Permission::DemandOversee => "demand.oversee",
             Permission::PolicyManage => "policy.manage",
+            Permission::MessageManage => "message.manage",
         }
     }
 
@@ -90,6 +93,7 @@ impl Permission {
             Permission::ProductManage => "发布和管理本机构服务产品",
             Permission::DemandOversee => "监督全部服务需求并改派",
             Permission::PolicyManage => "发布政策并维护申报条件",
+            Permission::MessageManage => "管理消息模板、群发消息和公众号",
         }
     }
 
