@@ -8,6 +8,7 @@ pub mod authorization;
 pub mod certification;
 pub mod demands;
 pub mod health;
+pub mod messages;
 pub mod onboarding;
 pub mod policies;
 pub mod portal;

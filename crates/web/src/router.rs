@@ -3,7 +3,8 @@
 use crate::AppState;
 use crate::middleware::{csrf_cookie, error_pages, track_metrics};
 use crate::pages::{
-    account, admin, api, auth, authorization, certification, demands, health, onboarding, policies, portal, search,
+    account, admin, api, auth, authorization, certification, demands, health, messages, onboarding, policies, portal,
+    search,
 };
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -66,13 +67,21 @@ pub fn router(state: AppState) -> Router {
         .route("/account/authorization/download", get(authorization::download))
         .route("/verify-authorization", get(authorization::show_verify).post(authorization::verify))
         .route("/.well-known/qifu-platform-key.pem", get(authorization::public_key))
-        .route("/account/messages/read-all", post(certification::read_all_messages));
+        .route("/account/messages/read-all", post(certification::read_all_messages))
+        .route("/account/messages/{id}", get(messages::show_message))
+        .route("/account/messages/{id}/delete", post(messages::delete_message))
+        .route("/account/notifications", get(messages::show_notifications).post(messages::save_notifications))
+        .route("/account/notifications/unsubscribe", post(messages::unsubscribe))
+        .route("/account/wechat/unbind", post(messages::unbind_wechat))
+        .route("/wechat/oauth", get(messages::oauth_start))
+        .route("/wechat/oauth/callback", get(messages::oauth_callback));
 
     let api = Router::new()
         .route("/api/v1/captcha", get(api::get_captcha))
         .route("/api/v1/sms-codes", post(api::create_sms_code))
         .route("/api/v1/registrations", post(api::create_registration))
-        .route("/api/v1/policy-matches", post(policies::api_match));
+        .route("/api/v1/policy-matches", post(policies::api_match))
+        .route("/wechat", get(messages::wechat_get).post(messages::wechat_post));
 
     let back_office = Router::new()
         .route("/admin", get(admin::show_dashboard))
@@ -132,6 +141,20 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/search/synonyms", post(search::add_synonyms))
         .route("/admin/search/synonyms/{id}/delete", post(search::delete_synonyms))
         .route("/admin/search/rebuild", post(search::rebuild))
+        .route("/admin/messages", get(messages::admin_inbox))
+        .route("/admin/messages/read-all", post(messages::admin_read_all))
+        .route("/admin/messages/{id}/delete", post(messages::admin_delete_message))
+        .route("/admin/message-templates", get(messages::list_templates))
+        .route("/admin/message-templates/{id}", get(messages::show_template).post(messages::save_template))
+        .route("/admin/deliveries", get(messages::list_deliveries))
+        .route("/admin/deliveries/{id}", get(messages::show_delivery))
+        .route("/admin/broadcasts", get(messages::list_broadcasts).post(messages::create_broadcast))
+        .route("/admin/broadcasts/{id}", get(messages::show_broadcast))
+        .route("/admin/broadcasts/{id}/cancel", post(messages::cancel_broadcast))
+        .route("/admin/wechat", get(messages::wechat_admin))
+        .route("/admin/wechat/replies", post(messages::add_auto_reply))
+        .route("/admin/wechat/replies/{id}/delete", post(messages::delete_auto_reply))
+        .route("/admin/wechat/menu", post(messages::save_menu))
         .route("/admin/categories", get(admin::list_categories).post(admin::create_category))
         .route("/admin/categories/{id}", post(admin::update_category))
         .route("/admin/categories/{id}/delete", post(admin::delete_category));

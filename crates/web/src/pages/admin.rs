@@ -611,7 +611,7 @@ impl LogQuery {
     }
 }
 
-fn xlsx_response(bytes: Vec<u8>, name: &str) -> Response {
+pub(crate) fn xlsx_response(bytes: Vec<u8>, name: &str) -> Response {
     let mut r = bytes.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
