@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 pub mod fake_aliyun;
 pub mod fake_registry;
+pub mod fake_wechat;
 
 pub use qifu_app;
 pub use qifu_db;

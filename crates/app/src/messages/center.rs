@@ -421,8 +421,8 @@ async fn attempt(ctx: &Ctx, d: &delivery::Model, now: DateTime<Utc>) -> Result<A
             let provider = ctx.sms.name();
             Ok(match r {
                 Ok(id) => Attempt::Sent { provider, id },
-                Err(SmsError::Rejected { code, message }) => Attempt::Rejected { provider, error: format!("{code} {message}") },
-                Err(SmsError::Unavailable(e)) => Attempt::Unavailable { provider, error: e },
+                Err(e @ SmsError::Rejected { .. }) => Attempt::Rejected { provider, error: e.to_string() },
+                Err(e @ SmsError::Unavailable(_)) => Attempt::Unavailable { provider, error: e.to_string() },
             })
         }
         EMAIL => {
@@ -432,8 +432,8 @@ async fn attempt(ctx: &Ctx, d: &delivery::Model, now: DateTime<Utc>) -> Result<A
             let r = ctx.email.send(&Email { to, subject: d.subject.clone(), body: d.body.clone() }).await;
             Ok(match r {
                 Ok(id) => Attempt::Sent { provider, id },
-                Err(EmailError::Rejected(e)) => Attempt::Rejected { provider, error: e },
-                Err(EmailError::Unavailable(e)) => Attempt::Unavailable { provider, error: e },
+                Err(e @ EmailError::Rejected(_)) => Attempt::Rejected { provider, error: e.to_string() },
+                Err(e @ EmailError::Unavailable(_)) => Attempt::Unavailable { provider, error: e.to_string() },
             })
         }
         WECHAT => {
@@ -456,7 +456,7 @@ async fn attempt(ctx: &Ctx, d: &delivery::Model, now: DateTime<Utc>) -> Result<A
             let provider = ctx.wechat.name();
             Ok(match ctx.wechat.send(&msg, now).await {
                 Ok(id) => Attempt::Sent { provider, id },
-                Err(WechatError::Unavailable(e)) => Attempt::Unavailable { provider, error: e },
+                Err(e @ WechatError::Unavailable(_)) => Attempt::Unavailable { provider, error: e.to_string() },
                 Err(e) => Attempt::Rejected { provider, error: e.to_string() },
             })
         }

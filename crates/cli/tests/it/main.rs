@@ -14,6 +14,7 @@ mod crawl;
 mod demands;
 mod demo;
 mod jobs;
+mod messages;
 mod onboarding;
 mod policies;
 mod portal;
