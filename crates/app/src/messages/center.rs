@@ -417,7 +417,7 @@ async fn attempt(ctx: &Ctx, d: &delivery::Model, now: DateTime<Utc>) -> Result<A
             let text = format!("【{}】{}", crate::accounts::short_sign(ctx), d.body);
             let msg = SmsMessage { phone: phone.as_str().to_owned(), template, params, text: text.clone() };
             let r = ctx.sms.send(&msg).await;
-            crate::accounts::record_outbox(ctx, &phone, "message_center", &text, &r).await?;
+            crate::accounts::record_outbox(ctx, &phone, &msg.template, &text, &r).await?;
             let provider = ctx.sms.name();
             Ok(match r {
                 Ok(id) => Attempt::Sent { provider, id },
