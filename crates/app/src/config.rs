@@ -623,6 +623,22 @@ pub fn default_config_file() -> &'static Path {
 mod tests {
     use super::*;
 
+    #[test]
+    fn wechat_server_names_and_quiet_hours() {
+        let mut s = Settings::default();
+        let env = [("QIFU_WECHAT_TOKEN", "tok"), ("QIFU_WECHAT_AES_KEY", "k".repeat(43).leak() as &str), ("QIFU_WECHAT_APP_ID", "wx1")];
+        s.apply_wechat_env(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned()));
+        assert_eq!((s.wechat.token.expose(), s.wechat.app_id.as_str(), s.wechat.aes_key.expose().len()), ("tok", "wx1", 43));
+        assert!(s.validate().is_ok());
+        s.wechat.aes_key = Secret::new("short");
+        assert!(s.validate().is_err());
+        assert_eq!(parse_hhmm("22:00"), Some(1320));
+        assert_eq!(parse_hhmm("08:05"), Some(485));
+        for bad in ["24:00", "8", "ab:cd", "12:60", "12:345"] {
+            assert_eq!(parse_hhmm(bad), None, "{bad}");
+        }
+    }
+
     fn leaf_keys(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
         if let toml::Value::Table(t) = v {
             for (k, v) in t {

@@ -47,7 +47,7 @@ async fn person(app: &TestApp, n: u32, division: &str, size: &str, certified: bo
         status: Set("active".into()),
         created_at: Set(now),
         updated_at: Set(now),
-        channel: Set((n % 2 == 0).then(|| "expo2026".to_owned())),
+        channel: Set(n.is_multiple_of(2).then(|| "expo2026".to_owned())),
         certified_at: Set(None),
         policy_push_opt_out: Set(false),
         ..Default::default()
@@ -178,7 +178,7 @@ async fn fan_out_follows_preferences_and_the_inbox_reads_and_deletes() {
     assert_eq!(channels(&ds), vec!["wechat", "email", "sms", "wechat", "email"], "demand without SMS; account all three; product none of its channels chosen");
     app.drain_jobs().await.unwrap();
     let ds = deliveries_of(&app, uid).await;
-    assert!(ds.iter().all(|d| d.status == "sent" && d.provider == "log" || d.channel == "sms" && d.status == "sent"), "{ds:?}");
+    assert!(ds.iter().all(|d| d.status == "sent" && d.provider == "log" && d.sent_at.is_some()), "{ds:?}");
     let attempts = delivery_attempt::Entity::find().count(&app.ctx.db).await.unwrap();
     assert_eq!(attempts, 5, "every attempt is logged");
     // A bad email is refused with a message and nothing changes.

@@ -685,14 +685,14 @@ fn wechat_error(e: ServerError) -> Response {
     }
 }
 
-fn lenient_query(raw: Option<&str>) -> Result<WxQuery, Response> {
-    serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|_| (StatusCode::BAD_REQUEST, "bad query").into_response())
+fn lenient_query(raw: Option<&str>) -> Result<WxQuery, Box<Response>> {
+    serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|_| Box::new((StatusCode::BAD_REQUEST, "bad query").into_response()))
 }
 
 pub async fn wechat_get(State(st): State<AppState>, uri: axum::http::Uri) -> Response {
     let q = match lenient_query(uri.query()) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match wxs::verify_url(&st.ctx, &q).await {
         Ok(echo) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], echo).into_response(),
@@ -703,7 +703,7 @@ pub async fn wechat_get(State(st): State<AppState>, uri: axum::http::Uri) -> Res
 pub async fn wechat_post(State(st): State<AppState>, uri: axum::http::Uri, body: Bytes) -> Response {
     let q = match lenient_query(uri.query()) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if body.len() > wxs::MAX_BODY {
         return (StatusCode::BAD_REQUEST, "body too large").into_response();
