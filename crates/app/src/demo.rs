@@ -156,6 +156,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
     let policies = insert_content(&txn, ctx, opts.policies).await?;
     crate::search::request_rebuild(&txn, ctx).await?;
     txn.commit().await?;
+    crate::messages::wechat::seed_auto_replies(ctx).await?;
     Ok(DemoOutcome::Created(DemoReport {
         enterprises: opts.enterprises,
         institutions: institution_ids.len(),

@@ -359,6 +359,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &BroadcastForm) ->
 /// Cancels a broadcast that has not gone out yet.
 pub async fn cancel(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), BroadcastError> {
     crate::accounts::require(actor, Permission::MessageManage)?;
+    broadcast::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let txn = ctx.db.begin().await?;
     let r = broadcast::Entity::update_many()
         .col_expr(broadcast::Column::Status, Expr::value("cancelled"))

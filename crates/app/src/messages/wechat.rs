@@ -248,6 +248,52 @@ async fn render_reply(ctx: &Ctx, r: &wechat_auto_reply::Model, to: &str, from: &
 
 // ---- back office: auto-replies ----
 
+/// What a follower typing `text` would get back: the rule it hits and the
+/// reply as the back office shows it (text, or the titles of a news reply).
+pub async fn try_reply(ctx: &Ctx, actor: &Actor, text: &str) -> Result<(Option<String>, Vec<String>), AccessError> {
+    crate::accounts::require(actor, Permission::MessageManage)?;
+    let text: String = text.trim().chars().take(60).collect();
+    match auto_reply(ctx, &text).await? {
+        None => Ok((None, vec![default_reply(ctx)])),
+        Some(r) if r.reply_kind == "policies" => {
+            let list = newest_policies(ctx, r.content.trim(), 5).await?;
+            let lines = if list.is_empty() {
+                vec!["暂时没有找到相关政策，请稍后再试或访问平台政策专栏。".to_owned()]
+            } else {
+                list.into_iter().map(|p| format!("〔图文〕{}", p.title)).collect()
+            };
+            Ok((Some(r.keyword), lines))
+        }
+        Some(r) => Ok((Some(r.keyword), vec![r.content])),
+    }
+}
+
+/// The rules a fresh install starts with (demo data).
+pub async fn seed_auto_replies(ctx: &Ctx) -> Result<(), DbErr> {
+    if wechat_auto_reply::Entity::find().one(&ctx.db).await?.is_some() {
+        return Ok(());
+    }
+    let rules = [
+        ("政策", "exact", "policies", ""),
+        ("补贴", "contains", "policies", "补贴"),
+        ("人工", "contains", "text", "请拨打平台服务热线，工作日 9:00–17:00 有专人为您解答。"),
+    ];
+    for (k, m, r, c) in rules {
+        wechat_auto_reply::ActiveModel {
+            keyword: Set(k.to_owned()),
+            match_kind: Set(m.to_owned()),
+            reply_kind: Set(r.to_owned()),
+            content: Set(c.to_owned()),
+            enabled: Set(true),
+            created_at: Set(ctx.now()),
+            ..Default::default()
+        }
+        .insert(&ctx.db)
+        .await?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AutoReplyForm {
     #[serde(default)]

@@ -34,6 +34,14 @@ const PAGES: &[(&str, Permission)] = &[
     ("/admin/policies/999999", Permission::PolicyManage),
     ("/admin/crawl-sources", Permission::PolicyManage),
     ("/admin/crawl-sources/999999", Permission::PolicyManage),
+    ("/admin/messages", Permission::BackOffice),
+    ("/admin/message-templates", Permission::MessageManage),
+    ("/admin/message-templates/999999", Permission::MessageManage),
+    ("/admin/deliveries", Permission::MessageManage),
+    ("/admin/deliveries/999999", Permission::MessageManage),
+    ("/admin/broadcasts", Permission::MessageManage),
+    ("/admin/broadcasts/999999", Permission::MessageManage),
+    ("/admin/wechat", Permission::MessageManage),
 ];
 
 /// State-changing routes aimed at records that do not exist: allowed roles get
@@ -51,6 +59,9 @@ const ACTIONS: &[(&str, Permission)] = &[
     ("/admin/policies/999999/publish", Permission::PolicyManage),
     ("/admin/policies/999999/rule", Permission::PolicyManage),
     ("/admin/crawl-sources/999999/run", Permission::PolicyManage),
+    ("/admin/message-templates/999999", Permission::MessageManage),
+    ("/admin/broadcasts/999999/cancel", Permission::MessageManage),
+    ("/admin/wechat/replies/999999/delete", Permission::MessageManage),
     ("/admin/online/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/force-out", Permission::SessionOnline),
 ];
 

@@ -630,8 +630,13 @@ async fn wechatpy_plays_the_wechat_side_in_plain_and_safe_mode() {
     let app = wechat_app(TOKEN, AES_KEY, APP_ID).await;
     app.seed_demo().await.unwrap();
     let op = signed_in(&app, "operator").await;
-    let r = op.post_form("/admin/wechat/replies", &[("keyword", "政策"), ("match_kind", "exact"), ("reply_kind", "policies"), ("content", "")]).await.unwrap();
+    // The demo data brings the rule 政策 → the newest policies as a news reply.
+    let tried = op.get("/admin/wechat?try=%E6%94%BF%E7%AD%96").await.unwrap();
+    assert!(tried.body.contains("命中关键词“政策”") && tried.body.contains("〔图文〕"), "{}", tried.body);
+    let r = op.post_form("/admin/wechat/replies", &[("keyword", "你好"), ("match_kind", "exact"), ("reply_kind", "text"), ("content", "您好！<b>欢迎</b>")]).await.unwrap();
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let bad = op.post_form("/admin/wechat/replies", &[("keyword", ""), ("match_kind", "exact"), ("reply_kind", "text"), ("content", "x")]).await.unwrap();
+    assert!(bad.status == StatusCode::UNPROCESSABLE_ENTITY && bad.body.contains("请填写关键词"), "{}", bad.body);
     let dup = op.post_form("/admin/wechat/replies", &[("keyword", "政策"), ("match_kind", "exact"), ("reply_kind", "text"), ("content", "x")]).await.unwrap();
     assert!(dup.body.contains("已有自动回复"));
     let newest = qifu_testkit::qifu_app::messages::wechat::newest_policies(&app.ctx, "", 5).await.unwrap();

@@ -562,6 +562,8 @@ pub struct WechatAdminPage {
     pub reply_form: wxs::AutoReplyForm,
     pub error: Option<String>,
     pub notice: Option<String>,
+    /// The "试一试" box: what was typed, the rule hit, the reply.
+    pub tried: Option<(String, Option<String>, Vec<String>)>,
 }
 
 pub fn wechat_log_kind(k: &str) -> &'static str {
@@ -586,8 +588,16 @@ async fn wechat_page(
     menu_text: Option<String>,
     error: Option<String>,
     notice: Option<String>,
+    tried: Option<String>,
 ) -> Result<String, WebError> {
     let actor = manager(v)?;
+    let tried = match tried.filter(|t| !t.trim().is_empty()) {
+        Some(t) => {
+            let (rule, lines) = wxs::try_reply(&st.ctx, actor, &t).await?;
+            Some((t.chars().take(60).collect(), rule, lines))
+        }
+        None => None,
+    };
     let replies = wxs::list_auto_replies(&st.ctx, actor).await?;
     let menu = wxs::current_menu(&st.ctx, actor).await?;
     let logs = wxs::recent_logs(&st.ctx, actor).await?;
@@ -605,18 +615,27 @@ async fn wechat_page(
         reply_form,
         error,
         notice,
+        tried,
     }
     .render()?)
 }
 
-pub async fn wechat_admin(State(st): State<AppState>, v: Viewer, Query(q): Query<DoneQuery>) -> Result<Html<String>, WebError> {
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WechatQuery {
+    done: String,
+    #[serde(rename = "try")]
+    try_text: String,
+}
+
+pub async fn wechat_admin(State(st): State<AppState>, v: Viewer, Query(q): Query<WechatQuery>) -> Result<Html<String>, WebError> {
     let notice = match q.done.as_str() {
         "added" => Some("自动回复已添加。".to_owned()),
         "deleted" => Some("自动回复已删除。".to_owned()),
         _ => None,
     };
     let form = wxs::AutoReplyForm { match_kind: "exact".to_owned(), reply_kind: "text".to_owned(), ..Default::default() };
-    Ok(Html(wechat_page(&st, &v, form, None, None, notice).await?))
+    Ok(Html(wechat_page(&st, &v, form, None, None, notice, Some(q.try_text)).await?))
 }
 
 pub async fn add_auto_reply(
@@ -633,7 +652,7 @@ pub async fn add_auto_reply(
                 content: form.content.chars().take(600).collect(),
                 ..form
             };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(wechat_page(&st, &viewer, shown, None, Some(m), None).await?)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(wechat_page(&st, &viewer, shown, None, Some(m), None, None).await?)).into_response())
         }
     }
 }
@@ -658,11 +677,11 @@ pub async fn save_menu(State(st): State<AppState>, CsrfForm { viewer, form }: Cs
     let actor = manager(&viewer)?;
     let blank = wxs::AutoReplyForm { match_kind: "exact".to_owned(), reply_kind: "text".to_owned(), ..Default::default() };
     match wxs::save_menu(&st.ctx, actor, &viewer.meta, &form.menu).await {
-        Ok(status) => Ok(Html(wechat_page(&st, &viewer, blank, None, None, Some(format!("菜单{status}"))).await?).into_response()),
+        Ok(status) => Ok(Html(wechat_page(&st, &viewer, blank, None, None, Some(format!("菜单{status}")), None).await?).into_response()),
         Err(ServerErrorForm::Access(a)) => Err(a.into()),
         Err(ServerErrorForm::Invalid(m)) => {
             let text: String = form.menu.chars().take(4000).collect();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(wechat_page(&st, &viewer, blank, Some(text), Some(m), None).await?))
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(wechat_page(&st, &viewer, blank, Some(text), Some(m), None, None).await?))
                 .into_response())
         }
     }
