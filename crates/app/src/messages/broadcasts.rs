@@ -522,7 +522,7 @@ pub async fn report_xlsx(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Vec<u8>, A
         ]);
     }
     let title = format!("群发{}", r.broadcast.id);
-    crate::export::xlsx(&title, &["账号", "姓名", "渠道", "状态", "发送时间", "阅读", "阅读时间", "失败原因"], &rows)
+    crate::export::xlsx(&title, &["账号", "姓名", "发送渠道", "状态", "发送时间", "阅读", "阅读时间", "失败原因"], &rows)
         .map_err(|e| AccessError::Db(DbErr::Custom(e.to_string())))
 }
 

@@ -35,7 +35,7 @@ const SEED: &[Seed] = &[
      "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情", "{{title}}", "{{body}}"),
     ("broadcast", "平台通知（群发）", "broadcast", false, "title,body", "{{title}}", "{{body}}", "{{title}}，请登录平台查看。",
      "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情", "{{title}}", "{{body}}"),
-    ("marketing", "活动推广（群发）", "marketing", false, "title,body", "{{title}}", "{{body}}", "{{title}}，详见平台。回复TD退订",
+    ("marketing", "活动推广（群发）", "marketing", false, "title,body", "{{title}}", "{{body}}", "{{title}}，详见平台。不想再收到可在平台“消息设置”中退订",
      "first={{title}}\nkeyword1={{body}}\nremark=不想再收到此类消息？可在“消息设置”中退订", "{{title}}",
      "{{body}}\n\n不想再收到此类邮件？请登录平台，在“我的账号 › 消息设置”中退订活动推广。"),
 ];
