@@ -38,8 +38,8 @@ pub fn check_person_name_pub(s: &str) -> Result<(), &'static str> {
 }
 pub use roles::{RoleForm, RoleRow, list_roles, save_role};
 pub use session::{
-    SessionInfo, SessionRow, end_own_session, force_out, list_online, list_own_sessions, logout, prune_sessions, random_token,
-    resolve_session,
+    SessionInfo, SessionRow, end_own_session, force_out, list_online, list_own_sessions, logout, open_session_for_tools,
+    prune_sessions, random_token, resolve_session,
 };
 pub use sms_code::{SmsCodeError, SmsPurpose, send_code, sms_outbox, verify_code};
 pub(crate) use sms_code::{record_outbox, short_sign};

@@ -14,7 +14,9 @@ use qifu_domain::money::{FEN_PER_WAN, Money};
 use qifu_domain::profiles::{Indicators, SizeClass, SizeGroup, classify};
 use qifu_domain::reference::{division, industry};
 use rng::Rng;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+};
 use std::collections::HashSet;
 
 /// The password of every demo login.
@@ -30,11 +32,14 @@ pub struct DemoOptions {
     pub products: u32,
     /// Policies in all (at least the hand-written ones); more are variants of them, for benchmarks.
     pub policies: u32,
+    /// Extra enterprise users (登录账号) for benchmarks: one per enterprise first (each such
+    /// enterprise gets an organisation and is certified), then second users.
+    pub users: u32,
 }
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { enterprises: DEFAULT_ENTERPRISES, seed: 20261129, products: 0, policies: 0 }
+        DemoOptions { enterprises: DEFAULT_ENTERPRISES, seed: 20261129, products: 0, policies: 0, users: 0 }
     }
 }
 
@@ -157,6 +162,9 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
     crate::search::request_rebuild(&txn, ctx).await?;
     txn.commit().await?;
     crate::messages::wechat::seed_auto_replies(ctx).await?;
+    if opts.users > 0 {
+        insert_users(ctx, opts.users).await?;
+    }
     Ok(DemoOutcome::Created(DemoReport {
         enterprises: opts.enterprises,
         institutions: institution_ids.len(),
@@ -385,6 +393,115 @@ fn unique_name(rng: &mut Rng, section: &str, seen: &mut HashSet<String>) -> Stri
         }
     }
     format!("北京{}{}有限公司", rng.pick(names::TRADE_CHARS), rng.next_u64() % 1_000_000)
+}
+
+/// Benchmark users: an organisation per enterprise (certified, linked), then
+/// `n` users spread over them, all with the demo password (hashed once).
+async fn insert_users(ctx: &Ctx, n: u32) -> Result<(), DbErr> {
+    use qifu_db::entity::{role, user, user_role};
+    use sea_orm::{QueryOrder, QuerySelect};
+    let role_id = role::Entity::find()
+        .filter(role::Column::Code.eq(BuiltinRole::EnterpriseAdmin.code()))
+        .one(&ctx.db)
+        .await?
+        .map(|r| r.id)
+        .ok_or_else(|| DbErr::RecordNotFound("enterprise admin role".to_owned()))?;
+    let hash = accounts::hash_password(DEMO_PASSWORD).map_err(|_| DbErr::Custom("password hash".to_owned()))?;
+    let ents: Vec<(i64, String, String)> = enterprise::Entity::find()
+        .select_only()
+        .column(enterprise::Column::Id)
+        .column(enterprise::Column::Name)
+        .column(enterprise::Column::CreditCode)
+        .filter(enterprise::Column::OrgId.is_null())
+        .order_by_asc(enterprise::Column::Id)
+        .limit(u64::from(n))
+        .into_tuple()
+        .all(&ctx.db)
+        .await?;
+    if ents.is_empty() {
+        return Ok(());
+    }
+    let now = ctx.now();
+    for chunk in ents.chunks(1000) {
+        let txn = ctx.db.begin().await?;
+        let orgs = chunk.iter().map(|(_, name, code)| organisation::ActiveModel {
+            kind: Set(OrgKind::Enterprise.as_str().to_owned()),
+            name: Set(name.clone()),
+            credit_code: Set(Some(code.clone())),
+            status: Set("active".to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            channel: Set(None),
+            certified_at: Set(Some(now)),
+            policy_push_opt_out: Set(false),
+            ..Default::default()
+        });
+        organisation::Entity::insert_many(orgs).exec(&txn).await?;
+        let codes: Vec<String> = chunk.iter().map(|(_, _, c)| c.clone()).collect();
+        let org_ids: Vec<(i64, Option<String>)> = organisation::Entity::find()
+            .select_only()
+            .column(organisation::Column::Id)
+            .column(organisation::Column::CreditCode)
+            .filter(organisation::Column::CreditCode.is_in(codes))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        for (eid, _, code) in chunk {
+            if let Some((oid, _)) = org_ids.iter().find(|(_, c)| c.as_deref() == Some(code.as_str())) {
+                enterprise::Entity::update_many()
+                    .col_expr(enterprise::Column::OrgId, sea_orm::sea_query::Expr::value(*oid))
+                    .col_expr(enterprise::Column::Certified, sea_orm::sea_query::Expr::value(true))
+                    .filter(enterprise::Column::Id.eq(*eid))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+        txn.commit().await?;
+    }
+    let orgs: Vec<i64> = enterprise::Entity::find()
+        .select_only()
+        .column(enterprise::Column::OrgId)
+        .filter(enterprise::Column::OrgId.is_not_null())
+        .order_by_asc(enterprise::Column::Id)
+        .into_tuple::<Option<i64>>()
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let total = n as usize;
+    for start in (0..total).step_by(1000) {
+        let txn = ctx.db.begin().await?;
+        let end = (start + 1000).min(total);
+        let rows = (start..end).map(|i| user::ActiveModel {
+            org_id: Set(orgs[i % orgs.len()]),
+            username: Set(format!("qy{:06}", i + 1)),
+            display_name: Set(format!("企业用户{}", i + 1)),
+            password_hash: Set(hash.clone()),
+            status: Set("active".to_owned()),
+            must_change_password: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            failed_logins: Set(0),
+            password_changed_at: Set(Some(now)),
+            is_org_admin: Set(i < orgs.len()),
+            ..Default::default()
+        });
+        user::Entity::insert_many(rows).exec(&txn).await?;
+        let names: Vec<String> = (start..end).map(|i| format!("qy{:06}", i + 1)).collect();
+        let ids: Vec<i64> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .filter(user::Column::Username.is_in(names))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        user_role::Entity::insert_many(ids.into_iter().map(|id| user_role::ActiveModel { user_id: Set(id), role_id: Set(role_id) }))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+    }
+    Ok(())
 }
 
 async fn link_enterprise<C: ConnectionTrait>(conn: &C, ctx: &Ctx, user_id: i64, first: FirstEnterprise) -> Result<(), DbErr> {

@@ -1,6 +1,7 @@
 //! `qifu`: one binary for the whole platform.
 
 mod bench;
+mod bench_load;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -109,6 +110,40 @@ enum BenchCommand {
         #[arg(long, default_value_t = 500)]
         policies: usize,
     },
+    /// 负载测试：以子进程启动 qifu serve，按固定到达率模拟在线用户（含思考时间）访问混合页面，
+    /// 输出各交易 p50/p95/p99/p99.9、吞吐、错误、服务进程内存和 CPU，并与裸 axum 处理器（地板）对比
+    Load {
+        /// 在线用户数
+        #[arg(long, default_value_t = 500)]
+        users: usize,
+        /// 计时秒数（另有 5 秒预热不计）
+        #[arg(long, default_value_t = 60)]
+        duration: u64,
+        /// 每个用户两次请求之间的思考时间（毫秒）；到达率 = 用户数 ÷ 思考时间
+        #[arg(long, default_value_t = 5000)]
+        think_ms: u64,
+        /// 与地板对比时每个页面的压测秒数
+        #[arg(long, default_value_t = 10)]
+        floor_duration: u64,
+        /// 与地板对比时的并发连接数
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// 每隔多少秒在负载中插入一次 13 万企业的 xlsx 导出（0 表示不导出）
+        #[arg(long, default_value_t = 30)]
+        export_every: u64,
+    },
+    /// 地板：只运行各页面主查询的裸 axum 处理器（供 bench load 作为子进程启动）
+    Floor {
+        #[arg(long)]
+        listen: SocketAddr,
+    },
+    /// 冷启动：多次启动 qifu serve，计时到 /readyz 返回 200
+    Coldstart {
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
+    /// 导出：全部企业写入 xlsx（与后台“导出 Excel”同一函数），计时并报告本进程峰值内存
+    Export,
 }
 
 #[derive(Subcommand, Debug)]
@@ -151,6 +186,9 @@ struct DemoArgs {
     /// 政策总数（默认只生成手写的示例政策；更多时生成往年版本，用于性能测试）
     #[arg(long, default_value_t = 0)]
     policies: u32,
+    /// 另建的企业登录账号数（性能测试用：先给每家企业建组织并认证，再分配账号；密码同演示账号）
+    #[arg(long, default_value_t = 0)]
+    users: u32,
 }
 
 #[derive(Subcommand, Debug)]
@@ -297,11 +335,42 @@ async fn run(cli: Cli) -> Result<()> {
             let ctx = open(settings).await?;
             bench::matching(&ctx, policies.clamp(1, 10_000)).await
         }
+        Command::Bench(BenchCommand::Load { users, duration, think_ms, floor_duration, connections, export_every }) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            let o = bench_load::LoadOptions {
+                users: users.clamp(1, 100_000),
+                duration: std::time::Duration::from_secs(duration.max(1)),
+                think: std::time::Duration::from_millis(think_ms.max(1)),
+                floor_duration: std::time::Duration::from_secs(floor_duration.max(1)),
+                connections: connections.clamp(1, 1024),
+                export_every: std::time::Duration::from_secs(export_every),
+            };
+            bench_load::load(&ctx, &o).await
+        }
+        Command::Bench(BenchCommand::Floor { listen }) => {
+            let settings = load_settings(&cli.global, None)?;
+            let ctx = open(settings).await?;
+            bench_load::floor(ctx, listen).await
+        }
+        Command::Bench(BenchCommand::Coldstart { rounds }) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            bench_load::coldstart(&ctx, rounds.clamp(1, 50)).await
+        }
+        Command::Bench(BenchCommand::Export) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            bench_load::export(&ctx).await
+        }
         Command::Demo(args) => {
             let settings = load_settings(&cli.global, None)?;
             init_tracing(&settings);
             let ctx = open(settings).await?;
-            demo(&ctx, args.enterprises, args.seed, args.products, args.policies).await
+            demo(&ctx, args.enterprises, args.seed, args.products, args.policies, args.users).await
         }
         Command::Serve(args) => serve(&cli.global, args).await,
         Command::VerifyAuthorization(a) => {
@@ -444,9 +513,9 @@ fn generate_password() -> String {
     format!("Qf-{}{}", &raw[..10], &raw[10..14].to_uppercase())
 }
 
-async fn demo(ctx: &Ctx, enterprises: u32, seed: u64, products: u32, policies: u32) -> Result<()> {
+async fn demo(ctx: &Ctx, enterprises: u32, seed: u64, products: u32, policies: u32, users: u32) -> Result<()> {
     let started = std::time::Instant::now();
-    let outcome = qifu_app::demo::run(ctx, &qifu_app::demo::DemoOptions { enterprises, seed, products, policies }).await?;
+    let outcome = qifu_app::demo::run(ctx, &qifu_app::demo::DemoOptions { enterprises, seed, products, policies, users }).await?;
     match outcome {
         qifu_app::demo::DemoOutcome::AlreadyHasData => {
             println!("数据库中已有数据，未做任何修改。（演示数据只填充到空数据库）");
@@ -478,7 +547,7 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("无法监听 {listen}"))?;
     let ctx = open(settings).await?;
     if args.demo {
-        demo(&ctx, qifu_app::demo::DEFAULT_ENTERPRISES, 20261129, 0, 0).await?;
+        demo(&ctx, qifu_app::demo::DEFAULT_ENTERPRISES, 20261129, 0, 0, 0).await?;
     }
     // Each node keeps its own search index current; a second process on the same
     // data directory (or a broken folder) leaves search on its database fallback.

@@ -57,6 +57,13 @@ pub(crate) async fn create_session(ctx: &Ctx, user_id: i64, stage: &str, meta: &
     Ok((token, csrf))
 }
 
+/// Opens a fully signed-in session for a user without a login, for the
+/// benchmark kit (`qifu bench load`) on its own database. Not reachable from
+/// the web; returns the cookie token and the CSRF token.
+pub async fn open_session_for_tools(ctx: &Ctx, user_id: i64) -> Result<(String, String), DbErr> {
+    create_session(ctx, user_id, FULL, &Meta::system("qifu bench")).await
+}
+
 /// Resolves a cookie token to a live session, enforcing the idle and absolute
 /// timeouts, and records the activity. Sessions still waiting for a second factor
 /// are returned with `stage == "mfa"`; callers treat those as not signed in.

@@ -408,10 +408,12 @@ async fn attempt(ctx: &Ctx, d: &delivery::Model, now: DateTime<Utc>) -> Result<A
                 return Ok(Attempt::Skipped("用户没有可用的手机号".to_owned()));
             };
             let code = s("sms_template_code");
+            let params: Vec<(String, String)> = serde_json::from_value(data.get("params").cloned().unwrap_or_default()).unwrap_or_default();
             let (template, params) = if code.is_empty() {
-                (NOTICE_TEMPLATE.to_owned(), vec![("title".to_owned(), d.body.chars().take(60).collect())])
+                // The provider's notice template is "${title}，请登录平台查看。".
+                let title = params.iter().find(|(k, _)| k == "title").map_or_else(|| d.body.clone(), |(_, v)| v.clone());
+                (NOTICE_TEMPLATE.to_owned(), vec![("title".to_owned(), title.chars().take(40).collect())])
             } else {
-                let params: Vec<(String, String)> = serde_json::from_value(data.get("params").cloned().unwrap_or_default()).unwrap_or_default();
                 (format!("code:{code}"), params)
             };
             let text = format!("【{}】{}", crate::accounts::short_sign(ctx), d.body);

@@ -190,4 +190,20 @@ async fn enterprise_list_filters_and_pages() {
     assert!(p.body.contains("共 0 家企业"));
     let p = app.get("/admin/enterprises?page=2").await.unwrap();
     assert!(p.body.contains("第 2 / 3 页"), "20 per page");
+    // The export streams an xlsx of the filtered list.
+    let get = |q: &'static str| {
+        let (client, url) = (app.client.clone(), app.url(&format!("/admin/enterprises?export=xlsx{q}")));
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let all = get("").await;
+    assert_eq!(all.status(), StatusCode::OK);
+    assert!(all.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    assert!(all.headers()["content-disposition"].to_str().unwrap().contains("enterprises.xlsx"));
+    let all = all.bytes().await.unwrap();
+    assert!(all.starts_with(b"PK") && all.windows(24).any(|w| w == b"xl/worksheets/sheet1.xml"));
+    let one = get("&q=%E8%BF%90%E6%B2%B3%E6%99%BA%E9%80%A0").await.bytes().await.unwrap();
+    assert!(one.starts_with(b"PK") && one.len() < all.len(), "{} vs {}", one.len(), all.len());
+    let ent = app.new_visitor().unwrap();
+    ent.login("enterprise", crate::PASSWORD).await.unwrap();
+    assert_eq!(ent.get("/admin/enterprises?export=xlsx").await.unwrap().status, StatusCode::FORBIDDEN);
 }

@@ -85,3 +85,27 @@ async fn demo_data_is_deterministic() {
     };
     assert_eq!(names(&a).await, names(&b).await);
 }
+
+#[tokio::test]
+async fn benchmark_users_belong_to_certified_enterprises_and_sign_in() {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = TestApp::spawn().await.unwrap();
+    run(&app.ctx, &DemoOptions { enterprises: 30, seed: 3, users: 45, ..Default::default() }).await.unwrap();
+    let users = user::Entity::find().filter(user::Column::Username.starts_with("qy")).all(&app.ctx.db).await.unwrap();
+    assert_eq!(users.len(), 45);
+    // 29 enterprises had no organisation (the first belongs to the demo login): one each, then second users.
+    let linked = enterprise::Entity::find().filter(enterprise::Column::OrgId.is_not_null()).all(&app.ctx.db).await.unwrap();
+    assert_eq!(linked.len(), 30);
+    assert!(linked.iter().all(|e| e.certified));
+    for u in &users {
+        let org = organisation::Entity::find_by_id(u.org_id).one(&app.ctx.db).await.unwrap().unwrap();
+        assert_eq!(org.kind, "enterprise");
+        assert!(org.certified_at.is_some());
+        assert!(linked.iter().any(|e| e.org_id == Some(org.id)));
+    }
+    let v = app.new_visitor().unwrap();
+    v.login("qy000045", crate::PASSWORD).await.unwrap();
+    let me = v.get("/account").await.unwrap();
+    assert_eq!(me.status, qifu_testkit::reqwest::StatusCode::OK);
+    assert!(me.body.contains("企业用户45"), "{}", me.body);
+}

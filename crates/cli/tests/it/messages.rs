@@ -711,3 +711,51 @@ async fn email_reaches_a_real_smtp_server() {
     assert!(mail.contains("To: zhao@example.cn") && mail.contains(&id), "{mail}");
     assert!(mail.contains("Subject: =?utf-8?") || mail.contains("Subject: 需求已受理"), "{mail}");
 }
+
+#[tokio::test]
+async fn sms_goes_through_alibaba_cloud_with_the_templates_own_code_and_variables() {
+    use qifu_testkit::fake_aliyun::FakeAliyun;
+    let fake = FakeAliyun::start("LTAI5tQifuPipe", "pipe-secret").await.unwrap();
+    let url = fake.url();
+    let app = TestApp::spawn_with(move |s| {
+        s.sms.provider = "aliyun".into();
+        s.sms.aliyun_endpoint = url;
+        s.sms.aliyun_access_key_id = "LTAI5tQifuPipe".into();
+        s.sms.aliyun_access_key_secret = qifu_testkit::qifu_app::config::Secret::new("pipe-secret");
+        s.sms.aliyun_sign_name = "通州企服".into();
+        s.sms.aliyun_template_code = "SMS_100000001".into();
+        s.sms.aliyun_notice_template_code = "SMS_100000002".into();
+    })
+    .await
+    .unwrap();
+    let uid = person(&app, 50, "110112004", "small", true).await;
+    // The general notice template: the provider's notice code with the title.
+    notify(&app, uid, "account", "入驻申请已通过", true).await;
+    // A template with its own provider code gets its own variables.
+    let t = message_template::Entity::find().filter(message_template::Column::Key.eq("demand")).one(&app.ctx.db).await.unwrap().unwrap();
+    let mut am: message_template::ActiveModel = t.into();
+    am.sms_template_code = Set("SMS_468350777".into());
+    am.update(&app.ctx.db).await.unwrap();
+    notify(&app, uid, "demand", "需求已受理", true).await;
+    app.drain_jobs().await.unwrap();
+    let got = fake.received();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[0].phone.as_str(), got[0].template_code.as_str()), ("13700000050", "SMS_100000002"));
+    assert_eq!(got[0].template_param["title"], "入驻申请已通过");
+    assert_eq!(got[1].template_code, "SMS_468350777");
+    assert_eq!(got[1].template_param["title"], "需求已受理");
+    assert_eq!(got[1].template_param["body"], "正文");
+    let ds = deliveries_of(&app, uid).await;
+    let sms: Vec<&delivery::Model> = ds.iter().filter(|d| d.channel == "sms").collect();
+    assert!(sms.iter().all(|d| d.status == "sent" && d.provider == "aliyun"), "{sms:?}");
+    assert_eq!(sms[0].provider_message_id.as_deref(), Some(got[0].biz_id.as_str()));
+    // The gateway refuses (a business error): recorded once, not retried.
+    fake.fail_next_with("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控");
+    notify(&app, uid, "account", "第二条", true).await;
+    app.drain_jobs().await.unwrap();
+    app.advance(Duration::hours(1));
+    app.drain_jobs().await.unwrap();
+    let last = deliveries_of(&app, uid).await.into_iter().rfind(|d| d.channel == "sms").unwrap();
+    assert_eq!((last.status.as_str(), last.attempts), ("failed", 1));
+    assert!(last.last_error.as_deref().unwrap_or_default().contains("BUSINESS_LIMIT_CONTROL"), "{:?}", last.last_error);
+}

@@ -47,13 +47,15 @@ pub struct EnterpriseQuery {
     size: String,
     #[serde(default)]
     street: String,
+    #[serde(default)]
+    export: String,
 }
 
 pub async fn list_enterprises(
     State(st): State<AppState>,
     v: Viewer,
     Query(q): Query<EnterpriseQuery>,
-) -> Result<Html<String>, WebError> {
+) -> Result<Response, WebError> {
     let actor = staff(&v)?;
     let term: String = q.q.trim().chars().take(100).collect();
     let filter = qifu_app::profiles::EnterpriseFilter {
@@ -61,6 +63,9 @@ pub async fn list_enterprises(
         size_class: Some(q.size.clone()),
         division_code: Some(q.street.clone()),
     };
+    if q.export == "xlsx" {
+        return export_enterprises(&st, actor, &filter).await;
+    }
     let page = qifu_app::profiles::list_enterprises(&st.ctx, actor, &filter, q.page, 20).await?;
     let base = format!(
         "/admin/enterprises?{}",
@@ -77,7 +82,24 @@ pub async fn list_enterprises(
         street: q.street,
         streets: qifu_domain::reference::division::tongzhou_streets(),
     };
-    Ok(Html(page.render()?))
+    Ok(Html(page.render()?).into_response())
+}
+
+/// The enterprise list as xlsx, written to a temporary file in constant memory
+/// and streamed from it (130,000 rows never sit in memory at once).
+async fn export_enterprises(st: &AppState, actor: &Actor, filter: &qifu_app::profiles::EnterpriseFilter) -> Result<Response, WebError> {
+    let tmp = tempfile::NamedTempFile::new().map_err(|e| WebError::Internal(e.into()))?;
+    match qifu_app::profiles::export_enterprises(&st.ctx, actor, filter, tmp.path()).await {
+        Ok(_) => {}
+        Err(qifu_app::profiles::ExportError::Access(a)) => return Err(a.into()),
+        Err(e) => return Err(WebError::Internal(e.into())),
+    }
+    // Unlinked now; the open handle keeps the data readable until the stream ends.
+    let file = tokio::fs::File::from_std(tmp.reopen().map_err(|e| WebError::Internal(e.into()))?);
+    drop(tmp);
+    let mut r = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
+    xlsx_headers(&mut r, "enterprises");
+    Ok(r)
 }
 
 #[derive(Debug, Deserialize)]
@@ -613,6 +635,11 @@ impl LogQuery {
 
 pub(crate) fn xlsx_response(bytes: Vec<u8>, name: &str) -> Response {
     let mut r = bytes.into_response();
+    xlsx_headers(&mut r, name);
+    r
+}
+
+fn xlsx_headers(r: &mut Response, name: &str) {
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -621,7 +648,6 @@ pub(crate) fn xlsx_response(bytes: Vec<u8>, name: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
-    r
 }
 
 pub async fn login_log(State(st): State<AppState>, v: Viewer, Query(q): Query<LogQuery>) -> Result<Response, WebError> {
