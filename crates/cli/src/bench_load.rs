@@ -93,6 +93,8 @@ struct Fixture {
     operator: Session,
     policies: Vec<i64>,
     products: Vec<i64>,
+    /// Products any enterprise may apply for: (id, amount in 万元, term in months, guarantee).
+    appliable: Vec<(i64, String, String, String)>,
 }
 
 async fn session_for(ctx: &Ctx, user_id: i64) -> Result<Session> {
@@ -146,12 +148,31 @@ async fn fixture(ctx: &Ctx, users: usize) -> Result<Fixture> {
     let products: Vec<i64> = product::Entity::find()
         .select_only()
         .column(product::Column::Id)
-        .filter(product::Column::Status.eq("listed"))
+        .filter(product::Column::Status.eq("online"))
         .into_tuple()
         .all(db)
         .await?;
     if policies.is_empty() || products.is_empty() {
         bail!("没有已发布的政策或已上架的产品");
+    }
+    let appliable = product::Entity::find()
+        .filter(product::Column::Status.eq("online"))
+        .filter(product::Column::Industries.eq(""))
+        .filter(product::Column::SizeClasses.eq(""))
+        .filter(product::Column::MinYears.is_null())
+        .limit(2000)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let amount = p.amount_min_fen.or(p.amount_max_fen).map_or(100, |f| (f / 1_000_000).max(1));
+            let term = p.term_min_months.unwrap_or(12).max(1);
+            let guarantee = p.guarantee_modes.split(',').map(str::trim).find(|g| !g.is_empty()).unwrap_or("信用").to_owned();
+            (p.id, amount.to_string(), term.to_string(), guarantee)
+        })
+        .collect::<Vec<_>>();
+    if appliable.is_empty() {
+        bail!("没有可申请的产品（不限行业、规模和成立年限的已上架产品）");
     }
     Ok(Fixture {
         enterprises,
@@ -159,6 +180,7 @@ async fn fixture(ctx: &Ctx, users: usize) -> Result<Fixture> {
         operator: session_for(ctx, op).await?,
         policies,
         products,
+        appliable,
     })
 }
 
@@ -234,6 +256,8 @@ struct TxStats {
     hist: Option<Histogram<u64>>,
     errors: u64,
     refused: u64,
+    /// The first refusal or error, to say what it was.
+    first_problem: Option<String>,
 }
 
 impl TxStats {
@@ -292,19 +316,20 @@ fn build(client: &reqwest::Client, base: &str, fx: &Fixture, tx: Tx, r: &mut Ran
             client.get(format!("{base}/search")).query(&[("q", q)])
         }
         Tx::Calculator => client.get(format!("{base}/policies/calculator")).header("cookie", &ent.cookie),
-        Tx::Apply => client
-            .post(format!("{base}/products/{product}/apply"))
-            .header("cookie", &ent.cookie)
-            .form(&[
+        Tx::Apply => {
+            let (id, amount, term, guarantee) = &fx.appliable[r.next() as usize % fx.appliable.len()];
+            client.post(format!("{base}/products/{id}/apply")).header("cookie", &ent.cookie).form(&[
                 ("_csrf", ent.csrf.as_str()),
                 ("needs", "希望了解办理流程和所需材料，尽快安排对接。"),
                 ("contact_name", "张经理"),
                 ("contact_phone", "13800138000"),
-                ("amount_wan", "100"),
-                ("term_months", "12"),
+                ("amount_wan", amount),
+                ("term_months", term),
                 ("purpose", "补充流动资金"),
-                ("guarantee_mode", "信用"),
-            ]),
+                ("guarantee_mode", guarantee),
+                ("financial_summary", "上年营业收入 1,200 万元，净利润 90 万元，资产负债率 45%，无逾期贷款。"),
+            ])
+        }
         Tx::InstitutionInbox => client.get(format!("{base}/admin/demands")).header("cookie", &fx.institution.cookie),
         Tx::AdminDemands => client.get(format!("{base}/admin/demands?scope=all")).header("cookie", &fx.operator.cookie),
         Tx::Export => client.get(format!("{base}/admin/enterprises?export=xlsx")).header("cookie", &fx.operator.cookie),
@@ -312,16 +337,32 @@ fn build(client: &reqwest::Client, base: &str, fx: &Fixture, tx: Tx, r: &mut Ran
 }
 
 async fn send(req: reqwest::RequestBuilder) -> std::result::Result<u16, ()> {
+    send_detailed(req).await.map(|(s, _)| s).map_err(|_| ())
+}
+
+/// The status and, for a 4xx/5xx, the start of the page's message.
+async fn send_detailed(req: reqwest::RequestBuilder) -> std::result::Result<(u16, String), String> {
     match req.send().await {
         Ok(r) => {
             let status = r.status().as_u16();
             // Read the whole body, as a browser would.
             match r.bytes().await {
-                Ok(_) => Ok(status),
-                Err(_) => Err(()),
+                Ok(b) if status >= 400 => {
+                    let text = String::from_utf8_lossy(&b);
+                    let msg = text
+                        .split("class=\"field-error\"")
+                        .nth(1)
+                        .or_else(|| text.split("role=\"alert\"").nth(1))
+                        .or_else(|| text.split("<main").nth(1))
+                        .map(|t| t.chars().filter(|c| !c.is_control()).take(300).collect::<String>())
+                        .unwrap_or_default();
+                    Ok((status, msg))
+                }
+                Ok(_) => Ok((status, String::new())),
+                Err(e) => Err(e.to_string()),
             }
         }
-        Err(_) => Err(()),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -365,20 +406,27 @@ async fn open_run(base: &str, fx: Arc<Fixture>, o: &LoadOptions, pid: u32) -> Re
         let flight = in_flight.clone();
         peak_in_flight = peak_in_flight.max(flight.fetch_add(1, Ordering::Relaxed) + 1);
         tasks.push(tokio::spawn(async move {
-            let res = send(req).await;
+            let res = send_detailed(req).await;
             // From when the request was due: a slow server delays later sends, and that wait counts.
             let us = u64::try_from(due.elapsed().as_micros()).unwrap_or(u64::MAX);
             flight.fetch_sub(1, Ordering::Relaxed);
             let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
             let e = s.entry(tx).or_default();
             match res {
-                Ok(code) if code >= 500 => e.errors += 1,
-                Ok(code) if code >= 400 => {
+                Ok((code, msg)) if code >= 500 => {
+                    e.errors += 1;
+                    e.first_problem.get_or_insert(format!("HTTP {code} {msg}"));
+                }
+                Ok((code, msg)) if code >= 400 => {
                     e.refused += 1;
+                    e.first_problem.get_or_insert(format!("HTTP {code} {msg}"));
                     e.record(us);
                 }
                 Ok(_) => e.record(us),
-                Err(()) => e.errors += 1,
+                Err(err) => {
+                    e.errors += 1;
+                    e.first_problem.get_or_insert(err);
+                }
             }
         }));
         n += 1;
@@ -522,6 +570,12 @@ pub async fn load(ctx: &Ctx, o: &LoadOptions) -> Result<()> {
         total_err,
         total_4xx
     );
+    for (tx, st) in s.iter() {
+        if let Some(p) = &st.first_problem {
+            println!();
+            println!("First problem of {}: {}", tx.name(), p.replace('|', "/"));
+        }
+    }
     println!();
     println!("| server (`qifu serve`, child process) | value |");
     println!("|---|---|");
