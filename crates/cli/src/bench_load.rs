@@ -227,6 +227,8 @@ async fn wait_ready(client: &reqwest::Client, url: &str, limit: Duration) -> Res
 struct ProcSample {
     rss_kb: u64,
     hwm_kb: u64,
+    /// Resident heap and stacks (RssAnon), without mapped files such as the search index.
+    anon_kb: u64,
     cpu_ticks: u64,
 }
 
@@ -245,7 +247,7 @@ fn sample(pid: u32) -> ProcSample {
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
     let t = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    ProcSample { rss_kb: kb("VmRSS:"), hwm_kb: kb("VmHWM:"), cpu_ticks: t(11) + t(12) }
+    ProcSample { rss_kb: kb("VmRSS:"), hwm_kb: kb("VmHWM:"), anon_kb: kb("RssAnon:"), cpu_ticks: t(11) + t(12) }
 }
 
 /// Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux).
@@ -581,7 +583,11 @@ pub async fn load(ctx: &Ctx, o: &LoadOptions) -> Result<()> {
     println!("|---|---|");
     println!("| cold start to `/readyz` = 200 | {:.0} ms |", ready.as_secs_f64() * 1000.0);
     println!("| RSS idle after start | {:.1} MB |", idle_rss as f64 / 1024.0);
-    println!("| RSS at end of the load run | {:.1} MB |", after.rss_kb as f64 / 1024.0);
+    println!(
+        "| RSS at end of the load run | {:.1} MB (of which heap and stacks, RssAnon: {:.1} MB; the rest is mapped files such as the search index) |",
+        after.rss_kb as f64 / 1024.0,
+        after.anon_kb as f64 / 1024.0
+    );
     println!("| peak RSS (VmHWM, whole run incl. floor phase) | {:.1} MB |", final_sample.hwm_kb as f64 / 1024.0);
     println!("| CPU during the load run | {cpu:.0} % of one core ({:.2} cores) |", cpu / 100.0);
     println!();

@@ -225,6 +225,24 @@ enum ConfigCommand {
     Defaults,
 }
 
+/// glibc gives every thread that allocates its own malloc arena and keeps what
+/// is freed there, so a long-running server's RSS climbs after each burst (an
+/// xlsx export, a search rebuild) and stays. Two arenas keep it flat (measured
+/// in docs/BENCHMARKS.md: peak 155 MB → 125 MB under the tender's load with
+/// exports). The limit must be set before the process starts, so `serve` and
+/// `worker` re-execute themselves once with `MALLOC_ARENA_MAX=2` unless the
+/// variable is already set (any value, e.g. by the service unit, wins).
+fn limit_malloc_arenas() {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else { return };
+    // exec only returns on failure; then carry on with glibc's default.
+    let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).env("MALLOC_ARENA_MAX", "2").exec();
+    eprintln!("qifu: 提示: 无法以 MALLOC_ARENA_MAX=2 重新启动（{err}），继续运行");
+}
+
 fn main() -> ExitCode {
     qifu_app::integrations::aliyun::install_crypto_provider();
     let cli = match Cli::try_parse() {
@@ -234,6 +252,9 @@ fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    if matches!(cli.command, Command::Serve(_) | Command::Worker(_)) {
+        limit_malloc_arenas();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

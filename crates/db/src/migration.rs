@@ -12,6 +12,7 @@ mod m20261129_000007_search;
 mod m20261129_000008_policy_rules;
 mod m20261129_000009_crawl;
 mod m20261129_000010_message_center;
+mod m20261129_000011_policy_list_index;
 mod util;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_policy_rules::Migration),
             Box::new(m20261129_000009_crawl::Migration),
             Box::new(m20261129_000010_message_center::Migration),
+            Box::new(m20261129_000011_policy_list_index::Migration),
         ]
     }
 }

@@ -160,6 +160,21 @@ pub async fn policy_tags<C: ConnectionTrait>(db: &C, limit: usize) -> Result<Vec
     Ok(v.into_iter().take(limit).map(|(t, _)| t).collect())
 }
 
+/// What the policy list's filter options depend on, conservatively: the number
+/// of policies and their latest change (any status). Equal keys mean equal
+/// options; both come from indexes.
+pub async fn policy_facets_key<C: ConnectionTrait>(db: &C) -> Result<(i64, Option<chrono::DateTime<chrono::Utc>>), DbErr> {
+    use sea_orm::sea_query::{Expr, Func};
+    let row: Option<(i64, Option<chrono::DateTime<chrono::Utc>>)> = policy::Entity::find()
+        .select_only()
+        .column_as(Expr::expr(Func::count(Expr::col(policy::Column::Id))), "n")
+        .column_as(Expr::expr(Func::max(Expr::col(policy::Column::UpdatedAt))), "latest")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.unwrap_or((0, None)))
+}
+
 /// Issuers of public policies, for the list's filter.
 pub async fn policy_issuers<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, DbErr> {
     let mut v: Vec<String> = policy::Entity::find()

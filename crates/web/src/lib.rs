@@ -23,11 +23,39 @@ pub struct AppState {
     pub ctx: Ctx,
     pub(crate) assets: Arc<assets::Assets>,
     pub(crate) metrics: PrometheusHandle,
+    /// The policy list's filter options (issuers, tags), kept while the public
+    /// policies are unchanged: recomputing them reads every policy.
+    pub(crate) policy_facets: Arc<std::sync::Mutex<Option<PolicyFacets>>>,
+}
+
+/// Cached filter options and the key they were computed for.
+#[derive(Clone)]
+pub(crate) struct PolicyFacets {
+    pub key: (i64, Option<chrono::DateTime<chrono::Utc>>),
+    pub issuers: Arc<Vec<String>>,
+    pub tags: Arc<Vec<String>>,
 }
 
 impl AppState {
     pub fn new(ctx: Ctx) -> Self {
-        AppState { ctx, assets: Arc::new(assets::Assets::load()), metrics: metrics_handle() }
+        AppState { ctx, assets: Arc::new(assets::Assets::load()), metrics: metrics_handle(), policy_facets: Arc::default() }
+    }
+
+    /// The policy list's issuers and tags: cached, recomputed when a public policy
+    /// is added, changed or withdrawn (checked with one aggregate query, so every
+    /// node sees changes made on another at once).
+    pub(crate) async fn policy_facets(&self) -> Result<(Arc<Vec<String>>, Arc<Vec<String>>), sea_orm::DbErr> {
+        let key = qifu_db::read::policy_facets_key(&self.ctx.db).await?;
+        if let Some(f) = self.policy_facets.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && f.key == key
+        {
+            return Ok((f.issuers.clone(), f.tags.clone()));
+        }
+        let issuers = Arc::new(qifu_db::read::policy_issuers(&self.ctx.db).await?);
+        let tags = Arc::new(qifu_db::read::policy_tags(&self.ctx.db, 30).await?);
+        *self.policy_facets.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(PolicyFacets { key, issuers: issuers.clone(), tags: tags.clone() });
+        Ok((issuers, tags))
     }
 }
 

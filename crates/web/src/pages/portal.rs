@@ -36,8 +36,7 @@ pub struct PolicyQuery {
 }
 
 pub async fn list_policies(State(st): State<AppState>, v: Viewer, Query(q): Query<PolicyQuery>) -> Page {
-    let issuers = qifu_db::read::policy_issuers(&st.ctx.db).await?;
-    let tags = qifu_db::read::policy_tags(&st.ctx.db, 30).await?;
+    let (issuers, tags) = st.policy_facets().await?;
     // Unknown filter values are ignored, never errors.
     let filter = qifu_db::read::PolicyFilter {
         level: if ["national", "city", "district"].contains(&q.level.as_str()) { q.level.clone() } else { String::new() },
@@ -64,7 +63,7 @@ pub async fn list_policies(State(st): State<AppState>, v: Viewer, Query(q): Quer
     );
     let pager = Pager::new(q.page, qifu_db::read::PER_PAGE, page.total, base);
     let chrome = PageChrome::new(&st, &v, "政策", "policies");
-    Ok(Html(PoliciesPage { chrome, items: page.items, pager, filter, issuers, tags }.render()?))
+    Ok(Html(PoliciesPage { chrome, items: page.items, pager, filter, issuers: issuers.to_vec(), tags: tags.to_vec() }.render()?))
 }
 
 pub async fn show_policy(State(st): State<AppState>, v: Viewer, Path(id): Path<String>) -> Page {
