@@ -160,10 +160,13 @@ pub async fn policy_tags<C: ConnectionTrait>(db: &C, limit: usize) -> Result<Vec
     Ok(v.into_iter().take(limit).map(|(t, _)| t).collect())
 }
 
-/// What the policy list's filter options depend on, conservatively: the number
-/// of policies and their latest change (any status). Equal keys mean equal
-/// options; both come from indexes.
-pub async fn policy_facets_key<C: ConnectionTrait>(db: &C) -> Result<(i64, Option<chrono::DateTime<chrono::Utc>>), DbErr> {
+/// The key of the policy list's filter options, conservatively: the number of
+/// policies, their latest `updated_at`, and the latest search change (every use
+/// case that changes a policy records one, even within the same instant). Equal
+/// keys mean equal options; all three come from indexes.
+pub type PolicyFacetsKey = (i64, Option<chrono::DateTime<chrono::Utc>>, Option<i64>);
+
+pub async fn policy_facets_key<C: ConnectionTrait>(db: &C) -> Result<PolicyFacetsKey, DbErr> {
     use sea_orm::sea_query::{Expr, Func};
     let row: Option<(i64, Option<chrono::DateTime<chrono::Utc>>)> = policy::Entity::find()
         .select_only()
@@ -172,7 +175,14 @@ pub async fn policy_facets_key<C: ConnectionTrait>(db: &C) -> Result<(i64, Optio
         .into_tuple()
         .one(db)
         .await?;
-    Ok(row.unwrap_or((0, None)))
+    let change: Option<Option<i64>> = crate::entity::search_change::Entity::find()
+        .select_only()
+        .column_as(Expr::expr(Func::max(Expr::col(crate::entity::search_change::Column::Id))), "last")
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (n, latest) = row.unwrap_or((0, None));
+    Ok((n, latest, change.flatten()))
 }
 
 /// Issuers of public policies, for the list's filter.

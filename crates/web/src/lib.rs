@@ -31,7 +31,7 @@ pub struct AppState {
 /// Cached filter options and the key they were computed for.
 #[derive(Clone)]
 pub(crate) struct PolicyFacets {
-    pub key: (i64, Option<chrono::DateTime<chrono::Utc>>),
+    pub key: qifu_db::read::PolicyFacetsKey,
     pub issuers: Arc<Vec<String>>,
     pub tags: Arc<Vec<String>>,
 }
