@@ -126,6 +126,8 @@ pub struct WechatSettings {
     pub aes_key: Secret,
     pub api_base: String,
     pub oauth_base: String,
+    /// Requests whose timestamp is further than this from now are refused (replays); 0 = no check.
+    pub max_clock_skew_secs: i64,
 }
 
 impl Default for WechatSettings {
@@ -138,6 +140,7 @@ impl Default for WechatSettings {
             aes_key: Secret::default(),
             api_base: "https://api.weixin.qq.com".to_owned(),
             oauth_base: "https://open.weixin.qq.com".to_owned(),
+            max_clock_skew_secs: 300,
         }
     }
 }
@@ -449,6 +452,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("wechat.aes_key", "消息加解密密钥 EncodingAESKey（43位），安全模式时必填 (env QIFU_WECHAT_AES_KEY)；保密项"),
     ("wechat.api_base", "微信接口地址"),
     ("wechat.oauth_base", "微信网页授权地址"),
+    ("wechat.max_clock_skew_secs", "/wechat 请求时间戳与本机时间相差超过此秒数即拒绝（防重放）；0 表示不检查"),
 ];
 
 /// Where the settings come from.

@@ -19,6 +19,16 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
+/// The message center's administration (templates, broadcasts to every
+/// enterprise, everyone's delivery log, the official account) is platform-wide:
+/// `message.manage` with any narrower scope does not open it.
+pub fn require_manage(actor: &Actor) -> Result<(), crate::access::AccessError> {
+    match crate::accounts::require(actor, qifu_domain::accounts::Permission::MessageManage)? {
+        qifu_domain::accounts::Scope::All => Ok(()),
+        _ => Err(crate::access::AccessError::Forbidden),
+    }
+}
+
 /// Tells a user something inside the caller's transaction: the in-site message
 /// at once; WeChat and email as the user's preferences say (no SMS).
 pub async fn notify<C: ConnectionTrait>(

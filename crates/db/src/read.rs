@@ -36,6 +36,22 @@ pub struct ProductCard {
 }
 
 pub async fn home<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<Home, DbErr> {
+    let counts = home_counts(db).await?;
+    home_with(db, now, counts).await
+}
+
+/// The headline figures (four counts; the enterprise count reads the whole table).
+pub async fn home_counts<C: ConnectionTrait>(db: &C) -> Result<Counts, DbErr> {
+    Ok(Counts {
+        enterprises: enterprise::Entity::find().count(db).await?,
+        institutions: institution::Entity::find().count(db).await?,
+        products: product::Entity::find().filter(product::Column::Status.eq(ONLINE)).count(db).await?,
+        policies: policy::Entity::find().filter(policy::Column::Status.eq(PUBLISHED)).count(db).await?,
+    })
+}
+
+/// The home page's lists, with headline figures the caller already has.
+pub async fn home_with<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, counts: Counts) -> Result<Home, DbErr> {
     let policies = policy::Entity::find()
         .filter(policy::Column::Status.eq(PUBLISHED))
         .order_by_desc(policy::Column::PublishDate)
@@ -53,12 +69,6 @@ pub async fn home<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<Home
         .limit(4)
         .all(db)
         .await?;
-    let counts = Counts {
-        enterprises: enterprise::Entity::find().count(db).await?,
-        institutions: institution::Entity::find().count(db).await?,
-        products: product::Entity::find().filter(product::Column::Status.eq(ONLINE)).count(db).await?,
-        policies: policy::Entity::find().filter(policy::Column::Status.eq(PUBLISHED)).count(db).await?,
-    };
     Ok(Home { policies, products, news, announcements, activities, counts })
 }
 

@@ -26,6 +26,9 @@ pub struct AppState {
     /// The policy list's filter options (issuers, tags), kept while the public
     /// policies are unchanged: recomputing them reads every policy.
     pub(crate) policy_facets: Arc<std::sync::Mutex<Option<PolicyFacets>>>,
+    /// The portal home's headline figures, at most a minute old (counting
+    /// 130,000 enterprises on every view was the home page's main cost).
+    pub(crate) home_counts: Arc<std::sync::Mutex<Option<(std::time::Instant, qifu_db::read::Counts)>>>,
 }
 
 /// Cached filter options and the key they were computed for.
@@ -38,7 +41,20 @@ pub(crate) struct PolicyFacets {
 
 impl AppState {
     pub fn new(ctx: Ctx) -> Self {
-        AppState { ctx, assets: Arc::new(assets::Assets::load()), metrics: metrics_handle(), policy_facets: Arc::default() }
+        AppState { ctx, assets: Arc::new(assets::Assets::load()), metrics: metrics_handle(), policy_facets: Arc::default(), home_counts: Arc::default() }
+    }
+
+    /// The headline figures for the portal home: cached for 60 seconds.
+    pub(crate) async fn home_counts(&self) -> Result<qifu_db::read::Counts, sea_orm::DbErr> {
+        const FRESH: std::time::Duration = std::time::Duration::from_secs(60);
+        if let Some((at, c)) = self.home_counts.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && at.elapsed() < FRESH
+        {
+            return Ok(c.clone());
+        }
+        let c = qifu_db::read::home_counts(&self.ctx.db).await?;
+        *self.home_counts.lock().unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), c.clone()));
+        Ok(c)
     }
 
     /// The policy list's issuers and tags: cached, recomputed when a public policy

@@ -192,7 +192,7 @@ pub async fn apply_institution(
             &txn,
             ctx,
             op.id,
-            "onboarding",
+            "account",
             &format!("新的机构入驻申请：{name}"),
             "请在后台“机构入驻审核”中审核。",
             Some(&format!("/admin/institution-applications/{}", row.id)),

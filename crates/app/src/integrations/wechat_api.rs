@@ -120,7 +120,7 @@ impl WechatApi {
     }
 
     async fn get_json(&self, url: &str, query: &[(&str, &str)]) -> Result<Value, WechatError> {
-        let res = self.http.get(url).query(query).send().await.map_err(|e| WechatError::Unavailable(e.to_string()))?;
+        let res = self.http.get(url).query(query).send().await.map_err(|e| WechatError::Unavailable(e.without_url().to_string()))?;
         Self::body(res).await
     }
 
@@ -128,7 +128,7 @@ impl WechatApi {
         if res.status().is_server_error() {
             return Err(WechatError::Unavailable(format!("HTTP {}", res.status())));
         }
-        let v: Value = res.json().await.map_err(|e| WechatError::Unavailable(format!("应答无法解析：{e}")))?;
+        let v: Value = res.json().await.map_err(|e| WechatError::Unavailable(format!("应答无法解析：{}", e.without_url())))?;
         match v.get("errcode").and_then(Value::as_i64) {
             None | Some(0) => Ok(v),
             // -1: 系统繁忙 — try again later.
@@ -174,7 +174,8 @@ impl WechatApi {
                 .json(body)
                 .send()
                 .await
-                .map_err(|e| WechatError::Unavailable(e.to_string()))?;
+                // Without the URL: it carries the access token (or the app secret).
+                .map_err(|e| WechatError::Unavailable(e.without_url().to_string()))?;
             match Self::body(res).await {
                 Err(WechatError::Rejected { code, .. }) if round == 0 && TOKEN_ERRORS.contains(&code) => {
                     *self.token.lock().await = None;

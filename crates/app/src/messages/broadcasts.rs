@@ -11,7 +11,6 @@ use crate::context::{Ctx, Meta};
 use crate::jobs::{self, EnqueueOptions, Job};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use qifu_db::entity::{broadcast, delivery, enterprise, message, organisation, policy_match, user, wechat_binding};
-use qifu_domain::accounts::Permission;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -141,15 +140,14 @@ pub async fn recipients(ctx: &Ctx, seg: &Segment) -> Result<Vec<(i64, String)>, 
         cond = cond.add(enterprise::Column::Qualifications.contains(seg.tag.clone()));
     }
     if let Ok(pid) = seg.policy_id.parse::<i64>() {
-        let ids: Vec<i64> = policy_match::Entity::find()
-            .select_only()
+        // A subquery, not a list of ids: tens of thousands may be eligible.
+        let eligible = sea_orm::sea_query::Query::select()
             .column(policy_match::Column::EnterpriseId)
-            .filter(policy_match::Column::PolicyId.eq(pid))
-            .filter(policy_match::Column::Verdict.eq("eligible"))
-            .into_tuple()
-            .all(&ctx.db)
-            .await?;
-        cond = cond.add(enterprise::Column::Id.is_in(ids));
+            .from(policy_match::Entity)
+            .and_where(policy_match::Column::PolicyId.eq(pid))
+            .and_where(policy_match::Column::Verdict.eq("eligible"))
+            .to_owned();
+        cond = cond.add(enterprise::Column::Id.in_subquery(eligible));
     }
     let ents: Vec<(i64, String)> = enterprise::Entity::find()
         .select_only()
@@ -217,7 +215,7 @@ pub struct Preview {
 }
 
 pub async fn preview(ctx: &Ctx, actor: &Actor, seg: &Segment) -> Result<Preview, BroadcastError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     seg.check().map_err(BroadcastError::Invalid)?;
     let r = recipients(ctx, seg).await?;
     let mut names: Vec<String> = r.iter().map(|(_, n)| n.clone()).collect();
@@ -315,7 +313,7 @@ fn parse_when(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
 
 /// Creates and schedules a broadcast (audited); returns its id.
 pub async fn create(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &BroadcastForm) -> Result<i64, BroadcastError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     let title = f.title.trim();
     let body = f.body.trim();
     let bad = |m: &str| Err(BroadcastError::Invalid(m.to_owned()));
@@ -358,7 +356,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &BroadcastForm) ->
 
 /// Cancels a broadcast that has not gone out yet.
 pub async fn cancel(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), BroadcastError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     broadcast::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let txn = ctx.db.begin().await?;
     let r = broadcast::Entity::update_many()
@@ -382,11 +380,16 @@ pub async fn send(ctx: &Ctx, job: &SendBroadcast) -> Result<usize, DbErr> {
     if !matches!(b.status.as_str(), "scheduled" | "sending") {
         return Ok(0);
     }
-    broadcast::Entity::update_many()
+    // Conditional: a cancel that committed since the read above wins.
+    let started = broadcast::Entity::update_many()
         .col_expr(broadcast::Column::Status, Expr::value("sending"))
         .filter(broadcast::Column::Id.eq(b.id))
+        .filter(broadcast::Column::Status.is_in(["scheduled", "sending"]))
         .exec(&ctx.db)
         .await?;
+    if started.rows_affected == 0 {
+        return Ok(0);
+    }
     let seg: Segment = serde_json::from_str(&b.segment).unwrap_or_default();
     let people = recipients(ctx, &seg).await?;
     let done: Vec<i64> = message::Entity::find()
@@ -400,9 +403,20 @@ pub async fn send(ctx: &Ctx, job: &SendBroadcast) -> Result<usize, DbErr> {
     let template = if b.kind == "marketing" { "marketing" } else { "broadcast" };
     let mut reached = done.len();
     for chunk in people.chunks(200) {
+        // Looked up again per chunk, so a second run of this job (an expired lease)
+        // skips the users the first has reached since it started.
+        let ids: Vec<i64> = chunk.iter().map(|(u, _)| *u).collect();
+        let already: Vec<i64> = message::Entity::find()
+            .select_only()
+            .column(message::Column::UserId)
+            .filter(message::Column::BroadcastId.eq(b.id))
+            .filter(message::Column::UserId.is_in(ids))
+            .into_tuple()
+            .all(&ctx.db)
+            .await?;
         let txn = ctx.db.begin().await?;
         for (uid, _) in chunk {
-            if done.contains(uid) {
+            if done.contains(uid) || already.contains(uid) {
                 continue;
             }
             let out = Outgoing {
@@ -428,7 +442,7 @@ pub async fn send(ctx: &Ctx, job: &SendBroadcast) -> Result<usize, DbErr> {
 }
 
 pub async fn list(ctx: &Ctx, actor: &Actor, page: u64) -> Result<(Vec<broadcast::Model>, u64), AccessError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     let q = broadcast::Entity::find().order_by_desc(broadcast::Column::Id);
     let total = q.clone().count(&ctx.db).await?;
     Ok((q.offset(page.max(1).saturating_sub(1) * 20).limit(20).all(&ctx.db).await?, total))
@@ -452,7 +466,7 @@ pub struct Report {
 }
 
 pub async fn report(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Report, AccessError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     let b = broadcast::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let inbox_total = message::Entity::find().filter(message::Column::BroadcastId.eq(id)).count(&ctx.db).await?;
     let inbox_read = message::Entity::find()
@@ -492,16 +506,23 @@ pub async fn report_xlsx(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Vec<u8>, A
     let msgs = message::Entity::find().filter(message::Column::BroadcastId.eq(id)).order_by_asc(message::Column::Id).all(&ctx.db).await?;
     let dels = delivery::Entity::find().filter(delivery::Column::BroadcastId.eq(id)).order_by_asc(delivery::Column::Id).all(&ctx.db).await?;
     let uids: Vec<i64> = msgs.iter().map(|m| m.user_id).collect();
-    let users: Vec<(i64, String, String)> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::Username)
-        .column(user::Column::DisplayName)
-        .filter(user::Column::Id.is_in(uids))
-        .into_tuple()
-        .all(&ctx.db)
-        .await?;
-    let name = |uid: i64| users.iter().find(|u| u.0 == uid).map(|u| (u.1.clone(), u.2.clone())).unwrap_or_default();
+    let mut users: Vec<(i64, String, String)> = Vec::with_capacity(uids.len());
+    for chunk in uids.chunks(1000) {
+        let part: Vec<(i64, String, String)> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .column(user::Column::Username)
+            .column(user::Column::DisplayName)
+            .filter(user::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(&ctx.db)
+            .await?;
+        users.extend(part);
+    }
+    users.sort_by_key(|u| u.0);
+    let name = |uid: i64| {
+        users.binary_search_by_key(&uid, |u| u.0).ok().map(|i| (users[i].1.clone(), users[i].2.clone())).unwrap_or_default()
+    };
     let fmt = |t: Option<DateTime<Utc>>| t.map(|t| (t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
     let mut rows = Vec::new();
     for m in &msgs {

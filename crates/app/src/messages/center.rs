@@ -18,7 +18,7 @@ use qifu_db::entity::{delivery, delivery_attempt, message, message_preference, m
 use qifu_domain::accounts::Phone;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -329,6 +329,32 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
         enqueue_delivery(&ctx.db, ctx, d.id, d.due_at).await?;
         return Ok(());
     }
+    // Claim it: only one run sends, even when a job is run twice (an expired
+    // lease, two nodes). A claim older than ten minutes is a run that died.
+    let claimed = delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, sea_orm::sea_query::Expr::value("sending"))
+        .col_expr(delivery::Column::DueAt, sea_orm::sea_query::Expr::value(now))
+        .filter(delivery::Column::Id.eq(d.id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(delivery::Column::Status.is_in(["queued", "deferred", "retrying"]))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(delivery::Column::Status.eq("sending"))
+                        .add(delivery::Column::DueAt.lt(now - Duration::minutes(10))),
+                ),
+        )
+        .exec(&ctx.db)
+        .await?;
+    if claimed.rows_affected == 0 {
+        // Another run holds it. Should that run have died, look again once its claim is stale.
+        if let Some(cur) = delivery::Entity::find_by_id(d.id).one(&ctx.db).await?
+            && cur.status == "sending"
+        {
+            enqueue_delivery(&ctx.db, ctx, d.id, cur.due_at + Duration::minutes(10) + Duration::seconds(1)).await?;
+        }
+        return Ok(());
+    }
     // The rate limit: attempts of this channel in the last minute, all nodes.
     let limit = per_minute(ctx, &d.channel);
     let window = now - Duration::seconds(60);
@@ -342,11 +368,13 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
         .await?;
     if limit == 0 || recent.len() >= limit as usize {
         let next = recent.first().map_or(now + Duration::seconds(60), |a| a.at + Duration::seconds(60) + Duration::milliseconds(1));
+        let txn = ctx.db.begin().await?;
         let mut am: delivery::ActiveModel = d.clone().into();
         am.status = Set("deferred".to_owned());
         am.due_at = Set(next);
-        am.update(&ctx.db).await?;
-        enqueue_delivery(&ctx.db, ctx, d.id, next).await?;
+        am.update(&txn).await?;
+        enqueue_delivery(&txn, ctx, d.id, next).await?;
+        txn.commit().await?;
         return Ok(());
     }
     let outcome = attempt(ctx, &d, now).await?;
@@ -359,6 +387,8 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
             (if last { "failed" } else { "retrying" }, provider, None, Some(error), !last)
         }
     };
+    // The attempt and the delivery's new state are written together.
+    let txn = ctx.db.begin().await?;
     delivery_attempt::ActiveModel {
         delivery_id: Set(d.id),
         channel: Set(d.channel.clone()),
@@ -369,7 +399,7 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
         error: Set(error.clone().map(|e| e.chars().take(500).collect())),
         ..Default::default()
     }
-    .insert(&ctx.db)
+    .insert(&txn)
     .await?;
     let attempts = d.attempts + 1;
     let mut am: delivery::ActiveModel = d.into();
@@ -378,10 +408,12 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
     am.provider = Set(provider.to_owned());
     am.provider_message_id = Set(msg_id);
     am.last_error = Set(error.clone().map(|e| e.chars().take(500).collect()));
+    am.due_at = Set(now);
     if status == "sent" {
         am.sent_at = Set(Some(now));
     }
-    am.update(&ctx.db).await?;
+    am.update(&txn).await?;
+    txn.commit().await?;
     if retry {
         return Err(DeliverError::Retry(error.unwrap_or_default()));
     }
@@ -487,7 +519,7 @@ pub async fn list_deliveries(
     f: &DeliveryFilter,
     page: u64,
 ) -> Result<(Vec<delivery::Model>, u64), crate::access::AccessError> {
-    crate::accounts::require(actor, qifu_domain::accounts::Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     let mut q = delivery::Entity::find().order_by_desc(delivery::Column::Id);
     if !f.channel.is_empty() {
         q = q.filter(delivery::Column::Channel.eq(f.channel.clone()));
@@ -504,7 +536,7 @@ pub async fn show_delivery(
     actor: &crate::accounts::Actor,
     id: i64,
 ) -> Result<DeliveryView, crate::access::AccessError> {
-    crate::accounts::require(actor, qifu_domain::accounts::Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     let d = delivery::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(crate::access::AccessError::NotFound)?;
     let attempts = delivery_attempt::Entity::find()
         .filter(delivery_attempt::Column::DeliveryId.eq(id))
@@ -519,6 +551,7 @@ pub fn status_label(s: &str) -> &'static str {
         "queued" => "待发送",
         "deferred" => "顺延",
         "retrying" => "重试中",
+        "sending" => "发送中",
         "sent" => "已发送",
         "failed" => "发送失败",
         "skipped" => "未发送",

@@ -7,7 +7,6 @@ use crate::accounts::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::message_template;
-use qifu_domain::accounts::Permission;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     TransactionTrait,
@@ -285,12 +284,12 @@ pub fn check(form: &TemplateForm, variables: &str) -> Vec<String> {
 }
 
 pub async fn list(ctx: &Ctx, actor: &Actor) -> Result<Vec<message_template::Model>, AccessError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     Ok(message_template::Entity::find().order_by_asc(message_template::Column::Id).all(&ctx.db).await?)
 }
 
 pub async fn show(ctx: &Ctx, actor: &Actor, id: i64) -> Result<message_template::Model, AccessError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     message_template::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)
 }
 
@@ -314,7 +313,7 @@ pub fn sample_vars(variables: &str) -> Vec<(String, String)> {
 
 /// Saves an edited template after checking its variables; audited.
 pub async fn save(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, form: &TemplateForm) -> Result<(), TemplateError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     let t = message_template::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let errors = check(form, &t.variables);
     if !errors.is_empty() {

@@ -8,11 +8,10 @@ use crate::accounts::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{policy, wechat_auto_reply, wechat_binding, wechat_log, wechat_menu};
-use qifu_domain::accounts::Permission;
 use qifu_wechat as wx;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use serde::Deserialize;
 
@@ -50,6 +49,31 @@ pub enum ServerError {
     Db(#[from] DbErr),
 }
 
+/// Refused requests are logged for the back office, at most 20 a minute (an
+/// unauthenticated flood must not fill the table); a failed write never turns
+/// the 403 into a 500.
+async fn log_refusal(ctx: &Ctx, openid: &str, detail: &str) {
+    tracing::warn!(openid = %openid.chars().take(64).collect::<String>(), detail, "wechat: request refused");
+    let recent = wechat_log::Entity::find()
+        .filter(wechat_log::Column::Kind.eq("bad_signature"))
+        .filter(wechat_log::Column::At.gt(ctx.now() - chrono::Duration::minutes(1)))
+        .count(&ctx.db)
+        .await
+        .unwrap_or(u64::MAX);
+    if recent < 20 {
+        let _ = log(ctx, "bad_signature", openid, detail).await;
+    }
+}
+
+/// A timestamp too far from now (a replay), when the check is on.
+fn stale(ctx: &Ctx, timestamp: &str) -> bool {
+    let skew = ctx.settings.wechat.max_clock_skew_secs;
+    if skew <= 0 {
+        return false;
+    }
+    timestamp.parse::<i64>().map_or(true, |t| (ctx.now().timestamp() - t).abs() > skew)
+}
+
 async fn log(ctx: &Ctx, kind: &str, openid: &str, detail: &str) -> Result<(), DbErr> {
     wechat_log::ActiveModel {
         at: Set(ctx.now()),
@@ -73,7 +97,11 @@ pub async fn verify_url(ctx: &Ctx, q: &WxQuery) -> Result<String, ServerError> {
     let token = token(ctx)?;
     let expected = wx::signature(token, &q.timestamp, &q.nonce);
     if q.signature.is_empty() || !wx::verify(&q.signature, &expected) {
-        log(ctx, "bad_signature", &q.openid, "URL 验证签名不符").await?;
+        log_refusal(ctx, &q.openid, "URL 验证签名不符").await;
+        return Err(ServerError::Forbidden);
+    }
+    if stale(ctx, &q.timestamp) {
+        log_refusal(ctx, &q.openid, "URL 验证时间戳过期").await;
         return Err(ServerError::Forbidden);
     }
     Ok(q.echostr.clone())
@@ -86,6 +114,12 @@ pub async fn handle(ctx: &Ctx, q: &WxQuery, body: &str) -> Result<String, Server
         return Err(ServerError::BadRequest("消息过大".to_owned()));
     }
     let safe = q.encrypt_type == "aes";
+    // With a key configured the account is in safe mode: a plain message (whose
+    // signature does not cover the body) is refused, not trusted.
+    if !safe && !ctx.settings.wechat.aes_key.is_empty() {
+        log_refusal(ctx, &q.openid, "安全模式下收到未加密的消息").await;
+        return Err(ServerError::Forbidden);
+    }
     // The plain signature comes with every request; in safe mode the message
     // signature covers the ciphertext too.
     let plain_ok = !q.signature.is_empty() && wx::verify(&q.signature, &wx::signature(token, &q.timestamp, &q.nonce));
@@ -93,7 +127,7 @@ pub async fn handle(ctx: &Ctx, q: &WxQuery, body: &str) -> Result<String, Server
         let env = wx::parse_envelope(body).map_err(|e| ServerError::BadRequest(e.to_string()))?;
         let expected = wx::msg_signature(token, &q.timestamp, &q.nonce, &env.encrypt);
         if q.msg_signature.is_empty() || !wx::verify(&q.msg_signature, &expected) {
-            log(ctx, "bad_signature", &q.openid, "安全模式消息签名不符").await?;
+            log_refusal(ctx, &q.openid, "安全模式消息签名不符").await;
             return Err(ServerError::Forbidden);
         }
         let crypto = wx::Crypto::new(ctx.settings.wechat.aes_key.expose(), &ctx.settings.wechat.app_id)
@@ -102,11 +136,15 @@ pub async fn handle(ctx: &Ctx, q: &WxQuery, body: &str) -> Result<String, Server
         (xml, Some(crypto))
     } else {
         if !plain_ok {
-            log(ctx, "bad_signature", &q.openid, "消息签名不符").await?;
+            log_refusal(ctx, &q.openid, "消息签名不符").await;
             return Err(ServerError::Forbidden);
         }
         (body.to_owned(), None)
     };
+    if stale(ctx, &q.timestamp) {
+        log_refusal(ctx, &q.openid, "消息时间戳过期（可能是重放）").await;
+        return Err(ServerError::Forbidden);
+    }
     let msg = wx::parse_message(&xml).map_err(|e| ServerError::BadRequest(e.to_string()))?;
     let reply = respond(ctx, &msg).await?;
     let Some(reply) = reply else { return Ok("success".to_owned()) };
@@ -251,7 +289,7 @@ async fn render_reply(ctx: &Ctx, r: &wechat_auto_reply::Model, to: &str, from: &
 /// What a follower typing `text` would get back: the rule it hits and the
 /// reply as the back office shows it (text, or the titles of a news reply).
 pub async fn try_reply(ctx: &Ctx, actor: &Actor, text: &str) -> Result<(Option<String>, Vec<String>), AccessError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     let text: String = text.trim().chars().take(60).collect();
     match auto_reply(ctx, &text).await? {
         None => Ok((None, vec![default_reply(ctx)])),
@@ -307,12 +345,12 @@ pub struct AutoReplyForm {
 }
 
 pub async fn list_auto_replies(ctx: &Ctx, actor: &Actor) -> Result<Vec<wechat_auto_reply::Model>, AccessError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     Ok(wechat_auto_reply::Entity::find().order_by_asc(wechat_auto_reply::Column::Id).all(&ctx.db).await?)
 }
 
 pub async fn add_auto_reply(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &AutoReplyForm) -> Result<i64, ServerErrorForm> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     let keyword = f.keyword.trim();
     if keyword.is_empty() || keyword.chars().count() > 30 {
         return Err(ServerErrorForm::Invalid("请填写关键词（不超过 30 个字）".to_owned()));
@@ -350,7 +388,7 @@ pub async fn add_auto_reply(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &AutoReply
 }
 
 pub async fn delete_auto_reply(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), AccessError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     let txn = ctx.db.begin().await?;
     let r = wechat_auto_reply::Entity::delete_by_id(id).exec(&txn).await?;
     if r.rows_affected == 0 {
@@ -437,13 +475,13 @@ pub fn parse_menu(text: &str) -> Result<serde_json::Value, String> {
 }
 
 pub async fn current_menu(ctx: &Ctx, actor: &Actor) -> Result<Option<wechat_menu::Model>, AccessError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     Ok(wechat_menu::Entity::find().order_by_desc(wechat_menu::Column::Id).one(&ctx.db).await?)
 }
 
 /// Saves the menu and publishes it through the API; returns the publish result.
 pub async fn save_menu(ctx: &Ctx, actor: &Actor, meta: &Meta, text: &str) -> Result<String, ServerErrorForm> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     if text.len() > 8000 {
         return Err(ServerErrorForm::Invalid("菜单内容过长".to_owned()));
     }
@@ -527,7 +565,7 @@ pub async fn unbind(ctx: &Ctx, actor: &Actor, meta: &Meta) -> Result<(), DbErr> 
 
 /// The event log for the back office.
 pub async fn recent_logs(ctx: &Ctx, actor: &Actor) -> Result<Vec<wechat_log::Model>, AccessError> {
-    crate::accounts::require(actor, Permission::MessageManage)?;
+    crate::messages::require_manage(actor)?;
     Ok(wechat_log::Entity::find().order_by_desc(wechat_log::Column::Id).limit(50).all(&ctx.db).await?)
 }
 

@@ -519,12 +519,15 @@ const TOKEN: &str = "qifu-wechat-token";
 const AES_KEY: &str = "QifuWeChatInteropKey0123456789abcdefghijklm";
 const APP_ID: &str = "wx5f1e2d3c4b5a6978";
 
-async fn wechat_app(token: &str, aes: &str, app_id: &str) -> TestApp {
+/// An app with the official account configured; `skew` = the replay window
+/// (0: off, for the 2014 published vector).
+async fn wechat_app(token: &str, aes: &str, app_id: &str, skew: i64) -> TestApp {
     let (t, k, a) = (token.to_owned(), aes.to_owned(), app_id.to_owned());
     TestApp::spawn_with(move |s| {
         s.wechat.token = qifu_testkit::qifu_app::config::Secret::new(t);
         s.wechat.aes_key = qifu_testkit::qifu_app::config::Secret::new(k);
         s.wechat.app_id = a;
+        s.wechat.max_clock_skew_secs = skew;
         s.messages.public_url = "https://qifu.example.gov.cn".into();
     })
     .await
@@ -539,7 +542,7 @@ async fn post_raw(app: &TestApp, query: &str, body: impl Into<String>) -> (Statu
 #[tokio::test]
 async fn the_wechat_endpoint_checks_signatures_and_survives_bad_input() {
     // Tencent's published sample: token, key, app id and an encrypted message with its signature.
-    let app = wechat_app(A_TOKEN, A_AES_KEY, A_APP_ID).await;
+    let app = wechat_app(A_TOKEN, A_AES_KEY, A_APP_ID, 0).await;
     let plain_sig = qifu_wechat::signature(A_TOKEN, A_TIMESTAMP, A_NONCE);
     let q = format!("signature={plain_sig}&timestamp={A_TIMESTAMP}&nonce={A_NONCE}&encrypt_type=aes&msg_signature={A_MSG_SIGNATURE}");
     let (status, body) = post_raw(&app, &q, A_FROM_XML).await;
@@ -564,26 +567,38 @@ async fn the_wechat_endpoint_checks_signatures_and_survives_bad_input() {
     assert_eq!(v.text().await.unwrap(), "4242xyz");
     let v = app.client.get(app.url(&format!("/wechat?signature=deadbeef&timestamp={A_TIMESTAMP}&nonce={A_NONCE}&echostr=1"))).send().await.unwrap();
     assert_eq!(v.status(), StatusCode::FORBIDDEN);
+    // In safe mode a plain message is refused even with a valid plain signature (it does not cover the body).
+    let plain_q = format!("signature={plain_sig}&timestamp={A_TIMESTAMP}&nonce={A_NONCE}");
+    assert_eq!(post_raw(&app, &plain_q, A_FROM_XML.replace("<Encrypt>", "<X>").replace("</Encrypt>", "</X>")).await.0, StatusCode::FORBIDDEN);
     let bad = wechat_log::Entity::find().filter(wechat_log::Column::Kind.eq("bad_signature")).count(&app.ctx.db).await.unwrap();
-    assert_eq!(bad, 2, "each forged request is logged");
-    // Plain mode: malformed XML, DOCTYPE and an oversized body are 400, never a panic.
-    let plain = format!("signature={plain_sig}&timestamp={A_TIMESTAMP}&nonce={A_NONCE}");
-    for body in ["<xml><ToUserName>", "not xml at all", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xml>&e;</xml>"] {
-        assert_eq!(post_raw(&app, &plain, body).await.0, StatusCode::BAD_REQUEST, "{body}");
-    }
-    let huge = format!("<xml><Content><![CDATA[{}]]></Content></xml>", "政".repeat(30_000));
-    assert_eq!(post_raw(&app, &plain, huge).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(bad, 3, "each refused request is logged");
     let garbage = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[!!!notbase64]]></Encrypt></xml>";
     assert_eq!(post_raw(&app, &q, garbage).await.0, StatusCode::FORBIDDEN, "the signature covers the ciphertext");
     let signed = qifu_wechat::msg_signature(A_TOKEN, A_TIMESTAMP, A_NONCE, "!!!notbase64");
     let q2 = format!("timestamp={A_TIMESTAMP}&nonce={A_NONCE}&encrypt_type=aes&msg_signature={signed}");
     assert_eq!(post_raw(&app, &q2, garbage).await.0, StatusCode::BAD_REQUEST, "signed garbage cannot be decrypted");
     assert_eq!(post_raw(&app, "encrypt_type=aes", "<xml>").await.0, StatusCode::BAD_REQUEST);
+
+    // Plain mode (no key configured), with the default 5-minute replay window.
+    let app = wechat_app("plain-token", "", "", 300).await;
+    let now = app.ctx.now().timestamp().to_string();
+    let psig = qifu_wechat::signature("plain-token", &now, "77");
+    let plain = format!("signature={psig}&timestamp={now}&nonce=77");
+    // Malformed XML, DOCTYPE and an oversized body are 400, never a panic.
+    for body in ["<xml><ToUserName>", "not xml at all", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xml>&e;</xml>"] {
+        assert_eq!(post_raw(&app, &plain, body).await.0, StatusCode::BAD_REQUEST, "{body}");
+    }
+    let huge = format!("<xml><Content><![CDATA[{}]]></Content></xml>", "政".repeat(30_000));
+    assert_eq!(post_raw(&app, &plain, huge).await.0, StatusCode::BAD_REQUEST);
     // A plain text message gets the default reply; events keep the follower list.
     let text = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oUser1]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content><MsgId>1</MsgId></xml>";
     let (status, body) = post_raw(&app, &plain, text).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("<ToUserName><![CDATA[oUser1]]></ToUserName>") && body.contains("回复“政策”"), "{body}");
+    // The same signed request an hour later is a replay: 403.
+    let old = (app.ctx.now().timestamp() - 3600).to_string();
+    let replay = format!("signature={}&timestamp={old}&nonce=77", qifu_wechat::signature("plain-token", &old, "77"));
+    assert_eq!(post_raw(&app, &replay, text).await.0, StatusCode::FORBIDDEN);
     let sub = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oUser1]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event><EventKey><![CDATA[qrscene_expo]]></EventKey></xml>";
     assert!(post_raw(&app, &plain, sub).await.1.contains("欢迎关注"));
     let b = wechat_binding::Entity::find().filter(wechat_binding::Column::Openid.eq("oUser1")).one(&app.ctx.db).await.unwrap().unwrap();
@@ -592,6 +607,12 @@ async fn the_wechat_endpoint_checks_signatures_and_survives_bad_input() {
     assert_eq!(post_raw(&app, &plain, unsub).await.1, "success");
     let b = wechat_binding::Entity::find().filter(wechat_binding::Column::Openid.eq("oUser1")).one(&app.ctx.db).await.unwrap().unwrap();
     assert!(!b.subscribed);
+    // A flood of forged requests writes at most 20 log rows a minute.
+    for _ in 0..30 {
+        assert_eq!(post_raw(&app, "signature=0&timestamp=1&nonce=1", text).await.0, StatusCode::FORBIDDEN);
+    }
+    let logged = wechat_log::Entity::find().filter(wechat_log::Column::Kind.eq("bad_signature")).count(&app.ctx.db).await.unwrap();
+    assert_eq!(logged, 20);
 }
 
 /// A Python with wechatpy and aiosmtpd (`QIFU_TEST_PYTHON`, else `python3`),
@@ -616,7 +637,8 @@ async fn run_peer(py: &str, app: &TestApp, mode: &str) -> serde_json::Value {
 fn run_peer_blocking(py: &str, url: &str, mode: &str) -> serde_json::Value {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../wechat/peer/wechat_peer.py");
     let out = std::process::Command::new(py)
-        .args([script, "--url", url, "--token", TOKEN, "--aes-key", AES_KEY, "--app-id", APP_ID, "--mode", mode])
+        .args([script, "--url", url, "--token", TOKEN, "--mode", mode])
+        .args(if mode == "safe" { vec!["--aes-key", AES_KEY, "--app-id", APP_ID] } else { vec![] })
         .args(["--openid", "oPeerUser0001", "--text", "政策"])
         .output()
         .unwrap();
@@ -627,7 +649,10 @@ fn run_peer_blocking(py: &str, url: &str, mode: &str) -> serde_json::Value {
 #[tokio::test]
 async fn wechatpy_plays_the_wechat_side_in_plain_and_safe_mode() {
     let Some(py) = python_with("wechatpy") else { return };
-    let app = wechat_app(TOKEN, AES_KEY, APP_ID).await;
+    // Safe mode (a key is configured, so plain messages are refused) and, below, a plain-mode account.
+    // The peer signs with the real time: the apps' clocks are set to it, the replay window stays on.
+    let app = wechat_app(TOKEN, AES_KEY, APP_ID, 300).await;
+    app.clock.set(chrono::Utc::now());
     app.seed_demo().await.unwrap();
     let op = signed_in(&app, "operator").await;
     // The demo data brings the rule 政策 → the newest policies as a news reply.
@@ -641,15 +666,20 @@ async fn wechatpy_plays_the_wechat_side_in_plain_and_safe_mode() {
     assert!(dup.body.contains("已有自动回复"));
     let newest = qifu_testkit::qifu_app::messages::wechat::newest_policies(&app.ctx, "", 5).await.unwrap();
     assert!(!newest.is_empty(), "the demo has published policies");
-    for mode in ["plain", "safe"] {
-        let v = run_peer(&py, &app, mode).await;
+    let plain_app = wechat_app(TOKEN, "", "", 300).await;
+    plain_app.clock.set(chrono::Utc::now());
+    plain_app.seed_demo().await.unwrap();
+    let plain_newest = qifu_testkit::qifu_app::messages::wechat::newest_policies(&plain_app.ctx, "", 5).await.unwrap();
+    assert_eq!(plain_newest.iter().map(|p| &p.title).collect::<Vec<_>>(), newest.iter().map(|p| &p.title).collect::<Vec<_>>());
+    for (mode, target) in [("plain", &plain_app), ("safe", &app)] {
+        let v = run_peer(&py, target, mode).await;
         assert_eq!(v["verify"], "ok", "{mode}: {v}");
         assert_eq!(v["forged"], 403, "{mode}: {v}");
         assert_eq!(v["reply_type"], "news", "{mode}: {v}");
         let articles = v["articles"].as_array().unwrap();
         assert_eq!(articles.len(), newest.len());
         assert_eq!(articles[0]["title"], newest[0].title.as_str());
-        assert_eq!(articles[0]["url"], format!("https://qifu.example.gov.cn/policies/{}", newest[0].id));
+        assert!(articles[0]["url"].as_str().unwrap().starts_with("https://qifu.example.gov.cn/policies/"));
         assert_eq!(v["subscribe"]["reply_type"], "text");
         assert!(v["subscribe"]["content"].as_str().unwrap().contains("欢迎关注"));
     }

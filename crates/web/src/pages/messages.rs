@@ -10,7 +10,6 @@ use crate::extract::{CsrfForm, Viewer};
 use crate::pages::portal::parse_id;
 use crate::view::*;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -65,18 +64,13 @@ pub async fn delete_message(
 pub struct InboxQuery {
     #[serde(default, deserialize_with = "lenient_u64")]
     page: u64,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    open: u64,
+    #[serde(default)]
+    open: String,
 }
 
 pub async fn admin_inbox(State(st): State<AppState>, v: Viewer, Query(q): Query<InboxQuery>) -> Result<Html<String>, WebError> {
     let actor = staff(&v)?;
-    let open = if q.open > 0 {
-        let id = i64::try_from(q.open).map_err(|_| WebError::NotFound)?;
-        Some(qifu_app::messages::read(&st.ctx, actor, id).await?)
-    } else {
-        None
-    };
+    let open = if q.open.is_empty() { None } else { Some(qifu_app::messages::read(&st.ctx, actor, parse_id(&q.open)?).await?) };
     let (items, total) = qifu_app::messages::list(&st.ctx, actor, q.page).await?;
     let mut admin = chrome(&st, &v, actor, "我的站内信", "inbox").await?;
     if open.as_ref().is_some_and(|_| admin.base.unread > 0) {
@@ -719,14 +713,15 @@ pub async fn wechat_get(State(st): State<AppState>, uri: axum::http::Uri) -> Res
     }
 }
 
-pub async fn wechat_post(State(st): State<AppState>, uri: axum::http::Uri, body: Bytes) -> Response {
-    let q = match lenient_query(uri.query()) {
+pub async fn wechat_post(State(st): State<AppState>, req: axum::extract::Request) -> Response {
+    let q = match lenient_query(req.uri().query()) {
         Ok(q) => q,
         Err(r) => return *r,
     };
-    if body.len() > wxs::MAX_BODY {
+    // Read at most 64 KiB (not the upload limit): more is refused with 400.
+    let Ok(body) = axum::body::to_bytes(req.into_body(), wxs::MAX_BODY).await else {
         return (StatusCode::BAD_REQUEST, "body too large").into_response();
-    }
+    };
     let Ok(text) = std::str::from_utf8(&body) else {
         return (StatusCode::BAD_REQUEST, "bad encoding").into_response();
     };
@@ -738,11 +733,18 @@ pub async fn wechat_post(State(st): State<AppState>, uri: axum::http::Uri, body:
 
 // ---- WeChat: web OAuth binding ----
 
+/// The OAuth `state`: derived from the session's CSRF token (SM3), so the token
+/// itself never travels to WeChat or into a callback URL.
+fn oauth_state(v: &Viewer) -> String {
+    use sm3::{Digest, Sm3};
+    hex::encode(Sm3::digest(format!("wechat-oauth:{}", v.form_token()).as_bytes()))[..32].to_owned()
+}
+
 /// Sends the signed-in user to WeChat's authorisation page; back at the callback.
 pub async fn oauth_start(State(st): State<AppState>, v: Viewer) -> Result<Response, WebError> {
     let _ = v.require()?;
     let redirect = center::absolute(&st.ctx, "/wechat/oauth/callback");
-    match st.ctx.wechat.oauth_url(&redirect, v.form_token()) {
+    match st.ctx.wechat.oauth_url(&redirect, &oauth_state(&v)) {
         Some(url) => Ok(Redirect::to(&url).into_response()),
         None => Err(WebError::BadRequest("本平台尚未接入微信公众号网页授权。".to_owned())),
     }
@@ -757,7 +759,7 @@ pub struct OauthBack {
 
 pub async fn oauth_callback(State(st): State<AppState>, v: Viewer, Query(q): Query<OauthBack>) -> Result<Response, WebError> {
     let actor = v.require()?;
-    if q.state.is_empty() || q.state != v.form_token() {
+    if q.state.is_empty() || q.state != oauth_state(&v) {
         return Err(WebError::Csrf);
     }
     match wxs::bind_by_code(&st.ctx, actor, &v.meta, &q.code).await {

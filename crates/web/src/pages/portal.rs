@@ -14,7 +14,8 @@ use serde::Deserialize;
 type Page = Result<Html<String>, WebError>;
 
 pub async fn show_home(State(st): State<AppState>, v: Viewer) -> Page {
-    let home = qifu_db::read::home(&st.ctx.db, st.ctx.now()).await?;
+    let counts = st.home_counts().await?;
+    let home = qifu_db::read::home_with(&st.ctx.db, st.ctx.now(), counts).await?;
     let recommendations = match v.actor() {
         Some(a) => qifu_app::catalog::recommend(&st.ctx, a, 6).await?,
         None => Vec::new(),
