@@ -630,7 +630,8 @@ mod tests {
     #[test]
     fn wechat_server_names_and_quiet_hours() {
         let mut s = Settings::default();
-        let env = [("QIFU_WECHAT_TOKEN", "tok"), ("QIFU_WECHAT_AES_KEY", "k".repeat(43).leak() as &str), ("QIFU_WECHAT_APP_ID", "wx1")];
+        let env =
+            [("QIFU_WECHAT_TOKEN", "tok"), ("QIFU_WECHAT_AES_KEY", "k".repeat(43).leak() as &str), ("QIFU_WECHAT_APP_ID", "wx1")];
         s.apply_wechat_env(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned()));
         assert_eq!((s.wechat.token.expose(), s.wechat.app_id.as_str(), s.wechat.aes_key.expose().len()), ("tok", "wx1", 43));
         assert!(s.validate().is_ok());

@@ -15,7 +15,8 @@ use qifu_domain::profiles::{Indicators, SizeClass, SizeGroup, classify};
 use qifu_domain::reference::{division, industry};
 use rng::Rng;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
 };
 use std::collections::HashSet;
 
@@ -496,9 +497,11 @@ async fn insert_users(ctx: &Ctx, n: u32) -> Result<(), DbErr> {
             .into_tuple()
             .all(&txn)
             .await?;
-        user_role::Entity::insert_many(ids.into_iter().map(|id| user_role::ActiveModel { user_id: Set(id), role_id: Set(role_id) }))
-            .exec(&txn)
-            .await?;
+        user_role::Entity::insert_many(
+            ids.into_iter().map(|id| user_role::ActiveModel { user_id: Set(id), role_id: Set(role_id) }),
+        )
+        .exec(&txn)
+        .await?;
         txn.commit().await?;
     }
     Ok(())

@@ -2,8 +2,8 @@
 //! implementation and a real one.
 
 pub mod aliyun;
+pub mod email;
 pub mod registry;
 pub mod registry_http;
 pub mod sms;
-pub mod email;
 pub mod wechat_api;

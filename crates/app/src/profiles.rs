@@ -105,7 +105,19 @@ pub async fn export_enterprises(
     let mut ws = wb.new_worksheet_with_constant_memory()?;
     ws.set_name("企业名录")?;
     let bold = Format::new().set_bold();
-    let headers = ["统一社会信用代码", "企业名称", "法定代表人", "行业代码", "区划代码", "成立日期", "规模", "规上", "已认证", "从业人员", "营业收入(万元)"];
+    let headers = [
+        "统一社会信用代码",
+        "企业名称",
+        "法定代表人",
+        "行业代码",
+        "区划代码",
+        "成立日期",
+        "规模",
+        "规上",
+        "已认证",
+        "从业人员",
+        "营业收入(万元)",
+    ];
     for (c, h) in headers.iter().enumerate() {
         let c = u16::try_from(c).unwrap_or(0);
         ws.write_string_with_format(0, c, *h, &bold)?;

@@ -107,7 +107,8 @@ async fn fixture(ctx: &Ctx, users: usize) -> Result<Fixture> {
     let by_name = |name: &'static str| async move {
         user::Entity::find().filter(user::Column::Username.eq(name)).one(db).await.map(|u| u.map(|u| u.id))
     };
-    let (Some(inst), Some(op), Some(ent)) = (by_name("institution").await?, by_name("operator").await?, by_name("enterprise").await?)
+    let (Some(inst), Some(op), Some(ent)) =
+        (by_name("institution").await?, by_name("operator").await?, by_name("enterprise").await?)
     else {
         bail!("没有演示账号：先运行 qifu demo --enterprises 130000 --products 10000 --policies 5000 --users 150000");
     };
@@ -378,7 +379,12 @@ fn client() -> Result<reqwest::Client> {
 }
 
 /// The open-model run: arrivals at a fixed rate for `duration`.
-async fn open_run(base: &str, fx: Arc<Fixture>, o: &LoadOptions, pid: u32) -> Result<(Stats, ProcSample, ProcSample, Duration, usize)> {
+async fn open_run(
+    base: &str,
+    fx: Arc<Fixture>,
+    o: &LoadOptions,
+    pid: u32,
+) -> Result<(Stats, ProcSample, ProcSample, Duration, usize)> {
     let client = client()?;
     let stats: Stats = Arc::default();
     let rate = o.users as f64 / o.think.as_secs_f64().max(0.001);
@@ -444,7 +450,12 @@ async fn open_run(base: &str, fx: Arc<Fixture>, o: &LoadOptions, pid: u32) -> Re
 /// The closed-loop run: `connections` workers, each sending the next request
 /// as soon as the last one is answered, for `duration`. Returns (requests,
 /// errors, histogram).
-async fn closed_run(url: &str, cookie: Option<&str>, connections: usize, duration: Duration) -> Result<(u64, u64, Histogram<u64>)> {
+async fn closed_run(
+    url: &str,
+    cookie: Option<&str>,
+    connections: usize,
+    duration: Duration,
+) -> Result<(u64, u64, Histogram<u64>)> {
     let client = client()?;
     let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));
     let errors = Arc::new(AtomicUsize::new(0));
@@ -524,7 +535,12 @@ pub async fn load(ctx: &Ctx, o: &LoadOptions) -> Result<()> {
     drop(server);
 
     let secs = elapsed.as_secs_f64();
-    println!("## Load: {backend}, {} users, think time {:.1} s, {:.0} s", o.users, o.think.as_secs_f64(), o.duration.as_secs_f64());
+    println!(
+        "## Load: {backend}, {} users, think time {:.1} s, {:.0} s",
+        o.users,
+        o.think.as_secs_f64(),
+        o.duration.as_secs_f64()
+    );
     println!();
     println!(
         "Arrival rate {:.1} req/s (fixed; latency counted from when each request was due). Peak requests in flight: {peak_in_flight}.",

@@ -149,11 +149,18 @@ fn check_token(g: &Inner, q: &HashMap<String, String>) -> Option<Json<Value>> {
 
 fn check_data(body: &Value) -> Option<Json<Value>> {
     let ok = body.get("touser").and_then(Value::as_str).is_some_and(|s| !s.is_empty())
-        && body.get("data").and_then(Value::as_object).is_some_and(|d| d.values().all(|v| v.get("value").is_some_and(Value::is_string)));
+        && body
+            .get("data")
+            .and_then(Value::as_object)
+            .is_some_and(|d| d.values().all(|v| v.get("value").is_some_and(Value::is_string)));
     (!ok).then(|| err(47001, "data format error"))
 }
 
-async fn template_send(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>, Json(body): Json<Value>) -> Json<Value> {
+async fn template_send(
+    State(s): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
     let mut g = s.lock();
     if let Some(e) = check_token(&g, &q) {
         return e;
@@ -178,7 +185,11 @@ async fn template_send(State(s): State<Shared>, Query(q): Query<HashMap<String, 
     Json(json!({ "errcode": 0, "errmsg": "ok", "msgid": msgid }))
 }
 
-async fn subscribe_send(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>, Json(body): Json<Value>) -> Json<Value> {
+async fn subscribe_send(
+    State(s): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
     let mut g = s.lock();
     if let Some(e) = check_token(&g, &q) {
         return e;

@@ -41,7 +41,13 @@ pub(crate) struct PolicyFacets {
 
 impl AppState {
     pub fn new(ctx: Ctx) -> Self {
-        AppState { ctx, assets: Arc::new(assets::Assets::load()), metrics: metrics_handle(), policy_facets: Arc::default(), home_counts: Arc::default() }
+        AppState {
+            ctx,
+            assets: Arc::new(assets::Assets::load()),
+            metrics: metrics_handle(),
+            policy_facets: Arc::default(),
+            home_counts: Arc::default(),
+        }
     }
 
     /// The headline figures for the portal home: cached for 60 seconds.

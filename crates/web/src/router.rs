@@ -3,8 +3,7 @@
 use crate::AppState;
 use crate::middleware::{csrf_cookie, error_pages, track_metrics};
 use crate::pages::{
-    account, admin, api, auth, authorization, certification, demands, health, messages, onboarding, policies, portal,
-    search,
+    account, admin, api, auth, authorization, certification, demands, health, messages, onboarding, policies, portal, search,
 };
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};

@@ -120,7 +120,8 @@ impl WechatApi {
     }
 
     async fn get_json(&self, url: &str, query: &[(&str, &str)]) -> Result<Value, WechatError> {
-        let res = self.http.get(url).query(query).send().await.map_err(|e| WechatError::Unavailable(e.without_url().to_string()))?;
+        let res =
+            self.http.get(url).query(query).send().await.map_err(|e| WechatError::Unavailable(e.without_url().to_string()))?;
         Self::body(res).await
     }
 
@@ -203,7 +204,8 @@ impl WechatProvider for WechatApi {
     fn send<'a>(&'a self, msg: &'a WechatMessage, now: DateTime<Utc>) -> Fut<'a, Option<String>> {
         Box::pin(async move {
             if !msg.template_id.is_empty() {
-                let body = json!({ "touser": msg.openid, "template_id": msg.template_id, "url": msg.url, "data": data(&msg.fields) });
+                let body =
+                    json!({ "touser": msg.openid, "template_id": msg.template_id, "url": msg.url, "data": data(&msg.fields) });
                 match self.post("/cgi-bin/message/template/send", &body, now).await {
                     Ok(v) => return Ok(v.get("msgid").map(|id| id.to_string().trim_matches('"').to_owned())),
                     Err(WechatError::Rejected { code, .. })
@@ -212,7 +214,9 @@ impl WechatProvider for WechatApi {
                 }
             }
             if msg.subscribe_template_id.is_empty() {
-                return Err(WechatError::Rejected { code: 0, message: "模板未设置微信模板消息或订阅消息编号".to_owned() });
+                return Err(WechatError::Rejected {
+                    code: 0, message: "模板未设置微信模板消息或订阅消息编号".to_owned()
+                });
             }
             let body = json!({ "touser": msg.openid, "template_id": msg.subscribe_template_id, "page": msg.url, "data": data(&msg.fields) });
             self.post("/cgi-bin/message/subscribe/bizsend", &body, now).await?;
@@ -231,7 +235,10 @@ impl WechatProvider for WechatApi {
         Box::pin(async move {
             let url = format!("{}/sns/oauth2/access_token", self.api_base);
             let v = self
-                .get_json(&url, &[("appid", &self.app_id), ("secret", &self.secret), ("code", code), ("grant_type", "authorization_code")])
+                .get_json(
+                    &url,
+                    &[("appid", &self.app_id), ("secret", &self.secret), ("code", code), ("grant_type", "authorization_code")],
+                )
                 .await?;
             v.get("openid")
                 .and_then(Value::as_str)

@@ -171,10 +171,7 @@ pub async fn recipients(ctx: &Ctx, seg: &Segment) -> Result<Vec<(i64, String)>, 
         if !seg.channel.is_empty() {
             oq = oq.filter(organisation::Column::Channel.eq(seg.channel.clone()));
         }
-        let active_orgs: Vec<i64> = oq
-            .into_tuple()
-            .all(&ctx.db)
-            .await?;
+        let active_orgs: Vec<i64> = oq.into_tuple().all(&ctx.db).await?;
         let users: Vec<(i64, i64)> = user::Entity::find()
             .select_only()
             .column(user::Column::Id)
@@ -347,7 +344,8 @@ pub async fn create(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &BroadcastForm) ->
     }
     .insert(&txn)
     .await?;
-    jobs::enqueue(&txn, ctx, &SendBroadcast { broadcast_id: b.id }, EnqueueOptions { run_at: Some(at), max_attempts: None }).await?;
+    jobs::enqueue(&txn, ctx, &SendBroadcast { broadcast_id: b.id }, EnqueueOptions { run_at: Some(at), max_attempts: None })
+        .await?;
     let detail = serde_json::json!({ "title": title, "kind": f.kind, "segment": f.segment.describe(), "at": at.to_rfc3339() });
     audit::record(&txn, ctx, Some(actor), meta, Entry::ok("message.broadcast_create", "broadcast", b.id, detail)).await?;
     txn.commit().await?;
@@ -368,7 +366,8 @@ pub async fn cancel(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<()
     if r.rows_affected == 0 {
         return Err(BroadcastError::Invalid("只能取消尚未发送的群发".to_owned()));
     }
-    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("message.broadcast_cancel", "broadcast", id, serde_json::json!({}))).await?;
+    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("message.broadcast_cancel", "broadcast", id, serde_json::json!({})))
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -474,8 +473,13 @@ pub async fn report(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Report, AccessE
         .filter(message::Column::ReadAt.is_not_null())
         .count(&ctx.db)
         .await?;
-    let mut channels =
-        vec![ChannelReport { channel: center::INBOX, total: inbox_total, sent: inbox_total, read: inbox_read, ..Default::default() }];
+    let mut channels = vec![ChannelReport {
+        channel: center::INBOX,
+        total: inbox_total,
+        sent: inbox_total,
+        read: inbox_read,
+        ..Default::default()
+    }];
     let rows: Vec<(String, String)> = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Channel)
@@ -503,8 +507,16 @@ pub async fn report(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Report, AccessE
 /// The delivery report as xlsx: one row per recipient and channel.
 pub async fn report_xlsx(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Vec<u8>, AccessError> {
     let r = report(ctx, actor, id).await?;
-    let msgs = message::Entity::find().filter(message::Column::BroadcastId.eq(id)).order_by_asc(message::Column::Id).all(&ctx.db).await?;
-    let dels = delivery::Entity::find().filter(delivery::Column::BroadcastId.eq(id)).order_by_asc(delivery::Column::Id).all(&ctx.db).await?;
+    let msgs = message::Entity::find()
+        .filter(message::Column::BroadcastId.eq(id))
+        .order_by_asc(message::Column::Id)
+        .all(&ctx.db)
+        .await?;
+    let dels = delivery::Entity::find()
+        .filter(delivery::Column::BroadcastId.eq(id))
+        .order_by_asc(delivery::Column::Id)
+        .all(&ctx.db)
+        .await?;
     let uids: Vec<i64> = msgs.iter().map(|m| m.user_id).collect();
     let mut users: Vec<(i64, String, String)> = Vec::with_capacity(uids.len());
     for chunk in uids.chunks(1000) {
@@ -523,11 +535,22 @@ pub async fn report_xlsx(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Vec<u8>, A
     let name = |uid: i64| {
         users.binary_search_by_key(&uid, |u| u.0).ok().map(|i| (users[i].1.clone(), users[i].2.clone())).unwrap_or_default()
     };
-    let fmt = |t: Option<DateTime<Utc>>| t.map(|t| (t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+    let fmt = |t: Option<DateTime<Utc>>| {
+        t.map(|t| (t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+    };
     let mut rows = Vec::new();
     for m in &msgs {
         let (u, n) = name(m.user_id);
-        rows.push(vec![u, n, "站内信".to_owned(), "已发送".to_owned(), fmt(Some(m.created_at)), if m.read_at.is_some() { "已读" } else { "未读" }.to_owned(), fmt(m.read_at), String::new()]);
+        rows.push(vec![
+            u,
+            n,
+            "站内信".to_owned(),
+            "已发送".to_owned(),
+            fmt(Some(m.created_at)),
+            if m.read_at.is_some() { "已读" } else { "未读" }.to_owned(),
+            fmt(m.read_at),
+            String::new(),
+        ]);
     }
     for d in &dels {
         let (u, n) = name(d.user_id);

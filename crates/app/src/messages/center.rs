@@ -235,7 +235,11 @@ pub async fn send<C: ConnectionTrait>(conn: &C, ctx: &Ctx, out: &Outgoing) -> Re
                     "fields": r.wechat_fields,
                     "sms_template_code": "",
                 });
-                (String::new(), r.wechat_fields.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n"), data.to_string())
+                (
+                    String::new(),
+                    r.wechat_fields.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n"),
+                    data.to_string(),
+                )
             }
             _ => continue,
         };
@@ -336,13 +340,11 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
         .col_expr(delivery::Column::DueAt, sea_orm::sea_query::Expr::value(now))
         .filter(delivery::Column::Id.eq(d.id))
         .filter(
-            sea_orm::Condition::any()
-                .add(delivery::Column::Status.is_in(["queued", "deferred", "retrying"]))
-                .add(
-                    sea_orm::Condition::all()
-                        .add(delivery::Column::Status.eq("sending"))
-                        .add(delivery::Column::DueAt.lt(now - Duration::minutes(10))),
-                ),
+            sea_orm::Condition::any().add(delivery::Column::Status.is_in(["queued", "deferred", "retrying"])).add(
+                sea_orm::Condition::all()
+                    .add(delivery::Column::Status.eq("sending"))
+                    .add(delivery::Column::DueAt.lt(now - Duration::minutes(10))),
+            ),
         )
         .exec(&ctx.db)
         .await?;
@@ -367,7 +369,8 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
         .all(&ctx.db)
         .await?;
     if limit == 0 || recent.len() >= limit as usize {
-        let next = recent.first().map_or(now + Duration::seconds(60), |a| a.at + Duration::seconds(60) + Duration::milliseconds(1));
+        let next =
+            recent.first().map_or(now + Duration::seconds(60), |a| a.at + Duration::seconds(60) + Duration::milliseconds(1));
         let txn = ctx.db.begin().await?;
         let mut am: delivery::ActiveModel = d.clone().into();
         am.status = Set("deferred".to_owned());
@@ -440,7 +443,8 @@ async fn attempt(ctx: &Ctx, d: &delivery::Model, now: DateTime<Utc>) -> Result<A
                 return Ok(Attempt::Skipped("用户没有可用的手机号".to_owned()));
             };
             let code = s("sms_template_code");
-            let params: Vec<(String, String)> = serde_json::from_value(data.get("params").cloned().unwrap_or_default()).unwrap_or_default();
+            let params: Vec<(String, String)> =
+                serde_json::from_value(data.get("params").cloned().unwrap_or_default()).unwrap_or_default();
             let (template, params) = if code.is_empty() {
                 // The provider's notice template is "${title}，请登录平台查看。".
                 let title = params.iter().find(|(k, _)| k == "title").map_or_else(|| d.body.clone(), |(_, v)| v.clone());

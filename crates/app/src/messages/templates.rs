@@ -14,29 +14,128 @@ use sea_orm::{
 use serde::Deserialize;
 
 /// (key, name, category, urgent, variables, inbox title, inbox body, SMS, WeChat fields, email subject, email body)
-type Seed = (&'static str, &'static str, &'static str, bool, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str);
+type Seed = (
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 /// The notice of each category: the use cases give a title, a body and a link.
 const NOTICE_VARS: &str = "title,body,link";
 
 const SEED: &[Seed] = &[
-    ("demand", "服务需求进展", "demand", false, NOTICE_VARS, "{{title}}", "{{body}}", "{{title}}，请登录平台查看。",
-     "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情", "{{title}}", "{{body}}"),
-    ("policy", "政策推送", "policy", false, NOTICE_VARS, "{{title}}", "{{body}}", "{{title}}，请登录平台查看。",
-     "first={{title}}\nkeyword1={{body}}\nremark=点击查看政策详情", "{{title}}", "{{body}}"),
-    ("certification", "实名认证结果", "certification", false, NOTICE_VARS, "{{title}}", "{{body}}", "{{title}}，请登录平台查看。",
-     "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情", "{{title}}", "{{body}}"),
-    ("product", "服务产品审核", "product", false, NOTICE_VARS, "{{title}}", "{{body}}", "{{title}}，请登录平台查看。",
-     "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情", "{{title}}", "{{body}}"),
-    ("authorization", "数据授权", "authorization", false, NOTICE_VARS, "{{title}}", "{{body}}", "{{title}}，请登录平台查看。",
-     "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情", "{{title}}", "{{body}}"),
-    ("account", "账号与入驻", "account", true, NOTICE_VARS, "{{title}}", "{{body}}", "{{title}}，请登录平台查看。",
-     "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情", "{{title}}", "{{body}}"),
-    ("broadcast", "平台通知（群发）", "broadcast", false, "title,body", "{{title}}", "{{body}}", "{{title}}，请登录平台查看。",
-     "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情", "{{title}}", "{{body}}"),
-    ("marketing", "活动推广（群发）", "marketing", false, "title,body", "{{title}}", "{{body}}", "{{title}}，详见平台。不想再收到可在平台“消息设置”中退订",
-     "first={{title}}\nkeyword1={{body}}\nremark=不想再收到此类消息？可在“消息设置”中退订", "{{title}}",
-     "{{body}}\n\n不想再收到此类邮件？请登录平台，在“我的账号 › 消息设置”中退订活动推广。"),
+    (
+        "demand",
+        "服务需求进展",
+        "demand",
+        false,
+        NOTICE_VARS,
+        "{{title}}",
+        "{{body}}",
+        "{{title}}，请登录平台查看。",
+        "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情",
+        "{{title}}",
+        "{{body}}",
+    ),
+    (
+        "policy",
+        "政策推送",
+        "policy",
+        false,
+        NOTICE_VARS,
+        "{{title}}",
+        "{{body}}",
+        "{{title}}，请登录平台查看。",
+        "first={{title}}\nkeyword1={{body}}\nremark=点击查看政策详情",
+        "{{title}}",
+        "{{body}}",
+    ),
+    (
+        "certification",
+        "实名认证结果",
+        "certification",
+        false,
+        NOTICE_VARS,
+        "{{title}}",
+        "{{body}}",
+        "{{title}}，请登录平台查看。",
+        "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情",
+        "{{title}}",
+        "{{body}}",
+    ),
+    (
+        "product",
+        "服务产品审核",
+        "product",
+        false,
+        NOTICE_VARS,
+        "{{title}}",
+        "{{body}}",
+        "{{title}}，请登录平台查看。",
+        "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情",
+        "{{title}}",
+        "{{body}}",
+    ),
+    (
+        "authorization",
+        "数据授权",
+        "authorization",
+        false,
+        NOTICE_VARS,
+        "{{title}}",
+        "{{body}}",
+        "{{title}}，请登录平台查看。",
+        "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情",
+        "{{title}}",
+        "{{body}}",
+    ),
+    (
+        "account",
+        "账号与入驻",
+        "account",
+        true,
+        NOTICE_VARS,
+        "{{title}}",
+        "{{body}}",
+        "{{title}}，请登录平台查看。",
+        "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情",
+        "{{title}}",
+        "{{body}}",
+    ),
+    (
+        "broadcast",
+        "平台通知（群发）",
+        "broadcast",
+        false,
+        "title,body",
+        "{{title}}",
+        "{{body}}",
+        "{{title}}，请登录平台查看。",
+        "first={{title}}\nkeyword1={{body}}\nremark=点击查看详情",
+        "{{title}}",
+        "{{body}}",
+    ),
+    (
+        "marketing",
+        "活动推广（群发）",
+        "marketing",
+        false,
+        "title,body",
+        "{{title}}",
+        "{{body}}",
+        "{{title}}，详见平台。不想再收到可在平台“消息设置”中退订",
+        "first={{title}}\nkeyword1={{body}}\nremark=不想再收到此类消息？可在“消息设置”中退订",
+        "{{title}}",
+        "{{body}}\n\n不想再收到此类邮件？请登录平台，在“我的账号 › 消息设置”中退订活动推广。",
+    ),
 ];
 
 /// Inserts the seeded templates that are missing. Idempotent; edits are kept.
@@ -272,10 +371,17 @@ pub fn check(form: &TemplateForm, variables: &str) -> Vec<String> {
     for line in form.wechat_fields.lines().filter(|l| !l.trim().is_empty()) {
         match line.split_once('=') {
             Some((k, _)) if !k.trim().is_empty() && k.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {}
-            _ => errors.push(format!("微信消息字段每行应为“字段名=内容”，字段名为英文字母、数字或下划线：{}", line.chars().take(30).collect::<String>())),
+            _ => errors.push(format!(
+                "微信消息字段每行应为“字段名=内容”，字段名为英文字母、数字或下划线：{}",
+                line.chars().take(30).collect::<String>()
+            )),
         }
     }
-    for (label, v) in [("短信模板编号", &form.sms_template_code), ("微信模板消息编号", &form.wechat_template_id), ("微信订阅消息编号", &form.wechat_subscribe_template_id)] {
+    for (label, v) in [
+        ("短信模板编号", &form.sms_template_code),
+        ("微信模板消息编号", &form.wechat_template_id),
+        ("微信订阅消息编号", &form.wechat_subscribe_template_id),
+    ] {
         if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             errors.push(format!("{label}只能包含英文字母、数字、下划线和连字符"));
         }
@@ -335,8 +441,14 @@ pub async fn save(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, form: &Templat
     am.email_body = Set(form.email_body.trim().to_owned());
     am.updated_at = Set(ctx.now());
     am.update(&txn).await?;
-    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("message.template_update", "message_template", key, serde_json::json!({})))
-        .await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("message.template_update", "message_template", key, serde_json::json!({})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

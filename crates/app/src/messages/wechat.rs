@@ -149,7 +149,8 @@ pub async fn handle(ctx: &Ctx, q: &WxQuery, body: &str) -> Result<String, Server
     let reply = respond(ctx, &msg).await?;
     let Some(reply) = reply else { return Ok("success".to_owned()) };
     match crypto {
-        Some(c) => wx::encrypted_reply(&c, token, &reply, q.timestamp.parse().unwrap_or(ctx.now().timestamp()), &q.nonce).map_err(|e| ServerError::BadRequest(e.to_string())),
+        Some(c) => wx::encrypted_reply(&c, token, &reply, q.timestamp.parse().unwrap_or(ctx.now().timestamp()), &q.nonce)
+            .map_err(|e| ServerError::BadRequest(e.to_string())),
         None => Ok(reply),
     }
 }
@@ -172,10 +173,7 @@ async fn respond(ctx: &Ctx, m: &wx::Message) -> Result<Option<String>, DbErr> {
             let scene = m.scene().unwrap_or_default().to_owned();
             follow(ctx, &m.from_user_name, true, &scene).await?;
             log(ctx, "subscribe", &m.from_user_name, &scene).await?;
-            Ok(text(&format!(
-                "欢迎关注{}！回复“政策”查看最新惠企政策，或点击菜单进入平台办理服务。",
-                ctx.settings.platform.name
-            )))
+            Ok(text(&format!("欢迎关注{}！回复“政策”查看最新惠企政策，或点击菜单进入平台办理服务。", ctx.settings.platform.name)))
         }
         ("event", Some("unsubscribe")) => {
             follow(ctx, &m.from_user_name, false, "").await?;
@@ -381,8 +379,14 @@ pub async fn add_auto_reply(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &AutoReply
     }
     .insert(&txn)
     .await?;
-    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("wechat.auto_reply_add", "wechat_auto_reply", r.id, serde_json::json!({ "keyword": keyword })))
-        .await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("wechat.auto_reply_add", "wechat_auto_reply", r.id, serde_json::json!({ "keyword": keyword })),
+    )
+    .await?;
     txn.commit().await?;
     Ok(r.id)
 }
@@ -394,7 +398,14 @@ pub async fn delete_auto_reply(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -
     if r.rows_affected == 0 {
         return Err(AccessError::NotFound);
     }
-    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("wechat.auto_reply_delete", "wechat_auto_reply", id, serde_json::json!({}))).await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("wechat.auto_reply_delete", "wechat_auto_reply", id, serde_json::json!({})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -439,10 +450,16 @@ pub fn parse_menu(text: &str) -> Result<serde_json::Value, String> {
         }
         let button = match parts.as_slice() {
             [_] if !sub => json!({ "name": name, "sub_button": [] }),
-            [_, "click", key] if !key.is_empty() && key.len() <= 128 && key.chars().all(|c| c.is_ascii_graphic() || !c.is_ascii()) => {
+            [_, "click", key]
+                if !key.is_empty() && key.len() <= 128 && key.chars().all(|c| c.is_ascii_graphic() || !c.is_ascii()) =>
+            {
                 json!({ "type": "click", "name": name, "key": key })
             }
-            [_, "view", url] if (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 1000 && !url.contains(char::is_whitespace) => {
+            [_, "view", url]
+                if (url.starts_with("https://") || url.starts_with("http://"))
+                    && url.len() <= 1000
+                    && !url.contains(char::is_whitespace) =>
+            {
                 json!({ "type": "view", "name": name, "url": url })
             }
             _ => return Err(format!("第 {n} 行应为“名称 | click | 关键词”或“名称 | view | 网址”")),
@@ -468,7 +485,10 @@ pub fn parse_menu(text: &str) -> Result<serde_json::Value, String> {
     }
     for b in &top {
         if b.get("sub_button").and_then(Value::as_array).is_some_and(Vec::is_empty) {
-            return Err(format!("一级菜单“{}”没有设置动作，也没有二级菜单", b.get("name").and_then(Value::as_str).unwrap_or_default()));
+            return Err(format!(
+                "一级菜单“{}”没有设置动作，也没有二级菜单",
+                b.get("name").and_then(Value::as_str).unwrap_or_default()
+            ));
         }
     }
     Ok(json!({ "button": top }))
@@ -502,8 +522,14 @@ pub async fn save_menu(ctx: &Ctx, actor: &Actor, meta: &Meta, text: &str) -> Res
     }
     .insert(&txn)
     .await?;
-    audit::record(&txn, ctx, Some(actor), meta, Entry::ok("wechat.menu_save", "wechat_menu", m.id, serde_json::json!({ "published": published.is_ok() })))
-        .await?;
+    audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        Entry::ok("wechat.menu_save", "wechat_menu", m.id, serde_json::json!({ "published": published.is_ok() })),
+    )
+    .await?;
     txn.commit().await?;
     Ok(status)
 }
@@ -548,7 +574,11 @@ pub async fn bind_by_code(ctx: &Ctx, actor: &Actor, meta: &Meta, code: &str) -> 
 
 /// Whether the user has a bound WeChat, and whether it follows the account.
 pub async fn binding_of(ctx: &Ctx, user_id: i64) -> Result<Option<wechat_binding::Model>, DbErr> {
-    wechat_binding::Entity::find().filter(wechat_binding::Column::UserId.eq(user_id)).order_by_desc(wechat_binding::Column::UpdatedAt).one(&ctx.db).await
+    wechat_binding::Entity::find()
+        .filter(wechat_binding::Column::UserId.eq(user_id))
+        .order_by_desc(wechat_binding::Column::UpdatedAt)
+        .one(&ctx.db)
+        .await
 }
 
 /// Unbinds the user's WeChat.
@@ -580,7 +610,10 @@ mod tests {
         assert_eq!(m["button"][0]["sub_button"][1]["type"], "view");
         assert_eq!(m["button"][1]["url"], "https://qifu.example.cn/");
         assert!(parse_menu("").is_err());
-        assert!(parse_menu("a|view|https://x\nb|view|https://x\nc|view|https://x\nd|view|https://x").is_err_and(|e| e.contains("最多 3 个")));
+        assert!(
+            parse_menu("a|view|https://x\nb|view|https://x\nc|view|https://x\nd|view|https://x")
+                .is_err_and(|e| e.contains("最多 3 个"))
+        );
         assert!(parse_menu("- 孤儿 | click | K").is_err());
         assert!(parse_menu("名称 | view | javascript:alert(1)").is_err());
         assert!(parse_menu("空的一级").is_err_and(|e| e.contains("没有设置动作")));

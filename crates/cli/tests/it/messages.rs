@@ -137,7 +137,12 @@ async fn notify(app: &TestApp, user_id: i64, category: &str, title: &str, sms: b
 }
 
 async fn deliveries_of(app: &TestApp, user_id: i64) -> Vec<delivery::Model> {
-    delivery::Entity::find().filter(delivery::Column::UserId.eq(user_id)).order_by_asc(delivery::Column::Id).all(&app.ctx.db).await.unwrap()
+    delivery::Entity::find()
+        .filter(delivery::Column::UserId.eq(user_id))
+        .order_by_asc(delivery::Column::Id)
+        .all(&app.ctx.db)
+        .await
+        .unwrap()
 }
 
 fn channels(ds: &[delivery::Model]) -> Vec<String> {
@@ -161,7 +166,8 @@ async fn fan_out_follows_preferences_and_the_inbox_reads_and_deletes() {
         ("quiet_end".into(), "08:00".into()),
         ("email".into(), "zhang@example.cn".into()),
     ];
-    for (cat, ch) in [("demand", "wechat"), ("demand", "email"), ("account", "sms"), ("account", "wechat"), ("account", "email")] {
+    for (cat, ch) in [("demand", "wechat"), ("demand", "email"), ("account", "sms"), ("account", "wechat"), ("account", "email")]
+    {
         form.push((format!("ch_{cat}_{ch}"), "1".into()));
     }
     let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -175,40 +181,65 @@ async fn fan_out_follows_preferences_and_the_inbox_reads_and_deletes() {
     notify(&app, uid, "account", "账号已开通", true).await;
     notify(&app, uid, "product", "产品已上架", false).await;
     let ds = deliveries_of(&app, uid).await;
-    assert_eq!(channels(&ds), vec!["wechat", "email", "sms", "wechat", "email"], "demand without SMS; account all three; product none of its channels chosen");
+    assert_eq!(
+        channels(&ds),
+        vec!["wechat", "email", "sms", "wechat", "email"],
+        "demand without SMS; account all three; product none of its channels chosen"
+    );
     app.drain_jobs().await.unwrap();
     let ds = deliveries_of(&app, uid).await;
     assert!(ds.iter().all(|d| d.status == "sent" && d.provider == "log" && d.sent_at.is_some()), "{ds:?}");
     let attempts = delivery_attempt::Entity::find().count(&app.ctx.db).await.unwrap();
     assert_eq!(attempts, 5, "every attempt is logged");
     // A bad email is refused with a message and nothing changes.
-    let bad = ent.post_form("/account/notifications", &[("quiet_start", "25:00"), ("quiet_end", "08:00"), ("email", "<script>@x")]).await.unwrap();
+    let bad = ent
+        .post_form("/account/notifications", &[("quiet_start", "25:00"), ("quiet_end", "08:00"), ("email", "<script>@x")])
+        .await
+        .unwrap();
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("免打扰时间请按") && !bad.body.contains("<script>@x\""), "{}", bad.body);
 
     // The inbox: unread count in the header, read one, delete one, mark all read.
     let list = ent.get("/account/messages").await.unwrap();
     assert!(list.body.contains("需求已受理：商标注册") && list.body.contains("aria-label=\"3条未读\""), "{}", list.body);
-    let first = message::Entity::find().filter(message::Column::UserId.eq(uid)).order_by_asc(message::Column::Id).one(&app.ctx.db).await.unwrap().unwrap();
+    let first = message::Entity::find()
+        .filter(message::Column::UserId.eq(uid))
+        .order_by_asc(message::Column::Id)
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
     let shown = ent.get(&format!("/account/messages/{}", first.id)).await.unwrap();
     assert_eq!(shown.status, StatusCode::OK);
     assert!(shown.body.contains("查看详情") && shown.body.contains("aria-label=\"2条未读\""), "{}", shown.body);
     // Someone else's message is not found.
     let other = signed_in(&app, "institution").await;
     assert_eq!(other.get(&format!("/account/messages/{}", first.id)).await.unwrap().status, StatusCode::NOT_FOUND);
-    assert_eq!(other.post_form(&format!("/account/messages/{}/delete", first.id), &[]).await.unwrap().status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        other.post_form(&format!("/account/messages/{}/delete", first.id), &[]).await.unwrap().status,
+        StatusCode::NOT_FOUND
+    );
     let del = ent.post_form(&format!("/account/messages/{}/delete", first.id), &[]).await.unwrap();
     assert_eq!(del.status, StatusCode::SEE_OTHER);
     assert!(message::Entity::find_by_id(first.id).one(&app.ctx.db).await.unwrap().is_none());
     ent.post_form("/account/messages/read-all", &[]).await.unwrap();
-    assert_eq!(messages::unread_count(&app.ctx, &qifu_testkit::qifu_app::accounts::load_actor(&app.ctx.db, uid).await.unwrap().unwrap()).await.unwrap(), 0);
+    assert_eq!(
+        messages::unread_count(&app.ctx, &qifu_testkit::qifu_app::accounts::load_actor(&app.ctx.db, uid).await.unwrap().unwrap())
+            .await
+            .unwrap(),
+        0
+    );
     // The back office has its own inbox.
     let op = signed_in(&app, "operator").await;
     let inbox = op.get("/admin/messages").await.unwrap();
     assert_eq!(inbox.status, StatusCode::OK);
     assert!(inbox.body.contains("全部标为已读"));
     let log = op.get("/admin/deliveries?channel=email").await.unwrap();
-    assert!(log.body.contains("已发送") && log.body.contains("<td>邮件</td>") && !log.body.contains("<td>短信</td>"), "{}", log.body);
+    assert!(
+        log.body.contains("已发送") && log.body.contains("<td>邮件</td>") && !log.body.contains("<td>短信</td>"),
+        "{}",
+        log.body
+    );
     let one = op.get(&format!("/admin/deliveries/{}", ds[0].id)).await.unwrap();
     assert!(one.body.contains("发送尝试") && one.body.contains("成功"), "{}", one.body);
     assert_eq!(ent.get("/admin/deliveries").await.unwrap().status, StatusCode::FORBIDDEN);
@@ -265,7 +296,8 @@ async fn a_failing_channel_is_retried_then_the_failure_is_logged() {
     assert_eq!(d.attempts, 3);
     assert!(d.last_error.as_deref().unwrap_or_default().contains("邮件服务器暂不可用"), "{:?}", d.last_error);
     assert!(d.last_error.as_deref().unwrap_or_default().contains("Connection refused"), "{:?}", d.last_error);
-    let attempts = delivery_attempt::Entity::find().filter(delivery_attempt::Column::DeliveryId.eq(d.id)).all(&app.ctx.db).await.unwrap();
+    let attempts =
+        delivery_attempt::Entity::find().filter(delivery_attempt::Column::DeliveryId.eq(d.id)).all(&app.ctx.db).await.unwrap();
     assert_eq!(attempts.len(), 3);
     assert!(attempts.iter().all(|a| a.status == "failed" || a.status == "retrying" && a.error.is_some()), "{attempts:?}");
     // The queue did not kill the job: the delivery recorded the failure itself.
@@ -337,17 +369,38 @@ async fn a_broadcast_reaches_exactly_its_segment_and_marketing_honours_unsubscri
     preview.push(("action", "preview"));
     let p = op.post_form("/admin/broadcasts", &preview).await.unwrap();
     assert_eq!(p.status, StatusCode::OK);
-    assert!(p.body.contains("<strong>3</strong> 家企业的 <strong>3</strong> 个账号") && p.body.contains("测试企业21有限公司"), "{}", p.body);
+    assert!(
+        p.body.contains("<strong>3</strong> 家企业的 <strong>3</strong> 个账号") && p.body.contains("测试企业21有限公司"),
+        "{}",
+        p.body
+    );
     // Bad input: a message and nothing written.
-    let bad = op.post_form("/admin/broadcasts", &[("title", ""), ("body", "x"), ("kind", "marketing"), ("division", "11'; DROP")]).await.unwrap();
+    let bad = op
+        .post_form("/admin/broadcasts", &[("title", ""), ("body", "x"), ("kind", "marketing"), ("division", "11'; DROP")])
+        .await
+        .unwrap();
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let late = op.post_form("/admin/broadcasts", &[("title", "t"), ("body", "x"), ("kind", "notice"), ("scheduled_at", "2020-01-01T09:00")]).await.unwrap();
+    let late = op
+        .post_form(
+            "/admin/broadcasts",
+            &[("title", "t"), ("body", "x"), ("kind", "notice"), ("scheduled_at", "2020-01-01T09:00")],
+        )
+        .await
+        .unwrap();
     assert!(late.body.contains("发送时间不能早于现在"), "{}", late.body);
     assert_eq!(qifu_testkit::qifu_db::entity::broadcast::Entity::find().count(&app.ctx.db).await.unwrap(), 0);
     let r = op.post_form("/admin/broadcasts", &form).await.unwrap();
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     app.drain_jobs().await.unwrap();
-    let got: Vec<i64> = message::Entity::find().filter(message::Column::BroadcastId.is_not_null()).order_by_asc(message::Column::UserId).all(&app.ctx.db).await.unwrap().into_iter().map(|m| m.user_id).collect();
+    let got: Vec<i64> = message::Entity::find()
+        .filter(message::Column::BroadcastId.is_not_null())
+        .order_by_asc(message::Column::UserId)
+        .all(&app.ctx.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
     assert_eq!(got, vec![a1, a2], "exactly the segment, without the unsubscribed user");
     for u in [a3, a4, b1, out] {
         assert!(!got.contains(&u));
@@ -358,7 +411,12 @@ async fn a_broadcast_reaches_exactly_its_segment_and_marketing_honours_unsubscri
     notice[0] = ("title", "系统维护通知");
     op.post_form("/admin/broadcasts", &notice).await.unwrap();
     app.drain_jobs().await.unwrap();
-    let b = qifu_testkit::qifu_db::entity::broadcast::Entity::find().order_by_desc(qifu_testkit::qifu_db::entity::broadcast::Column::Id).one(&app.ctx.db).await.unwrap().unwrap();
+    let b = qifu_testkit::qifu_db::entity::broadcast::Entity::find()
+        .order_by_desc(qifu_testkit::qifu_db::entity::broadcast::Column::Id)
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(b.recipients, 3);
     assert_eq!(message::Entity::find().filter(message::Column::BroadcastId.eq(b.id)).count(&app.ctx.db).await.unwrap(), 3);
     // The report and its export.
@@ -376,7 +434,12 @@ async fn a_broadcast_reaches_exactly_its_segment_and_marketing_honours_unsubscri
     scheduled.push(("scheduled_at", &later));
     op.post_form("/admin/broadcasts", &scheduled).await.unwrap();
     app.drain_jobs().await.unwrap();
-    let s = qifu_testkit::qifu_db::entity::broadcast::Entity::find().order_by_desc(qifu_testkit::qifu_db::entity::broadcast::Column::Id).one(&app.ctx.db).await.unwrap().unwrap();
+    let s = qifu_testkit::qifu_db::entity::broadcast::Entity::find()
+        .order_by_desc(qifu_testkit::qifu_db::entity::broadcast::Column::Id)
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(s.status, "scheduled");
     op.post_form(&format!("/admin/broadcasts/{}/cancel", s.id), &[]).await.unwrap();
     app.advance(Duration::days(2));
@@ -393,7 +456,12 @@ async fn templates_name_an_unknown_variable_at_save_and_are_used_once_saved() {
     let op = signed_in(&app, "operator").await;
     let list = op.get("/admin/message-templates").await.unwrap();
     assert!(list.body.contains("服务需求进展"), "{}", list.body);
-    let t = message_template::Entity::find().filter(message_template::Column::Key.eq("demand")).one(&app.ctx.db).await.unwrap().unwrap();
+    let t = message_template::Entity::find()
+        .filter(message_template::Column::Key.eq("demand"))
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
     let path = format!("/admin/message-templates/{}", t.id);
     let base = [
         ("name", "服务需求进展"),
@@ -420,7 +488,13 @@ async fn templates_name_an_unknown_variable_at_save_and_are_used_once_saved() {
     assert_eq!(op.post_form(&path, &pv).await.unwrap().status, StatusCode::SEE_OTHER);
     let uid = user_id(&app, "enterprise").await;
     notify(&app, uid, "demand", "需求已受理", false).await;
-    let m = message::Entity::find().filter(message::Column::UserId.eq(uid)).order_by_desc(message::Column::Id).one(&app.ctx.db).await.unwrap().unwrap();
+    let m = message::Entity::find()
+        .filter(message::Column::UserId.eq(uid))
+        .order_by_desc(message::Column::Id)
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(m.title, "【需求】需求已受理");
     let unclosed = [("name", "x"), ("inbox_title", "{{title"), ("action", "save")];
     let r = op.post_form(&path, &unclosed).await.unwrap();
@@ -486,7 +560,10 @@ async fn the_wechat_api_caches_its_token_falls_back_to_subscription_messages_pub
 
     // The menu, edited in the back office and published through the API.
     let op = signed_in(&app, "operator").await;
-    let bad = op.post_form("/admin/wechat/menu", &[("menu", "a|view|https://x\nb|view|https://x\nc|view|https://x\nd|view|https://x")]).await.unwrap();
+    let bad = op
+        .post_form("/admin/wechat/menu", &[("menu", "a|view|https://x\nb|view|https://x\nc|view|https://x\nd|view|https://x")])
+        .await
+        .unwrap();
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("最多 3 个一级菜单"));
     let menu = "政策服务\n- 最新政策 | click | 政策\n- 政策计算器 | view | https://qifu.example.gov.cn/policies/calculator\n服务市场 | view | https://qifu.example.gov.cn/products";
@@ -501,7 +578,12 @@ async fn the_wechat_api_caches_its_token_falls_back_to_subscription_messages_pub
     let start = inst.get("/wechat/oauth").await.unwrap();
     assert_eq!(start.status, StatusCode::SEE_OTHER);
     let loc = start.location().unwrap().to_owned();
-    assert!(loc.contains("/connect/oauth2/authorize?appid=wxqifu0000000001") && loc.contains("snsapi_base") && loc.ends_with("#wechat_redirect"), "{loc}");
+    assert!(
+        loc.contains("/connect/oauth2/authorize?appid=wxqifu0000000001")
+            && loc.contains("snsapi_base")
+            && loc.ends_with("#wechat_redirect"),
+        "{loc}"
+    );
     let state = loc.split("state=").nth(1).unwrap().split(['&', '#']).next().unwrap().to_owned();
     fake.oauth_code("CODE123", "oInstitution9");
     let forged = inst.get("/wechat/oauth/callback?code=CODE123&state=forged").await.unwrap();
@@ -509,7 +591,8 @@ async fn the_wechat_api_caches_its_token_falls_back_to_subscription_messages_pub
     let back = inst.get(&format!("/wechat/oauth/callback?code=CODE123&state={state}")).await.unwrap();
     assert_eq!(back.location(), Some("/account/notifications?done=bound"), "{}", back.body);
     let inst_id = user_id(&app, "institution").await;
-    let b = wechat_binding::Entity::find().filter(wechat_binding::Column::Openid.eq("oInstitution9")).one(db).await.unwrap().unwrap();
+    let b =
+        wechat_binding::Entity::find().filter(wechat_binding::Column::Openid.eq("oInstitution9")).one(db).await.unwrap().unwrap();
     assert_eq!(b.user_id, Some(inst_id));
     let bad_code = inst.get(&format!("/wechat/oauth/callback?code=NOPE&state={state}")).await.unwrap();
     assert_eq!(bad_code.status, StatusCode::BAD_REQUEST);
@@ -544,7 +627,8 @@ async fn the_wechat_endpoint_checks_signatures_and_survives_bad_input() {
     // Tencent's published sample: token, key, app id and an encrypted message with its signature.
     let app = wechat_app(A_TOKEN, A_AES_KEY, A_APP_ID, 0).await;
     let plain_sig = qifu_wechat::signature(A_TOKEN, A_TIMESTAMP, A_NONCE);
-    let q = format!("signature={plain_sig}&timestamp={A_TIMESTAMP}&nonce={A_NONCE}&encrypt_type=aes&msg_signature={A_MSG_SIGNATURE}");
+    let q =
+        format!("signature={plain_sig}&timestamp={A_TIMESTAMP}&nonce={A_NONCE}&encrypt_type=aes&msg_signature={A_MSG_SIGNATURE}");
     let (status, body) = post_raw(&app, &q, A_FROM_XML).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let crypto = qifu_wechat::Crypto::new(A_AES_KEY, A_APP_ID).unwrap();
@@ -562,14 +646,27 @@ async fn the_wechat_endpoint_checks_signatures_and_survives_bad_input() {
     let forged = q.replace(A_MSG_SIGNATURE, &A_MSG_SIGNATURE.replace('5', "6"));
     assert_eq!(post_raw(&app, &forged, A_FROM_XML).await.0, StatusCode::FORBIDDEN);
     // URL verification.
-    let v = app.client.get(app.url(&format!("/wechat?signature={plain_sig}&timestamp={A_TIMESTAMP}&nonce={A_NONCE}&echostr=4242xyz"))).send().await.unwrap();
+    let v = app
+        .client
+        .get(app.url(&format!("/wechat?signature={plain_sig}&timestamp={A_TIMESTAMP}&nonce={A_NONCE}&echostr=4242xyz")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(v.status(), StatusCode::OK);
     assert_eq!(v.text().await.unwrap(), "4242xyz");
-    let v = app.client.get(app.url(&format!("/wechat?signature=deadbeef&timestamp={A_TIMESTAMP}&nonce={A_NONCE}&echostr=1"))).send().await.unwrap();
+    let v = app
+        .client
+        .get(app.url(&format!("/wechat?signature=deadbeef&timestamp={A_TIMESTAMP}&nonce={A_NONCE}&echostr=1")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(v.status(), StatusCode::FORBIDDEN);
     // In safe mode a plain message is refused even with a valid plain signature (it does not cover the body).
     let plain_q = format!("signature={plain_sig}&timestamp={A_TIMESTAMP}&nonce={A_NONCE}");
-    assert_eq!(post_raw(&app, &plain_q, A_FROM_XML.replace("<Encrypt>", "<X>").replace("</Encrypt>", "</X>")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post_raw(&app, &plain_q, A_FROM_XML.replace("<Encrypt>", "<X>").replace("</Encrypt>", "</X>")).await.0,
+        StatusCode::FORBIDDEN
+    );
     let bad = wechat_log::Entity::find().filter(wechat_log::Column::Kind.eq("bad_signature")).count(&app.ctx.db).await.unwrap();
     assert_eq!(bad, 3, "each refused request is logged");
     let garbage = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[!!!notbase64]]></Encrypt></xml>";
@@ -585,7 +682,8 @@ async fn the_wechat_endpoint_checks_signatures_and_survives_bad_input() {
     let psig = qifu_wechat::signature("plain-token", &now, "77");
     let plain = format!("signature={psig}&timestamp={now}&nonce=77");
     // Malformed XML, DOCTYPE and an oversized body are 400, never a panic.
-    for body in ["<xml><ToUserName>", "not xml at all", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xml>&e;</xml>"] {
+    for body in ["<xml><ToUserName>", "not xml at all", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xml>&e;</xml>"]
+    {
         assert_eq!(post_raw(&app, &plain, body).await.0, StatusCode::BAD_REQUEST, "{body}");
     }
     let huge = format!("<xml><Content><![CDATA[{}]]></Content></xml>", "政".repeat(30_000));
@@ -601,17 +699,28 @@ async fn the_wechat_endpoint_checks_signatures_and_survives_bad_input() {
     assert_eq!(post_raw(&app, &replay, text).await.0, StatusCode::FORBIDDEN);
     let sub = "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oUser1]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event><EventKey><![CDATA[qrscene_expo]]></EventKey></xml>";
     assert!(post_raw(&app, &plain, sub).await.1.contains("欢迎关注"));
-    let b = wechat_binding::Entity::find().filter(wechat_binding::Column::Openid.eq("oUser1")).one(&app.ctx.db).await.unwrap().unwrap();
+    let b = wechat_binding::Entity::find()
+        .filter(wechat_binding::Column::Openid.eq("oUser1"))
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(b.subscribed && b.scene == "expo");
     let unsub = sub.replace("subscribe", "unsubscribe");
     assert_eq!(post_raw(&app, &plain, unsub).await.1, "success");
-    let b = wechat_binding::Entity::find().filter(wechat_binding::Column::Openid.eq("oUser1")).one(&app.ctx.db).await.unwrap().unwrap();
+    let b = wechat_binding::Entity::find()
+        .filter(wechat_binding::Column::Openid.eq("oUser1"))
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!b.subscribed);
     // A flood of forged requests writes at most 20 log rows a minute.
     for _ in 0..30 {
         assert_eq!(post_raw(&app, "signature=0&timestamp=1&nonce=1", text).await.0, StatusCode::FORBIDDEN);
     }
-    let logged = wechat_log::Entity::find().filter(wechat_log::Column::Kind.eq("bad_signature")).count(&app.ctx.db).await.unwrap();
+    let logged =
+        wechat_log::Entity::find().filter(wechat_log::Column::Kind.eq("bad_signature")).count(&app.ctx.db).await.unwrap();
     assert_eq!(logged, 20);
 }
 
@@ -619,12 +728,15 @@ async fn the_wechat_endpoint_checks_signatures_and_survives_bad_input() {
 /// or `None` (the test is skipped, visibly; under CI it fails).
 fn python_with(modules: &str) -> Option<String> {
     let py = std::env::var("QIFU_TEST_PYTHON").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "python3".to_owned());
-    let ok = std::process::Command::new(&py).args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success());
+    let ok =
+        std::process::Command::new(&py).args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success());
     if ok {
         return Some(py);
     }
     assert!(std::env::var_os("CI").is_none(), "CI: {py} lacks Python modules {modules} (.ci/run installs them)");
-    eprintln!("SKIPPED: {py} lacks Python modules {modules}; pip install wechatpy cryptography aiosmtpd, or set QIFU_TEST_PYTHON");
+    eprintln!(
+        "SKIPPED: {py} lacks Python modules {modules}; pip install wechatpy cryptography aiosmtpd, or set QIFU_TEST_PYTHON"
+    );
     None
 }
 
@@ -658,11 +770,26 @@ async fn wechatpy_plays_the_wechat_side_in_plain_and_safe_mode() {
     // The demo data brings the rule 政策 → the newest policies as a news reply.
     let tried = op.get("/admin/wechat?try=%E6%94%BF%E7%AD%96").await.unwrap();
     assert!(tried.body.contains("命中关键词“政策”") && tried.body.contains("〔图文〕"), "{}", tried.body);
-    let r = op.post_form("/admin/wechat/replies", &[("keyword", "你好"), ("match_kind", "exact"), ("reply_kind", "text"), ("content", "您好！<b>欢迎</b>")]).await.unwrap();
+    let r = op
+        .post_form(
+            "/admin/wechat/replies",
+            &[("keyword", "你好"), ("match_kind", "exact"), ("reply_kind", "text"), ("content", "您好！<b>欢迎</b>")],
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let bad = op.post_form("/admin/wechat/replies", &[("keyword", ""), ("match_kind", "exact"), ("reply_kind", "text"), ("content", "x")]).await.unwrap();
+    let bad = op
+        .post_form("/admin/wechat/replies", &[("keyword", ""), ("match_kind", "exact"), ("reply_kind", "text"), ("content", "x")])
+        .await
+        .unwrap();
     assert!(bad.status == StatusCode::UNPROCESSABLE_ENTITY && bad.body.contains("请填写关键词"), "{}", bad.body);
-    let dup = op.post_form("/admin/wechat/replies", &[("keyword", "政策"), ("match_kind", "exact"), ("reply_kind", "text"), ("content", "x")]).await.unwrap();
+    let dup = op
+        .post_form(
+            "/admin/wechat/replies",
+            &[("keyword", "政策"), ("match_kind", "exact"), ("reply_kind", "text"), ("content", "x")],
+        )
+        .await
+        .unwrap();
     assert!(dup.body.contains("已有自动回复"));
     let newest = qifu_testkit::qifu_app::messages::wechat::newest_policies(&app.ctx, "", 5).await.unwrap();
     assert!(!newest.is_empty(), "the demo has published policies");
@@ -683,7 +810,12 @@ async fn wechatpy_plays_the_wechat_side_in_plain_and_safe_mode() {
         assert_eq!(v["subscribe"]["reply_type"], "text");
         assert!(v["subscribe"]["content"].as_str().unwrap().contains("欢迎关注"));
     }
-    let b = wechat_binding::Entity::find().filter(wechat_binding::Column::Openid.eq("oPeerUser0001")).one(&app.ctx.db).await.unwrap().unwrap();
+    let b = wechat_binding::Entity::find()
+        .filter(wechat_binding::Column::Openid.eq("oPeerUser0001"))
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(b.subscribed && b.scene == "42");
     let page = op.get("/admin/wechat").await.unwrap();
     assert!(page.body.contains("签名校验失败") && page.body.contains("oPeerUser0001"), "{}", page.body);
@@ -762,7 +894,12 @@ async fn sms_goes_through_alibaba_cloud_with_the_templates_own_code_and_variable
     // The general notice template: the provider's notice code with the title.
     notify(&app, uid, "account", "入驻申请已通过", true).await;
     // A template with its own provider code gets its own variables.
-    let t = message_template::Entity::find().filter(message_template::Column::Key.eq("demand")).one(&app.ctx.db).await.unwrap().unwrap();
+    let t = message_template::Entity::find()
+        .filter(message_template::Column::Key.eq("demand"))
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
     let mut am: message_template::ActiveModel = t.into();
     am.sms_template_code = Set("SMS_468350777".into());
     am.update(&app.ctx.db).await.unwrap();

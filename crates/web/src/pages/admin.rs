@@ -87,16 +87,21 @@ pub async fn list_enterprises(
 
 /// The enterprise list as xlsx, written to a temporary file in constant memory
 /// and streamed from it (130,000 rows never sit in memory at once).
-async fn export_enterprises(st: &AppState, actor: &Actor, filter: &qifu_app::profiles::EnterpriseFilter) -> Result<Response, WebError> {
+async fn export_enterprises(
+    st: &AppState,
+    actor: &Actor,
+    filter: &qifu_app::profiles::EnterpriseFilter,
+) -> Result<Response, WebError> {
     let tmp = tempfile::NamedTempFile::new().map_err(|e| WebError::Internal(e.into()))?;
     // Writing 130,000 rows and zipping them is seconds of CPU: it runs on a
     // blocking thread (driving its database reads from there), not on the
     // workers that serve everyone else's pages.
     let (ctx, who, f, path) = (st.ctx.clone(), actor.clone(), filter.clone(), tmp.path().to_owned());
     let handle = tokio::runtime::Handle::current();
-    let done = tokio::task::spawn_blocking(move || handle.block_on(qifu_app::profiles::export_enterprises(&ctx, &who, &f, &path)))
-        .await
-        .map_err(|e| WebError::Internal(anyhow::anyhow!("导出任务异常结束：{e}")))?;
+    let done =
+        tokio::task::spawn_blocking(move || handle.block_on(qifu_app::profiles::export_enterprises(&ctx, &who, &f, &path)))
+            .await
+            .map_err(|e| WebError::Internal(anyhow::anyhow!("导出任务异常结束：{e}")))?;
     match done {
         Ok(_) => {}
         Err(qifu_app::profiles::ExportError::Access(a)) => return Err(a.into()),

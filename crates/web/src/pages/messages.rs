@@ -56,7 +56,8 @@ pub async fn delete_message(
 ) -> Result<Response, WebError> {
     let actor = viewer.require()?;
     qifu_app::messages::delete(&st.ctx, actor, parse_id(&id)?).await?;
-    let back = if actor.can_use_back_office() && viewer.here.starts_with("/admin") { "/admin/messages" } else { "/account/messages" };
+    let back =
+        if actor.can_use_back_office() && viewer.here.starts_with("/admin") { "/admin/messages" } else { "/account/messages" };
     Ok(Redirect::to(back).into_response())
 }
 
@@ -171,7 +172,11 @@ async fn notifications_page(
     Ok(page.render()?)
 }
 
-pub async fn show_notifications(State(st): State<AppState>, v: Viewer, Query(q): Query<DoneQuery>) -> Result<Html<String>, WebError> {
+pub async fn show_notifications(
+    State(st): State<AppState>,
+    v: Viewer,
+    Query(q): Query<DoneQuery>,
+) -> Result<Html<String>, WebError> {
     let notice = match q.done.as_str() {
         "saved" => Some("消息设置已保存。".to_owned()),
         "unsubscribed" => Some("已退订活动推广消息。".to_owned()),
@@ -192,7 +197,8 @@ pub async fn save_notifications(
         Ok(()) => Ok(Redirect::to("/account/notifications?done=saved").into_response()),
         Err(SettingsError::Db(e)) => Err(e.into()),
         Err(SettingsError::Invalid(m)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(notifications_page(&st, &viewer, Some(&f), None, Some(m)).await?)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(notifications_page(&st, &viewer, Some(&f), None, Some(m)).await?))
+                .into_response())
         }
     }
 }
@@ -308,11 +314,10 @@ pub async fn save_template(
     match templates::save(&st.ctx, actor, &viewer.meta, id, &form.form).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/message-templates/{id}?done=saved")).into_response()),
         Err(TemplateError::Access(a)) => Err(a.into()),
-        Err(TemplateError::Invalid(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Html(template_page(&st, &viewer, id, Some(form.form), errors, None).await?),
-        )
-            .into_response()),
+        Err(TemplateError::Invalid(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(template_page(&st, &viewer, id, Some(form.form), errors, None).await?))
+                .into_response())
+        }
     }
 }
 
@@ -354,10 +359,18 @@ pub struct DeliveryQuery {
     status: String,
 }
 
-pub async fn list_deliveries(State(st): State<AppState>, v: Viewer, Query(q): Query<DeliveryQuery>) -> Result<Html<String>, WebError> {
+pub async fn list_deliveries(
+    State(st): State<AppState>,
+    v: Viewer,
+    Query(q): Query<DeliveryQuery>,
+) -> Result<Html<String>, WebError> {
     let actor = manager(&v)?;
     let channel = if OUTSIDE.contains(&q.channel.as_str()) { q.channel.clone() } else { String::new() };
-    let status = if ["queued", "deferred", "retrying", "sent", "failed", "skipped"].contains(&q.status.as_str()) { q.status.clone() } else { String::new() };
+    let status = if ["queued", "deferred", "retrying", "sent", "failed", "skipped"].contains(&q.status.as_str()) {
+        q.status.clone()
+    } else {
+        String::new()
+    };
     let f = center::DeliveryFilter { channel: channel.clone(), status: status.clone() };
     let (items, total) = center::list_deliveries(&st.ctx, actor, &f, q.page).await?;
     let base = format!("/admin/deliveries?channel={channel}&status={status}");
@@ -485,21 +498,19 @@ pub async fn create_broadcast(
         return match broadcasts::preview(&st.ctx, actor, &form.form.segment).await {
             Ok(p) => Ok(Html(broadcasts_page(&st, &viewer, 1, view, Some(p), None, None).await?).into_response()),
             Err(BroadcastError::Access(a)) => Err(a.into()),
-            Err(BroadcastError::Invalid(m)) => Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Html(broadcasts_page(&st, &viewer, 1, view, None, Some(m), None).await?),
-            )
-                .into_response()),
+            Err(BroadcastError::Invalid(m)) => {
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(broadcasts_page(&st, &viewer, 1, view, None, Some(m), None).await?))
+                    .into_response())
+            }
         };
     }
     match broadcasts::create(&st.ctx, actor, &viewer.meta, &form.form).await {
         Ok(_) => Ok(Redirect::to("/admin/broadcasts?done=created").into_response()),
         Err(BroadcastError::Access(a)) => Err(a.into()),
-        Err(BroadcastError::Invalid(m)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Html(broadcasts_page(&st, &viewer, 1, view, None, Some(m), None).await?),
-        )
-            .into_response()),
+        Err(BroadcastError::Invalid(m)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(broadcasts_page(&st, &viewer, 1, view, None, Some(m), None).await?))
+                .into_response())
+        }
     }
 }
 
@@ -646,7 +657,8 @@ pub async fn add_auto_reply(
                 content: form.content.chars().take(600).collect(),
                 ..form
             };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(wechat_page(&st, &viewer, shown, None, Some(m), None, None).await?)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(wechat_page(&st, &viewer, shown, None, Some(m), None, None).await?))
+                .into_response())
         }
     }
 }
@@ -671,7 +683,9 @@ pub async fn save_menu(State(st): State<AppState>, CsrfForm { viewer, form }: Cs
     let actor = manager(&viewer)?;
     let blank = wxs::AutoReplyForm { match_kind: "exact".to_owned(), reply_kind: "text".to_owned(), ..Default::default() };
     match wxs::save_menu(&st.ctx, actor, &viewer.meta, &form.menu).await {
-        Ok(status) => Ok(Html(wechat_page(&st, &viewer, blank, None, None, Some(format!("菜单{status}")), None).await?).into_response()),
+        Ok(status) => {
+            Ok(Html(wechat_page(&st, &viewer, blank, None, None, Some(format!("菜单{status}")), None).await?).into_response())
+        }
         Err(ServerErrorForm::Access(a)) => Err(a.into()),
         Err(ServerErrorForm::Invalid(m)) => {
             let text: String = form.menu.chars().take(4000).collect();
@@ -699,7 +713,8 @@ fn wechat_error(e: ServerError) -> Response {
 }
 
 fn lenient_query(raw: Option<&str>) -> Result<WxQuery, Box<Response>> {
-    serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|_| Box::new((StatusCode::BAD_REQUEST, "bad query").into_response()))
+    serde_urlencoded::from_str(raw.unwrap_or_default())
+        .map_err(|_| Box::new((StatusCode::BAD_REQUEST, "bad query").into_response()))
 }
 
 pub async fn wechat_get(State(st): State<AppState>, uri: axum::http::Uri) -> Response {
