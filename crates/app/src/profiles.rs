@@ -28,6 +28,28 @@ impl<T> Page<T> {
     }
 }
 
+/// The filter in the database (no ranked search): name part, credit-code
+/// prefix or legal representative; size class; division.
+fn db_condition(filter: &EnterpriseFilter) -> Condition {
+    let mut c = Condition::all();
+    let term = filter.q.trim();
+    if !term.is_empty() {
+        c = c.add(
+            Condition::any()
+                .add(enterprise::Column::Name.contains(term))
+                .add(enterprise::Column::CreditCode.starts_with(term.to_ascii_uppercase()))
+                .add(enterprise::Column::LegalRepName.eq(term)),
+        );
+    }
+    if let Some(s) = filter.size_class.as_deref().filter(|s| !s.is_empty()) {
+        c = c.add(enterprise::Column::SizeClass.eq(s));
+    }
+    if let Some(d) = filter.division_code.as_deref().filter(|s| !s.is_empty()) {
+        c = c.add(enterprise::Column::DivisionCode.eq(d));
+    }
+    c
+}
+
 /// Lists enterprises for operator and government staff.
 pub async fn list_enterprises(
     ctx: &Ctx,
@@ -69,21 +91,7 @@ pub async fn list_enterprises(
         let items = rows.into_iter().skip(usize::try_from((page - 1) * per_page).unwrap_or(0)).take(per_page as usize).collect();
         return Ok(Page { items, total, page, per_page });
     }
-    if !term.is_empty() {
-        let upper = term.to_ascii_uppercase();
-        q = q.filter(
-            Condition::any()
-                .add(enterprise::Column::Name.contains(term))
-                .add(enterprise::Column::CreditCode.starts_with(&upper))
-                .add(enterprise::Column::LegalRepName.eq(term)),
-        );
-    }
-    if let Some(s) = filter.size_class.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(enterprise::Column::SizeClass.eq(s));
-    }
-    if let Some(d) = filter.division_code.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(enterprise::Column::DivisionCode.eq(d));
-    }
+    q = q.filter(db_condition(filter));
     let total = q.clone().count(&ctx.db).await?;
     let items = q.offset((page - 1) * per_page).limit(per_page).all(&ctx.db).await?;
     Ok(Page { items, total, page, per_page })
@@ -123,27 +131,16 @@ pub async fn export_enterprises(
         ws.write_string_with_format(0, c, *h, &bold)?;
         ws.set_column_width(c, if c == 1 { 36 } else { 16 })?;
     }
-    let term = filter.q.trim().to_owned();
     let mut last = 0_i64;
     let mut row = 1_u32;
     loop {
-        let mut q = enterprise::Entity::find().filter(enterprise::Column::Id.gt(last)).order_by_asc(enterprise::Column::Id);
-        if !term.is_empty() {
-            let upper = term.to_ascii_uppercase();
-            q = q.filter(
-                Condition::any()
-                    .add(enterprise::Column::Name.contains(&term))
-                    .add(enterprise::Column::CreditCode.starts_with(&upper))
-                    .add(enterprise::Column::LegalRepName.eq(&term)),
-            );
-        }
-        if let Some(s) = filter.size_class.as_deref().filter(|s| !s.is_empty()) {
-            q = q.filter(enterprise::Column::SizeClass.eq(s));
-        }
-        if let Some(d) = filter.division_code.as_deref().filter(|s| !s.is_empty()) {
-            q = q.filter(enterprise::Column::DivisionCode.eq(d));
-        }
-        let batch = q.limit(2000).all(&ctx.db).await?;
+        let batch = enterprise::Entity::find()
+            .filter(enterprise::Column::Id.gt(last))
+            .filter(db_condition(filter))
+            .order_by_asc(enterprise::Column::Id)
+            .limit(2000)
+            .all(&ctx.db)
+            .await?;
         let Some(tail) = batch.last() else { break };
         last = tail.id;
         for e in &batch {

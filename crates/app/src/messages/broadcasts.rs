@@ -400,6 +400,7 @@ pub async fn send(ctx: &Ctx, job: &SendBroadcast) -> Result<usize, DbErr> {
         .await?;
     let channels: Vec<&'static str> = OUTSIDE.into_iter().filter(|c| b.channels.split(',').any(|x| x == *c)).collect();
     let template = if b.kind == "marketing" { "marketing" } else { "broadcast" };
+    let tpl = super::templates::get(&ctx.db, template).await?;
     let mut reached = done.len();
     for chunk in people.chunks(200) {
         // Looked up again per chunk, so a second run of this job (an expired lease)
@@ -426,7 +427,7 @@ pub async fn send(ctx: &Ctx, job: &SendBroadcast) -> Result<usize, DbErr> {
                 channels: Some(channels.clone()),
                 broadcast_id: Some(b.id),
             };
-            if center::send(&txn, ctx, &out).await?.message_id.is_some() {
+            if center::send_with(&txn, ctx, &tpl, &out).await?.message_id.is_some() {
                 reached += 1;
             }
         }

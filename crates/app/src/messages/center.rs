@@ -194,12 +194,23 @@ pub fn not_quiet(now: DateTime<Utc>, start: i32, end: i32) -> DateTime<Utc> {
 /// preferences allow and the user can be reached on.
 pub async fn send<C: ConnectionTrait>(conn: &C, ctx: &Ctx, out: &Outgoing) -> Result<Sent, DbErr> {
     let tpl = templates::get(conn, &out.template).await?;
+    send_with(conn, ctx, &tpl, out).await
+}
+
+/// [`send`] with the template already loaded (a broadcast loads it once for
+/// all its recipients); `out.template` is not looked at.
+pub async fn send_with<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    tpl: &qifu_db::entity::message_template::Model,
+    out: &Outgoing,
+) -> Result<Sent, DbErr> {
     let cat = category(&tpl.category);
     let settings = user_settings(conn, ctx, out.user_id).await?;
     if cat.marketing && settings.marketing_opt_out {
         return Ok(Sent { unsubscribed: true, ..Default::default() });
     }
-    let r: Rendered = templates::render(&tpl, &out.vars);
+    let r: Rendered = templates::render(tpl, &out.vars);
     let now = ctx.now();
     let msg = message::ActiveModel {
         user_id: Set(out.user_id),

@@ -9,7 +9,7 @@ use crate::context::{Ctx, Meta};
 use qifu_db::entity::message_template;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    TransactionTrait, TryIntoModel,
 };
 use serde::Deserialize;
 
@@ -176,26 +176,12 @@ pub async fn get<C: ConnectionTrait>(conn: &C, key: &str) -> Result<message_temp
     if let Some(t) = message_template::Entity::find().filter(message_template::Column::Key.eq(key)).one(conn).await? {
         return Ok(t);
     }
+    // Not in the table (a seed not yet inserted, or an unknown key): the seed, or the general notice.
     let seed = SEED.iter().find(|s| s.0 == key).or_else(|| SEED.iter().find(|s| s.0 == "broadcast"));
     let Some(seed) = seed else { return Err(DbErr::RecordNotFound(format!("message template {key}"))) };
-    Ok(message_template::Model {
-        id: 0,
-        key: seed.0.to_owned(),
-        name: seed.1.to_owned(),
-        category: if SEED.iter().any(|s| s.0 == key) { seed.2.to_owned() } else { key.to_owned() },
-        urgent: seed.3,
-        variables: seed.4.to_owned(),
-        inbox_title: seed.5.to_owned(),
-        inbox_body: seed.6.to_owned(),
-        sms_text: seed.7.to_owned(),
-        sms_template_code: String::new(),
-        wechat_template_id: String::new(),
-        wechat_subscribe_template_id: String::new(),
-        wechat_fields: seed.8.to_owned(),
-        email_subject: seed.9.to_owned(),
-        email_body: seed.10.to_owned(),
-        updated_at: chrono::DateTime::UNIX_EPOCH,
-    })
+    let mut am = seed_model(seed, chrono::DateTime::UNIX_EPOCH);
+    am.id = Set(0);
+    am.try_into_model()
 }
 
 /// A template with the variables filled in.

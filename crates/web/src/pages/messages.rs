@@ -245,7 +245,7 @@ pub fn category_label(code: &str) -> &'static str {
 
 fn manager(v: &Viewer) -> Result<&qifu_app::accounts::Actor, WebError> {
     let actor = staff(v)?;
-    qifu_app::accounts::require(actor, qifu_domain::accounts::Permission::MessageManage)?;
+    qifu_app::messages::require_manage(actor)?;
     Ok(actor)
 }
 
