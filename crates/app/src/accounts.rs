@@ -1,7 +1,6 @@
 //! Accounts: organisations, users and sub-accounts, roles and permissions,
 //! menus, registration, login security and sessions.
 
-mod authz;
 mod captcha;
 mod login;
 mod menu;
@@ -15,7 +14,6 @@ mod sms_code;
 pub mod totp;
 mod users;
 
-pub use authz::require;
 pub use captcha::{Captcha, check_captcha, new_captcha, prune_captchas};
 pub use login::{LoginError, LoginOutcome, LoginRequest, SecondFactorError, login, send_second_factor, verify_second_factor};
 pub use menu::{MenuError, MenuNode, MenuUpdate, back_office_menu, ensure_menus, list_menus, update_menu};
@@ -28,72 +26,24 @@ pub use orgs::{NewInstitution, OrgRow, create_institution, list_orgs, set_org_st
 pub use password::{PasswordError, change_password, hash_password, reset_password_by_sms, verify_password};
 pub use register::{Registration, RegistrationError, clean_channel, register_enterprise};
 
-/// Name rules shared with other areas.
-pub fn check_org_name_pub(s: &str) -> Result<(), &'static str> {
-    register::check_org_name(s)
-}
-
-pub fn check_person_name_pub(s: &str) -> Result<(), &'static str> {
-    register::check_person_name(s)
-}
 pub use roles::{RoleForm, RoleRow, list_roles, save_role};
 pub use session::{
     SessionInfo, SessionRow, end_own_session, force_out, list_online, list_own_sessions, logout, open_session_for_tools,
     prune_sessions, random_token, resolve_session,
 };
-pub use sms_code::{SmsCodeError, SmsPurpose, send_code, sms_outbox, verify_code};
-pub(crate) use sms_code::{record_outbox, short_sign};
+pub use sms_code::{SmsCodeError, SmsPurpose, send_code, verify_code};
 pub use users::{
     NewSubAccount, UserError, UserFilter, UserRow, create_sub_account, list_users, reset_user_password, set_user_status,
     unlock_user,
 };
 
+use crate::actor::{Actor, load_actor, operator_users, require};
 use crate::context::Ctx;
 use qifu_db::entity::{organisation, role, role_permission, user, user_role};
-use qifu_domain::accounts::{BuiltinRole, OrgKind, Permission, Scope, check_password, check_username};
+use qifu_domain::accounts::{BuiltinRole, OrgKind, check_password, check_username};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait,
 };
-use std::collections::BTreeMap;
-
-/// The user behind a request, with what the rest of `app` needs to decide
-/// permission and data scope.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub user_id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub org_id: i64,
-    pub org_kind: OrgKind,
-    pub org_name: String,
-    pub role_names: Vec<String>,
-    pub grants: BTreeMap<Permission, Scope>,
-    pub must_change_password: bool,
-    pub is_org_admin: bool,
-}
-
-impl Actor {
-    /// The scope of a permission the actor holds, if any.
-    pub fn scope(&self, p: Permission) -> Option<Scope> {
-        self.grants.get(&p).copied()
-    }
-
-    pub fn can(&self, p: Permission) -> bool {
-        self.grants.contains_key(&p)
-    }
-
-    pub fn can_use_back_office(&self) -> bool {
-        self.can(Permission::BackOffice)
-    }
-
-    pub fn is_staff(&self) -> bool {
-        self.org_kind.is_staff()
-    }
-
-    pub fn role_labels(&self) -> String {
-        self.role_names.join("、")
-    }
-}
 
 /// Creates the built-in roles where missing and gives every built-in role the
 /// built-in grants it lacks (so permissions added by an upgrade reach existing
@@ -281,19 +231,6 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(conn: &C, ctx: &Ctx, u: User
     Ok(row.id)
 }
 
-/// Every user of the operator's organisations (who hear of escalations and new applications).
-pub(crate) async fn operator_users<C: ConnectionTrait>(conn: &C) -> Result<Vec<user::Model>, DbErr> {
-    use sea_orm::QuerySelect;
-    let orgs: Vec<i64> = organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::Operator.as_str()))
-        .select_only()
-        .column(organisation::Column::Id)
-        .into_tuple::<i64>()
-        .all(conn)
-        .await?;
-    user::Entity::find().filter(user::Column::OrgId.is_in(orgs)).filter(user::Column::Status.eq("active")).all(conn).await
-}
-
 /// Inserts an organisation row and returns its id.
 pub async fn insert_org<C: ConnectionTrait>(
     conn: &C,
@@ -317,53 +254,4 @@ pub async fn insert_org<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     Ok(o.id)
-}
-
-/// Loads the actor for a user id, if the user and organisation are active.
-pub async fn load_actor<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<Option<Actor>, DbErr> {
-    let Some(u) = user::Entity::find_by_id(user_id).one(conn).await? else {
-        return Ok(None);
-    };
-    if u.status != "active" {
-        return Ok(None);
-    }
-    let Some(org) = organisation::Entity::find_by_id(u.org_id).one(conn).await? else {
-        return Ok(None);
-    };
-    if org.status != "active" {
-        return Ok(None);
-    }
-    let Some(org_kind) = OrgKind::parse(&org.kind) else {
-        return Ok(None);
-    };
-    let role_ids: Vec<i64> = user_role::Entity::find()
-        .filter(user_role::Column::UserId.eq(u.id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| r.role_id)
-        .collect();
-    let roles = role::Entity::find().filter(role::Column::Id.is_in(role_ids.clone())).all(conn).await?;
-    let perms = role_permission::Entity::find().filter(role_permission::Column::RoleId.is_in(role_ids)).all(conn).await?;
-    let mut grants: BTreeMap<Permission, Scope> = BTreeMap::new();
-    for p in perms {
-        if let (Some(perm), Some(scope)) = (Permission::parse(&p.permission), Scope::parse(&p.scope)) {
-            let e = grants.entry(perm).or_insert(scope);
-            if scope > *e {
-                *e = scope;
-            }
-        }
-    }
-    Ok(Some(Actor {
-        user_id: u.id,
-        username: u.username,
-        display_name: u.display_name,
-        org_id: org.id,
-        org_kind,
-        org_name: org.name,
-        role_names: roles.into_iter().map(|r| r.name).collect(),
-        grants,
-        must_change_password: u.must_change_password,
-        is_org_admin: u.is_org_admin,
-    }))
 }

@@ -3,9 +3,9 @@
 //! their owner. Who may add or remove them, and when, is the owner's module's
 //! business; this one only keeps the links.
 
-use crate::access::AccessError;
-use crate::certification::Upload;
+use crate::actor::AccessError;
 use crate::context::Ctx;
+use crate::files::Upload;
 use crate::files::{self, Kind};
 use qifu_db::entity::{attachment, file};
 use sea_orm::{

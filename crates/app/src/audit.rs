@@ -3,7 +3,7 @@
 //! the SM3 hash of its predecessor's hash and its own canonical content, so an
 //! edited, deleted or inserted row breaks the chain at that point.
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::context::{Ctx, Meta};
 use crate::crypto::sm3_hex;
 use chrono::{DateTime, TimeZone, Utc};
@@ -282,24 +282,24 @@ pub fn action_label(action: &str) -> &'static str {
     }
 }
 
-use crate::access::AccessError;
+use crate::actor::AccessError;
 use qifu_domain::accounts::Permission;
 
 /// The operation log (操作日志) for security administrators.
 pub async fn operation_log(ctx: &Ctx, actor: &Actor, f: &LogFilter, page: u64) -> Result<(Vec<audit::Model>, u64), AccessError> {
-    crate::accounts::require(actor, Permission::OperationLogView)?;
+    crate::actor::require(actor, Permission::OperationLogView)?;
     Ok(list(&ctx.db, f, page, 30).await?)
 }
 
 /// The audit log (审计日志) with hashes, for auditors only.
 pub async fn audit_log(ctx: &Ctx, actor: &Actor, f: &LogFilter, page: u64) -> Result<(Vec<audit::Model>, u64), AccessError> {
-    crate::accounts::require(actor, Permission::AuditView)?;
+    crate::actor::require(actor, Permission::AuditView)?;
     Ok(list(&ctx.db, f, page, 30).await?)
 }
 
 /// Checks the chain on behalf of an auditor.
 pub async fn verify_as(ctx: &Ctx, actor: &Actor) -> Result<Verification, AccessError> {
-    crate::accounts::require(actor, Permission::AuditView)?;
+    crate::actor::require(actor, Permission::AuditView)?;
     Ok(verify(&ctx.db).await?)
 }
 
@@ -336,7 +336,7 @@ pub async fn login_log(
     f: &LoginLogFilter,
     page: u64,
 ) -> Result<(Vec<qifu_db::entity::login_log::Model>, u64), AccessError> {
-    crate::accounts::require(actor, Permission::LoginLogView)?;
+    crate::actor::require(actor, Permission::LoginLogView)?;
     let q = login_query(f);
     let total = q.clone().count(&ctx.db).await?;
     Ok((q.offset(page.max(1).saturating_sub(1) * 30).limit(30).all(&ctx.db).await?, total))
@@ -350,7 +350,7 @@ fn bj(t: &DateTime<Utc>) -> String {
 }
 
 pub async fn login_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LoginLogFilter) -> Result<Vec<u8>, AccessError> {
-    crate::accounts::require(actor, Permission::LoginLogView)?;
+    crate::actor::require(actor, Permission::LoginLogView)?;
     let rows = login_query(f).limit(EXPORT_LIMIT).all(&ctx.db).await?;
     let data: Vec<Vec<String>> = rows
         .into_iter()
@@ -370,7 +370,7 @@ pub async fn login_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LoginLogFilter) -> Res
 }
 
 pub async fn operation_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LogFilter, full: bool) -> Result<Vec<u8>, AccessError> {
-    crate::accounts::require(actor, if full { Permission::AuditView } else { Permission::OperationLogView })?;
+    crate::actor::require(actor, if full { Permission::AuditView } else { Permission::OperationLogView })?;
     let (rows, _) = list(&ctx.db, f, 1, EXPORT_LIMIT).await?;
     let mut headers = vec!["序号", "时间", "操作人", "操作", "操作代码", "对象类型", "对象编号", "结果", "IP 地址"];
     if full {

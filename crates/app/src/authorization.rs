@@ -4,8 +4,8 @@
 //! signed record against the published public key; the enterprise can revoke,
 //! after which its data is no longer shared with institutions.
 
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::certification::{CertError, require_certified};
 use crate::context::{Ctx, Meta};

@@ -4,8 +4,8 @@
 pub mod attachments;
 pub mod products;
 
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{category, product};
@@ -86,7 +86,7 @@ async fn validate(ctx: &Ctx, f: &CategoryForm, editing: Option<i64>) -> Result<S
 }
 
 pub async fn create_category(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CategoryForm) -> Result<i64, CatalogError> {
-    crate::accounts::require(actor, Permission::CatalogManage)?;
+    crate::actor::require(actor, Permission::CatalogManage)?;
     let name = validate(ctx, f, None).await?;
     let txn = ctx.db.begin().await?;
     let c = category::ActiveModel {
@@ -116,7 +116,7 @@ pub async fn create_category(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &Category
 }
 
 pub async fn update_category(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &CategoryForm) -> Result<(), CatalogError> {
-    crate::accounts::require(actor, Permission::CatalogManage)?;
+    crate::actor::require(actor, Permission::CatalogManage)?;
     let existing = category::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let name = validate(ctx, f, Some(id)).await?;
     let txn = ctx.db.begin().await?;
@@ -145,7 +145,7 @@ pub async fn update_category(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: 
 
 /// Deletes an empty category (no products, no sub-categories).
 pub async fn delete_category(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), CatalogError> {
-    crate::accounts::require(actor, Permission::CatalogManage)?;
+    crate::actor::require(actor, Permission::CatalogManage)?;
     let txn = ctx.db.begin().await?;
     let c = category::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     if category::Entity::find().filter(category::Column::ParentId.eq(id)).count(&txn).await? > 0 {
@@ -172,7 +172,7 @@ pub async fn tree_for_admin(
     ctx: &Ctx,
     actor: &Actor,
 ) -> Result<Vec<(category::Model, u64, Vec<(category::Model, u64)>)>, AccessError> {
-    crate::accounts::require(actor, Permission::CatalogManage)?;
+    crate::actor::require(actor, Permission::CatalogManage)?;
     let tree = qifu_db::read::category_tree(&ctx.db).await?;
     let mut out = Vec::new();
     for (top, children) in tree {

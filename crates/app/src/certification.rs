@@ -2,15 +2,11 @@
 //! registered name, credit code, legal representative and licence image; the
 //! registry decides at once on an exact match, otherwise the operator reviews.
 
-mod local_registry;
-
-pub use local_registry::LocalRegistry;
-
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
-use crate::files::{self, Kind, LICENCE_MAX_BYTES};
+use crate::files::{self, Kind, LICENCE_MAX_BYTES, Upload};
 use crate::integrations::registry::RegistryRecord;
 use crate::messages;
 use qifu_db::entity::{certification, enterprise, organisation, user};
@@ -34,13 +30,6 @@ pub struct CertForm {
     pub credit_code: String,
     pub legal_rep_name: String,
     pub legal_rep_id: String,
-}
-
-/// The licence image as uploaded.
-#[derive(Debug, Clone, Default)]
-pub struct Upload {
-    pub file_name: String,
-    pub bytes: Vec<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,12 +97,12 @@ pub async fn status(ctx: &Ctx, actor: &Actor) -> Result<(Option<certification::M
 fn validate(f: &CertForm, licence: &Upload) -> Result<(String, CreditCode, String, ResidentId, Kind), CertError> {
     let mut errors: Vec<(&'static str, String)> = Vec::new();
     let name = f.name.trim().to_owned();
-    if let Err(m) = crate::accounts::check_org_name_pub(&name) {
+    if let Err(m) = qifu_domain::accounts::check_org_name(&name) {
         errors.push(("name", m.to_owned()));
     }
     let code = CreditCode::parse(&f.credit_code).map_err(|e| errors.push(("credit_code", e.to_string()))).ok();
     let rep = f.legal_rep_name.trim().to_owned();
-    if let Err(m) = crate::accounts::check_person_name_pub(&rep) {
+    if let Err(m) = qifu_domain::accounts::check_person_name(&rep) {
         errors.push(("legal_rep_name", m.replace("联系人", "法定代表人")));
     }
     let id = ResidentId::parse(&f.legal_rep_id).map_err(|e| errors.push(("legal_rep_id", e.to_string()))).ok();
@@ -301,7 +290,7 @@ async fn certify<C: ConnectionTrait>(conn: &C, ctx: &Ctx, c: &certification::Mod
         am.certified = Set(true);
         am.updated_at = Set(ctx.now());
         let e = am.update(conn).await?;
-        crate::search::touch(conn, ctx, qifu_search::Kind::Enterprise, e.id).await?;
+        crate::index::touch(conn, ctx.now(), qifu_search::Kind::Enterprise, e.id).await?;
     }
     Ok(())
 }
@@ -315,7 +304,7 @@ pub struct ReviewRow {
 }
 
 pub async fn list_reviews(ctx: &Ctx, actor: &Actor, status: &str, page: u64) -> Result<(Vec<ReviewRow>, u64), AccessError> {
-    crate::accounts::require(actor, Permission::CertificationReview)?;
+    crate::actor::require(actor, Permission::CertificationReview)?;
     let mut q = certification::Entity::find().order_by_desc(certification::Column::Id);
     if [REVIEW, CERTIFIED, REJECTED].contains(&status) {
         q = q.filter(certification::Column::Status.eq(status));
@@ -339,7 +328,7 @@ pub async fn list_reviews(ctx: &Ctx, actor: &Actor, status: &str, page: u64) -> 
 }
 
 pub async fn review_detail(ctx: &Ctx, actor: &Actor, id: i64) -> Result<ReviewRow, AccessError> {
-    crate::accounts::require(actor, Permission::CertificationReview)?;
+    crate::actor::require(actor, Permission::CertificationReview)?;
     let c = certification::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let submitter = user::Entity::find_by_id(c.user_id).one(&ctx.db).await?.map(|u| u.display_name).unwrap_or_default();
     Ok(ReviewRow { snapshot: serde_json::from_str(&c.registry_snapshot).unwrap_or_default(), submitter, cert: c })
@@ -348,7 +337,7 @@ pub async fn review_detail(ctx: &Ctx, actor: &Actor, id: i64) -> Result<ReviewRo
 /// Approves or rejects a request in review. A rejection needs a reason; the
 /// enterprise is notified either way and may resubmit after a rejection.
 pub async fn decide(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, approve: bool, reason: &str) -> Result<(), CertError> {
-    crate::accounts::require(actor, Permission::CertificationReview)?;
+    crate::actor::require(actor, Permission::CertificationReview)?;
     let reason = reason.trim();
     if !approve && reason.chars().count() < 2 {
         return Err(CertError::Fields(vec![("reason", "驳回时请填写原因，便于企业修改后重新提交".to_owned())]));

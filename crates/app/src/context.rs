@@ -21,7 +21,7 @@ pub struct Ctx {
     pub wechat: Arc<dyn crate::integrations::wechat_api::WechatProvider>,
     pub registry: Arc<dyn Registry>,
     /// This node's search index (opened by `serve`; absent in other processes).
-    pub search: Arc<crate::search::SearchService>,
+    pub search: Arc<crate::index::SearchService>,
 }
 
 impl Ctx {
@@ -34,7 +34,7 @@ impl Ctx {
         let wechat = crate::integrations::wechat_api::from_settings(&settings.wechat)?;
         let registry: Arc<dyn Registry> = match settings.registry.provider.as_str() {
             "http" => Arc::new(crate::integrations::registry_http::HttpRegistry::from_settings(&settings.registry)?),
-            _ => Arc::new(crate::certification::LocalRegistry::new(db.clone(), crypto.clone())),
+            _ => Arc::new(crate::integrations::registry_local::LocalRegistry::new(db.clone(), crypto.clone())),
         };
         Ok(Ctx { db, settings, clock, crypto, sms, email, wechat, registry, search: Arc::default() })
     }

@@ -4,8 +4,8 @@
 //! New pages land as draft policies in the review queue; a changed page updates
 //! its draft, or is logged for review when the policy is already published.
 
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use crate::jobs::Job;
@@ -77,7 +77,7 @@ fn check_selector(errors: &mut Vec<String>, label: &str, s: &str, required: bool
 
 /// Adds a crawl source.
 pub async fn create_source(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &SourceForm) -> Result<i64, CrawlError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let mut errors = Vec::new();
     let name = f.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(|c| matches!(c, '<' | '>')) {
@@ -157,13 +157,13 @@ pub async fn create_source(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &SourceForm
 }
 
 pub async fn list_sources(ctx: &Ctx, actor: &Actor) -> Result<Vec<crawl_source::Model>, AccessError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     Ok(crawl_source::Entity::find().order_by_asc(crawl_source::Column::Id).all(&ctx.db).await?)
 }
 
 /// A source with its latest log lines.
 pub async fn source(ctx: &Ctx, actor: &Actor, id: i64) -> Result<(crawl_source::Model, Vec<crawl_log::Model>), AccessError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let s = crawl_source::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let logs = crawl_log::Entity::find()
         .filter(crawl_log::Column::SourceId.eq(id))
@@ -211,7 +211,7 @@ pub async fn enqueue_all(ctx: &Ctx) -> Result<usize, DbErr> {
 
 /// The operator starts a crawl (it runs in the job queue).
 pub async fn request_run(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), AccessError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let txn = ctx.db.begin().await?;
     crawl_source::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     crate::jobs::enqueue(&txn, ctx, &CrawlSource { source_id: id }, Default::default()).await?;
@@ -464,7 +464,7 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
                     am.summary = Set(text.chars().take(200).collect());
                     am.updated_at = Set(now);
                     am.update(&txn).await?;
-                    crate::search::touch(&txn, ctx, qifu_search::Kind::Policy, pid).await?;
+                    crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Policy, pid).await?;
                 }
                 let mut am: crawled_page::ActiveModel = page.into();
                 am.content_hash = Set(hash);
@@ -501,7 +501,7 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
                 }
                 .insert(&txn)
                 .await?;
-                crate::search::touch(&txn, ctx, qifu_search::Kind::Policy, p.id).await?;
+                crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Policy, p.id).await?;
                 crawled_page::ActiveModel {
                     source_id: Set(src.id),
                     url: Set(url.to_string()),

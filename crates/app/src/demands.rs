@@ -3,8 +3,8 @@
 //! confirms; the institution closes. Both sides see one timeline and talk in a
 //! thread on the demand. Transitions are decided by `qifu_domain::demands`.
 
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::certification::require_certified;
 use crate::context::{Ctx, Meta};
@@ -58,7 +58,7 @@ pub struct ApplyForm {
     pub guarantee_mode: String,
     pub financial_summary: String,
     /// An attachment (附件) such as a business plan: a PDF or image, optional.
-    pub attachment: Option<crate::certification::Upload>,
+    pub attachment: Option<crate::files::Upload>,
 }
 
 /// Whether a product is a financing product (its category is under 融资服务).
@@ -365,7 +365,7 @@ pub struct ActionInput {
     pub granted_term_months: String,
     pub to_institution_id: Option<i64>,
     /// The delivery proof (交付凭证): a PDF or image, optional.
-    pub proof: Option<crate::certification::Upload>,
+    pub proof: Option<crate::files::Upload>,
 }
 
 /// Largest attachment or delivery proof accepted.
@@ -375,9 +375,9 @@ const FILE_KINDS_LABEL: &str = "PDF、JPG 或 PNG 文件";
 
 /// Checks an optional upload; `None` when nothing was chosen.
 fn check_file<'a>(
-    up: Option<&'a crate::certification::Upload>,
+    up: Option<&'a crate::files::Upload>,
     field: &'static str,
-) -> Result<Option<(files::Kind, &'a crate::certification::Upload)>, DemandError> {
+) -> Result<Option<(files::Kind, &'a crate::files::Upload)>, DemandError> {
     let Some(up) = up.filter(|u| !u.bytes.is_empty()) else { return Ok(None) };
     let kind = files::check(&up.bytes, FILE_MAX_BYTES, FILE_KINDS, FILE_KINDS_LABEL)
         .map_err(|e| DemandError::Fields(vec![(field, e.to_string())]))?;
@@ -390,7 +390,7 @@ async fn store_file<C: ConnectionTrait>(
     org_id: i64,
     purpose: &str,
     field: &'static str,
-    (kind, up): (files::Kind, &crate::certification::Upload),
+    (kind, up): (files::Kind, &crate::files::Upload),
 ) -> Result<i64, DemandError> {
     let f = files::store(conn, ctx, org_id, purpose, &up.file_name, kind, &up.bytes).await.map_err(|e| match e {
         files::UploadError::Db(e) => DemandError::from(e),
@@ -678,7 +678,7 @@ pub async fn list(
             q = q.filter(demand::Column::InstitutionId.eq(inst.id));
         }
         _ => {
-            crate::accounts::require(actor, Permission::DemandOversee)?;
+            crate::actor::require(actor, Permission::DemandOversee)?;
         }
     }
     if DemandState::parse(&f.status).is_some() {
@@ -790,7 +790,7 @@ pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
             reminded += 1;
         } else if d.escalated_at.is_none() && today > add_working_days(deadline, ctx.settings.demands.escalate_after_working_days)
         {
-            let operators = crate::accounts::operator_users(&txn).await?;
+            let operators = crate::actor::operator_users(&txn).await?;
             for u in operators {
                 messages::notify_with_sms(
                     &txn,

@@ -160,7 +160,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
 
     let products = insert_catalog(&txn, ctx, &institution_ids, opts.products).await?;
     let policies = insert_content(&txn, ctx, opts.policies).await?;
-    crate::search::request_rebuild(&txn, ctx).await?;
+    crate::index::request_rebuild(&txn, ctx.now()).await?;
     txn.commit().await?;
     crate::messages::wechat::seed_auto_replies(ctx).await?;
     if opts.users > 0 {

@@ -5,5 +5,6 @@ pub mod aliyun;
 pub mod email;
 pub mod registry;
 pub mod registry_http;
+pub mod registry_local;
 pub mod sms;
 pub mod wechat_api;

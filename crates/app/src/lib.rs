@@ -1,8 +1,8 @@
 //! qifu use cases. This is the only layer that writes; every use case takes the
 //! acting user and checks permission and data scope here, never in templates.
 
-pub mod access;
 pub mod accounts;
+pub mod actor;
 pub mod attachments;
 pub mod audit;
 pub mod authorization;
@@ -17,9 +17,11 @@ pub mod demands;
 pub mod demo;
 pub mod export;
 pub mod files;
+pub mod index;
 pub mod integrations;
 pub mod jobs;
 pub mod messages;
+pub mod outbox;
 pub mod policies;
 pub mod profiles;
 pub mod search;

@@ -8,7 +8,7 @@ pub mod settings;
 pub mod templates;
 pub mod wechat;
 
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::context::Ctx;
 use crate::integrations::sms::{NOTICE_TEMPLATE, SmsError, SmsMessage};
 use crate::jobs::SendSmsNotice;
@@ -21,12 +21,10 @@ use sea_orm::{
 
 /// The message center's administration (templates, broadcasts to every
 /// enterprise, everyone's delivery log, the official account) is platform-wide:
-/// `message.manage` with any narrower scope does not open it.
-pub fn require_manage(actor: &Actor) -> Result<(), crate::access::AccessError> {
-    match crate::accounts::require(actor, qifu_domain::accounts::Permission::MessageManage)? {
-        qifu_domain::accounts::Scope::All => Ok(()),
-        _ => Err(crate::access::AccessError::Forbidden),
-    }
+/// `message.manage` only ever reaches 全部.
+pub fn require_manage(actor: &Actor) -> Result<(), crate::actor::AccessError> {
+    crate::actor::require(actor, qifu_domain::accounts::Permission::MessageManage)?;
+    Ok(())
 }
 
 /// Tells a user something inside the caller's transaction: the in-site message
@@ -112,7 +110,7 @@ pub async fn send_sms_notice(ctx: &Ctx, job: &SendSmsNotice) -> Result<bool, Not
     let Some(phone) = phone_enc.as_deref().and_then(|e| ctx.crypto.decrypt(e).ok()).and_then(|p| Phone::parse(&p).ok()) else {
         return Ok(false);
     };
-    let text = format!("【{}】{}，请登录平台查看。", crate::accounts::short_sign(ctx), job.title);
+    let text = format!("【{}】{}，请登录平台查看。", crate::outbox::short_sign(ctx), job.title);
     let msg = SmsMessage {
         phone: phone.as_str().to_owned(),
         template: NOTICE_TEMPLATE.to_owned(),
@@ -120,7 +118,7 @@ pub async fn send_sms_notice(ctx: &Ctx, job: &SendSmsNotice) -> Result<bool, Not
         text: text.clone(),
     };
     let delivered = ctx.sms.send(&msg).await;
-    crate::accounts::record_outbox(ctx, &phone, NOTICE_TEMPLATE, &text, &delivered).await?;
+    crate::outbox::record_outbox(ctx, &phone, NOTICE_TEMPLATE, &text, &delivered).await?;
     match delivered {
         Ok(_) => Ok(true),
         Err(SmsError::Unavailable(e)) => Err(NoticeError::Unavailable(e)),
@@ -143,12 +141,12 @@ pub async fn list(ctx: &Ctx, actor: &Actor, page: u64) -> Result<(Vec<message::M
 }
 
 /// One of the actor's messages, marked read.
-pub async fn read(ctx: &Ctx, actor: &Actor, id: i64) -> Result<message::Model, crate::access::AccessError> {
+pub async fn read(ctx: &Ctx, actor: &Actor, id: i64) -> Result<message::Model, crate::actor::AccessError> {
     let m = message::Entity::find_by_id(id)
         .filter(message::Column::UserId.eq(actor.user_id))
         .one(&ctx.db)
         .await?
-        .ok_or(crate::access::AccessError::NotFound)?;
+        .ok_or(crate::actor::AccessError::NotFound)?;
     if m.read_at.is_some() {
         return Ok(m);
     }
@@ -158,14 +156,14 @@ pub async fn read(ctx: &Ctx, actor: &Actor, id: i64) -> Result<message::Model, c
 }
 
 /// Deletes one of the actor's messages (deliveries already sent stay logged).
-pub async fn delete(ctx: &Ctx, actor: &Actor, id: i64) -> Result<(), crate::access::AccessError> {
+pub async fn delete(ctx: &Ctx, actor: &Actor, id: i64) -> Result<(), crate::actor::AccessError> {
     let r = message::Entity::delete_many()
         .filter(message::Column::Id.eq(id))
         .filter(message::Column::UserId.eq(actor.user_id))
         .exec(&ctx.db)
         .await?;
     if r.rows_affected == 0 {
-        return Err(crate::access::AccessError::NotFound);
+        return Err(crate::actor::AccessError::NotFound);
     }
     Ok(())
 }

@@ -2,8 +2,8 @@
 //! visitor's typed attributes) against every open policy — the policy
 //! calculator (政策计算器) — and the batch push to eligible enterprises.
 
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use crate::jobs::{self, EnqueueOptions, Job};
@@ -271,7 +271,7 @@ pub async fn current_rule<C: ConnectionTrait>(conn: &C, p: &policy::Model) -> Re
 /// Saves the editor's rows as the policy's next rule version. Results computed
 /// before keep their version. A published policy is pushed again.
 pub async fn save_rule(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, rows: &[RuleRow]) -> Result<i32, PolicyError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let rule = rule_from_rows(rows).map_err(PolicyError::Rows)?;
     let Some(rule) = rule else { return Err(PolicyError::Rows(vec![(0, "请至少填写一条申报条件".to_owned())])) };
     let txn = ctx.db.begin().await?;
@@ -319,7 +319,7 @@ pub async fn withdraw(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64) -> 
 }
 
 async fn set_status(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, to: &str) -> Result<(), PolicyError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let txn = ctx.db.begin().await?;
     let p = policy::Entity::find_by_id(policy_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let from = p.status.clone();
@@ -334,7 +334,7 @@ async fn set_status(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, to: &
     am.status = Set(to.to_owned());
     am.updated_at = Set(ctx.now());
     am.update(&txn).await?;
-    crate::search::touch(&txn, ctx, qifu_search::Kind::Policy, policy_id).await?;
+    crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Policy, policy_id).await?;
     audit::record(
         &txn,
         ctx,
@@ -631,7 +631,7 @@ pub async fn fill_profile(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProfileForm
         am.size_class = Set(Some(class.as_str().to_owned()));
         am.update(&txn).await?;
     }
-    crate::search::touch(&txn, ctx, qifu_search::Kind::Enterprise, id).await?;
+    crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Enterprise, id).await?;
     audit::record(&txn, ctx, Some(actor), meta, Entry::ok("enterprise.profile_fill", "enterprise", id, serde_json::json!({})))
         .await?;
     jobs::enqueue(&txn, ctx, &RematchEnterprise { enterprise_id: id }, EnqueueOptions::default()).await?;
@@ -787,12 +787,12 @@ pub async fn push_count(ctx: &Ctx, policy_id: i64) -> Result<u64, DbErr> {
 
 /// Policies for the back office, newest first.
 pub async fn list_admin(ctx: &Ctx, actor: &Actor) -> Result<Vec<policy::Model>, AccessError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     Ok(policy::Entity::find().order_by_desc(policy::Column::Id).limit(200).all(&ctx.db).await?)
 }
 
 pub async fn admin_policy(ctx: &Ctx, actor: &Actor, id: i64) -> Result<(policy::Model, Vec<RuleRow>, u64), AccessError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let p = policy::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let rows = current_rule(&ctx.db, &p).await?.map(|(_, r)| rows_of(&r)).unwrap_or_default();
     let pushes = push_count(ctx, id).await?;
@@ -942,7 +942,7 @@ fn validate_policy(ctx: &Ctx, f: &PolicyForm) -> Result<ValidPolicy, PolicyError
 
 /// Creates a draft policy; returns its id.
 pub async fn create_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &PolicyForm) -> Result<i64, PolicyError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let v = validate_policy(ctx, f)?;
     let title = v.title.clone();
     let now = ctx.now();
@@ -971,7 +971,7 @@ pub async fn create_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &PolicyForm
     }
     .insert(&txn)
     .await?;
-    crate::search::touch(&txn, ctx, qifu_search::Kind::Policy, p.id).await?;
+    crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Policy, p.id).await?;
     audit::record(
         &txn,
         ctx,
@@ -990,7 +990,7 @@ pub async fn suggestions(
     actor: &Actor,
     id: i64,
 ) -> Result<(Vec<qifu_domain::policy::parse::Suggestion>, Vec<String>), AccessError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let p = policy::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let text = format!("{}。{}。{}", p.title, p.summary, crate::search::plain_text(&p.body));
     let conds = qifu_domain::policy::parse::suggest(&text);
@@ -1005,7 +1005,7 @@ pub fn suggestion_rows(s: &[qifu_domain::policy::parse::Suggestion]) -> Vec<Rule
 
 /// Saves the policy's tags (comma or 、 separated; at most 12, each up to 16 characters).
 pub async fn save_tags(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, input: &str) -> Result<(), PolicyError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let tags = split_list(input);
     if tags.len() > 12
         || tags.iter().any(|t| t.chars().count() > 16 || t.chars().any(|c| !c.is_alphanumeric() && c != '“' && c != '”'))
@@ -1019,7 +1019,7 @@ pub async fn save_tags(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, input: &s
     am.tags = Set(tags.join(","));
     am.updated_at = Set(ctx.now());
     am.update(&txn).await?;
-    crate::search::touch(&txn, ctx, qifu_search::Kind::Policy, id).await?;
+    crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Policy, id).await?;
     audit::record(
         &txn,
         ctx,
@@ -1063,7 +1063,7 @@ pub async fn set_push_opt_out(ctx: &Ctx, actor: &Actor, meta: &Meta, opt_out: bo
 
 /// Edits a policy's record (its rule is edited separately and versioned).
 pub async fn update_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &PolicyForm) -> Result<(), PolicyError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let v = validate_policy(ctx, f)?;
     let txn = ctx.db.begin().await?;
     let p = policy::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
@@ -1083,7 +1083,7 @@ pub async fn update_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &P
     am.interpretation = Set(v.interpretation);
     am.updated_at = Set(ctx.now());
     am.update(&txn).await?;
-    crate::search::touch(&txn, ctx, qifu_search::Kind::Policy, id).await?;
+    crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Policy, id).await?;
     audit::record(
         &txn,
         ctx,
@@ -1107,10 +1107,10 @@ pub async fn add_attachment(
     actor: &Actor,
     meta: &Meta,
     policy_id: i64,
-    upload: &crate::certification::Upload,
+    upload: &crate::files::Upload,
 ) -> Result<(), PolicyError> {
     use crate::attachments::{self as att, Owner};
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     att::check(upload).map_err(|m| PolicyError::Rows(vec![(0, m)]))?;
     let txn = ctx.db.begin().await?;
     policy::Entity::find_by_id(policy_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
@@ -1135,7 +1135,7 @@ pub async fn add_attachment(
 }
 
 pub async fn remove_attachment(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, link_id: i64) -> Result<(), PolicyError> {
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let txn = ctx.db.begin().await?;
     let file_id = crate::attachments::remove(&txn, crate::attachments::Owner::Policy(policy_id), link_id).await?;
     audit::record(
@@ -1180,7 +1180,7 @@ pub async fn qualification_kinds<C: ConnectionTrait>(conn: &C) -> Result<Vec<Str
 /// The operator adds a qualification to the list.
 pub async fn add_qualification_kind(ctx: &Ctx, actor: &Actor, meta: &Meta, name: &str) -> Result<(), PolicyError> {
     use qifu_db::entity::qualification_kind;
-    crate::accounts::require(actor, Permission::PolicyManage)?;
+    crate::actor::require(actor, Permission::PolicyManage)?;
     let name = name.trim();
     let n = name.chars().count();
     if !(2..=32).contains(&n) || name.chars().any(|c| c.is_control() || matches!(c, '<' | '>' | ',' | '，' | '"' | '\\')) {

@@ -1,7 +1,7 @@
 //! Enterprise profiles: back-office listing of the enterprise base.
 
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::context::Ctx;
 use qifu_db::entity::enterprise;
 use qifu_domain::accounts::Permission;
@@ -58,7 +58,7 @@ pub async fn list_enterprises(
     page: u64,
     per_page: u64,
 ) -> Result<Page<enterprise::Model>, AccessError> {
-    crate::accounts::require(actor, Permission::EnterpriseView)?;
+    crate::actor::require(actor, Permission::EnterpriseView)?;
     let per_page = per_page.clamp(10, 100);
     let page = page.max(1);
     let mut q = enterprise::Entity::find().order_by_asc(enterprise::Column::Id);
@@ -108,7 +108,7 @@ pub async fn export_enterprises(
     path: &std::path::Path,
 ) -> Result<u64, ExportError> {
     use rust_xlsxwriter::{Format, Workbook};
-    crate::accounts::require(actor, Permission::EnterpriseView)?;
+    crate::actor::require(actor, Permission::EnterpriseView)?;
     let mut wb = Workbook::new();
     let mut ws = wb.new_worksheet_with_constant_memory()?;
     ws.set_name("企业名录")?;

@@ -11,8 +11,8 @@
 //! background at start; until it is ready the portal searches titles in the
 //! database and says so.
 
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::{AccessError, Actor};
+
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{
@@ -24,36 +24,10 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 pub use qifu_search::{Hit, Kind, QueryProblem, Request, Results, SearchError, check_query};
-
-/// The node's index, once opened.
-#[derive(Default)]
-pub struct SearchService {
-    index: RwLock<Option<Arc<SearchIndex>>>,
-    ready: AtomicBool,
-    /// One sync at a time (the background loop, `qifu reindex`, tests).
-    syncing: tokio::sync::Mutex<()>,
-}
-
-impl std::fmt::Debug for SearchService {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SearchService").field("ready", &self.is_ready()).finish()
-    }
-}
-
-impl SearchService {
-    /// Whether searches go to the index (it is open and fully built).
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
-    }
-
-    fn index(&self) -> Option<Arc<SearchIndex>> {
-        self.index.read().ok().and_then(|g| g.clone())
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -63,27 +37,6 @@ pub enum SyncError {
     Index(#[from] qifu_search::SearchError),
     #[error("搜索索引任务中断：{0}")]
     Join(String),
-}
-
-/// Records that an item changed, inside the caller's transaction.
-pub async fn touch<C: ConnectionTrait>(conn: &C, ctx: &Ctx, kind: Kind, id: i64) -> Result<(), DbErr> {
-    search_change::ActiveModel {
-        kind: Set(kind.as_str().to_owned()),
-        entity_id: Set(id),
-        at: Set(ctx.now()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
-}
-
-/// Asks every node to rebuild its index from the database.
-pub async fn request_rebuild<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Result<(), DbErr> {
-    search_change::ActiveModel { kind: Set("*".to_owned()), entity_id: Set(0), at: Set(ctx.now()), ..Default::default() }
-        .insert(conn)
-        .await?;
-    Ok(())
 }
 
 /// Opens (or creates) this node's index under the data directory. A fresh or
@@ -448,7 +401,7 @@ pub async fn portal(ctx: &Ctx, mut req: Request) -> Result<Results, SearchFailur
 /// Enterprise ids best matching `text` (name, credit code, legal representative,
 /// industry, street), for the back office.
 pub async fn enterprise_ids(ctx: &Ctx, actor: &Actor, text: &str, limit: usize) -> Result<Vec<i64>, SearchFailure> {
-    crate::accounts::require(actor, Permission::EnterpriseView).map_err(|_| SearchFailure::NotReady)?;
+    crate::actor::require(actor, Permission::EnterpriseView).map_err(|_| SearchFailure::NotReady)?;
     let ix = ctx.search.index().filter(|_| ctx.search.is_ready()).ok_or(SearchFailure::NotReady)?;
     let syn = synonyms(&ctx.db).await?;
     let text = text.to_owned();
@@ -460,7 +413,7 @@ pub async fn enterprise_ids(ctx: &Ctx, actor: &Actor, text: &str, limit: usize) 
 
 /// Synonym groups for the back office.
 pub async fn list_synonyms(ctx: &Ctx, actor: &Actor) -> Result<Vec<search_synonym::Model>, AccessError> {
-    crate::accounts::require(actor, Permission::CatalogManage)?;
+    crate::actor::require(actor, Permission::CatalogManage)?;
     Ok(search_synonym::Entity::find().order_by_asc(search_synonym::Column::Id).all(&ctx.db).await?)
 }
 
@@ -480,7 +433,7 @@ impl From<DbErr> for SynonymError {
 
 /// Adds a group from "贷款，融资" (commas, 、 or spaces between words).
 pub async fn add_synonyms(ctx: &Ctx, actor: &Actor, meta: &Meta, input: &str) -> Result<i64, SynonymError> {
-    crate::accounts::require(actor, Permission::CatalogManage)?;
+    crate::actor::require(actor, Permission::CatalogManage)?;
     let words: Vec<String> = input
         .split([',', '，', '、', ' ', '\u{3000}', ';', '；'])
         .map(|w| w.trim().to_owned())
@@ -516,7 +469,7 @@ pub async fn add_synonyms(ctx: &Ctx, actor: &Actor, meta: &Meta, input: &str) ->
 }
 
 pub async fn delete_synonyms(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), SynonymError> {
-    crate::accounts::require(actor, Permission::CatalogManage)?;
+    crate::actor::require(actor, Permission::CatalogManage)?;
     let txn = ctx.db.begin().await?;
     let row = search_synonym::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     search_synonym::Entity::delete_by_id(id).exec(&txn).await?;
@@ -545,7 +498,7 @@ pub struct IndexStatus {
 
 pub async fn status(ctx: &Ctx, actor: &Actor) -> Result<IndexStatus, AccessError> {
     use sea_orm::PaginatorTrait;
-    crate::accounts::require(actor, Permission::CatalogManage)?;
+    crate::actor::require(actor, Permission::CatalogManage)?;
     let Some(ix) = ctx.search.index() else { return Ok(IndexStatus::default()) };
     let checkpoint = ix.checkpoint();
     let pending = search_change::Entity::find().filter(search_change::Column::Id.gt(checkpoint)).count(&ctx.db).await?;
@@ -554,9 +507,9 @@ pub async fn status(ctx: &Ctx, actor: &Actor) -> Result<IndexStatus, AccessError
 
 /// The operator asks every node to rebuild (audited).
 pub async fn rebuild_by(ctx: &Ctx, actor: &Actor, meta: &Meta) -> Result<(), AccessError> {
-    crate::accounts::require(actor, Permission::CatalogManage)?;
+    crate::actor::require(actor, Permission::CatalogManage)?;
     let txn = ctx.db.begin().await?;
-    request_rebuild(&txn, ctx).await?;
+    crate::index::request_rebuild(&txn, ctx.now()).await?;
     audit::record(&txn, ctx, Some(actor), meta, Entry::ok("search.rebuild", "search_index", 0, serde_json::json!({}))).await?;
     txn.commit().await?;
     Ok(())

@@ -11,8 +11,8 @@ pub async fn prune_jobs(ctx: &Ctx) -> Result<u64, DbErr> {
 
 pub use crate::accounts::prune_sessions;
 
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use qifu_db::entity::job;
 use qifu_db::jobs::QueueStats;
 use qifu_domain::accounts::Permission;
@@ -25,7 +25,7 @@ pub struct JobOverview {
 }
 
 pub async fn job_overview(ctx: &Ctx, actor: &Actor, status: Option<&str>, page: u64) -> Result<JobOverview, AccessError> {
-    crate::accounts::require(actor, Permission::JobView)?;
+    crate::actor::require(actor, Permission::JobView)?;
     let status = status.filter(|s| ["queued", "running", "done", "dead"].contains(s));
     let stats = qifu_db::jobs::stats(&ctx.db).await?;
     let (jobs, total) = qifu_db::jobs::list(&ctx.db, status, page.max(1), 50).await?;
@@ -35,7 +35,7 @@ pub async fn job_overview(ctx: &Ctx, actor: &Actor, status: Option<&str>, page: 
 /// Puts a dead job back on the queue.
 pub async fn retry_job(ctx: &Ctx, actor: &Actor, meta: &crate::context::Meta, id: i64) -> Result<(), AccessError> {
     use sea_orm::TransactionTrait;
-    crate::accounts::require(actor, Permission::JobView)?;
+    crate::actor::require(actor, Permission::JobView)?;
     let txn = ctx.db.begin().await?;
     if !qifu_db::jobs::retry_dead(&txn, id, ctx.now()).await? {
         return Err(AccessError::NotFound);

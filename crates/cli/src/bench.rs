@@ -87,7 +87,7 @@ pub async fn search(ctx: &Ctx, rounds: usize) -> Result<()> {
         Err(e) => return Err(e.into()),
     }
     qifu_search::warm_up();
-    search::request_rebuild(&ctx.db, ctx).await?;
+    qifu_app::index::request_rebuild(&ctx.db, ctx.now()).await?;
     let started = Instant::now();
     let r = search::sync(ctx).await?;
     let build = started.elapsed();

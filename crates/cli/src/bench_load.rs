@@ -703,7 +703,7 @@ pub async fn export(ctx: &Ctx) -> Result<()> {
         .one(&ctx.db)
         .await?
         .context("没有演示账号 operator：先运行 qifu demo")?;
-    let actor = qifu_app::accounts::load_actor(&ctx.db, op.id).await?.context("operator 不可用")?;
+    let actor = qifu_app::actor::load_actor(&ctx.db, op.id).await?.context("operator 不可用")?;
     let before = sample(std::process::id());
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("enterprises.xlsx");

@@ -325,7 +325,7 @@ async fn run(cli: Cli) -> Result<()> {
             let settings = load_settings(&cli.global, None)?;
             init_tracing(&settings);
             let ctx = open(settings).await?;
-            qifu_app::search::request_rebuild(&ctx.db, &ctx).await?;
+            qifu_app::index::request_rebuild(&ctx.db, ctx.now()).await?;
             match qifu_app::search::open(&ctx) {
                 Ok(_) => {
                     let started = std::time::Instant::now();

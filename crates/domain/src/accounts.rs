@@ -227,6 +227,40 @@ impl BuiltinRole {
     }
 }
 
+/// Characters that never occur in a name and only serve markup or injection.
+pub fn has_markup(s: &str) -> bool {
+    s.chars().any(|c| matches!(c, '<' | '>' | '"' | '\'' | '\\' | '`') || c.is_control())
+}
+
+/// Validates a display name of a person.
+pub fn check_person_name(s: &str) -> Result<(), &'static str> {
+    let n = s.chars().count();
+    if n == 0 {
+        return Err("请填写联系人姓名");
+    }
+    if !(2..=32).contains(&n) {
+        return Err("姓名应为2到32个字");
+    }
+    if has_markup(s) || s.chars().any(|c| c.is_ascii_digit()) {
+        return Err("姓名包含不允许的字符");
+    }
+    Ok(())
+}
+
+pub fn check_org_name(s: &str) -> Result<(), &'static str> {
+    let n = s.chars().count();
+    if n == 0 {
+        return Err("请填写企业名称");
+    }
+    if !(4..=100).contains(&n) {
+        return Err("企业名称应为4到100个字");
+    }
+    if has_markup(s) {
+        return Err("企业名称包含不允许的字符");
+    }
+    Ok(())
+}
+
 /// Username rules: 3–32 characters of ASCII letters, digits, `_`, `-`, `.`.
 pub fn check_username(s: &str) -> Result<(), &'static str> {
     let n = s.chars().count();

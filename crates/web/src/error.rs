@@ -79,12 +79,12 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
     ok.then(|| n.to_owned())
 }
 
-impl From<qifu_app::access::AccessError> for WebError {
-    fn from(e: qifu_app::access::AccessError) -> Self {
+impl From<qifu_app::actor::AccessError> for WebError {
+    fn from(e: qifu_app::actor::AccessError) -> Self {
         match e {
-            qifu_app::access::AccessError::NotFound => WebError::NotFound,
-            qifu_app::access::AccessError::Forbidden => WebError::Forbidden,
-            qifu_app::access::AccessError::Db(d) => d.into(),
+            qifu_app::actor::AccessError::NotFound => WebError::NotFound,
+            qifu_app::actor::AccessError::Forbidden => WebError::Forbidden,
+            qifu_app::actor::AccessError::Db(d) => d.into(),
         }
     }
 }

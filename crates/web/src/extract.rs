@@ -10,7 +10,8 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use qifu_app::Meta;
-use qifu_app::accounts::{Actor, SessionInfo};
+use qifu_app::accounts::SessionInfo;
+use qifu_app::actor::Actor;
 use serde::de::DeserializeOwned;
 
 pub const SESSION_COOKIE: &str = "qifu_session";
@@ -138,7 +139,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
 pub struct MultipartForm {
     pub csrf: String,
     pub fields: serde_json::Map<String, serde_json::Value>,
-    pub file: qifu_app::certification::Upload,
+    pub file: qifu_app::files::Upload,
 }
 
 impl MultipartForm {

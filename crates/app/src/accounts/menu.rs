@@ -2,7 +2,7 @@
 //! shown per permission.
 
 use super::Actor;
-use crate::access::AccessError;
+use crate::actor::AccessError;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::menu;

@@ -4,16 +4,16 @@
 //! the institution and its administrator are created in one transaction) or
 //! rejects with a reason. The applicant hears the outcome by SMS.
 
-use super::register::{check_org_name, check_person_name};
 use super::{Actor, UserInsert, insert_org, insert_user};
-use crate::access::AccessError;
+use crate::actor::AccessError;
 use crate::audit::{self, Entry};
-use crate::certification::Upload;
 use crate::context::{Ctx, Meta};
+use crate::files::Upload;
 use crate::files::{self, Kind, LICENCE_MAX_BYTES};
 use crate::jobs::{self, EnqueueOptions, SendSmsNotice};
 use qifu_db::entity::{file, institution, institution_application as app_row, organisation, role, user};
 use qifu_domain::accounts::{BuiltinRole, InstitutionKind, OrgKind, Permission, Phone, check_password};
+use qifu_domain::accounts::{check_org_name, check_person_name};
 use qifu_domain::certification::CreditCode;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -293,7 +293,7 @@ pub async fn review_application(
         }
         .insert(&txn)
         .await?;
-        crate::search::touch(&txn, ctx, qifu_search::Kind::Institution, inst.id).await?;
+        crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Institution, inst.id).await?;
         super::ensure_builtin_roles(&txn, ctx).await?;
         let role = role::Entity::find()
             .filter(role::Column::Code.eq(BuiltinRole::InstitutionAdmin.code()))

@@ -1,15 +1,15 @@
 //! Organisations: the operator registers institution accounts (机构账号注册)
 //! and can disable any organisation.
 
-use super::register::{check_org_name, check_person_name};
 use super::users::{UserError, initial_password};
 use super::{Actor, UserInsert, insert_org, insert_user};
-use crate::access::AccessError;
+use crate::actor::AccessError;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use chrono::{DateTime, Utc};
 use qifu_db::entity::{institution, organisation, role, user};
 use qifu_domain::accounts::{BuiltinRole, InstitutionKind, OrgKind, Permission, Phone, check_username};
+use qifu_domain::accounts::{check_org_name, check_person_name};
 use qifu_domain::certification::CreditCode;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -84,13 +84,13 @@ pub async fn set_org_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, acti
     }
     // What the portal shows of the organisation follows its status.
     for i in institution::Entity::find().filter(institution::Column::OrgId.eq(id)).all(&txn).await? {
-        crate::search::touch(&txn, ctx, qifu_search::Kind::Institution, i.id).await?;
+        crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Institution, i.id).await?;
         for p in qifu_db::entity::product::Entity::find()
             .filter(qifu_db::entity::product::Column::InstitutionId.eq(i.id))
             .all(&txn)
             .await?
         {
-            crate::search::touch(&txn, ctx, qifu_search::Kind::Product, p.id).await?;
+            crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Product, p.id).await?;
         }
     }
     let action = if active { "org.enable" } else { "org.disable" };
@@ -187,7 +187,7 @@ pub async fn create_institution(
     }
     .insert(&txn)
     .await?;
-    crate::search::touch(&txn, ctx, qifu_search::Kind::Institution, inst.id).await?;
+    crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Institution, inst.id).await?;
     super::ensure_builtin_roles(&txn, ctx).await?;
     let role = role::Entity::find()
         .filter(role::Column::Code.eq(BuiltinRole::InstitutionAdmin.code()))

@@ -6,7 +6,7 @@ use super::{CreateUserError, UserInsert, insert_org, insert_user};
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{organisation, role, user};
-use qifu_domain::accounts::{BuiltinRole, OrgKind, Phone, check_password};
+use qifu_domain::accounts::{BuiltinRole, OrgKind, Phone, check_org_name, check_password, check_person_name};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
 #[derive(Debug, Clone, Default)]
@@ -28,40 +28,6 @@ pub enum RegistrationError {
     Fields(Vec<(&'static str, String)>),
     #[error(transparent)]
     Db(#[from] DbErr),
-}
-
-/// Characters that never occur in a name and only serve markup or injection.
-fn has_markup(s: &str) -> bool {
-    s.chars().any(|c| matches!(c, '<' | '>' | '"' | '\'' | '\\' | '`') || c.is_control())
-}
-
-/// Validates a display name of a person.
-pub(crate) fn check_person_name(s: &str) -> Result<(), &'static str> {
-    let n = s.chars().count();
-    if n == 0 {
-        return Err("请填写联系人姓名");
-    }
-    if !(2..=32).contains(&n) {
-        return Err("姓名应为2到32个字");
-    }
-    if has_markup(s) || s.chars().any(|c| c.is_ascii_digit()) {
-        return Err("姓名包含不允许的字符");
-    }
-    Ok(())
-}
-
-pub(crate) fn check_org_name(s: &str) -> Result<(), &'static str> {
-    let n = s.chars().count();
-    if n == 0 {
-        return Err("请填写企业名称");
-    }
-    if !(4..=100).contains(&n) {
-        return Err("企业名称应为4到100个字");
-    }
-    if has_markup(s) {
-        return Err("企业名称包含不允许的字符");
-    }
-    Ok(())
 }
 
 pub fn clean_channel(ch: &str) -> Option<String> {

@@ -3,7 +3,7 @@
 
 use super::Actor;
 use super::users::UserError;
-use crate::access::AccessError;
+use crate::actor::AccessError;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{role, role_permission};

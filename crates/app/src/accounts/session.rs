@@ -3,12 +3,12 @@
 //! once every required factor passed, or "mfa" while a second factor is pending.
 
 use super::{Actor, load_actor};
-use crate::access::AccessError;
+use crate::actor::AccessError;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use chrono::{DateTime, Duration, Utc};
 use qifu_db::entity::{organisation, session, user};
-use qifu_domain::accounts::{Permission, Scope};
+use qifu_domain::accounts::Permission;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait,
@@ -189,9 +189,14 @@ pub async fn end_own_session(ctx: &Ctx, actor: &Actor, meta: &Meta, session_id: 
 
 /// Online users (在线用户): sessions active within the idle window.
 pub async fn list_online(ctx: &Ctx, actor: &Actor, page: u64) -> Result<(Vec<SessionRow>, u64), AccessError> {
-    super::require(actor, Permission::SessionOnline)?;
+    let grant = super::require(actor, Permission::SessionOnline)?;
+    let org_users = match grant.org() {
+        Some(org) => crate::actor::org_user_ids(&ctx.db, org).await?,
+        None => Vec::new(),
+    };
     let idle_cutoff = ctx.now() - Duration::minutes(ctx.settings.web.session_idle_minutes);
     let q = session::Entity::find()
+        .filter(grant.user_condition(session::Column::UserId, &org_users))
         .filter(session::Column::LastSeenAt.gt(idle_cutoff))
         .filter(session::Column::ExpiresAt.gt(ctx.now()))
         .filter(session::Column::Stage.eq(FULL))
@@ -203,12 +208,13 @@ pub async fn list_online(ctx: &Ctx, actor: &Actor, page: u64) -> Result<(Vec<Ses
 
 /// Forces a session out (security administrators).
 pub async fn force_out(ctx: &Ctx, actor: &Actor, meta: &Meta, session_id: &str) -> Result<(), AccessError> {
-    let scope = super::require(actor, Permission::SessionOnline)?;
-    if scope != Scope::All {
-        return Err(AccessError::Forbidden);
-    }
+    let grant = super::require(actor, Permission::SessionOnline)?;
     let txn = ctx.db.begin().await?;
     let s = session::Entity::find_by_id(session_id.to_owned()).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    let owner_org = user::Entity::find_by_id(s.user_id).one(&txn).await?.map(|u| u.org_id).unwrap_or(-1);
+    if !grant.covers(owner_org, Some(s.user_id)) {
+        return Err(AccessError::NotFound);
+    }
     session::Entity::delete_by_id(session_id.to_owned()).exec(&txn).await?;
     audit::record(
         &txn,

@@ -3,9 +3,10 @@
 
 use crate::context::{Ctx, Meta};
 use crate::crypto::sm3_hex;
-use crate::integrations::sms::{SmsError, SmsMessage, VERIFY_CODE_TEMPLATE};
+use crate::integrations::sms::{SmsMessage, VERIFY_CODE_TEMPLATE};
+use crate::outbox::{record_outbox, short_sign};
 use chrono::Duration;
-use qifu_db::entity::{rate_event, sms_code, sms_outbox};
+use qifu_db::entity::{rate_event, sms_code};
 use qifu_domain::accounts::Phone;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -134,44 +135,6 @@ pub async fn send_code(ctx: &Ctx, meta: &Meta, phone: &Phone, purpose: SmsPurpos
     Ok(())
 }
 
-/// Records one send attempt in the outbox (短信发件箱).
-pub(crate) async fn record_outbox(
-    ctx: &Ctx,
-    phone: &Phone,
-    template: &str,
-    shown: &str,
-    delivered: &Result<Option<String>, SmsError>,
-) -> Result<(), DbErr> {
-    let (status, msg_id, error) = match delivered {
-        Ok(id) => (if ctx.sms.outbox_is_delivery() { "logged" } else { "sent" }, id.clone(), None),
-        Err(e) => ("failed", None, Some(e.to_string())),
-    };
-    sms_outbox::ActiveModel {
-        at: Set(ctx.now()),
-        phone_enc: Set(ctx.crypto.encrypt(phone.as_str())),
-        phone_hash: Set(ctx.crypto.blind_index(phone.as_str())),
-        phone_masked: Set(phone.masked()),
-        template: Set(template.to_owned()),
-        content: Set(shown.to_owned()),
-        provider: Set(ctx.sms.name().to_owned()),
-        provider_msg_id: Set(msg_id),
-        status: Set(status.to_owned()),
-        error: Set(error),
-        ..Default::default()
-    }
-    .insert(&ctx.db)
-    .await?;
-    Ok(())
-}
-
-pub(crate) fn short_sign(ctx: &Ctx) -> String {
-    if ctx.settings.sms.aliyun_sign_name.is_empty() {
-        "通州企服".to_owned()
-    } else {
-        ctx.settings.sms.aliyun_sign_name.clone()
-    }
-}
-
 /// Checks a code and uses it up. Wrong codes count; after five the code is void.
 pub async fn verify_code<C: ConnectionTrait>(
     conn: &C,
@@ -208,17 +171,4 @@ pub async fn verify_code<C: ConnectionTrait>(
     }
     am.update(conn).await?;
     Ok(ok)
-}
-
-/// The SMS outbox (短信发件箱) for operators.
-pub async fn sms_outbox(
-    ctx: &Ctx,
-    actor: &super::Actor,
-    page: u64,
-) -> Result<(Vec<sms_outbox::Model>, u64), crate::access::AccessError> {
-    use sea_orm::QuerySelect;
-    super::require(actor, qifu_domain::accounts::Permission::SmsOutboxView)?;
-    let q = sms_outbox::Entity::find().order_by_desc(sms_outbox::Column::Id);
-    let total = q.clone().count(&ctx.db).await?;
-    Ok((q.offset(page.max(1).saturating_sub(1) * 30).limit(30).all(&ctx.db).await?, total))
 }

@@ -2,28 +2,29 @@
 //! of their own organisation; operator and system administrators manage all.
 //! Records outside the actor's scope are "not found".
 
-use super::register::check_person_name;
 use super::{Actor, CreateUserError, UserInsert, insert_user};
-use crate::access::AccessError;
+use crate::actor::AccessError;
+use crate::actor::Grant;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use chrono::{DateTime, Utc};
 use qifu_db::entity::{organisation, role, user, user_role};
-use qifu_domain::accounts::{OrgKind, Permission, Phone, Scope, check_separation, check_username};
+use qifu_domain::accounts::check_person_name;
+use qifu_domain::accounts::{OrgKind, Permission, Phone, check_separation, check_username};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
 
 /// The scope the actor manages users in; organisation scope needs an org admin.
-fn user_scope(actor: &Actor) -> Result<Scope, AccessError> {
-    let scope = super::require(actor, Permission::UserManage)?;
-    if scope == Scope::All || actor.is_org_admin { Ok(scope) } else { Err(AccessError::Forbidden) }
+fn user_scope(actor: &Actor) -> Result<Grant, AccessError> {
+    let grant = super::require(actor, Permission::UserManage)?;
+    if grant.is_all() || actor.is_org_admin { Ok(grant) } else { Err(AccessError::Forbidden) }
 }
 
-async fn find_in_scope<C: ConnectionTrait>(conn: &C, actor: &Actor, scope: Scope, id: i64) -> Result<user::Model, AccessError> {
+async fn find_in_scope<C: ConnectionTrait>(conn: &C, grant: &Grant, id: i64) -> Result<user::Model, AccessError> {
     let u = user::Entity::find_by_id(id).one(conn).await?.ok_or(AccessError::NotFound)?;
-    if scope != Scope::All && u.org_id != actor.org_id {
+    if !grant.covers(u.org_id, Some(u.id)) {
         return Err(AccessError::NotFound);
     }
     Ok(u)
@@ -52,11 +53,9 @@ pub struct UserRow {
 }
 
 pub async fn list_users(ctx: &Ctx, actor: &Actor, f: &UserFilter, page: u64) -> Result<(Vec<UserRow>, u64), AccessError> {
-    let scope = user_scope(actor)?;
-    let mut q = user::Entity::find().order_by_asc(user::Column::Id);
-    if scope != Scope::All {
-        q = q.filter(user::Column::OrgId.eq(actor.org_id));
-    }
+    let grant = user_scope(actor)?;
+    let mut q =
+        user::Entity::find().filter(grant.condition(user::Column::OrgId, Some(user::Column::Id))).order_by_asc(user::Column::Id);
     let term = f.q.trim();
     if !term.is_empty() {
         let mut cond = Condition::any().add(user::Column::Username.contains(term)).add(user::Column::DisplayName.contains(term));
@@ -163,8 +162,8 @@ pub fn initial_password() -> String {
 
 /// Creates a sub-account; returns the id and the one-time initial password.
 pub async fn create_sub_account(ctx: &Ctx, actor: &Actor, meta: &Meta, n: &NewSubAccount) -> Result<(i64, String), UserError> {
-    let scope = user_scope(actor)?;
-    let org_id = if scope == Scope::All { n.org_id.unwrap_or(actor.org_id) } else { actor.org_id };
+    let grant = user_scope(actor)?;
+    let org_id = if grant.is_all() { n.org_id.unwrap_or(actor.org_id) } else { actor.org_id };
     let mut errors = Vec::new();
     let username = n.username.trim();
     if let Err(m) = check_username(username) {
@@ -237,12 +236,12 @@ pub async fn create_sub_account(ctx: &Ctx, actor: &Actor, meta: &Meta, n: &NewSu
 
 /// Enables or disables an account. Nobody disables themselves.
 pub async fn set_user_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, active: bool) -> Result<(), UserError> {
-    let scope = user_scope(actor)?;
+    let grant = user_scope(actor)?;
     if id == actor.user_id {
         return Err(UserError::Invalid("不能停用自己的账号".to_owned()));
     }
     let txn = ctx.db.begin().await?;
-    let u = find_in_scope(&txn, actor, scope, id).await?;
+    let u = find_in_scope(&txn, &grant, id).await?;
     let before = u.status.clone();
     let status = if active { "active" } else { "disabled" };
     let mut am: user::ActiveModel = u.into();
@@ -266,9 +265,9 @@ pub async fn set_user_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, act
 }
 
 pub async fn unlock_user(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), UserError> {
-    let scope = user_scope(actor)?;
+    let grant = user_scope(actor)?;
     let txn = ctx.db.begin().await?;
-    let u = find_in_scope(&txn, actor, scope, id).await?;
+    let u = find_in_scope(&txn, &grant, id).await?;
     let mut am: user::ActiveModel = u.into();
     am.locked_until = Set(None);
     am.failed_logins = Set(0);
@@ -280,9 +279,9 @@ pub async fn unlock_user(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Resu
 
 /// Sets a new one-time password that must be changed at the next login.
 pub async fn reset_user_password(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<String, UserError> {
-    let scope = user_scope(actor)?;
+    let grant = user_scope(actor)?;
     let txn = ctx.db.begin().await?;
-    let u = find_in_scope(&txn, actor, scope, id).await?;
+    let u = find_in_scope(&txn, &grant, id).await?;
     let password = initial_password();
     let hash = super::hash_password(&password).map_err(|_| UserError::Invalid("密码无法处理".to_owned()))?;
     let mut am: user::ActiveModel = u.into();

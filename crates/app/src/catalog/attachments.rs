@@ -6,12 +6,12 @@
 
 use super::CatalogError;
 use super::products::product_for;
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::attachments::{self as att, Owner};
 use crate::audit::{self, Entry};
-use crate::certification::Upload;
 use crate::context::{Ctx, Meta};
+use crate::files::Upload;
 use qifu_db::entity::{file, product};
 use qifu_domain::accounts::Permission;
 use qifu_domain::demands::ProductState;
@@ -37,7 +37,7 @@ fn editable(p: &product::Model) -> Result<(), CatalogError> {
 /// Adds an attachment (PDF, JPG or PNG by content, at most 8 MB, five per product).
 pub async fn add(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, upload: &Upload) -> Result<i64, CatalogError> {
     let p = product_for(ctx, actor, product_id).await?;
-    crate::accounts::require(actor, Permission::ProductManage)?;
+    crate::actor::require(actor, Permission::ProductManage)?;
     editable(&p)?;
     att::check(upload).map_err(|m| CatalogError::Fields(vec![("attachment", m)]))?;
     let txn = ctx.db.begin().await?;
@@ -65,7 +65,7 @@ pub async fn add(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, upload:
 /// Removes an attachment from an editable product row.
 pub async fn remove(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, link_id: i64) -> Result<(), CatalogError> {
     let p = product_for(ctx, actor, product_id).await?;
-    crate::accounts::require(actor, Permission::ProductManage)?;
+    crate::actor::require(actor, Permission::ProductManage)?;
     editable(&p)?;
     let txn = ctx.db.begin().await?;
     let file_id = att::remove(&txn, Owner::Product(p.id), link_id).await?;

@@ -4,13 +4,13 @@
 //! stays listed.
 
 use super::CatalogError;
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use crate::messages;
 use qifu_db::entity::{category, institution, product};
-use qifu_domain::accounts::{OrgKind, Permission, Scope};
+use qifu_domain::accounts::{OrgKind, Permission};
 use qifu_domain::demands::{ProductEvent, ProductState, next_product};
 use qifu_domain::money::{FEN_PER_WAN, parse_amount, parse_percent_bp};
 use qifu_domain::profiles::SizeClass;
@@ -253,7 +253,7 @@ pub async fn product_for(ctx: &Ctx, actor: &Actor, id: i64) -> Result<product::M
     if actor.can(Permission::CatalogManage) {
         return Ok(p);
     }
-    crate::accounts::require(actor, Permission::ProductManage)?;
+    crate::actor::require(actor, Permission::ProductManage)?;
     let inst = own_institution(ctx, actor).await?;
     if p.institution_id != inst.id {
         return Err(AccessError::NotFound.into());
@@ -270,9 +270,9 @@ pub async fn list_for_admin(
 ) -> Result<(Vec<product::Model>, u64), CatalogError> {
     let mut q = product::Entity::find().order_by_desc(product::Column::UpdatedAt).order_by_desc(product::Column::Id);
     if !actor.can(Permission::CatalogManage) {
-        let scope = crate::accounts::require(actor, Permission::ProductManage)?;
-        let inst = own_institution(ctx, actor).await?;
-        if scope != Scope::All {
+        let grant = crate::actor::require(actor, Permission::ProductManage)?;
+        if !grant.is_all() {
+            let inst = own_institution(ctx, actor).await?;
             q = q.filter(product::Column::InstitutionId.eq(inst.id));
         }
     }
@@ -285,7 +285,7 @@ pub async fn list_for_admin(
 
 /// Creates a draft for the actor's institution.
 pub async fn create_product(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProductForm) -> Result<i64, CatalogError> {
-    crate::accounts::require(actor, Permission::ProductManage)?;
+    crate::actor::require(actor, Permission::ProductManage)?;
     let inst = own_institution(ctx, actor).await?;
     let v = validate(ctx, f).await?;
     let now = ctx.now();
@@ -305,7 +305,7 @@ pub async fn create_product(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProductFo
     apply(&mut am, v);
     let txn = ctx.db.begin().await?;
     let p = am.insert(&txn).await?;
-    crate::search::touch(&txn, ctx, qifu_search::Kind::Product, p.id).await?;
+    crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Product, p.id).await?;
     audit::record(
         &txn,
         ctx,
@@ -374,7 +374,7 @@ pub async fn update_product(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &
         Entry::ok("product.update", "product", edited, serde_json::json!({"product": id})),
     )
     .await?;
-    crate::search::touch(&txn, ctx, qifu_search::Kind::Product, edited).await?;
+    crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Product, edited).await?;
     txn.commit().await?;
     Ok(edited)
 }
@@ -424,7 +424,7 @@ async fn transition(
             am.update(&txn).await?;
             super::attachments::replace(&txn, id, orig_id).await?;
             product::Entity::delete_by_id(id).exec(&txn).await?;
-            crate::search::touch(&txn, ctx, qifu_search::Kind::Product, orig_id).await?;
+            crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Product, orig_id).await?;
         }
         _ => {
             let mut am: product::ActiveModel = p.into();
@@ -442,7 +442,7 @@ async fn transition(
             am.update(&txn).await?;
         }
     }
-    crate::search::touch(&txn, ctx, qifu_search::Kind::Product, id).await?;
+    crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Product, id).await?;
     let action = match ev {
         ProductEvent::Submit => "product.submit",
         ProductEvent::Approve => "product.approve",
@@ -472,8 +472,8 @@ async fn transition(
         messages::notify(&txn, ctx, uid, "product", &title, &body, Some("/admin/products")).await?;
     }
     if ev == ProductEvent::Submit {
-        for op in crate::accounts::operator_users(&txn).await? {
-            if !crate::accounts::load_actor(&txn, op.id).await?.is_some_and(|a| a.can(Permission::CatalogManage)) {
+        for op in crate::actor::operator_users(&txn).await? {
+            if !crate::actor::load_actor(&txn, op.id).await?.is_some_and(|a| a.can(Permission::CatalogManage)) {
                 continue;
             }
             let title = format!("服务产品“{name}”待审核");
@@ -500,14 +500,14 @@ pub async fn act(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, ev: ProductEven
         return Err(AccessError::Forbidden.into());
     }
     if ev == ProductEvent::Submit {
-        crate::accounts::require(actor, Permission::ProductManage)?;
+        crate::actor::require(actor, Permission::ProductManage)?;
     }
     transition(ctx, actor, meta, p, ev, None).await
 }
 
 /// The operator's review decision.
 pub async fn review(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, approve: bool, reason: &str) -> Result<(), CatalogError> {
-    crate::accounts::require(actor, Permission::CatalogManage)?;
+    crate::actor::require(actor, Permission::CatalogManage)?;
     let reason = reason.trim();
     if !approve && reason.chars().count() < 2 {
         return Err(CatalogError::Fields(vec![("reason", "驳回时请填写原因".to_owned())]));

@@ -4,8 +4,8 @@
 //! Marketing broadcasts skip users who unsubscribed.
 
 use super::center::{self, OUTSIDE, Outgoing};
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use crate::jobs::{self, EnqueueOptions, Job};

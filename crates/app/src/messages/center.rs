@@ -463,10 +463,10 @@ async fn attempt(ctx: &Ctx, d: &delivery::Model, now: DateTime<Utc>) -> Result<A
             } else {
                 (format!("code:{code}"), params)
             };
-            let text = format!("【{}】{}", crate::accounts::short_sign(ctx), d.body);
+            let text = format!("【{}】{}", crate::outbox::short_sign(ctx), d.body);
             let msg = SmsMessage { phone: phone.as_str().to_owned(), template, params, text: text.clone() };
             let r = ctx.sms.send(&msg).await;
-            crate::accounts::record_outbox(ctx, &phone, &msg.template, &text, &r).await?;
+            crate::outbox::record_outbox(ctx, &phone, &msg.template, &text, &r).await?;
             let provider = ctx.sms.name();
             Ok(match r {
                 Ok(id) => Attempt::Sent { provider, id },
@@ -530,10 +530,10 @@ pub struct DeliveryFilter {
 
 pub async fn list_deliveries(
     ctx: &Ctx,
-    actor: &crate::accounts::Actor,
+    actor: &crate::actor::Actor,
     f: &DeliveryFilter,
     page: u64,
-) -> Result<(Vec<delivery::Model>, u64), crate::access::AccessError> {
+) -> Result<(Vec<delivery::Model>, u64), crate::actor::AccessError> {
     crate::messages::require_manage(actor)?;
     let mut q = delivery::Entity::find().order_by_desc(delivery::Column::Id);
     if !f.channel.is_empty() {
@@ -546,13 +546,9 @@ pub async fn list_deliveries(
     Ok((q.offset(page.max(1).saturating_sub(1) * 30).limit(30).all(&ctx.db).await?, total))
 }
 
-pub async fn show_delivery(
-    ctx: &Ctx,
-    actor: &crate::accounts::Actor,
-    id: i64,
-) -> Result<DeliveryView, crate::access::AccessError> {
+pub async fn show_delivery(ctx: &Ctx, actor: &crate::actor::Actor, id: i64) -> Result<DeliveryView, crate::actor::AccessError> {
     crate::messages::require_manage(actor)?;
-    let d = delivery::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(crate::access::AccessError::NotFound)?;
+    let d = delivery::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(crate::actor::AccessError::NotFound)?;
     let attempts = delivery_attempt::Entity::find()
         .filter(delivery_attempt::Column::DeliveryId.eq(id))
         .order_by_asc(delivery_attempt::Column::Id)

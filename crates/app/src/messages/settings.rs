@@ -2,7 +2,7 @@
 //! the email address to write to, and unsubscribing from marketing.
 
 use super::center::{self, CATEGORIES, OUTSIDE, UserSettings};
-use crate::accounts::Actor;
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::config::parse_hhmm;
 use crate::context::{Ctx, Meta};

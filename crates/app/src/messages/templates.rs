@@ -2,8 +2,8 @@
 //! Text uses `{{变量}}` placeholders; the variables a template may use are
 //! fixed by its event and checked when the operator saves it.
 
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::message_template;

@@ -3,8 +3,8 @@
 //! auto-replies, follower bookkeeping; and the back office's auto-replies, the
 //! custom menu and web OAuth binding.
 
-use crate::access::AccessError;
-use crate::accounts::Actor;
+use crate::actor::AccessError;
+use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{policy, wechat_auto_reply, wechat_binding, wechat_log, wechat_menu};

@@ -152,7 +152,7 @@ async fn authorisation_matrix_every_route_by_every_role() {
 }
 
 async fn two_institutions(app: &TestApp) -> ((i64, String), (i64, String)) {
-    let op = accounts::load_actor(&app.ctx.db, user_id(app, "operator").await).await.unwrap().unwrap();
+    let op = qifu_testkit::qifu_app::actor::load_actor(&app.ctx.db, user_id(app, "operator").await).await.unwrap().unwrap();
     let meta = Meta::system("test");
     let mut out = Vec::new();
     for (name, code, user, phone) in [

@@ -4,7 +4,13 @@ use crate::TestApp;
 use qifu_testkit::qifu_app::{Meta, accounts};
 
 /// Registers an institution with an administrator; returns (org id, initial password).
-pub async fn institution_admin(app: &TestApp, op: &accounts::Actor, name: &str, username: &str, phone: &str) -> (i64, String) {
+pub async fn institution_admin(
+    app: &TestApp,
+    op: &qifu_testkit::qifu_app::actor::Actor,
+    name: &str,
+    username: &str,
+    phone: &str,
+) -> (i64, String) {
     let n = u64::from(phone.bytes().map(u32::from).sum::<u32>()) * 7919 + 1_000;
     let code = qifu_testkit::qifu_app::demo::credit_code(n, "110112").to_string();
     let (org, _, password) = accounts::create_institution(

@@ -96,7 +96,7 @@ async fn a_signed_authorisation_verifies_and_any_changed_byte_breaks_it() {
 async fn revoking_stops_data_sharing() {
     let app = TestApp::spawn().await.unwrap();
     let (v, body) = signed(&app).await;
-    let org = qifu_testkit::qifu_app::accounts::load_actor(&app.ctx.db, crate::security::user_id(&app, "enterprise").await)
+    let org = qifu_testkit::qifu_app::actor::load_actor(&app.ctx.db, crate::security::user_id(&app, "enterprise").await)
         .await
         .unwrap()
         .unwrap()

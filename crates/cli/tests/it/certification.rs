@@ -272,13 +272,13 @@ async fn only_enterprises_certify_and_only_reviewers_see_licences() {
     assert_eq!(inst.get("/admin/certifications").await.unwrap().status, StatusCode::FORBIDDEN);
     assert_eq!(inst.get(&format!("/admin/files/{fid}")).await.unwrap().status, StatusCode::NOT_FOUND);
     // Uncertified enterprises are refused by the certification gate other use cases call.
-    let actor = qifu_testkit::qifu_app::accounts::load_actor(&app.ctx.db, crate::security::user_id(&app, "fileco").await)
+    let actor = qifu_testkit::qifu_app::actor::load_actor(&app.ctx.db, crate::security::user_id(&app, "fileco").await)
         .await
         .unwrap()
         .unwrap();
     let gate = qifu_testkit::qifu_app::certification::require_certified(&app.ctx, &actor).await;
     assert!(gate.unwrap_err().to_string().contains("请先完成企业实名认证"));
-    let demo = qifu_testkit::qifu_app::accounts::load_actor(&app.ctx.db, crate::security::user_id(&app, "enterprise").await)
+    let demo = qifu_testkit::qifu_app::actor::load_actor(&app.ctx.db, crate::security::user_id(&app, "enterprise").await)
         .await
         .unwrap()
         .unwrap();

@@ -94,7 +94,7 @@ async fn new_unchanged_and_changed_pages_robots_honoured_and_bad_pages_skipped()
     let site = Site::default();
     *site.p1.lock().unwrap() = "对企业上云用云给予最高50万元补贴，注册地在通州区的企业均可申请。".into();
     let base = serve_site(site.clone()).await;
-    let op = qifu_testkit::qifu_app::accounts::load_actor(&app.ctx.db, crate::security::user_id(&app, "operator").await)
+    let op = qifu_testkit::qifu_app::actor::load_actor(&app.ctx.db, crate::security::user_id(&app, "operator").await)
         .await
         .unwrap()
         .unwrap();
@@ -164,7 +164,7 @@ async fn new_unchanged_and_changed_pages_robots_honoured_and_bad_pages_skipped()
 async fn the_crawl_job_runs_from_the_queue_and_an_unreachable_site_is_logged() {
     let app = TestApp::spawn().await.unwrap();
     app.seed_demo().await.unwrap();
-    let op = qifu_testkit::qifu_app::accounts::load_actor(&app.ctx.db, crate::security::user_id(&app, "operator").await)
+    let op = qifu_testkit::qifu_app::actor::load_actor(&app.ctx.db, crate::security::user_id(&app, "operator").await)
         .await
         .unwrap()
         .unwrap();

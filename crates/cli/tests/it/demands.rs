@@ -273,8 +273,8 @@ async fn decline_withdraw_and_scopes() {
     assert!(x.bytes().await.unwrap().starts_with(b"PK"));
 }
 
-async fn accounts_op(app: &TestApp) -> qifu_testkit::qifu_app::accounts::Actor {
-    qifu_testkit::qifu_app::accounts::load_actor(&app.ctx.db, crate::security::user_id(app, "operator").await)
+async fn accounts_op(app: &TestApp) -> qifu_testkit::qifu_app::actor::Actor {
+    qifu_testkit::qifu_app::actor::load_actor(&app.ctx.db, crate::security::user_id(app, "operator").await)
         .await
         .unwrap()
         .unwrap()

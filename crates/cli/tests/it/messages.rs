@@ -224,7 +224,7 @@ async fn fan_out_follows_preferences_and_the_inbox_reads_and_deletes() {
     assert!(message::Entity::find_by_id(first.id).one(&app.ctx.db).await.unwrap().is_none());
     ent.post_form("/account/messages/read-all", &[]).await.unwrap();
     assert_eq!(
-        messages::unread_count(&app.ctx, &qifu_testkit::qifu_app::accounts::load_actor(&app.ctx.db, uid).await.unwrap().unwrap())
+        messages::unread_count(&app.ctx, &qifu_testkit::qifu_app::actor::load_actor(&app.ctx.db, uid).await.unwrap().unwrap())
             .await
             .unwrap(),
         0

@@ -97,6 +97,35 @@ impl Permission {
         }
     }
 
+    /// The data scopes the role editor offers for this permission. A permission
+    /// that only ever reaches every record (a flag) offers just 全部.
+    pub fn scopes(self) -> &'static [Scope] {
+        match self {
+            Permission::UserManage => &[Scope::Org, Scope::All],
+            Permission::SessionOnline | Permission::LoginLogView | Permission::OperationLogView => {
+                &[Scope::Own, Scope::Org, Scope::All]
+            }
+            Permission::ProductManage => &[Scope::Org, Scope::All],
+            _ => &[Scope::All],
+        }
+    }
+
+    /// Whether the scope of this permission changes nothing (only 全部 is offered).
+    pub fn is_flag(self) -> bool {
+        self.scopes() == [Scope::All]
+    }
+
+    /// The scope a held grant works with: itself when offered; for a flag, 全部;
+    /// otherwise the widest offered scope not wider than the one held, or the
+    /// narrowest offered.
+    pub fn effective_scope(self, held: Scope) -> Scope {
+        let offered = self.scopes();
+        if offered.contains(&held) {
+            return held;
+        }
+        offered.iter().rev().copied().find(|s| *s <= held).unwrap_or(offered[0])
+    }
+
     /// The duty a permission belongs to, for separation of duties (三权分立).
     pub fn duty(self) -> Option<Duty> {
         match self {
@@ -179,6 +208,20 @@ mod tests {
         for p in Permission::ALL {
             assert_eq!(Permission::parse(p.code()), Some(p));
         }
+    }
+
+    #[test]
+    fn offered_scopes() {
+        for p in Permission::ALL {
+            let offered = p.scopes();
+            assert!(!offered.is_empty());
+            for s in [Scope::Own, Scope::Org, Scope::All] {
+                assert!(offered.contains(&p.effective_scope(s)), "{p:?} {s:?}");
+            }
+        }
+        assert_eq!(Permission::OrgManage.effective_scope(Scope::Org), Scope::All);
+        assert_eq!(Permission::UserManage.effective_scope(Scope::Own), Scope::Org);
+        assert_eq!(Permission::SessionOnline.effective_scope(Scope::Own), Scope::Own);
     }
 
     #[test]

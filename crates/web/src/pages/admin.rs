@@ -8,7 +8,8 @@ use crate::view::*;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use qifu_app::accounts::{self, Actor};
+use qifu_app::accounts;
+use qifu_app::actor::Actor;
 use qifu_domain::accounts::Permission;
 use serde::Deserialize;
 
@@ -25,7 +26,7 @@ pub(crate) async fn chrome(
 /// Signed in, and allowed into the back office.
 pub(crate) fn staff(v: &Viewer) -> Result<&Actor, WebError> {
     let actor = v.require()?;
-    accounts::require(actor, Permission::BackOffice)?;
+    qifu_app::actor::require(actor, Permission::BackOffice)?;
     Ok(actor)
 }
 
@@ -355,7 +356,7 @@ pub(crate) fn institution_kinds() -> Vec<(&'static str, &'static str)> {
 
 pub async fn show_new_institution(State(st): State<AppState>, v: Viewer) -> Result<Html<String>, WebError> {
     let actor = staff(&v)?;
-    accounts::require(actor, Permission::OrgManage)?;
+    qifu_app::actor::require(actor, Permission::OrgManage)?;
     let page = InstitutionNewPage {
         admin: chrome(&st, &v, actor, "注册机构账号", "orgs").await?,
         f: InstitutionForm::default(),
@@ -724,7 +725,7 @@ pub async fn audit_log(State(st): State<AppState>, v: Viewer, Query(q): Query<Lo
 
 pub async fn sms_outbox(State(st): State<AppState>, v: Viewer, Query(q): Query<PageOnly>) -> Result<Html<String>, WebError> {
     let actor = staff(&v)?;
-    let (rows, total) = accounts::sms_outbox(&st.ctx, actor, q.page).await?;
+    let (rows, total) = qifu_app::outbox::list(&st.ctx, actor, q.page).await?;
     let page = SmsPage {
         admin: chrome(&st, &v, actor, "短信发件箱", "sms").await?,
         rows,
@@ -929,7 +930,7 @@ async fn product_page(
             (Some(p), r)
         }
         None => {
-            accounts::require(actor, Permission::ProductManage)?;
+            qifu_app::actor::require(actor, Permission::ProductManage)?;
             (None, None)
         }
     };

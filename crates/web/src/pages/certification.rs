@@ -125,18 +125,13 @@ pub async fn read_all_messages(
 
 // ---- back office ----
 
-fn staff(v: &Viewer) -> Result<&qifu_app::accounts::Actor, WebError> {
+fn staff(v: &Viewer) -> Result<&qifu_app::actor::Actor, WebError> {
     let actor = v.require()?;
-    qifu_app::accounts::require(actor, Permission::BackOffice)?;
+    qifu_app::actor::require(actor, Permission::BackOffice)?;
     Ok(actor)
 }
 
-async fn admin_chrome(
-    st: &AppState,
-    v: &Viewer,
-    actor: &qifu_app::accounts::Actor,
-    title: &str,
-) -> Result<AdminChrome, WebError> {
+async fn admin_chrome(st: &AppState, v: &Viewer, actor: &qifu_app::actor::Actor, title: &str) -> Result<AdminChrome, WebError> {
     Ok(AdminChrome {
         base: PageChrome::new(st, v, title, ""),
         menu: qifu_app::accounts::back_office_menu(&st.ctx, actor).await?,

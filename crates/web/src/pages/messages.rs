@@ -243,7 +243,7 @@ pub fn category_label(code: &str) -> &'static str {
     center::category(code).label
 }
 
-fn manager(v: &Viewer) -> Result<&qifu_app::accounts::Actor, WebError> {
+fn manager(v: &Viewer) -> Result<&qifu_app::actor::Actor, WebError> {
     let actor = staff(v)?;
     qifu_app::messages::require_manage(actor)?;
     Ok(actor)

@@ -139,7 +139,7 @@ pub async fn review(
     CsrfForm { viewer, form }: CsrfForm<DecisionForm>,
 ) -> Result<Response, WebError> {
     let actor = staff(&viewer)?;
-    accounts::require(actor, qifu_domain::accounts::Permission::OrgManage)?;
+    qifu_app::actor::require(actor, qifu_domain::accounts::Permission::OrgManage)?;
     let id = parse_id(&id)?;
     let approve = match form.decision.as_str() {
         "approve" => true,

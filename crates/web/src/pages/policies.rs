@@ -48,7 +48,7 @@ pub struct DoneQuery {
 
 async fn new_page(st: &AppState, v: &Viewer, f: PolicyForm, errors: Vec<String>) -> Result<String, WebError> {
     let actor = staff(v)?;
-    qifu_app::accounts::require(actor, qifu_domain::accounts::Permission::PolicyManage)?;
+    qifu_app::actor::require(actor, qifu_domain::accounts::Permission::PolicyManage)?;
     Ok(PolicyNewPage { admin: chrome(st, v, actor, "新建政策", "policies").await?, f, errors }.render()?)
 }
 
