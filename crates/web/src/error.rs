@@ -10,6 +10,9 @@ pub enum WebError {
     NotFound,
     #[error("没有权限")]
     Forbidden,
+    /// Forbidden, with the reason shown to the user.
+    #[error("{0}")]
+    ForbiddenBecause(String),
     /// Not logged in: go to the login page and come back to `next`.
     #[error("请先登录")]
     LoginRequired { next: String },
@@ -48,6 +51,7 @@ impl IntoResponse for WebError {
         let (status, message) = match &self {
             WebError::NotFound => (StatusCode::NOT_FOUND, "您访问的页面不存在或已被删除。".to_owned()),
             WebError::Forbidden => (StatusCode::FORBIDDEN, "您没有访问此页面的权限。".to_owned()),
+            WebError::ForbiddenBecause(m) => (StatusCode::FORBIDDEN, m.clone()),
             WebError::LoginRequired { next } => {
                 let to = format!("/login?next={}", urlencode(next));
                 return Redirect::to(&to).into_response();

@@ -5,12 +5,13 @@
 mod assets;
 mod error;
 mod extract;
+pub mod guard;
 mod middleware;
 mod pages;
 mod router;
 mod view;
 
-pub use router::router;
+pub use router::{router, router_with};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use qifu_app::Ctx;

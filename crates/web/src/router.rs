@@ -22,6 +22,12 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The router with `extra_admin` mounted beside the back office, behind the same
+/// staff layer (tests use it to show that an unguarded `/admin` route still refuses).
+pub fn router_with(state: AppState, extra_admin: Router<AppState>) -> Router {
     let portal = Router::new()
         .route("/", get(portal::show_home))
         .route("/policies", get(portal::list_policies))
@@ -57,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route("/account/users", get(account::show_subaccounts).post(account::create_subaccount))
         .route("/account/users/{id}/{action}", post(account::set_subaccount_status))
+        .route("/account/files/{id}", get(certification::show_file))
         .route("/account/certification", get(certification::show_certification).post(certification::submit_certification))
         .route("/account/totp", get(account::show_totp).post(account::post_totp))
         .route("/account/messages", get(certification::show_messages))
@@ -191,7 +198,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(portal)
-        .merge(back_office)
+        .merge(crate::guard::back_office(back_office.merge(extra_admin), &state))
         .merge(api)
         .merge(ops)
         .fallback(portal::not_found)

@@ -262,10 +262,15 @@ async fn only_enterprises_certify_and_only_reviewers_see_licences() {
     let v = new_enterprise(&app, "fileco", &r.name).await;
     submit(&app, &v, &r.name, &r.credit_code, "不对的人", &id, Some((PNG.to_vec(), "l.png"))).await;
     let fid = file::Entity::find().one(&app.ctx.db).await.unwrap().unwrap().id;
-    assert_eq!(v.get(&format!("/admin/files/{fid}")).await.unwrap().status, StatusCode::OK, "its own file");
+    assert_eq!(v.get(&format!("/account/files/{fid}")).await.unwrap().status, StatusCode::OK, "its own file");
+    assert_eq!(
+        v.get(&format!("/admin/files/{fid}")).await.unwrap().status,
+        StatusCode::FORBIDDEN,
+        "the back office is for staff"
+    );
     let other = app.new_visitor().unwrap();
     other.login("enterprise", PASSWORD).await.unwrap();
-    assert_eq!(other.get(&format!("/admin/files/{fid}")).await.unwrap().status, StatusCode::NOT_FOUND);
+    assert_eq!(other.get(&format!("/account/files/{fid}")).await.unwrap().status, StatusCode::NOT_FOUND);
     let inst = app.new_visitor().unwrap();
     inst.login("institution", PASSWORD).await.unwrap();
     assert_eq!(inst.get("/account/certification").await.unwrap().status, StatusCode::FORBIDDEN);
