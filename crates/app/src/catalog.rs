@@ -200,27 +200,18 @@ pub struct Recommendation {
 /// enterprise meets, ranked by how specifically they fit and by acceptance rate.
 pub async fn recommend(ctx: &Ctx, actor: &Actor, limit: usize) -> Result<Vec<Recommendation>, DbErr> {
     use qifu_db::entity::{demand, enterprise, organisation};
-    use qifu_domain::catalog::{Criteria, Profile, fit};
+    use qifu_domain::catalog::{Criteria, fit};
+    use qifu_domain::profiles::Profile;
     if actor.org_kind != qifu_domain::accounts::OrgKind::Enterprise {
         return Ok(Vec::new());
     }
     let org = organisation::Entity::find_by_id(actor.org_id).one(&ctx.db).await?;
     let ent = enterprise::Entity::find().filter(enterprise::Column::OrgId.eq(actor.org_id)).one(&ctx.db).await?;
     let today = ctx.now().date_naive();
-    let profile = Profile {
-        industry_code: ent.as_ref().map(|e| e.industry_code.clone()),
-        section: ent
-            .as_ref()
-            .and_then(|e| qifu_domain::reference::industry::find(&e.industry_code))
-            .map(|i| i.section.to_owned()),
-        industry_name: ent
-            .as_ref()
-            .and_then(|e| qifu_domain::reference::industry::find(&e.industry_code))
-            .map(|i| i.name.to_owned()),
-        size: ent.as_ref().and_then(|e| e.size_class.as_deref()).and_then(qifu_domain::profiles::SizeClass::parse),
-        years: ent.as_ref().map(|e| (today - e.founded_on).num_days() / 365),
-        in_tongzhou: ent.as_ref().is_some_and(|e| e.division_code.starts_with(qifu_domain::reference::division::TONGZHOU)),
-        certified: org.as_ref().is_some_and(|o| o.certified_at.is_some()),
+    let certified = org.as_ref().map(|o| o.certified_at.is_some());
+    let profile = match &ent {
+        Some(e) => crate::profiles::profile_of(e, certified, today),
+        None => Profile { certified, ..Default::default() },
     };
     let products = product::Entity::find().filter(product::Column::Status.eq("online")).all(&ctx.db).await?;
     let decided = demand::Entity::find()

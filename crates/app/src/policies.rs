@@ -8,7 +8,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use crate::jobs::{self, EnqueueOptions, Job};
 use crate::messages;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use qifu_db::entity::{enterprise, organisation, policy, policy_match, policy_push, policy_rule_version, user};
 use qifu_domain::accounts::{OrgKind, Permission};
 use qifu_domain::policy::{Attribute, Condition, Op, Outcome, Profile, Rule, Verdict, evaluate};
@@ -50,7 +50,7 @@ pub struct RuleRow {
 /// Most rows a rule may have.
 pub const RULE_MAX_ROWS: usize = 30;
 
-fn split_list(s: &str) -> Vec<String> {
+pub(crate) fn split_list(s: &str) -> Vec<String> {
     s.split([',', '，', '、', ';', '；', '\n']).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect()
 }
 
@@ -350,34 +350,6 @@ async fn set_status(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, to: &
     Ok(())
 }
 
-/// Full years between two dates.
-fn years_between(from: NaiveDate, to: NaiveDate) -> f64 {
-    let mut y = to.year() - from.year();
-    if (to.month(), to.day()) < (from.month(), from.day()) {
-        y -= 1;
-    }
-    f64::from(y.max(0))
-}
-
-/// What matching knows of a registered enterprise.
-pub fn profile_of(e: &enterprise::Model, today: NaiveDate) -> Profile {
-    let wan = |fen: Option<i64>| fen.map(|f| f as f64 / qifu_domain::money::FEN_PER_WAN as f64);
-    Profile {
-        division: Some(e.division_code.clone()),
-        industry: Some(e.industry_code.clone()),
-        size_class: e.size_class.clone(),
-        above_designated_size: Some(e.above_designated_size),
-        years_since_founding: Some(years_between(e.founded_on, today)),
-        employees: e.employees.map(f64::from),
-        revenue: wan(e.revenue_fen),
-        total_assets: wan(e.total_assets_fen),
-        rd_ratio: e.rd_ratio_bp.map(|b| f64::from(b) / 100.0),
-        qualifications: e.qualifications.as_ref().map(|q| split_list(q)),
-        credit_standing: e.credit_standing.clone(),
-        custom: e.custom_attrs.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default(),
-    }
-}
-
 /// Policies open for matching on `today`: published, within validity, with a rule.
 pub async fn open_policies<C: ConnectionTrait>(conn: &C, today: NaiveDate) -> Result<Vec<(policy::Model, i32, Rule)>, DbErr> {
     let ps = policy::Entity::find()
@@ -444,7 +416,7 @@ pub async fn own_enterprise(ctx: &Ctx, actor: &Actor) -> Result<Option<enterpris
 pub async fn calculate_for(ctx: &Ctx, actor: &Actor) -> Result<Option<(enterprise::Model, Vec<MatchRow>)>, DbErr> {
     let Some(e) = own_enterprise(ctx, actor).await? else { return Ok(None) };
     let today = ctx.now().date_naive();
-    let profile = profile_of(&e, today);
+    let profile = crate::profiles::profile_of(&e, None, today);
     // The results already kept, read once; only new or changed ones are written.
     let kept = policy_match::Entity::find().filter(policy_match::Column::EnterpriseId.eq(e.id)).all(&ctx.db).await?;
     let mut rows = Vec::new();
@@ -741,7 +713,7 @@ pub async fn push_policy(ctx: &Ctx, job: &PushPolicy) -> Result<PushReport, DbEr
         after = last;
         for e in &batch {
             report.matched += 1;
-            let profile = profile_of(e, today);
+            let profile = crate::profiles::profile_of(e, None, today);
             // The verdict first; the trace only for results worth keeping.
             if !matches!(qifu_domain::policy::verdict(&rule, &profile), Verdict::Eligible | Verdict::Near) {
                 continue;
@@ -764,7 +736,7 @@ pub async fn rematch_enterprise(ctx: &Ctx, job: &RematchEnterprise) -> Result<Pu
     let mut report = PushReport::default();
     let Some(e) = enterprise::Entity::find_by_id(job.enterprise_id).one(&ctx.db).await? else { return Ok(report) };
     let today = ctx.now().date_naive();
-    let profile = profile_of(&e, today);
+    let profile = crate::profiles::profile_of(&e, None, today);
     for (p, version, rule) in open_policies(&ctx.db, today).await? {
         report.matched += 1;
         let outcome = evaluate(&rule, &profile);
@@ -1230,6 +1202,7 @@ pub fn visitor_profile(pairs: &[(String, String)], known_quals: &[String]) -> Pr
         qualifications: (get("quals_given") == "1")
             .then(|| pairs.iter().filter(|(k, v)| k == "qual" && known_quals.contains(v)).map(|(_, v)| v.clone()).collect()),
         credit_standing: opt("credit").filter(|c| ["A", "B", "C", "D"].contains(&c.as_str())),
+        certified: None,
         custom: Default::default(),
     }
 }

@@ -1,11 +1,46 @@
-//! Enterprise profiles: back-office listing of the enterprise base.
+//! Enterprise profiles (企业画像): the one profile every eligibility check
+//! reads, and the back-office listing of the enterprise base.
 
 use crate::actor::AccessError;
 use crate::actor::Actor;
 use crate::context::Ctx;
+use chrono::{Datelike, NaiveDate};
 use qifu_db::entity::enterprise;
 use qifu_domain::accounts::Permission;
+use qifu_domain::profiles::Profile;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+/// Full years between two dates.
+fn years_between(from: NaiveDate, to: NaiveDate) -> f64 {
+    let mut y = to.year() - from.year();
+    if (to.month(), to.day()) < (from.month(), from.day()) {
+        y -= 1;
+    }
+    f64::from(y.max(0))
+}
+
+/// The one enterprise profile (企业画像) every eligibility check reads —
+/// policy matching, product eligibility and recommendations — built from the
+/// enterprise's record; `certified` is whether its organisation is certified,
+/// where the caller knows.
+pub fn profile_of(e: &enterprise::Model, certified: Option<bool>, today: NaiveDate) -> Profile {
+    let wan = |fen: Option<i64>| fen.map(|f| f as f64 / qifu_domain::money::FEN_PER_WAN as f64);
+    Profile {
+        division: Some(e.division_code.clone()),
+        industry: Some(e.industry_code.clone()),
+        size_class: e.size_class.clone(),
+        above_designated_size: Some(e.above_designated_size),
+        years_since_founding: Some(years_between(e.founded_on, today)),
+        employees: e.employees.map(f64::from),
+        revenue: wan(e.revenue_fen),
+        total_assets: wan(e.total_assets_fen),
+        rd_ratio: e.rd_ratio_bp.map(|b| f64::from(b) / 100.0),
+        qualifications: e.qualifications.as_ref().map(|q| crate::policies::split_list(q)),
+        credit_standing: e.credit_standing.clone(),
+        certified,
+        custom: e.custom_attrs.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default(),
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct EnterpriseFilter {

@@ -174,7 +174,7 @@ pub async fn matching(ctx: &Ctx, n_policies: usize) -> Result<()> {
             .await?;
         let Some(last) = batch.last().map(|e| e.id) else { break };
         after = last;
-        profiles.extend(batch.iter().map(|e| qifu_app::policies::profile_of(e, today)));
+        profiles.extend(batch.iter().map(|e| qifu_app::profiles::profile_of(e, None, today)));
     }
     let load = t_load.elapsed();
     // Rules shaped like real ones: a division list, an industry prefix, a size class,

@@ -1,7 +1,10 @@
 //! Catalogue rules: whether an enterprise meets a product's eligibility
 //! criteria, and why — the basis of product recommendations (智能产品匹配).
+//! The criteria are a rule of the one eligibility engine over the one
+//! enterprise [`Profile`].
 
-use crate::profiles::SizeClass;
+use crate::eligibility::{Attribute, Condition, Op, Rule, Verdict, evaluate};
+use crate::profiles::{Profile, SizeClass};
 
 /// A product's criteria; empty lists and `None` mean "no restriction".
 #[derive(Debug, Clone, Default)]
@@ -33,16 +36,32 @@ impl Criteria {
     }
 }
 
-/// What is known of the enterprise; `None` = unknown, which never counts as a match.
-#[derive(Debug, Clone, Default)]
-pub struct Profile {
-    pub industry_code: Option<String>,
-    pub section: Option<String>,
-    pub industry_name: Option<String>,
-    pub size: Option<SizeClass>,
-    pub years: Option<i64>,
-    pub in_tongzhou: bool,
-    pub certified: bool,
+impl Criteria {
+    /// The criteria as an eligibility rule for the one engine
+    /// ([`crate::eligibility`]): every criterion is a required condition.
+    pub fn to_rule(&self) -> Rule {
+        let cond = |attr: Attribute, op: Op, texts: Vec<String>, numbers: Vec<f64>| Rule::Cond {
+            cond: Condition { attr, op, texts, numbers },
+        };
+        let mut rules = Vec::new();
+        if self.certification_required {
+            rules.push(cond(Attribute::Certified, Op::Has, vec![], vec![]));
+        }
+        if !self.industries.is_empty() {
+            rules.push(cond(Attribute::Industry, Op::PrefixIn, self.industries.clone(), vec![]));
+        }
+        if !self.size_classes.is_empty() {
+            let sizes = self.size_classes.iter().map(|s| s.as_str().to_owned()).collect();
+            rules.push(cond(Attribute::SizeClass, Op::In, sizes, vec![]));
+        }
+        if let Some(min) = self.min_years.filter(|m| *m > 0) {
+            rules.push(cond(Attribute::YearsSinceFounding, Op::Ge, vec![], vec![f64::from(min)]));
+        }
+        if self.tongzhou_only {
+            rules.push(cond(Attribute::Division, Op::PrefixIn, vec![crate::reference::division::TONGZHOU.to_owned()], vec![]));
+        }
+        Rule::All { rules }
+    }
 }
 
 /// How well a product fits: `None` when a criterion is not met.
@@ -54,37 +73,27 @@ pub struct Fit {
     pub reason: String,
 }
 
+/// Whether the enterprise meets every criterion, decided by the eligibility
+/// engine. Unlike a policy, where a missing attribute asks for completion, a
+/// product is recommended only when every criterion is known to be met.
 pub fn fit(c: &Criteria, p: &Profile) -> Option<Fit> {
-    let mut parts: Vec<String> = Vec::new();
-    if c.certification_required && !p.certified {
+    if evaluate(&c.to_rule(), p).verdict != Verdict::Eligible {
         return None;
     }
+    let mut parts: Vec<String> = Vec::new();
     if !c.industries.is_empty() {
-        let code = p.industry_code.as_deref()?;
-        let section = p.section.as_deref().unwrap_or("");
-        if !c.industries.iter().any(|i| code.starts_with(i.as_str()) || i == section) {
-            return None;
-        }
-        parts.push(p.industry_name.clone().unwrap_or_else(|| "所属行业".to_owned()));
+        let name = p.industry.as_deref().and_then(crate::reference::industry::find).map(|i| i.name.to_owned());
+        parts.push(name.unwrap_or_else(|| "所属行业".to_owned()));
     }
-    if !c.size_classes.is_empty() {
-        let size = p.size?;
-        if !c.size_classes.contains(&size) {
-            return None;
-        }
+    if !c.size_classes.is_empty()
+        && let Some(size) = p.size_class.as_deref().and_then(SizeClass::parse)
+    {
         parts.push(format!("{}企业", size.label()));
     }
     if let Some(min) = c.min_years.filter(|m| *m > 0) {
-        let years = p.years?;
-        if years < i64::from(min) {
-            return None;
-        }
         parts.push(format!("成立满{min}年"));
     }
     if c.tongzhou_only {
-        if !p.in_tongzhou {
-            return None;
-        }
         parts.push("注册在通州区".to_owned());
     }
     let matched = u32::try_from(parts.len()).unwrap_or(u32::MAX);
@@ -102,13 +111,12 @@ mod tests {
 
     fn profile() -> Profile {
         Profile {
-            industry_code: Some("6513".into()),
-            section: Some("I".into()),
-            industry_name: Some("应用软件开发".into()),
-            size: Some(SizeClass::Small),
-            years: Some(4),
-            in_tongzhou: true,
-            certified: true,
+            industry: Some("6513".into()),
+            size_class: Some("small".into()),
+            years_since_founding: Some(4.0),
+            division: Some("110112001".into()),
+            certified: Some(true),
+            ..Default::default()
         }
     }
 
@@ -125,13 +133,13 @@ mod tests {
         assert!(fit(&Criteria::from_columns("", "medium", None, false, false), &profile()).is_none());
         assert!(fit(&Criteria::from_columns("", "", Some(5), false, false), &profile()).is_none());
         let mut outside = profile();
-        outside.in_tongzhou = false;
+        outside.division = Some("110105001".into());
         assert!(fit(&Criteria::from_columns("", "", None, true, false), &outside).is_none());
         let mut uncertified = profile();
-        uncertified.certified = false;
+        uncertified.certified = Some(false);
         assert!(fit(&Criteria::from_columns("", "", None, false, true), &uncertified).is_none());
         // Unknown attributes never count as met.
-        let unknown = Profile { certified: true, ..Default::default() };
+        let unknown = Profile { certified: Some(true), ..Default::default() };
         assert!(fit(&Criteria::from_columns("65", "", None, false, false), &unknown).is_none());
         assert!(fit(&Criteria::default(), &unknown).is_some());
     }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod catalog;
 pub mod certification;
 pub mod demands;
+pub mod eligibility;
 pub mod money;
 pub mod policy;
 pub mod profiles;

@@ -4,7 +4,7 @@
 //! conditions, each with the words it came from, for the operator to confirm
 //! or edit. Nothing is applied without the operator.
 
-use super::{Attribute, Condition, Op};
+use crate::eligibility::{Attribute, Condition, Op};
 use regex::Regex;
 use std::sync::LazyLock;
 

@@ -17,6 +17,7 @@ fn profile() -> Profile {
         rd_ratio: Some(4.5),
         qualifications: Some(vec!["高新技术企业".into()]),
         credit_standing: Some("A".into()),
+        certified: Some(true),
         custom: [("出口额".to_owned(), 300.0)].into_iter().collect(),
     }
 }
@@ -193,4 +194,25 @@ fn the_fast_verdict_agrees_with_the_traced_one() {
             assert_eq!(verdict(r, p), evaluate(r, p).verdict, "{r:?} / {p:?}");
         }
     }
+}
+
+#[test]
+fn an_industry_section_letter_matches_its_codes() {
+    use Attribute::*;
+    let p = profile(); // 3919: section C (制造业)
+    assert_eq!(met(&c(Industry, Op::PrefixIn, &["C"], &[]), &p), Verdict::Eligible);
+    assert_eq!(met(&c(Industry, Op::In, &["I", "C"], &[]), &p), Verdict::Eligible);
+    assert_eq!(met(&c(Industry, Op::PrefixIn, &["I"], &[]), &p), Verdict::Ineligible);
+    assert_eq!(met(&c(Industry, Op::NotIn, &["C"], &[]), &p), Verdict::Ineligible);
+    assert_eq!(met(&c(Industry, Op::PrefixIn, &["39"], &[]), &p), Verdict::Eligible);
+    // A letter means a section only for the industry.
+    assert_eq!(met(&c(CreditStanding, Op::In, &["A"], &[]), &p), Verdict::Eligible);
+}
+
+#[test]
+fn certification_is_a_flag_and_unknown_is_missing() {
+    let rule = c(Attribute::Certified, Op::Has, &[], &[]);
+    assert_eq!(met(&rule, &profile()), Verdict::Eligible);
+    assert_eq!(met(&rule, &Profile { certified: Some(false), ..profile() }), Verdict::Ineligible);
+    assert_eq!(met(&rule, &Profile { certified: None, ..profile() }), Verdict::Incomplete);
 }
