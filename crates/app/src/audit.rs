@@ -222,13 +222,18 @@ pub struct LogFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Log entries within the grant's scope (本人: the actor's own operations;
+/// 本组织: its organisation's; 全部: all), newest first.
 pub async fn list<C: ConnectionTrait>(
     conn: &C,
+    grant: &Grant,
     f: &LogFilter,
     page: u64,
     per_page: u64,
 ) -> Result<(Vec<audit::Model>, u64), DbErr> {
-    let mut q = audit::Entity::find().order_by_desc(audit::Column::Seq);
+    let mut q = audit::Entity::find()
+        .filter(grant.condition(audit::Column::ActorOrgId, Some(audit::Column::ActorUserId)))
+        .order_by_desc(audit::Column::Seq);
     if !f.actor.trim().is_empty() {
         q = q.filter(audit::Column::ActorName.contains(f.actor.trim()));
     }
@@ -282,19 +287,19 @@ pub fn action_label(action: &str) -> &'static str {
     }
 }
 
-use crate::actor::AccessError;
+use crate::actor::{AccessError, Grant};
 use qifu_domain::accounts::Permission;
 
 /// The operation log (操作日志) for security administrators.
 pub async fn operation_log(ctx: &Ctx, actor: &Actor, f: &LogFilter, page: u64) -> Result<(Vec<audit::Model>, u64), AccessError> {
-    crate::actor::require(actor, Permission::OperationLogView)?;
-    Ok(list(&ctx.db, f, page, 30).await?)
+    let grant = crate::actor::require(actor, Permission::OperationLogView)?;
+    Ok(list(&ctx.db, &grant, f, page, 30).await?)
 }
 
 /// The audit log (审计日志) with hashes, for auditors only.
 pub async fn audit_log(ctx: &Ctx, actor: &Actor, f: &LogFilter, page: u64) -> Result<(Vec<audit::Model>, u64), AccessError> {
-    crate::actor::require(actor, Permission::AuditView)?;
-    Ok(list(&ctx.db, f, page, 30).await?)
+    let grant = crate::actor::require(actor, Permission::AuditView)?;
+    Ok(list(&ctx.db, &grant, f, page, 30).await?)
 }
 
 /// Checks the chain on behalf of an auditor.
@@ -312,9 +317,13 @@ pub struct LoginLogFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-fn login_query(f: &LoginLogFilter) -> sea_orm::Select<qifu_db::entity::login_log::Entity> {
+/// The login log within the grant's scope: 本人 the actor's own sign-ins, 本组织
+/// those of its organisation's users (`org_users`), 全部 every one.
+fn login_query(grant: &Grant, org_users: &[i64], f: &LoginLogFilter) -> sea_orm::Select<qifu_db::entity::login_log::Entity> {
     use qifu_db::entity::login_log;
-    let mut q = login_log::Entity::find().order_by_desc(login_log::Column::Id);
+    let mut q = login_log::Entity::find()
+        .filter(grant.user_condition(login_log::Column::UserId, org_users))
+        .order_by_desc(login_log::Column::Id);
     if !f.username.trim().is_empty() {
         q = q.filter(login_log::Column::Username.contains(f.username.trim()));
     }
@@ -336,10 +345,17 @@ pub async fn login_log(
     f: &LoginLogFilter,
     page: u64,
 ) -> Result<(Vec<qifu_db::entity::login_log::Model>, u64), AccessError> {
-    crate::actor::require(actor, Permission::LoginLogView)?;
-    let q = login_query(f);
+    let grant = crate::actor::require(actor, Permission::LoginLogView)?;
+    let q = login_query(&grant, &org_users(ctx, &grant).await?, f);
     let total = q.clone().count(&ctx.db).await?;
     Ok((q.offset(page.max(1).saturating_sub(1) * 30).limit(30).all(&ctx.db).await?, total))
+}
+
+async fn org_users(ctx: &Ctx, grant: &Grant) -> Result<Vec<i64>, DbErr> {
+    match grant.org() {
+        Some(org) if grant.own_user().is_none() => crate::actor::org_user_ids(&ctx.db, org).await,
+        _ => Ok(Vec::new()),
+    }
 }
 
 /// Rows an export may hold; larger sets are narrowed with the filters first.
@@ -350,8 +366,8 @@ fn bj(t: &DateTime<Utc>) -> String {
 }
 
 pub async fn login_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LoginLogFilter) -> Result<Vec<u8>, AccessError> {
-    crate::actor::require(actor, Permission::LoginLogView)?;
-    let rows = login_query(f).limit(EXPORT_LIMIT).all(&ctx.db).await?;
+    let grant = crate::actor::require(actor, Permission::LoginLogView)?;
+    let rows = login_query(&grant, &org_users(ctx, &grant).await?, f).limit(EXPORT_LIMIT).all(&ctx.db).await?;
     let data: Vec<Vec<String>> = rows
         .into_iter()
         .map(|r| {
@@ -370,8 +386,8 @@ pub async fn login_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LoginLogFilter) -> Res
 }
 
 pub async fn operation_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LogFilter, full: bool) -> Result<Vec<u8>, AccessError> {
-    crate::actor::require(actor, if full { Permission::AuditView } else { Permission::OperationLogView })?;
-    let (rows, _) = list(&ctx.db, f, 1, EXPORT_LIMIT).await?;
+    let grant = crate::actor::require(actor, if full { Permission::AuditView } else { Permission::OperationLogView })?;
+    let (rows, _) = list(&ctx.db, &grant, f, 1, EXPORT_LIMIT).await?;
     let mut headers = vec!["序号", "时间", "操作人", "操作", "操作代码", "对象类型", "对象编号", "结果", "IP 地址"];
     if full {
         headers.extend(["变更内容", "请求编号", "前序哈希", "哈希"]);

@@ -93,7 +93,7 @@ pub async fn list_enterprises(
     page: u64,
     per_page: u64,
 ) -> Result<Page<enterprise::Model>, AccessError> {
-    crate::actor::require(actor, Permission::EnterpriseView)?;
+    let grant = crate::actor::require(actor, Permission::EnterpriseView)?;
     let per_page = per_page.clamp(10, 100);
     let page = page.max(1);
     let mut q = enterprise::Entity::find().order_by_asc(enterprise::Column::Id);
@@ -103,7 +103,7 @@ pub async fn list_enterprises(
     let ranked = if term.is_empty() {
         None
     } else {
-        match crate::search::enterprise_ids(ctx, actor, term, 2000).await {
+        match crate::search::enterprise_ids(ctx, &grant, term, 2000).await {
             Ok(ids) => Some(ids),
             Err(crate::search::SearchFailure::NotReady) => None,
             Err(e) => {

@@ -11,7 +11,7 @@
 //! background at start; until it is ready the portal searches titles in the
 //! database and says so.
 
-use crate::actor::{AccessError, Actor};
+use crate::actor::{AccessError, Actor, Grant};
 
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
@@ -382,6 +382,8 @@ pub enum SearchFailure {
     Db(#[from] DbErr),
     #[error("搜索任务中断")]
     Join,
+    #[error(transparent)]
+    Access(#[from] AccessError),
 }
 
 /// Runs a search against this node's index.
@@ -400,8 +402,12 @@ pub async fn portal(ctx: &Ctx, mut req: Request) -> Result<Results, SearchFailur
 
 /// Enterprise ids best matching `text` (name, credit code, legal representative,
 /// industry, street), for the back office.
-pub async fn enterprise_ids(ctx: &Ctx, actor: &Actor, text: &str, limit: usize) -> Result<Vec<i64>, SearchFailure> {
-    crate::actor::require(actor, Permission::EnterpriseView).map_err(|_| SearchFailure::NotReady)?;
+/// Enterprise ids matching `text`, best first, for a holder of 查看企业 (the
+/// grant is the proof; enterprises are searched only in the back office).
+pub async fn enterprise_ids(ctx: &Ctx, grant: &Grant, text: &str, limit: usize) -> Result<Vec<i64>, SearchFailure> {
+    if grant.permission() != Permission::EnterpriseView {
+        return Err(AccessError::Forbidden.into());
+    }
     let ix = ctx.search.index().filter(|_| ctx.search.is_ready()).ok_or(SearchFailure::NotReady)?;
     let syn = synonyms(&ctx.db).await?;
     let text = text.to_owned();

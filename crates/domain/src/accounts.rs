@@ -196,7 +196,7 @@ impl BuiltinRole {
         use Scope::*;
         match self {
             BuiltinRole::EnterpriseAdmin => &[(UserManage, Org)],
-            BuiltinRole::InstitutionAdmin => &[(BackOffice, Org), (UserManage, Org), (ProductManage, Org)],
+            BuiltinRole::InstitutionAdmin => &[(BackOffice, All), (UserManage, Org), (ProductManage, Org)],
             BuiltinRole::OperatorAdmin => &[
                 (BackOffice, All),
                 (EnterpriseView, All),

@@ -70,7 +70,10 @@ pub async fn save_role(ctx: &Ctx, actor: &Actor, meta: &Meta, id: Option<i64>, f
     let mut grants = Vec::new();
     for (p, s) in &f.grants {
         match (Permission::parse(p), Scope::parse(s)) {
-            (Some(p), Some(s)) => grants.push((p, s)),
+            // A flag permission reaches everything whatever scope was sent.
+            (Some(p), Some(_)) if p.is_flag() => grants.push((p, Scope::All)),
+            (Some(p), Some(s)) if p.scopes().contains(&s) => grants.push((p, s)),
+            (Some(p), Some(s)) => errors.push(("grants", format!("“{}”没有“{}”这一数据范围", p.label(), s.label()))),
             _ => errors.push(("grants", "权限或数据范围不存在".to_owned())),
         }
     }

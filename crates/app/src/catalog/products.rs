@@ -247,15 +247,15 @@ async fn own_institution(ctx: &Ctx, actor: &Actor) -> Result<institution::Model,
         .ok_or(AccessError::Forbidden)?)
 }
 
-/// A product the actor may see: its institution's, or any for catalogue managers.
+/// A product the actor may see: any for catalogue managers; otherwise within
+/// the ProductManage scope (本组织: its institution's; 全部: any).
 pub async fn product_for(ctx: &Ctx, actor: &Actor, id: i64) -> Result<product::Model, CatalogError> {
     let p = product::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     if actor.can(Permission::CatalogManage) {
         return Ok(p);
     }
-    crate::actor::require(actor, Permission::ProductManage)?;
-    let inst = own_institution(ctx, actor).await?;
-    if p.institution_id != inst.id {
+    let grant = crate::actor::require(actor, Permission::ProductManage)?;
+    if !grant.covers(institution_org(&ctx.db, p.institution_id).await?, None) {
         return Err(AccessError::NotFound.into());
     }
     Ok(p)

@@ -423,7 +423,7 @@ async fn the_audit_chain_verifies_and_names_a_tampered_record() {
     op.post_form(&format!("/admin/users/{clerk}/disable"), &[]).await.unwrap();
     op.post_form(&format!("/admin/users/{clerk}/enable"), &[]).await.unwrap();
     op.post_form(&format!("/admin/users/{clerk}/reset-password"), &[]).await.unwrap();
-    let log = qifu_testkit::qifu_app::audit::list(&app.ctx.db, &Default::default(), 1, 100).await.unwrap().0;
+    let log = crate::access_helpers::audit_entries(&app, 100).await;
     assert!(log.len() >= 4);
     let disable = log.iter().find(|r| r.action == "user.disable").unwrap();
     assert!(disable.detail.contains("\"before\"") && disable.detail.contains("disabled"), "before/after recorded");

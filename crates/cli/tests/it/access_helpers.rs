@@ -31,3 +31,23 @@ pub async fn institution_admin(
     .unwrap();
     (org, password)
 }
+
+/// The newest `n` entries of the whole audit log, as an auditor (全部) sees them.
+pub async fn audit_entries(app: &TestApp, n: u64) -> Vec<qifu_testkit::qifu_db::entity::audit::Model> {
+    use qifu_domain::accounts::{OrgKind, Permission, Scope};
+    use qifu_testkit::qifu_app::actor::{Actor, require};
+    let auditor = Actor {
+        user_id: 0,
+        username: "auditor".into(),
+        display_name: "审计员".into(),
+        org_id: 0,
+        org_kind: OrgKind::Operator,
+        org_name: String::new(),
+        role_names: vec![],
+        grants: [(Permission::AuditView, Scope::All)].into_iter().collect(),
+        must_change_password: false,
+        is_org_admin: false,
+    };
+    let grant = require(&auditor, Permission::AuditView).unwrap();
+    qifu_testkit::qifu_app::audit::list(&app.ctx.db, &grant, &Default::default(), 1, n).await.unwrap().0
+}

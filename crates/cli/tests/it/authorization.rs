@@ -112,7 +112,7 @@ async fn revoking_stops_data_sharing() {
     // It can be signed again afterwards.
     let p = v.post_form("/account/authorization/sign", &[("agree", "1")]).await.unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    let log = qifu_testkit::qifu_app::audit::list(&app.ctx.db, &Default::default(), 1, 100).await.unwrap().0;
+    let log = crate::access_helpers::audit_entries(&app, 100).await;
     assert!(log.iter().any(|l| l.action == "authorization.revoke") && log.iter().any(|l| l.action == "authorization.sign"));
 }
 

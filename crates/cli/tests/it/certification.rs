@@ -155,7 +155,7 @@ async fn a_mismatch_goes_to_review_and_is_rejected_then_resubmitted_and_approved
     assert!(v.get("/account/certification").await.unwrap().body.contains("已完成实名认证"));
     let twice = op.post_form(&format!("/admin/certifications/{cid2}"), &[("decision", "approve")]).await.unwrap();
     assert!(twice.body.contains("该申请已处理"));
-    let log = qifu_testkit::qifu_app::audit::list(&app.ctx.db, &Default::default(), 1, 100).await.unwrap().0;
+    let log = crate::access_helpers::audit_entries(&app, 100).await;
     for action in ["certification.submit", "certification.reject", "certification.approve"] {
         assert!(log.iter().any(|l| l.action == action), "{action} audited");
     }

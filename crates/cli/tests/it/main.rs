@@ -20,6 +20,7 @@ mod policies;
 mod portal;
 mod products;
 mod registry_http;
+mod scopes;
 mod search;
 mod security;
 mod signing;

@@ -104,7 +104,7 @@ async fn publish_review_list_and_a_revision_keeps_the_old_version_listed() {
     assert_eq!(app.get(&format!("/products/{id}")).await.unwrap().status, StatusCode::OK);
     let p = bank.post_form(&format!("/admin/products/{id}/online"), &[]).await.unwrap();
     assert!(p.body.contains("不能上架"), "an illegal transition is refused with a message");
-    let log = qifu_testkit::qifu_app::audit::list(&app.ctx.db, &Default::default(), 1, 200).await.unwrap().0;
+    let log = crate::access_helpers::audit_entries(&app, 200).await;
     for a in ["product.create", "product.submit", "product.reject", "product.approve", "product.offline", "product.online"] {
         assert!(log.iter().any(|l| l.action == a), "{a} audited");
     }

@@ -26,7 +26,7 @@ async fn five_failures_lock_the_account_until_the_period_ends() {
     let p = v.post_login("enterprise", PASSWORD).await.unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER, "unlocked after 15 minutes");
     // The lock is in the operation log.
-    let log = qifu_testkit::qifu_app::audit::list(&app.ctx.db, &Default::default(), 1, 50).await.unwrap().0;
+    let log = crate::access_helpers::audit_entries(&app, 50).await;
     assert!(log.iter().any(|r| r.action == "user.lock"));
 }
 
@@ -130,7 +130,7 @@ async fn an_enterprise_registers_with_an_sms_code_and_signs_in() {
         .unwrap()
         .unwrap();
     assert_eq!(org.channel.as_deref(), Some("wx-qr1"));
-    let log = qifu_testkit::qifu_app::audit::list(&app.ctx.db, &Default::default(), 1, 50).await.unwrap().0;
+    let log = crate::access_helpers::audit_entries(&app, 50).await;
     assert!(log.iter().any(|r| r.action == "user.register"));
     // The code was single use: registering again with it fails (and the phone is taken anyway).
     let again = submit_registration(&app.new_visitor().unwrap(), phone, &code).await;

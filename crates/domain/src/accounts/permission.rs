@@ -225,6 +225,15 @@ mod tests {
     }
 
     #[test]
+    fn builtin_grants_use_offered_scopes() {
+        for r in crate::accounts::BuiltinRole::ALL {
+            for (p, s) in r.grants() {
+                assert!(p.scopes().contains(s), "{r:?} grants {p:?} with {s:?}");
+            }
+        }
+    }
+
+    #[test]
     fn separation_of_duties() {
         use Permission::*;
         assert!(check_separation([RoleManage, SessionOnline]).is_ok());
