@@ -460,7 +460,7 @@ fn display_have(attr: &Attribute, h: &Option<Have<'_>>) -> String {
         Some(Have::Text(t)) => display_text(attr, t),
         Some(Have::Number(n)) => format!("{}{}", fmt_num(*n), attr.unit()),
         Some(Have::Flag(f)) => if *f { "是" } else { "否" }.into(),
-        Some(Have::Set(s)) if s.is_empty() => "无".into(),
+        Some(Have::Set([])) => "无".into(),
         Some(Have::Set(s)) => s.join("、"),
     }
 }

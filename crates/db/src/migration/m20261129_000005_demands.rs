@@ -87,7 +87,7 @@ impl MigrationTrait for Migration {
         m.create_index(index("demand_messages", &["demand_id", "at"])).await?;
         // Products keep their rating totals, for sorting by 评分最高 without a join.
         for col in [integer("rating_count").default(0), integer("rating_sum").default(0)] {
-            m.alter_table(Table::alter().table("products").add_column(&mut col.clone()).to_owned()).await?;
+            m.alter_table(Table::alter().table("products").add_column(col.clone()).to_owned()).await?;
         }
         Ok(())
     }
