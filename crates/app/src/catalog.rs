@@ -68,10 +68,10 @@ async fn validate(ctx: &Ctx, f: &CategoryForm, editing: Option<i64>) -> Result<S
             Some(_) if editing == Some(pid) => errors.push(("parent_id", "不能选择自己作为上级".to_owned())),
             Some(_) => {}
         }
-        if let Some(id) = editing {
-            if category::Entity::find().filter(category::Column::ParentId.eq(id)).count(&ctx.db).await? > 0 {
-                errors.push(("parent_id", "该分类下还有子分类，不能再设为子分类".to_owned()));
-            }
+        if let Some(id) = editing
+            && category::Entity::find().filter(category::Column::ParentId.eq(id)).count(&ctx.db).await? > 0
+        {
+            errors.push(("parent_id", "该分类下还有子分类，不能再设为子分类".to_owned()));
         }
     }
     let mut siblings = category::Entity::find().filter(category::Column::Name.eq(name.as_str()));

@@ -679,6 +679,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the error type
     fn layering_and_bad_values() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("qifu.toml", "listen = \"0.0.0.0:9000\"\n[web]\nsession_idle_minutes = 15\n")?;
@@ -708,6 +709,7 @@ mod env_tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the error type
     fn environment_reaches_nested_and_secret_keys() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("QIFU_DATABASE_URL", "postgres://u:p@h/db");

@@ -418,7 +418,7 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
             (
                 first_text(&doc, &src.title_selector),
                 (!src.date_selector.is_empty()).then(|| first_text(&doc, &src.date_selector)).and_then(|d| parse_date(&d)),
-                (!src.doc_no_selector.is_empty()).then(|| first_text(&doc, &src.doc_no_selector)).unwrap_or_default(),
+                if !src.doc_no_selector.is_empty() { first_text(&doc, &src.doc_no_selector) } else { Default::default() },
                 body_html,
                 attachments,
             )

@@ -81,6 +81,7 @@ fn text(s: &str, max: usize, field: &'static str, label: &str, required: bool, e
     v
 }
 
+#[allow(clippy::too_many_arguments)] // one timeline row: every argument is a column
 async fn add_event<C: ConnectionTrait>(
     conn: &C,
     ctx: &Ctx,
@@ -161,15 +162,15 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &A
             .map_err(|m| e.push(("amount_wan", m.replace("金额", "融资金额"))))
             .ok()
             .map(|m| m.fen());
-        if let (Some(a), Some(min)) = (amount, p.amount_min_fen) {
-            if a < min {
-                e.push(("amount_wan", "融资金额低于该产品的最低金额".to_owned()));
-            }
+        if let (Some(a), Some(min)) = (amount, p.amount_min_fen)
+            && a < min
+        {
+            e.push(("amount_wan", "融资金额低于该产品的最低金额".to_owned()));
         }
-        if let (Some(a), Some(max)) = (amount, p.amount_max_fen) {
-            if a > max {
-                e.push(("amount_wan", "融资金额超过该产品的最高金额".to_owned()));
-            }
+        if let (Some(a), Some(max)) = (amount, p.amount_max_fen)
+            && a > max
+        {
+            e.push(("amount_wan", "融资金额超过该产品的最高金额".to_owned()));
         }
         term = match f.term_months.trim().parse::<i32>() {
             Ok(n) if (1..=360).contains(&n) => Some(n),

@@ -886,8 +886,10 @@ fn validate_policy(ctx: &Ctx, f: &PolicyForm) -> Result<ValidPolicy, PolicyError
         errors.push((0, "正文不能超过5万字".to_owned()));
     }
     let source = f.source_url.trim();
-    if !source.is_empty() && !(source.starts_with("https://") || source.starts_with("http://")) || source.len() > 500 {
+    if !source.is_empty() && !source.starts_with("https://") && !source.starts_with("http://") {
         errors.push((0, "原文链接应以 http:// 或 https:// 开头".to_owned()));
+    } else if source.len() > 500 {
+        errors.push((0, "原文链接不能超过500个字符".to_owned()));
     }
     let interpretation = f.interpretation.trim().to_owned();
     if interpretation.chars().count() > 5000 {

@@ -41,6 +41,7 @@ pub enum LoginError {
 }
 
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one value per sign-in, moved once
 pub enum LoginOutcome {
     /// Signed in; the cookie token and the session.
     Done { token: String, info: SessionInfo },

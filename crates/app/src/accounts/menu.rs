@@ -10,6 +10,7 @@ use qifu_domain::accounts::Permission;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, QueryOrder, TransactionTrait};
 
 /// (code, parent code, label, href, permission)
+#[allow(clippy::type_complexity)] // a data table: one tuple per row reads best
 const SEED: &[(&str, Option<&str>, &str, Option<&str>, Option<Permission>)] = &[
     ("dashboard", None, "工作台", Some("/admin"), Some(Permission::BackOffice)),
     ("enterprise", None, "企业服务", None, None),

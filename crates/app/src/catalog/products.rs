@@ -107,10 +107,10 @@ fn range<T: PartialOrd + Copy>(
     label: &str,
     errors: &mut Vec<(&'static str, String)>,
 ) {
-    if let (Some(a), Some(b)) = (min, max) {
-        if a > b {
-            errors.push((field, format!("{label}的最小值不能大于最大值")));
-        }
+    if let (Some(a), Some(b)) = (min, max)
+        && a > b
+    {
+        errors.push((field, format!("{label}的最小值不能大于最大值")));
     }
 }
 

@@ -158,6 +158,7 @@ pub const PRODUCTS: &[(usize, &str, &str, &str, &str, i64, &str)] = &[
 ];
 
 /// (title, document number, issuer, level, publish date, valid until, support type, summary)
+#[allow(clippy::type_complexity)] // a data table: one tuple per row reads best
 pub const POLICIES: &[(&str, &str, &str, &str, &str, &str, &str, &str)] = &[
     (
         "通州区促进中小微企业高质量发展若干措施",
@@ -314,6 +315,7 @@ pub const ANNOUNCEMENTS: &[(&str, &str)] = &[
 ];
 
 /// (kind, title, organizer, location, days from today, hours long, summary, capacity)
+#[allow(clippy::type_complexity)] // a data table: one tuple per row reads best
 pub const ACTIVITIES: &[(&str, &str, &str, &str, i64, i64, &str, i32)] = &[
     (
         "training",
@@ -368,6 +370,7 @@ pub const ACTIVITIES: &[(&str, &str, &str, &str, i64, i64, &str, i32)] = &[
 ];
 
 /// Financing terms: (product, min 万元, max 万元, min months, max months, min rate bp, max rate bp, guarantee modes)
+#[allow(clippy::type_complexity)] // a data table: one tuple per row reads best
 pub const FINANCING: &[(&str, i64, i64, i32, i32, i32, i32, &str)] = &[
     ("副中心小微信用贷", 10, 300, 3, 36, 345, 450, "信用"),
     ("厂房设备抵押贷", 50, 2000, 12, 60, 380, 520, "抵押"),

@@ -76,8 +76,7 @@ fn a_missing_attribute_is_never_a_failure() {
     assert_eq!(o.trace[0].check, Check::Missing);
     assert_eq!(o.trace[0].attr, "revenue");
     // But a failure elsewhere decides an all.
-    let mut p = Profile::default();
-    p.employees = Some(900.0);
+    let p = Profile { employees: Some(900.0), ..Default::default() };
     let all = Rule::All { rules: vec![r, c(Attribute::Employees, Op::Lt, &[], &[300.0])] };
     assert_eq!(met(&all, &p), Verdict::Ineligible);
 }

@@ -275,7 +275,8 @@ mod tests {
     #[test]
     fn table_per_group() {
         // (industry code, employees, revenue 万元, assets 万元, expected)
-        let cases: &[(&str, Option<i64>, Option<i64>, Option<i64>, SizeClass)] = &[
+        type Case = (&'static str, Option<i64>, Option<i64>, Option<i64>, SizeClass);
+        let cases: &[Case] = &[
             ("0111", None, Some(20000), None, SizeClass::Large),
             ("0111", None, Some(49), None, SizeClass::Micro),
             ("4710", None, Some(6000), Some(4999), SizeClass::Small),
