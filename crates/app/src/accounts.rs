@@ -41,9 +41,7 @@ use crate::actor::{Actor, load_actor, operator_users, require};
 use crate::context::Ctx;
 use qifu_db::entity::{organisation, role, role_permission, user, user_role};
 use qifu_domain::accounts::{BuiltinRole, OrgKind, check_password, check_username};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 /// Creates the built-in roles where missing and gives every built-in role the
 /// built-in grants it lacks (so permissions added by an upgrade reach existing
@@ -116,7 +114,7 @@ pub enum CreateUserError {
 
 /// Creates a user (and its organisation when needed) in one transaction.
 pub async fn create_user(ctx: &Ctx, new: NewUser) -> Result<i64, CreateUserError> {
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let id = create_user_in(&txn, ctx, new).await?;
     crate::audit::record(
         &txn,

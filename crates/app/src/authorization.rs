@@ -14,10 +14,7 @@ use crate::messages;
 use crate::signing::{self, PlatformSigner};
 use chrono::{DateTime, Duration};
 use qifu_db::entity::{authorization, organisation, platform_key};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 /// The version of the text below; a new text gets a new version.
@@ -166,7 +163,7 @@ pub async fn sign(ctx: &Ctx, actor: &Actor, meta: &Meta) -> Result<authorization
         platform_key_id: key_id,
     };
     let record = serde_json::to_string(&rec).map_err(|e| DbErr::Custom(e.to_string()))?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let row = authorization::ActiveModel {
         org_id: Set(actor.org_id),
         credit_code: Set(rec.credit_code.clone()),
@@ -216,7 +213,7 @@ pub async fn revoke(ctx: &Ctx, actor: &Actor, meta: &Meta) -> Result<(), CertErr
         return Err(AccessError::Forbidden.into());
     }
     let a = active(ctx, actor.org_id).await?.ok_or(CertError::State("没有生效中的数据授权"))?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let id = a.id;
     let mut am: authorization::ActiveModel = a.into();
     am.revoked_at = Set(Some(ctx.now()));

@@ -10,9 +10,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{category, product};
 use qifu_domain::accounts::Permission;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -88,7 +86,7 @@ async fn validate(ctx: &Ctx, f: &CategoryForm, editing: Option<i64>) -> Result<S
 pub async fn create_category(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CategoryForm) -> Result<i64, CatalogError> {
     crate::actor::require(actor, Permission::CatalogManage)?;
     let name = validate(ctx, f, None).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let c = category::ActiveModel {
         parent_id: Set(f.parent_id),
         name: Set(name.clone()),
@@ -119,7 +117,7 @@ pub async fn update_category(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: 
     crate::actor::require(actor, Permission::CatalogManage)?;
     let existing = category::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let name = validate(ctx, f, Some(id)).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let before = serde_json::json!({"name": existing.name, "parent_id": existing.parent_id, "sort": existing.sort});
     let mut am: category::ActiveModel = existing.into();
     am.name = Set(name.clone());
@@ -146,7 +144,7 @@ pub async fn update_category(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: 
 /// Deletes an empty category (no products, no sub-categories).
 pub async fn delete_category(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), CatalogError> {
     crate::actor::require(actor, Permission::CatalogManage)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let c = category::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     if category::Entity::find().filter(category::Column::ParentId.eq(id)).count(&txn).await? > 0 {
         return Err(CatalogError::State("该分类下还有子分类，请先删除或移走子分类"));

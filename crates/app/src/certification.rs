@@ -14,7 +14,7 @@ use qifu_domain::accounts::{OrgKind, Permission};
 use qifu_domain::certification::{CreditCode, ResidentId, same_name};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -180,7 +180,7 @@ pub async fn submit(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CertForm, licence
         Ok(rec) => compare(&name, &code, &rep, &id, rec.as_ref(), mask_id),
         Err(e) => (false, Snapshot { error: Some(e.to_string()), ..Default::default() }),
     };
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let holder = organisation::Entity::find()
         .filter(organisation::Column::CreditCode.eq(code.as_str()))
         .filter(organisation::Column::Id.ne(actor.org_id))
@@ -345,7 +345,7 @@ pub async fn decide(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, approve: boo
     if reason.chars().count() > 500 {
         return Err(CertError::Fields(vec![("reason", "原因不能超过500字".to_owned())]));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let c = certification::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     if c.status != REVIEW {
         return Err(CertError::State("该申请已处理"));

@@ -14,9 +14,7 @@ use qifu_db::entity::{crawl_log, crawl_source, crawled_page, policy};
 use qifu_domain::accounts::Permission;
 use reqwest::Url;
 use scraper::{Html, Selector};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 /// The user agent every request carries.
@@ -121,7 +119,7 @@ pub async fn create_source(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &SourceForm
     if !errors.is_empty() {
         return Err(CrawlError::Invalid(errors.join("；")));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let row = crawl_source::ActiveModel {
         name: Set(name.to_owned()),
         list_url: Set(url.to_owned()),
@@ -212,7 +210,7 @@ pub async fn enqueue_all(ctx: &Ctx) -> Result<usize, DbErr> {
 /// The operator starts a crawl (it runs in the job queue).
 pub async fn request_run(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), AccessError> {
     crate::actor::require(actor, Permission::PolicyManage)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     crawl_source::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     crate::jobs::enqueue(&txn, ctx, &CrawlSource { source_id: id }, Default::default()).await?;
     audit::record(&txn, ctx, Some(actor), meta, Entry::ok("crawl.run", "crawl_source", id, serde_json::json!({}))).await?;
@@ -442,7 +440,7 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
         let hash = crate::crypto::sm3_hex(format!("{title}\n{doc_no}\n{text}").as_bytes());
         let now = ctx.now();
         let existing = crawled_page::Entity::find().filter(crawled_page::Column::Url.eq(url.as_str())).one(&ctx.db).await?;
-        let txn = ctx.db.begin().await?;
+        let txn = qifu_db::begin_write(&ctx.db).await?;
         match existing {
             Some(page) if page.content_hash == hash => {
                 report.unchanged += 1;

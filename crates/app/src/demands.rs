@@ -17,7 +17,7 @@ use qifu_domain::money::{FEN_PER_WAN, parse_amount, parse_percent_bp};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -195,7 +195,7 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &A
         return Err(DemandError::Fields(e));
     };
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let attachment_file_id = match attachment {
         Some(a) => Some(store_file(&txn, ctx, actor.org_id, "demand_attachment", "attachment", a).await?),
         None => None,
@@ -224,9 +224,13 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &A
     }
     .insert(&txn)
     .await?;
-    let mut pm: product::ActiveModel = p.clone().into();
-    pm.applied_count = Set(p.applied_count + 1);
-    pm.update(&txn).await?;
+    // An atomic increment in this transaction: a count read earlier and written
+    // back would lose concurrent applications.
+    product::Entity::update_many()
+        .col_expr(product::Column::AppliedCount, sea_orm::sea_query::ExprTrait::add(Expr::col(product::Column::AppliedCount), 1))
+        .filter(product::Column::Id.eq(p.id))
+        .exec(&txn)
+        .await?;
     add_event(&txn, ctx, d.id, Some(actor), "submit", "", DemandState::Submitted.code(), "").await?;
     audit::record(
         &txn,
@@ -476,7 +480,7 @@ pub async fn act(
     }
     am.status = Set(to.code().to_owned());
     am.updated_at = Set(now);
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     if let Some(p) = proof {
         am.proof_file_id = Set(Some(store_file(&txn, ctx, actor.org_id, "demand_proof", "proof", p).await?));
     }
@@ -551,7 +555,7 @@ pub async fn rate(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, stars: &str, c
     }
     let Some(stars) = stars.filter(|_| e.is_empty()) else { return Err(DemandError::Fields(e)) };
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     // Only an unrated demand is updated, so two quick submissions count once.
     let res = demand::Entity::update_many()
         .col_expr(demand::Column::Rating, Expr::value(stars))
@@ -565,7 +569,7 @@ pub async fn rate(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, stars: &str, c
         return Err(DemandError::State("该需求已评价，不能重复评价".to_owned()));
     }
     product::Entity::update_many()
-        .col_expr(product::Column::RatingCount, Expr::col(product::Column::RatingCount).add(1))
+        .col_expr(product::Column::RatingCount, sea_orm::sea_query::ExprTrait::add(Expr::col(product::Column::RatingCount), 1))
         .col_expr(product::Column::RatingSum, Expr::col(product::Column::RatingSum).add(stars))
         .filter(product::Column::Id.eq(d.product_id))
         .exec(&txn)
@@ -608,7 +612,7 @@ pub async fn post_message(ctx: &Ctx, actor: &Actor, id: i64, body: &str) -> Resu
     if body.chars().count() > 1000 {
         return Err(DemandError::Fields(vec![("body", "留言不能超过1000个字".to_owned())]));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     demand_message::ActiveModel {
         demand_id: Set(id),
         at: Set(ctx.now()),
@@ -767,7 +771,7 @@ pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
         if today <= deadline {
             continue;
         }
-        let txn = ctx.db.begin().await?;
+        let txn = qifu_db::begin_write(&ctx.db).await?;
         let mut am: demand::ActiveModel = d.clone().into();
         if d.reminded_at.is_none() {
             for uid in org_users(&txn, institution_org(&txn, d.institution_id).await?).await? {

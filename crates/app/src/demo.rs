@@ -16,7 +16,6 @@ use qifu_domain::reference::{division, industry};
 use rng::Rng;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
 };
 use std::collections::HashSet;
 
@@ -96,7 +95,7 @@ pub async fn run(ctx: &Ctx, opts: &DemoOptions) -> Result<DemoOutcome, DemoError
     if opts.enterprises == 0 || opts.enterprises > MAX_ENTERPRISES {
         return Err(DemoError::BadCount);
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     if organisation::Entity::find().count(&txn).await? > 0 || enterprise::Entity::find().count(&txn).await? > 0 {
         return Ok(DemoOutcome::AlreadyHasData);
     }
@@ -424,7 +423,7 @@ async fn insert_users(ctx: &Ctx, n: u32) -> Result<(), DbErr> {
     }
     let now = ctx.now();
     for chunk in ents.chunks(1000) {
-        let txn = ctx.db.begin().await?;
+        let txn = qifu_db::begin_write(&ctx.db).await?;
         let orgs = chunk.iter().map(|(_, name, code)| organisation::ActiveModel {
             kind: Set(OrgKind::Enterprise.as_str().to_owned()),
             name: Set(name.clone()),
@@ -472,7 +471,7 @@ async fn insert_users(ctx: &Ctx, n: u32) -> Result<(), DbErr> {
         .collect();
     let total = n as usize;
     for start in (0..total).step_by(1000) {
-        let txn = ctx.db.begin().await?;
+        let txn = qifu_db::begin_write(&ctx.db).await?;
         let end = (start + 1000).min(total);
         let rows = (start..end).map(|i| user::ActiveModel {
             org_id: Set(orgs[i % orgs.len()]),

@@ -14,7 +14,6 @@ use qifu_domain::accounts::{OrgKind, Permission};
 use qifu_domain::policy::{Attribute, Condition, Op, Outcome, Profile, Rule, Verdict, evaluate};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -274,7 +273,7 @@ pub async fn save_rule(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, ro
     crate::actor::require(actor, Permission::PolicyManage)?;
     let rule = rule_from_rows(rows).map_err(PolicyError::Rows)?;
     let Some(rule) = rule else { return Err(PolicyError::Rows(vec![(0, "请至少填写一条申报条件".to_owned())])) };
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let p = policy::Entity::find_by_id(policy_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let version = p.rule_version + 1;
     let json = serde_json::to_string(&rule).map_err(|_| PolicyError::State("申报条件无法保存"))?;
@@ -320,7 +319,7 @@ pub async fn withdraw(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64) -> 
 
 async fn set_status(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, to: &str) -> Result<(), PolicyError> {
     crate::actor::require(actor, Permission::PolicyManage)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let p = policy::Entity::find_by_id(policy_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let from = p.status.clone();
     if from == to {
@@ -564,7 +563,7 @@ pub async fn fill_profile(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProfileForm
     if !errors.is_empty() {
         return Err(PolicyError::Rows(errors));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let id = e.id;
     let mut am: enterprise::ActiveModel = e.into();
     if let Some(v) = employees {
@@ -645,7 +644,7 @@ pub struct PushReport {
 /// already pushed: the unique (policy, enterprise) row makes it once.
 async fn push_one(ctx: &Ctx, p: &policy::Model, version: i32, e: &enterprise::Model) -> Result<bool, DbErr> {
     let Some(org_id) = e.org_id else { return Ok(false) };
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let org = organisation::Entity::find_by_id(org_id).one(&txn).await?;
     if org.as_ref().is_none_or(|o| o.policy_push_opt_out || o.status != "active") {
         return Ok(false);
@@ -920,7 +919,7 @@ pub async fn create_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &PolicyForm
     let v = validate_policy(ctx, f)?;
     let title = v.title.clone();
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let p = policy::ActiveModel {
         title: Set(v.title),
         doc_no: Set(v.doc_no),
@@ -986,7 +985,7 @@ pub async fn save_tags(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, input: &s
     {
         return Err(PolicyError::Rows(vec![(0, "标签最多12个，每个不超过16个字，只能包含文字和数字".to_owned())]));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let p = policy::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let before = p.tags.clone();
     let mut am: policy::ActiveModel = p.into();
@@ -1016,7 +1015,7 @@ pub async fn set_push_opt_out(ctx: &Ctx, actor: &Actor, meta: &Meta, opt_out: bo
     if actor.org_kind != OrgKind::Enterprise || !actor.is_org_admin {
         return Err(AccessError::Forbidden.into());
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let org = organisation::Entity::find_by_id(actor.org_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let before = org.policy_push_opt_out;
     let mut am: organisation::ActiveModel = org.into();
@@ -1039,7 +1038,7 @@ pub async fn set_push_opt_out(ctx: &Ctx, actor: &Actor, meta: &Meta, opt_out: bo
 pub async fn update_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &PolicyForm) -> Result<(), PolicyError> {
     crate::actor::require(actor, Permission::PolicyManage)?;
     let v = validate_policy(ctx, f)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let p = policy::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let before = p.title.clone();
     let mut am: policy::ActiveModel = p.into();
@@ -1086,7 +1085,7 @@ pub async fn add_attachment(
     use crate::attachments::{self as att, Owner};
     crate::actor::require(actor, Permission::PolicyManage)?;
     att::check(upload).map_err(|m| PolicyError::Rows(vec![(0, m)]))?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     policy::Entity::find_by_id(policy_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let stored = att::add(&txn, ctx, Owner::Policy(policy_id), actor.org_id, upload)
         .await?
@@ -1110,7 +1109,7 @@ pub async fn add_attachment(
 
 pub async fn remove_attachment(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, link_id: i64) -> Result<(), PolicyError> {
     crate::actor::require(actor, Permission::PolicyManage)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let file_id = crate::attachments::remove(&txn, crate::attachments::Owner::Policy(policy_id), link_id).await?;
     audit::record(
         &txn,
@@ -1163,7 +1162,7 @@ pub async fn add_qualification_kind(ctx: &Ctx, actor: &Actor, meta: &Meta, name:
     if qualification_kinds(&ctx.db).await?.iter().any(|q| q == name) {
         return Err(PolicyError::Rows(vec![(0, format!("资质“{name}”已在名录中"))]));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let row = qualification_kind::ActiveModel { name: Set(name.to_owned()), created_at: Set(ctx.now()), ..Default::default() }
         .insert(&txn)
         .await?;

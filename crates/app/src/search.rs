@@ -22,7 +22,6 @@ use qifu_domain::accounts::Permission;
 use qifu_search::{Doc, Opened, SearchIndex, Synonyms};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -458,7 +457,7 @@ pub async fn add_synonyms(ctx: &Ctx, actor: &Actor, meta: &Meta, input: &str) ->
         )));
     }
     let joined = words.join(",");
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let row = search_synonym::ActiveModel { words: Set(joined.clone()), created_at: Set(ctx.now()), ..Default::default() }
         .insert(&txn)
         .await?;
@@ -476,7 +475,7 @@ pub async fn add_synonyms(ctx: &Ctx, actor: &Actor, meta: &Meta, input: &str) ->
 
 pub async fn delete_synonyms(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), SynonymError> {
     crate::actor::require(actor, Permission::CatalogManage)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let row = search_synonym::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     search_synonym::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
@@ -514,7 +513,7 @@ pub async fn status(ctx: &Ctx, actor: &Actor) -> Result<IndexStatus, AccessError
 /// The operator asks every node to rebuild (audited).
 pub async fn rebuild_by(ctx: &Ctx, actor: &Actor, meta: &Meta) -> Result<(), AccessError> {
     crate::actor::require(actor, Permission::CatalogManage)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     crate::index::request_rebuild(&txn, ctx.now()).await?;
     audit::record(&txn, ctx, Some(actor), meta, Entry::ok("search.rebuild", "search_index", 0, serde_json::json!({}))).await?;
     txn.commit().await?;

@@ -34,9 +34,8 @@ pub async fn job_overview(ctx: &Ctx, actor: &Actor, status: Option<&str>, page: 
 
 /// Puts a dead job back on the queue.
 pub async fn retry_job(ctx: &Ctx, actor: &Actor, meta: &crate::context::Meta, id: i64) -> Result<(), AccessError> {
-    use sea_orm::TransactionTrait;
     crate::actor::require(actor, Permission::JobView)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     if !qifu_db::jobs::retry_dead(&txn, id, ctx.now()).await? {
         return Err(AccessError::NotFound);
     }
@@ -49,8 +48,7 @@ pub async fn retry_job(ctx: &Ctx, actor: &Actor, meta: &crate::context::Meta, id
 /// Prepares a fresh or upgraded database: built-in roles with their grants, the
 /// menu tree. Idempotent; run at every start.
 pub async fn bootstrap(ctx: &Ctx) -> Result<(), DbErr> {
-    use sea_orm::TransactionTrait;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     crate::accounts::ensure_builtin_roles(&txn, ctx).await?;
     crate::accounts::ensure_menus(&txn).await?;
     crate::authorization::ensure_platform_key(&txn, ctx).await?;

@@ -135,6 +135,42 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_raw(Statement::from_string(db.get_database_backend(), "SELECT 1")).await.map(|_| ())
 }
 
+/// Starts a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the
+/// write lock is taken at the start, so the busy timeout applies while waiting
+/// for another writer, instead of a deferred transaction failing at once with
+/// "database is locked" when its first write cannot upgrade its read snapshot.
+/// On PostgreSQL it is an ordinary `BEGIN`.
+pub async fn begin_write<C: sea_orm::TransactionTrait>(conn: &C) -> Result<C::Transaction, DbErr> {
+    conn.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Whether an error says the database was busy (SQLite "database is locked" /
+/// SQLITE_BUSY after the busy timeout, a busy snapshot, or a pool that had no
+/// connection free in time): the request may be retried, it is not a fault.
+pub fn is_busy(err: &DbErr) -> bool {
+    let text = err.to_string();
+    text.contains("database is locked")
+        || text.contains("SQLITE_BUSY")
+        || text.contains("(code: 5)")
+        || text.contains("(code: 517)")
+        || matches!(err, DbErr::ConnectionAcquire(_))
+}
+
+/// Whether an error says the disk or the file system refused the write
+/// (SQLite "database or disk is full", I/O errors; PostgreSQL "No space left").
+pub fn is_storage_failure(err: &DbErr) -> bool {
+    let text = err.to_string();
+    text.contains("disk is full")
+        || text.contains("disk I/O error")
+        || text.contains("No space left")
+        || text.contains("(code: 13)")
+        || text.contains("(code: 10)")
+}
+
 /// Whether an error is a unique-constraint violation (both backends).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))

@@ -9,7 +9,8 @@ use crate::context::{Ctx, Meta};
 use chrono::Duration;
 use qifu_db::entity::{login_log, user};
 use qifu_domain::accounts::Phone;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 #[derive(Debug, Clone, Default)]
 pub struct LoginRequest {
@@ -119,10 +120,17 @@ pub async fn login(ctx: &Ctx, meta: &Meta, req: &LoginRequest) -> Result<LoginOu
     }
     if !password::verify_password(&req.password, &u.password_hash) {
         add_event(&ctx.db, &ip_key, now).await?;
-        let failures = u.failed_logins + 1;
-        let txn = ctx.db.begin().await?;
+        let txn = qifu_db::begin_write(&ctx.db).await?;
         let uid = u.id;
-        let mut am: user::ActiveModel = u.into();
+        // Counted atomically and read back in the same transaction, so
+        // concurrent wrong passwords cannot undercount and escape the lockout.
+        user::Entity::update_many()
+            .col_expr(user::Column::FailedLogins, sea_orm::sea_query::ExprTrait::add(Expr::col(user::Column::FailedLogins), 1))
+            .filter(user::Column::Id.eq(uid))
+            .exec(&txn)
+            .await?;
+        let failures = user::Entity::find_by_id(uid).one(&txn).await?.map(|x| x.failed_logins).unwrap_or(1);
+        let mut am: user::ActiveModel = user::ActiveModel { id: sea_orm::ActiveValue::Unchanged(uid), ..Default::default() };
         if failures >= sec.lockout_threshold {
             am.failed_logins = Set(0);
             am.locked_until = Set(Some(now + Duration::minutes(sec.lockout_minutes)));
@@ -135,9 +143,6 @@ pub async fn login(ctx: &Ctx, meta: &Meta, req: &LoginRequest) -> Result<LoginOu
                 Entry::ok("user.lock", "user", uid, serde_json::json!({"failures": failures, "minutes": sec.lockout_minutes})),
             )
             .await?;
-        } else {
-            am.failed_logins = Set(failures);
-            am.update(&txn).await?;
         }
         txn.commit().await?;
         log(ctx, meta, &shown, Some(uid), false, "bad_password").await?;

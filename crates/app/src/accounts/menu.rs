@@ -7,7 +7,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::menu;
 use qifu_domain::accounts::Permission;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, QueryOrder};
 
 /// (code, parent code, label, href, permission)
 #[allow(clippy::type_complexity)] // a data table: one tuple per row reads best
@@ -151,7 +151,7 @@ pub async fn update_menu(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: Menu
         "" => None,
         code => Some(Permission::parse(code).ok_or(MenuError::Invalid("权限不存在"))?.code().to_owned()),
     };
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let m = menu::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let before = serde_json::json!({"label": m.label, "sort": m.sort, "visible": m.visible, "permission": m.permission});
     let mut am: menu::ActiveModel = m.into();

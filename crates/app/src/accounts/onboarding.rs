@@ -17,7 +17,6 @@ use qifu_domain::accounts::{check_org_name, check_person_name};
 use qifu_domain::certification::CreditCode;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 
 pub const SUBMITTED: &str = "submitted";
@@ -150,7 +149,7 @@ pub async fn apply_institution(
         return Err(OnboardingError::Fields(errors));
     }
     let password_hash = super::hash_password(&f.password).map_err(|_| OnboardingError::State("密码无法处理"))?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let stored = files::store(&txn, ctx, 0, "institution_licence", &licence.file_name, licence_kind, &licence.bytes).await?;
     let row = app_row::ActiveModel {
         name: Set(name.to_owned()),
@@ -261,7 +260,7 @@ pub async fn review_application(
             return Err(OnboardingError::Fields(vec![("reason", "原因不能超过500字".to_owned())]));
         }
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let a = app_row::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     if a.status != SUBMITTED {
         return Err(OnboardingError::State("该申请已审核，不能重复审核"));

@@ -13,7 +13,6 @@ use qifu_domain::accounts::{check_org_name, check_person_name};
 use qifu_domain::certification::CreditCode;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 
 #[derive(Debug, Clone)]
@@ -67,7 +66,7 @@ pub async fn set_org_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, acti
     if id == actor.org_id {
         return Err(UserError::Invalid("不能停用自己所在的组织".to_owned()));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let o = organisation::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let before = o.status.clone();
     let status = if active { "active" } else { "disabled" };
@@ -172,7 +171,7 @@ pub async fn create_institution(
     if !errors.is_empty() {
         return Err(UserError::Fields(errors));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let org_id = insert_org(&txn, ctx, OrgKind::Institution, name, Some(code.to_string())).await?;
     let now = ctx.now();
     let inst = institution::ActiveModel {

@@ -50,7 +50,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::user;
 use qifu_domain::accounts::{Phone, check_password};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -89,7 +89,7 @@ pub async fn change_password(
     }
     check_password(new, Some(&u.username), phone_of(ctx, &u).as_deref()).map_err(|m| PasswordError::Field("new", m))?;
     let hash = hash_password(new).map_err(|_| PasswordError::Field("new", "密码无法处理"))?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let uid = u.id;
     let mut am: user::ActiveModel = u.into();
     am.password_hash = Set(hash);
@@ -114,7 +114,7 @@ pub async fn reset_password_by_sms(
     if new != confirm {
         return Err(PasswordError::Field("confirm", "两次输入的新密码不一致"));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let u = user::Entity::find().filter(user::Column::PhoneHash.eq(ctx.crypto.blind_index(phone.as_str()))).one(&txn).await?;
     // The code is checked (and used up) before revealing whether the phone has an account.
     if !sms_code::verify_code(&txn, ctx, phone, SmsPurpose::ResetPassword, code).await? {

@@ -7,7 +7,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{organisation, role, user};
 use qifu_domain::accounts::{BuiltinRole, OrgKind, Phone, check_org_name, check_password, check_person_name};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 #[derive(Debug, Clone, Default)]
 pub struct Registration {
@@ -76,7 +76,7 @@ pub async fn register_enterprise(ctx: &Ctx, meta: &Meta, r: &Registration) -> Re
     let Some(phone) = phone.filter(|_| errors.is_empty()) else {
         return Err(RegistrationError::Fields(errors));
     };
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     if !sms_code::verify_code(&txn, ctx, &phone, SmsPurpose::Register, code).await? {
         txn.commit().await?;
         return Err(RegistrationError::Fields(vec![("sms_code", "短信验证码错误或已过期，请重新获取".to_owned())]));

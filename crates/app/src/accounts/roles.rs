@@ -8,7 +8,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{role, role_permission};
 use qifu_domain::accounts::{OrgKind, Permission, Scope, check_separation};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 #[derive(Debug, Clone)]
 pub struct RoleRow {
@@ -83,7 +83,7 @@ pub async fn save_role(ctx: &Ctx, actor: &Actor, meta: &Meta, id: Option<i64>, f
     if !errors.is_empty() {
         return Err(UserError::Fields(errors));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let (role_id, before) = match id {
         Some(id) => {
             let r = role::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;

@@ -11,7 +11,7 @@ use qifu_db::entity::{organisation, session, user};
 use qifu_domain::accounts::Permission;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use sm3::{Digest, Sm3};
 
@@ -169,7 +169,7 @@ pub async fn list_own_sessions(ctx: &Ctx, actor: &Actor, current_id: &str) -> Re
 
 /// Ends one of the actor's own sessions. Someone else's session is "not found".
 pub async fn end_own_session(ctx: &Ctx, actor: &Actor, meta: &Meta, session_id: &str) -> Result<(), AccessError> {
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let s = session::Entity::find_by_id(session_id.to_owned()).one(&txn).await?.ok_or(AccessError::NotFound)?;
     if s.user_id != actor.user_id {
         return Err(AccessError::NotFound);
@@ -209,7 +209,7 @@ pub async fn list_online(ctx: &Ctx, actor: &Actor, page: u64) -> Result<(Vec<Ses
 /// Forces a session out (security administrators).
 pub async fn force_out(ctx: &Ctx, actor: &Actor, meta: &Meta, session_id: &str) -> Result<(), AccessError> {
     let grant = super::require(actor, Permission::SessionOnline)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let s = session::Entity::find_by_id(session_id.to_owned()).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let owner_org = user::Entity::find_by_id(s.user_id).one(&txn).await?.map(|u| u.org_id).unwrap_or(-1);
     if !grant.covers(owner_org, Some(s.user_id)) {

@@ -8,6 +8,7 @@ use crate::outbox::{record_outbox, short_sign};
 use chrono::Duration;
 use qifu_db::entity::{rate_event, sms_code};
 use qifu_domain::accounts::Phone;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
@@ -162,13 +163,23 @@ pub async fn verify_code<C: ConnectionTrait>(
         return Ok(false);
     }
     let ok = latest.code_hash == code_hash(&phone_hash, code);
-    let attempts = latest.attempts;
-    let mut am: sms_code::ActiveModel = latest.into();
+    // Conditional, atomic updates: two requests racing with the same code use it
+    // once, and concurrent wrong guesses all count.
     if ok {
-        am.used_at = Set(Some(now));
+        let used = sms_code::Entity::update_many()
+            .col_expr(sms_code::Column::UsedAt, Expr::value(now))
+            .filter(sms_code::Column::Id.eq(latest.id))
+            .filter(sms_code::Column::UsedAt.is_null())
+            .filter(sms_code::Column::Attempts.lt(5))
+            .exec(conn)
+            .await?;
+        Ok(used.rows_affected == 1)
     } else {
-        am.attempts = Set(attempts + 1);
+        sms_code::Entity::update_many()
+            .col_expr(sms_code::Column::Attempts, sea_orm::sea_query::ExprTrait::add(Expr::col(sms_code::Column::Attempts), 1))
+            .filter(sms_code::Column::Id.eq(latest.id))
+            .exec(conn)
+            .await?;
+        Ok(false)
     }
-    am.update(conn).await?;
-    Ok(ok)
 }

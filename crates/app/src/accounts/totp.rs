@@ -6,7 +6,7 @@ use super::session::{self, SessionInfo};
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::user;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait};
 use totp_rs::{Algorithm, Secret, TOTP};
 
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +77,7 @@ pub async fn confirm_enrolment(ctx: &Ctx, actor: &Actor, meta: &Meta, sealed: &s
     if !totp(&raw)?.check(code.trim(), now_secs(ctx)) {
         return Err(TotpError::WrongCode);
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let u = user::Entity::find_by_id(actor.user_id).one(&txn).await?.ok_or(TotpError::Invalid)?;
     let mut am: user::ActiveModel = u.into();
     am.totp_secret_enc = Set(Some(ctx.crypto.encrypt(&hex::encode(&raw))));
@@ -90,7 +90,7 @@ pub async fn confirm_enrolment(ctx: &Ctx, actor: &Actor, meta: &Meta, sealed: &s
 
 /// Removes the enrolled authenticator (the SMS code remains).
 pub async fn remove(ctx: &Ctx, actor: &Actor, meta: &Meta) -> Result<(), TotpError> {
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let u = user::Entity::find_by_id(actor.user_id).one(&txn).await?.ok_or(TotpError::Invalid)?;
     let mut am: user::ActiveModel = u.into();
     am.totp_secret_enc = Set(None);

@@ -13,7 +13,7 @@ use qifu_domain::accounts::check_person_name;
 use qifu_domain::accounts::{OrgKind, Permission, Phone, check_separation, check_username};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 /// The scope the actor manages users in; organisation scope needs an org admin.
@@ -184,7 +184,7 @@ pub async fn create_sub_account(ctx: &Ctx, actor: &Actor, meta: &Meta, n: &NewSu
             }
         }
     };
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let org = organisation::Entity::find_by_id(org_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let kind = OrgKind::parse(&org.kind).ok_or(AccessError::NotFound)?;
     let roles = role::Entity::find().filter(role::Column::OrgKind.eq(kind.as_str())).all(&txn).await?;
@@ -240,7 +240,7 @@ pub async fn set_user_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, act
     if id == actor.user_id {
         return Err(UserError::Invalid("不能停用自己的账号".to_owned()));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let u = find_in_scope(&txn, &grant, id).await?;
     let before = u.status.clone();
     let status = if active { "active" } else { "disabled" };
@@ -266,7 +266,7 @@ pub async fn set_user_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, act
 
 pub async fn unlock_user(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), UserError> {
     let grant = user_scope(actor)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let u = find_in_scope(&txn, &grant, id).await?;
     let mut am: user::ActiveModel = u.into();
     am.locked_until = Set(None);
@@ -280,7 +280,7 @@ pub async fn unlock_user(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Resu
 /// Sets a new one-time password that must be changed at the next login.
 pub async fn reset_user_password(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<String, UserError> {
     let grant = user_scope(actor)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let u = find_in_scope(&txn, &grant, id).await?;
     let password = initial_password();
     let hash = super::hash_password(&password).map_err(|_| UserError::Invalid("密码无法处理".to_owned()))?;

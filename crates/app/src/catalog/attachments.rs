@@ -15,7 +15,7 @@ use crate::files::Upload;
 use qifu_db::entity::{file, product};
 use qifu_domain::accounts::Permission;
 use qifu_domain::demands::ProductState;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 
 pub use crate::attachments::Attachment;
 /// Largest attachment accepted.
@@ -40,7 +40,7 @@ pub async fn add(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, upload:
     crate::actor::require(actor, Permission::ProductManage)?;
     editable(&p)?;
     att::check(upload).map_err(|m| CatalogError::Fields(vec![("attachment", m)]))?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let org_id = super::products::institution_org(&txn, p.institution_id).await?;
     let stored = att::add(&txn, ctx, Owner::Product(p.id), org_id, upload)
         .await?
@@ -67,7 +67,7 @@ pub async fn remove(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, link
     let p = product_for(ctx, actor, product_id).await?;
     crate::actor::require(actor, Permission::ProductManage)?;
     editable(&p)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let file_id = att::remove(&txn, Owner::Product(p.id), link_id).await?;
     audit::record(
         &txn,

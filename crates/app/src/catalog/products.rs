@@ -16,7 +16,7 @@ use qifu_domain::money::{FEN_PER_WAN, parse_amount, parse_percent_bp};
 use qifu_domain::profiles::SizeClass;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, TryIntoModel,
+    TryIntoModel,
 };
 
 /// The product form as typed.
@@ -303,7 +303,7 @@ pub async fn create_product(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProductFo
         ..Default::default()
     };
     apply(&mut am, v);
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let p = am.insert(&txn).await?;
     crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Product, p.id).await?;
     audit::record(
@@ -328,7 +328,7 @@ pub async fn update_product(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &
     let v = validate(ctx, f).await?;
     let state = ProductState::parse(&p.status).unwrap_or(ProductState::Draft);
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let edited = match state {
         ProductState::Draft | ProductState::Rejected => {
             let mut am: product::ActiveModel = p.into();
@@ -390,7 +390,7 @@ async fn transition(
     let from = ProductState::parse(&p.status).unwrap_or(ProductState::Draft);
     let to = next_product(from, ev).map_err(|e| CatalogError::StateOwned(e.to_string()))?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let id = p.id;
     let submitter = p.submitted_by;
     let name = p.name.clone();

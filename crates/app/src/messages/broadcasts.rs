@@ -14,7 +14,7 @@ use qifu_db::entity::{broadcast, delivery, enterprise, message, organisation, po
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -327,7 +327,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &BroadcastForm) ->
     let now = ctx.now();
     let at = parse_when(&f.scheduled_at, now).map_err(BroadcastError::Invalid)?;
     let channels = f.channels();
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let b = broadcast::ActiveModel {
         title: Set(title.to_owned()),
         body: Set(body.to_owned()),
@@ -356,7 +356,7 @@ pub async fn create(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &BroadcastForm) ->
 pub async fn cancel(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), BroadcastError> {
     crate::messages::require_manage(actor)?;
     broadcast::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let r = broadcast::Entity::update_many()
         .col_expr(broadcast::Column::Status, Expr::value("cancelled"))
         .filter(broadcast::Column::Id.eq(id))
@@ -414,7 +414,7 @@ pub async fn send(ctx: &Ctx, job: &SendBroadcast) -> Result<usize, DbErr> {
             .into_tuple()
             .all(&ctx.db)
             .await?;
-        let txn = ctx.db.begin().await?;
+        let txn = qifu_db::begin_write(&ctx.db).await?;
         for (uid, _) in chunk {
             if done.contains(uid) || already.contains(uid) {
                 continue;

@@ -18,7 +18,7 @@ use qifu_db::entity::{delivery, delivery_attempt, message, message_preference, m
 use qifu_domain::accounts::Phone;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -382,7 +382,7 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
     if limit == 0 || recent.len() >= limit as usize {
         let next =
             recent.first().map_or(now + Duration::seconds(60), |a| a.at + Duration::seconds(60) + Duration::milliseconds(1));
-        let txn = ctx.db.begin().await?;
+        let txn = qifu_db::begin_write(&ctx.db).await?;
         let mut am: delivery::ActiveModel = d.clone().into();
         am.status = Set("deferred".to_owned());
         am.due_at = Set(next);
@@ -402,7 +402,7 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
         }
     };
     // The attempt and the delivery's new state are written together.
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     delivery_attempt::ActiveModel {
         delivery_id: Set(d.id),
         channel: Set(d.channel.clone()),

@@ -7,7 +7,7 @@ use crate::audit::{self, Entry};
 use crate::config::parse_hhmm;
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{message_preference, message_setting};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 
 pub async fn get(ctx: &Ctx, actor: &Actor) -> Result<UserSettings, DbErr> {
@@ -84,7 +84,7 @@ pub async fn save(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &SettingsForm) -> Re
     if !email.is_empty() {
         check_email(email).map_err(|m| SettingsError::Invalid(m.to_owned()))?;
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let now = ctx.now();
     let existing = message_setting::Entity::find().filter(message_setting::Column::UserId.eq(actor.user_id)).one(&txn).await?;
     let (enc, masked) = if email.is_empty() { (None, None) } else { (Some(ctx.crypto.encrypt(email)), Some(mask_email(email))) };

@@ -8,8 +8,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::message_template;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait, TryIntoModel,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, TryIntoModel,
 };
 use serde::Deserialize;
 
@@ -411,7 +410,7 @@ pub async fn save(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, form: &Templat
     if !errors.is_empty() {
         return Err(TemplateError::Invalid(errors));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let key = t.key.clone();
     let mut am: message_template::ActiveModel = t.into();
     am.name = Set(form.name.trim().to_owned());

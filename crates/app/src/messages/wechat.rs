@@ -11,7 +11,7 @@ use qifu_db::entity::{policy, wechat_auto_reply, wechat_binding, wechat_log, wec
 use qifu_wechat as wx;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde::Deserialize;
 
@@ -363,7 +363,7 @@ pub async fn add_auto_reply(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &AutoReply
     if content.chars().count() > 600 {
         return Err(ServerErrorForm::Invalid("回复内容不能超过 600 个字".to_owned()));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let dup = wechat_auto_reply::Entity::find().filter(wechat_auto_reply::Column::Keyword.eq(keyword)).one(&txn).await?;
     if dup.is_some() {
         return Err(ServerErrorForm::Invalid(format!("关键词“{keyword}”已有自动回复")));
@@ -393,7 +393,7 @@ pub async fn add_auto_reply(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &AutoReply
 
 pub async fn delete_auto_reply(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<(), AccessError> {
     crate::messages::require_manage(actor)?;
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let r = wechat_auto_reply::Entity::delete_by_id(id).exec(&txn).await?;
     if r.rows_affected == 0 {
         return Err(AccessError::NotFound);
@@ -512,7 +512,7 @@ pub async fn save_menu(ctx: &Ctx, actor: &Actor, meta: &Meta, text: &str) -> Res
         Ok(()) => "已发布到公众号".to_owned(),
         Err(e) => format!("已保存，未发布：{e}"),
     };
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let m = wechat_menu::ActiveModel {
         body: Set(text.trim().to_owned()),
         updated_at: Set(now),
@@ -543,7 +543,7 @@ pub async fn bind_by_code(ctx: &Ctx, actor: &Actor, meta: &Meta, code: &str) -> 
     }
     let openid = ctx.wechat.oauth_openid(code).await.map_err(|e| ServerErrorForm::Invalid(e.to_string()))?;
     let now = ctx.now();
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     let existing = wechat_binding::Entity::find().filter(wechat_binding::Column::Openid.eq(openid.clone())).one(&txn).await?;
     match existing {
         Some(b) => {
@@ -583,7 +583,7 @@ pub async fn binding_of(ctx: &Ctx, user_id: i64) -> Result<Option<wechat_binding
 
 /// Unbinds the user's WeChat.
 pub async fn unbind(ctx: &Ctx, actor: &Actor, meta: &Meta) -> Result<(), DbErr> {
-    let txn = ctx.db.begin().await?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
     wechat_binding::Entity::update_many()
         .col_expr(wechat_binding::Column::UserId, sea_orm::sea_query::Expr::value(Option::<i64>::None))
         .filter(wechat_binding::Column::UserId.eq(actor.user_id))
