@@ -54,23 +54,43 @@ impl Crypto {
         Crypto { cipher, mac_key }
     }
 
-    /// The configured key, or the data directory's generated one.
-    pub fn load(configured_hex: &str, data_dir: &Path) -> Result<Self, CryptoError> {
+    /// The configured key, or the data directory's key file; `None` when there is neither.
+    pub fn find(configured_hex: &str, data_dir: &Path) -> Result<Option<Self>, CryptoError> {
         if !configured_hex.trim().is_empty() {
-            return Ok(Self::from_key(parse_key(configured_hex.trim())?));
+            return Ok(Some(Self::from_key(parse_key(configured_hex.trim())?)));
         }
-        let path = data_dir.join("keys").join("field.key");
+        let path = key_file(data_dir);
         match std::fs::read_to_string(&path) {
-            Ok(s) => Ok(Self::from_key(parse_key(s.trim())?)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key: [u8; 16] = *uuid::Uuid::new_v4().as_bytes();
-                let dir = path.parent().unwrap_or(data_dir);
-                std::fs::create_dir_all(dir).map_err(|e| CryptoError::KeyFile(dir.display().to_string(), e))?;
-                write_private(&path, &hex::encode(key)).map_err(|e| CryptoError::KeyFile(path.display().to_string(), e))?;
-                Ok(Self::from_key(key))
-            }
+            Ok(s) => Ok(Some(Self::from_key(parse_key(s.trim())?))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(CryptoError::KeyFile(path.display().to_string(), e)),
         }
+    }
+
+    /// Generates a key into the data directory's key file (a fresh installation only).
+    pub fn generate(data_dir: &Path) -> Result<Self, CryptoError> {
+        let path = key_file(data_dir);
+        let key: [u8; 16] = *uuid::Uuid::new_v4().as_bytes();
+        let dir = path.parent().unwrap_or(data_dir);
+        std::fs::create_dir_all(dir).map_err(|e| CryptoError::KeyFile(dir.display().to_string(), e))?;
+        write_private(&path, &hex::encode(key)).map_err(|e| CryptoError::KeyFile(path.display().to_string(), e))?;
+        Ok(Self::from_key(key))
+    }
+
+    /// The configured key, or the data directory's (generated if missing). For
+    /// tools without a database; a node uses [`crate::context::Ctx::new`], which
+    /// refuses to generate a key when encrypted data exists.
+    pub fn load(configured_hex: &str, data_dir: &Path) -> Result<Self, CryptoError> {
+        match Self::find(configured_hex, data_dir)? {
+            Some(c) => Ok(c),
+            None => Self::generate(data_dir),
+        }
+    }
+
+    /// A fingerprint of the key (keyed SM3 of a fixed label, 32 hex digits): stored
+    /// with the data, it shows which key the data was written with without revealing it.
+    pub fn fingerprint(&self) -> String {
+        self.blind_index("qifu field key fingerprint v1")[..32].to_owned()
     }
 
     /// Encrypts to `v1:<base64(nonce || ciphertext+tag)>`.
@@ -105,6 +125,11 @@ impl Crypto {
 fn unreachable_mac() -> Hmac<Sm3> {
     // HMAC accepts keys of any length, so construction cannot fail.
     <Hmac<Sm3> as Mac>::new_from_slice(b"k").unwrap_or_else(|_| unreachable_mac())
+}
+
+/// `<data_dir>/keys/field.key`.
+pub fn key_file(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("keys").join("field.key")
 }
 
 fn parse_key(hex_key: &str) -> Result<[u8; 16], CryptoError> {

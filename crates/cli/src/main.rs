@@ -294,7 +294,7 @@ fn init_tracing(s: &Settings) {
 async fn open(settings: Settings) -> Result<Ctx> {
     let url = settings.effective_database_url();
     let db = qifu_db::open(&url, &settings.db_options()).await?;
-    let ctx = Ctx::new(db, Arc::new(settings), Arc::new(SystemClock))?;
+    let ctx = Ctx::new(db, Arc::new(settings), Arc::new(SystemClock)).await?;
     qifu_app::system::bootstrap(&ctx).await.context("初始化内置角色和菜单失败")?;
     Ok(ctx)
 }

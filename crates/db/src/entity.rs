@@ -46,6 +46,7 @@ pub mod search_synonym;
 pub mod session;
 pub mod sms_code;
 pub mod sms_outbox;
+pub mod system_meta;
 pub mod user;
 pub mod user_role;
 pub mod wechat_auto_reply;

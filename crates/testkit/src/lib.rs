@@ -124,7 +124,7 @@ impl TestApp {
         tweak(&mut settings);
         let conn = qifu_db::open(&db.url, &settings.db_options()).await?;
         let clock = ManualClock::new(start_time());
-        let ctx = Ctx::new(conn, Arc::new(settings), Arc::new(clock.clone()))?;
+        let ctx = Ctx::new(conn, Arc::new(settings), Arc::new(clock.clone())).await?;
         qifu_app::system::bootstrap(&ctx).await?;
         // The index is opened as `serve` does; tests bring it up to date with `sync_search`.
         qifu_app::search::open(&ctx)?;

@@ -13,6 +13,7 @@ mod cli;
 mod crawl;
 mod demands;
 mod demo;
+mod faults;
 mod jobs;
 mod messages;
 mod onboarding;
