@@ -270,6 +270,12 @@ pub struct WorkerSettings {
     pub max_attempts: i32,
     pub backoff_base_secs: i64,
     pub backoff_max_secs: i64,
+    /// Jobs one worker runs at the same time.
+    pub concurrency: u64,
+    /// Jobs of one kind one worker runs at the same time.
+    pub per_kind_concurrency: u64,
+    /// On shutdown, how long running jobs may take to finish before they are given back.
+    pub shutdown_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -333,10 +339,13 @@ impl Default for WorkerSettings {
             in_process: true,
             poll_interval_ms: 1000,
             batch_size: 10,
-            lease_secs: 300,
+            lease_secs: 30,
             max_attempts: 5,
             backoff_base_secs: 10,
             backoff_max_secs: 3600,
+            concurrency: 8,
+            per_kind_concurrency: 2,
+            shutdown_grace_secs: 5,
         }
     }
 }
@@ -385,7 +394,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("worker.in_process", "serve 是否在进程内运行后台任务；多节点时可关掉并单独运行 qifu worker"),
     ("worker.poll_interval_ms", "任务队列轮询间隔毫秒数"),
     ("worker.batch_size", "每次领取的任务数"),
-    ("worker.lease_secs", "任务租约秒数；超时未完成的任务可被其他节点重新领取"),
+    ("worker.lease_secs", "任务租约秒数：运行中的任务每隔三分之一租约续租一次；节点停止后，租约到期的任务由其他节点接手"),
+    ("worker.concurrency", "每个节点同时运行的任务数"),
+    ("worker.per_kind_concurrency", "每个节点同时运行的同一类任务数（一类任务卡住时不影响其他任务）"),
+    ("worker.shutdown_grace_secs", "停止时等待运行中任务完成的秒数，之后未完成的任务交回队列"),
     ("worker.max_attempts", "任务最多尝试次数，用尽后标记为失败（dead）并保留错误"),
     ("worker.backoff_base_secs", "重试退避的基数秒数（指数增长）"),
     ("worker.backoff_max_secs", "重试退避的最长秒数"),

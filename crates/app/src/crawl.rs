@@ -180,6 +180,8 @@ pub struct CrawlSource {
 
 impl Job for CrawlSource {
     const KIND: &'static str = "policies.crawl";
+    /// A source is read politely (a delay between pages), page by page.
+    const DEADLINE_SECS: u64 = 1800;
     fn dedup_key(&self) -> Option<String> {
         Some(format!("crawl:{}", self.source_id))
     }
@@ -526,4 +528,19 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
     am.update(&ctx.db).await?;
     log(ctx, source_id, "info", "", &status).await?;
     Ok(report)
+}
+
+/// Policy collection's jobs and schedule.
+pub fn register_jobs(r: &mut crate::jobs::JobRegistry) {
+    r.register(|ctx: Ctx, job: CrawlSource| async move {
+        let r = run(&ctx, job.source_id).await?;
+        tracing::info!(source = job.source_id, ?r, "policy source crawled");
+        Ok(())
+    });
+    r.register(|ctx: Ctx, _: CrawlAll| async move {
+        let n = enqueue_all(&ctx).await?;
+        tracing::info!(sources = n, "policy crawls enqueued");
+        Ok(())
+    });
+    r.schedule("crawl_policies", "0 0 6 * * *", &CrawlAll);
 }

@@ -820,3 +820,21 @@ pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
     }
     Ok((reminded, escalated))
 }
+
+/// Reminds and escalates demands not accepted in time.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CheckOverdueDemands;
+
+impl crate::jobs::Job for CheckOverdueDemands {
+    const KIND: &'static str = "demands.check_overdue";
+}
+
+/// The demands area's jobs and schedules.
+pub fn register_jobs(r: &mut crate::jobs::JobRegistry) {
+    r.register(|ctx: Ctx, _: CheckOverdueDemands| async move {
+        let (reminded, escalated) = check_overdue(&ctx).await?;
+        tracing::info!(reminded, escalated, "checked overdue demands");
+        Ok(())
+    });
+    r.schedule("overdue_demands", "0 0 * * * *", &CheckOverdueDemands);
+}

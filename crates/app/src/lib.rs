@@ -29,5 +29,16 @@ pub mod signing;
 pub mod system;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+
+/// Every area's background jobs and cron schedules, one line per area.
+pub fn job_registry() -> jobs::JobRegistry {
+    let mut r = jobs::JobRegistry::default();
+    system::register_jobs(&mut r);
+    demands::register_jobs(&mut r);
+    policies::register_jobs(&mut r);
+    crawl::register_jobs(&mut r);
+    messages::register_jobs(&mut r);
+    r
+}
 pub use config::Settings;
 pub use context::{Ctx, Meta};

@@ -11,7 +11,6 @@ pub mod wechat;
 use crate::actor::Actor;
 use crate::context::Ctx;
 use crate::integrations::sms::{NOTICE_TEMPLATE, SmsError, SmsMessage};
-use crate::jobs::SendSmsNotice;
 use qifu_db::entity::{message, user};
 use qifu_domain::accounts::Phone;
 use sea_orm::{
@@ -177,4 +176,50 @@ pub async fn mark_all_read(ctx: &Ctx, actor: &Actor) -> Result<(), DbErr> {
         .exec(&ctx.db)
         .await?;
     Ok(())
+}
+
+/// Sends one SMS notice to a user (the text is "{title}，请登录平台查看。").
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SendSmsNotice {
+    pub user_id: i64,
+    pub title: String,
+    /// Texts this (encrypted) number instead of the user's, for people without
+    /// an account yet, such as an institution whose application was reviewed.
+    #[serde(default)]
+    pub to_phone_enc: Option<String>,
+}
+
+impl crate::jobs::Job for SendSmsNotice {
+    const KIND: &'static str = "messages.sms_notice";
+    const DEADLINE_SECS: u64 = center::DELIVER_DEADLINE_SECS;
+}
+
+/// The message center's jobs.
+pub fn register_jobs(r: &mut crate::jobs::JobRegistry) {
+    r.register(|ctx: Ctx, job: center::Deliver| async move {
+        center::deliver(&ctx, &job).await?;
+        Ok(())
+    });
+    r.register(|ctx: Ctx, job: center::DeliverSms| async move {
+        center::deliver(&ctx, &(&job).into()).await?;
+        Ok(())
+    });
+    r.register(|ctx: Ctx, job: center::DeliverEmail| async move {
+        center::deliver(&ctx, &(&job).into()).await?;
+        Ok(())
+    });
+    r.register(|ctx: Ctx, job: center::DeliverWechat| async move {
+        center::deliver(&ctx, &(&job).into()).await?;
+        Ok(())
+    });
+    r.register(|ctx: Ctx, job: broadcasts::SendBroadcast| async move {
+        let n = broadcasts::send(&ctx, &job).await?;
+        tracing::info!(broadcast = job.broadcast_id, recipients = n, "broadcast sent");
+        Ok(())
+    });
+    r.register(|ctx: Ctx, job: SendSmsNotice| async move {
+        let sent = send_sms_notice(&ctx, &job).await?;
+        tracing::debug!(user = job.user_id, sent, "SMS notice");
+        Ok(())
+    });
 }

@@ -620,6 +620,8 @@ pub struct PushPolicy {
 
 impl Job for PushPolicy {
     const KIND: &'static str = "policies.push";
+    /// Matching every enterprise of the district takes a while.
+    const DEADLINE_SECS: u64 = 1800;
 }
 
 /// Re-matches one enterprise after its profile changed.
@@ -1206,4 +1208,18 @@ pub fn visitor_profile(pairs: &[(String, String)], known_quals: &[String]) -> Pr
         certified: None,
         custom: Default::default(),
     }
+}
+
+/// The policies area's jobs.
+pub fn register_jobs(r: &mut crate::jobs::JobRegistry) {
+    r.register(|ctx: Ctx, job: PushPolicy| async move {
+        let r = push_policy(&ctx, &job).await?;
+        tracing::info!(policy = job.policy_id, version = job.version, ?r, "policy pushed");
+        Ok(())
+    });
+    r.register(|ctx: Ctx, job: RematchEnterprise| async move {
+        let r = rematch_enterprise(&ctx, &job).await?;
+        tracing::info!(enterprise = job.enterprise_id, ?r, "enterprise re-matched");
+        Ok(())
+    });
 }

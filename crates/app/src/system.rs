@@ -67,3 +67,35 @@ pub async fn prune_security_records(ctx: &Ctx) -> Result<u64, DbErr> {
     n += sms_code::Entity::delete_many().filter(sms_code::Column::CreatedAt.lt(day_ago)).exec(&ctx.db).await?.rows_affected;
     Ok(n)
 }
+
+/// Removes finished jobs older than a week (dead jobs are kept for inspection).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PruneJobs;
+
+impl crate::jobs::Job for PruneJobs {
+    const KIND: &'static str = "system.prune_jobs";
+}
+
+/// Deletes expired sessions.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PruneSessions;
+
+impl crate::jobs::Job for PruneSessions {
+    const KIND: &'static str = "system.prune_sessions";
+}
+
+/// The system area's jobs and schedules.
+pub fn register_jobs(r: &mut crate::jobs::JobRegistry) {
+    r.register(|ctx: Ctx, _: PruneJobs| async move {
+        let n = prune_jobs(&ctx).await?;
+        tracing::info!(deleted = n, "pruned finished jobs");
+        Ok(())
+    });
+    r.register(|ctx: Ctx, _: PruneSessions| async move {
+        let n = prune_sessions(&ctx).await?;
+        tracing::info!(deleted = n, "pruned expired sessions");
+        Ok(())
+    });
+    r.schedule("prune_sessions", "0 */10 * * * *", &PruneSessions);
+    r.schedule("prune_jobs", "0 30 3 * * *", &PruneJobs);
+}

@@ -590,13 +590,34 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     let addr = listener.local_addr()?;
     println!("qifu 已启动：http://{addr}/  （管理后台 http://{addr}/admin ，按 Ctrl+C 停止）");
     tracing::info!(%addr, worker = run_worker, "listening");
-    qifu_web::serve(listener, state, shutdown_signal()).await.context("网站服务异常退出")?;
+    let (stop_web, mut web_stopped) = tokio::sync::watch::channel(false);
+    let mut server = tokio::spawn(qifu_web::serve(listener, state, async move {
+        let _ = web_stopped.changed().await;
+    }));
+    tokio::select! {
+        r = &mut server => {
+            // The server ended by itself: an error.
+            let _ = tx.send(true);
+            r.context("网站服务异常退出")?.context("网站服务异常退出")?;
+            return Ok(());
+        }
+        _ = shutdown_signal() => {}
+    }
+    // A bounded stop: in-flight requests and running jobs get a few seconds,
+    // then the process exits (jobs not finished are given back to the queue).
+    tracing::info!("stopping");
+    let _ = stop_web.send(true);
     let _ = tx.send(true);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(8);
+    if tokio::time::timeout_at(deadline, &mut server).await.is_err() {
+        tracing::warn!("requests still open after 8 s; closing them");
+        server.abort();
+    }
     if let Some(s) = search {
         s.abort();
     }
     if let Some(w) = worker {
-        let _ = w.await;
+        let _ = tokio::time::timeout_at(deadline + std::time::Duration::from_secs(1), w).await;
     }
     Ok(())
 }

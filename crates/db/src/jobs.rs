@@ -69,17 +69,77 @@ pub async fn claim<C: ConnectionTrait>(
     lease_until: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<job::Model>, DbErr> {
+    claim_of(conn, worker, now, lease_until, limit, None).await
+}
+
+/// Claims up to `limit` due jobs of one kind (or of any kind when `kind` is `None`).
+pub async fn claim_of<C: ConnectionTrait>(
+    conn: &C,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+    kind: Option<&str>,
+) -> Result<Vec<job::Model>, DbErr> {
     let backend = conn.get_database_backend();
     let lock = if backend == DatabaseBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    let of_kind = if kind.is_some() { " AND kind = $5" } else { "" };
     let sql = format!(
         "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3 \
-         WHERE id IN (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $3) \
-         OR (status = 'running' AND locked_until < $3) ORDER BY run_at, id LIMIT $4{lock}) RETURNING *"
+         WHERE id IN (SELECT id FROM jobs WHERE ((status = 'queued' AND run_at <= $3) \
+         OR (status = 'running' AND locked_until < $3)){of_kind} ORDER BY run_at, id LIMIT $4{lock}) RETURNING *"
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let s = stmt(backend, &sql, vec![worker.into(), lease_until.into(), now.into(), limit.into()]);
-    let rows = conn.query_all_raw(s).await?;
+    let mut values: Vec<Value> = vec![worker.into(), lease_until.into(), now.into(), limit.into()];
+    if let Some(k) = kind {
+        values.push(k.into());
+    }
+    let rows = conn.query_all_raw(stmt(backend, &sql, values)).await?;
     rows.iter().map(|r| job::Model::from_query_result(r, "")).collect()
+}
+
+/// The kinds that have a job due now (queued and due, or with an expired lease).
+pub async fn due_kinds<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> Result<Vec<String>, DbErr> {
+    let backend = conn.get_database_backend();
+    let sql =
+        "SELECT DISTINCT kind FROM jobs WHERE (status = 'queued' AND run_at <= $1) OR (status = 'running' AND locked_until < $1)";
+    let rows = conn.query_all_raw(stmt(backend, sql, vec![now.into()])).await?;
+    rows.iter().map(|r| r.try_get::<String>("", "kind")).collect()
+}
+
+/// Extends the lease of jobs `worker` is running (its heartbeat).
+pub async fn renew<C: ConnectionTrait>(conn: &C, worker: &str, ids: &[i64], lease_until: DateTime<Utc>) -> Result<u64, DbErr> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let r = job::Entity::update_many()
+        .col_expr(job::Column::LockedUntil, sea_orm::sea_query::Expr::value(lease_until))
+        .filter(job::Column::Id.is_in(ids.to_vec()))
+        .filter(job::Column::LockedBy.eq(worker))
+        .filter(job::Column::Status.eq(RUNNING))
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected)
+}
+
+/// Gives back jobs `worker` claimed but did not finish (a shutdown): queued
+/// again at once, the interrupted attempt not counted.
+pub async fn release<C: ConnectionTrait>(conn: &C, worker: &str, ids: &[i64], now: DateTime<Utc>) -> Result<u64, DbErr> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let backend = conn.get_database_backend();
+    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, run_at = $1, updated_at = $1, \
+         attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
+         WHERE status = 'running' AND locked_by = $2 AND id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut values: Vec<Value> = vec![now.into(), worker.into()];
+    values.extend(ids.iter().map(|i| Value::from(*i)));
+    let r = conn.execute_raw(stmt(backend, &sql, values)).await?;
+    Ok(r.rows_affected())
 }
 
 /// Marks a claimed job done.

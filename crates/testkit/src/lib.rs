@@ -14,6 +14,7 @@ use std::sync::Arc;
 pub mod fake_aliyun;
 pub mod fake_registry;
 pub mod fake_wechat;
+pub mod faults;
 
 pub use qifu_app;
 pub use qifu_db;

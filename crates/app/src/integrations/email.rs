@@ -19,6 +19,8 @@ pub struct Email {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// A stable key of this message (the delivery), used as its Message-ID.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +62,9 @@ pub struct SmtpEmail {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     domain: String,
+    /// A hard deadline around the whole exchange (connect, greeting, every
+    /// command, the data): a server that accepts and never answers is cut off.
+    deadline: Duration,
 }
 
 impl Debug for SmtpEmail {
@@ -83,7 +88,8 @@ impl SmtpEmail {
             builder = builder.credentials(Credentials::new(s.smtp_username.clone(), s.smtp_password.expose().to_owned()));
         }
         let domain = from.email.domain().to_owned();
-        Ok(SmtpEmail { transport: builder.build(), from, domain })
+        let deadline = Duration::from_secs(s.timeout_secs.max(1));
+        Ok(SmtpEmail { transport: builder.build(), from, domain, deadline })
     }
 }
 
@@ -94,7 +100,12 @@ impl EmailProvider for SmtpEmail {
     fn send<'a>(&'a self, email: &'a Email) -> EmailFuture<'a> {
         Box::pin(async move {
             let to: Mailbox = email.to.parse().map_err(|e| EmailError::Rejected(format!("收件人地址无效：{e}")))?;
-            let id = format!("<{}@{}>", uuid::Uuid::new_v4().simple(), self.domain);
+            // The delivery's own key as the Message-ID, so a resend after a cut-off
+            // exchange is recognisable as the same message.
+            let id = match &email.idempotency_key {
+                Some(k) => format!("<{k}@{}>", self.domain),
+                None => format!("<{}@{}>", uuid::Uuid::new_v4().simple(), self.domain),
+            };
             let msg = Message::builder()
                 .from(self.from.clone())
                 .to(to)
@@ -103,10 +114,11 @@ impl EmailProvider for SmtpEmail {
                 .header(ContentType::TEXT_PLAIN)
                 .body(email.body.clone())
                 .map_err(|e| EmailError::Rejected(e.to_string()))?;
-            match self.transport.send(msg).await {
-                Ok(_) => Ok(Some(id)),
-                Err(e) if e.is_permanent() => Err(EmailError::Rejected(e.to_string())),
-                Err(e) => Err(EmailError::Unavailable(e.to_string())),
+            match tokio::time::timeout(self.deadline, self.transport.send(msg)).await {
+                Ok(Ok(_)) => Ok(Some(id)),
+                Ok(Err(e)) if e.is_permanent() => Err(EmailError::Rejected(e.to_string())),
+                Ok(Err(e)) => Err(EmailError::Unavailable(e.to_string())),
+                Err(_) => Err(EmailError::Unavailable(format!("邮件服务器在 {} 秒内没有完成发送", self.deadline.as_secs()))),
             }
         })
     }

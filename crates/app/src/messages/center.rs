@@ -114,7 +114,45 @@ pub struct Deliver {
 
 impl Job for Deliver {
     const KIND: &'static str = "messages.deliver";
+    /// One attempt at one provider; every provider call is bounded well within this.
+    const DEADLINE_SECS: u64 = DELIVER_DEADLINE_SECS;
 }
+
+macro_rules! deliver_via {
+    ($(#[$doc:meta] $name:ident = $kind:literal),* $(,)?) => {
+        $(
+            #[$doc]
+            #[derive(Debug, Clone, Serialize, Deserialize)]
+            pub struct $name {
+                pub delivery_id: i64,
+            }
+
+            impl Job for $name {
+                const KIND: &'static str = $kind;
+                const DEADLINE_SECS: u64 = DELIVER_DEADLINE_SECS;
+            }
+
+            impl From<&$name> for Deliver {
+                fn from(j: &$name) -> Deliver {
+                    Deliver { delivery_id: j.delivery_id }
+                }
+            }
+        )*
+    };
+}
+
+deliver_via!(
+    /// Delivers one SMS delivery.
+    DeliverSms = "messages.deliver.sms",
+    /// Delivers one email delivery.
+    DeliverEmail = "messages.deliver.email",
+    /// Delivers one WeChat delivery.
+    DeliverWechat = "messages.deliver.wechat",
+);
+
+/// The deadline of one delivery attempt. A delivery claimed ("sending") longer
+/// ago than this plus a margin belongs to a run that died or was cut off.
+pub const DELIVER_DEADLINE_SECS: u64 = 60;
 
 /// A user's message settings, with the defaults filled in.
 #[derive(Debug, Clone)]
@@ -282,17 +320,30 @@ pub async fn send_with<C: ConnectionTrait>(
         }
         .insert(conn)
         .await?;
-        enqueue_delivery(conn, ctx, d.id, due).await?;
+        enqueue_delivery(conn, ctx, d.id, &d.channel, due).await?;
         sent.queued.push(channel);
     }
     Ok(sent)
 }
 
-async fn enqueue_delivery<C: ConnectionTrait>(conn: &C, ctx: &Ctx, id: i64, at: DateTime<Utc>) -> Result<(), DbErr> {
+async fn enqueue_delivery<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    id: i64,
+    channel: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
     // The delivery counts its own attempts; the job may run once more than that
     // so the last failure is recorded by the delivery, not lost with the job.
     let opts = EnqueueOptions { run_at: Some(at), max_attempts: Some(ctx.settings.messages.max_attempts + 1) };
-    jobs::enqueue(conn, ctx, &Deliver { delivery_id: id }, opts).await?;
+    // One job kind per channel: the worker bounds each kind's concurrency, so a
+    // provider that hangs holds back its own channel only.
+    match channel {
+        SMS => jobs::enqueue(conn, ctx, &DeliverSms { delivery_id: id }, opts).await?,
+        EMAIL => jobs::enqueue(conn, ctx, &DeliverEmail { delivery_id: id }, opts).await?,
+        WECHAT => jobs::enqueue(conn, ctx, &DeliverWechat { delivery_id: id }, opts).await?,
+        _ => jobs::enqueue(conn, ctx, &Deliver { delivery_id: id }, opts).await?,
+    };
     Ok(())
 }
 
@@ -331,6 +382,12 @@ fn per_minute(ctx: &Ctx, channel: &str) -> u32 {
     }
 }
 
+/// How old a "sending" claim must be before another run may take it over: the
+/// attempt's hard deadline and a margin, so a live run is never doubled.
+fn stale_claim() -> Duration {
+    Duration::seconds(i64::try_from(DELIVER_DEADLINE_SECS).unwrap_or(60) + 15)
+}
+
 /// The handler of [`Deliver`]. Idempotent: a delivery already sent or given up
 /// on is left alone.
 pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
@@ -341,11 +398,11 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
     let now = ctx.now();
     if d.due_at > now {
         // Re-queued early (e.g. by hand): wait for its time.
-        enqueue_delivery(&ctx.db, ctx, d.id, d.due_at).await?;
+        enqueue_delivery(&ctx.db, ctx, d.id, &d.channel, d.due_at).await?;
         return Ok(());
     }
     // Claim it: only one run sends, even when a job is run twice (an expired
-    // lease, two nodes). A claim older than ten minutes is a run that died.
+    // lease, two nodes). A claim older than the attempt's deadline is a run that died.
     let claimed = delivery::Entity::update_many()
         .col_expr(delivery::Column::Status, sea_orm::sea_query::Expr::value("sending"))
         .col_expr(delivery::Column::DueAt, sea_orm::sea_query::Expr::value(now))
@@ -354,7 +411,7 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
             sea_orm::Condition::any().add(delivery::Column::Status.is_in(["queued", "deferred", "retrying"])).add(
                 sea_orm::Condition::all()
                     .add(delivery::Column::Status.eq("sending"))
-                    .add(delivery::Column::DueAt.lt(now - Duration::minutes(10))),
+                    .add(delivery::Column::DueAt.lt(now - stale_claim())),
             ),
         )
         .exec(&ctx.db)
@@ -364,7 +421,7 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
         if let Some(cur) = delivery::Entity::find_by_id(d.id).one(&ctx.db).await?
             && cur.status == "sending"
         {
-            enqueue_delivery(&ctx.db, ctx, d.id, cur.due_at + Duration::minutes(10) + Duration::seconds(1)).await?;
+            enqueue_delivery(&ctx.db, ctx, d.id, &d.channel, cur.due_at + stale_claim() + Duration::seconds(1)).await?;
         }
         return Ok(());
     }
@@ -387,7 +444,7 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
         am.status = Set("deferred".to_owned());
         am.due_at = Set(next);
         am.update(&txn).await?;
-        enqueue_delivery(&txn, ctx, d.id, next).await?;
+        enqueue_delivery(&txn, ctx, d.id, &d.channel, next).await?;
         txn.commit().await?;
         return Ok(());
     }
@@ -478,7 +535,8 @@ async fn attempt(ctx: &Ctx, d: &delivery::Model, now: DateTime<Utc>) -> Result<A
             let us = user_settings(&ctx.db, ctx, d.user_id).await?;
             let Some(to) = us.email else { return Ok(Attempt::Skipped("用户没有填写电子邮箱".to_owned())) };
             let provider = ctx.email.name();
-            let r = ctx.email.send(&Email { to, subject: d.subject.clone(), body: d.body.clone() }).await;
+            let key = Some(format!("qifu-delivery-{}", d.id));
+            let r = ctx.email.send(&Email { to, subject: d.subject.clone(), body: d.body.clone(), idempotency_key: key }).await;
             Ok(match r {
                 Ok(id) => Attempt::Sent { provider, id },
                 Err(e @ EmailError::Rejected(_)) => Attempt::Rejected { provider, error: e.to_string() },

@@ -430,11 +430,12 @@ async fn the_audit_chain_verifies_and_names_a_tampered_record() {
     assert!(!disable.request_id.is_empty() && !disable.ip.is_empty(), "request id and IP recorded");
     assert!(disable.actor_name.contains("operator"));
 
-    let run = |url: &str| {
-        let dir = tempfile::tempdir().unwrap();
+    // The command runs on the installation's own data directory (its field key).
+    let data_dir = std::sync::Arc::new(app.ctx.settings.data_dir.clone());
+    let run = move |url: &str, data_dir: &std::path::Path| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_qifu"))
             .args(["audit", "verify", "--data-dir"])
-            .arg(dir.path())
+            .arg(data_dir)
             .env("QIFU_DATABASE_URL", url)
             .env("QIFU_LOG_LEVEL", "warn")
             .output()
@@ -444,7 +445,8 @@ async fn the_audit_chain_verifies_and_names_a_tampered_record() {
     let url = app.db.url.clone();
     let (ok, out) = tokio::task::spawn_blocking({
         let url = url.clone();
-        move || run(&url)
+        let dir = data_dir.clone();
+        move || run(&url, &dir)
     })
     .await
     .unwrap();
@@ -455,7 +457,8 @@ async fn the_audit_chain_verifies_and_names_a_tampered_record() {
     use sea_orm::ConnectionTrait;
     let target = disable.seq;
     app.ctx.db.execute_unprepared(&format!("UPDATE audit_log SET detail = '{{}}' WHERE seq = {target}")).await.unwrap();
-    let (ok, out) = tokio::task::spawn_blocking(move || run(&url)).await.unwrap();
+    let dir = data_dir.clone();
+    let (ok, out) = tokio::task::spawn_blocking(move || run(&url, &dir)).await.unwrap();
     assert!(!ok);
     assert!(out.contains(&format!("第 {target} 条")), "{out}");
     let auditor = app.new_visitor().unwrap();

@@ -203,9 +203,26 @@ fn serve_and_fetch(db_url: Option<&str>) {
             .map_err(|e| e.to_string())?;
         Ok((status, body, health, metrics))
     });
-    let _ = child.kill();
-    let _ = child.wait();
+    // SIGTERM: the node stops on its own, promptly and cleanly.
+    let asked = Instant::now();
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let mut exited = None;
+    while asked.elapsed() < Duration::from_secs(15) {
+        if let Ok(Some(st)) = child.try_wait() {
+            exited = Some(st);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stopped_in = asked.elapsed();
+    if exited.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     let (status, body, health, metrics) = result.unwrap();
+    let exited = exited.expect("qifu serve stopped on SIGTERM");
+    assert!(exited.success(), "a clean exit: {exited:?}");
+    assert!(stopped_in < Duration::from_secs(10), "stopped in {stopped_in:?}");
     assert_eq!(status.as_u16(), 200);
     assert!(body.contains("<title>首页 - 通州区中小微企业智慧服务平台</title>"));
     assert!(body.contains("通州区中小微企业首贷贴息实施细则"), "demo data served");

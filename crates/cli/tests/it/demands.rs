@@ -293,7 +293,7 @@ async fn overdue_demands_are_reminded_then_escalated() {
         qifu_testkit::qifu_app::jobs::enqueue(
             &app.ctx.db,
             &app.ctx,
-            &qifu_testkit::qifu_app::jobs::CheckOverdueDemands,
+            &qifu_testkit::qifu_app::demands::CheckOverdueDemands,
             Default::default(),
         )
         .await

@@ -120,3 +120,114 @@ async fn fifty_concurrent_writers_all_succeed() {
     assert!(failures.is_empty(), "{} of 85 writes failed: {failures:?}", failures.len());
     let _ = PASSWORD;
 }
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Tick;
+
+impl qifu_testkit::qifu_app::jobs::Job for Tick {
+    const KIND: &'static str = "test.tick";
+}
+
+/// An SMTP server that accepts and never answers holds back email only: SMS
+/// deliveries go out at once, the cron keeps firing, and the worker stops within
+/// seconds of being told to, giving the hanging jobs back to the queue.
+#[tokio::test]
+async fn a_hanging_smtp_server_stalls_neither_sms_nor_cron_and_shutdown_is_prompt() {
+    use qifu_testkit::qifu_app::messages;
+    use qifu_testkit::qifu_db::entity::{delivery, job, message_setting};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hang = qifu_testkit::faults::HangingServer::start().await.unwrap();
+    let app = TestApp::spawn_with(|s| {
+        s.email.provider = "smtp".into();
+        s.email.smtp_host = "127.0.0.1".into();
+        s.email.smtp_port = hang.port();
+        s.email.smtp_security = "none".into();
+        s.email.timeout_secs = 120; // longer than the test: the sends hang throughout
+        s.worker.poll_interval_ms = 50;
+        s.worker.shutdown_grace_secs = 2;
+    })
+    .await
+    .unwrap();
+    app.seed_demo().await.unwrap();
+    let mut users = Vec::new();
+    for i in 0..6 {
+        let id = qifu_testkit::qifu_app::accounts::create_user(
+            &app.ctx,
+            qifu_testkit::qifu_app::accounts::NewUser {
+                username: format!("hang{i}"),
+                display_name: "测试用户".into(),
+                password: "Canal-Bridge-7x".into(),
+                role: qifu_domain::accounts::BuiltinRole::EnterpriseAdmin,
+                org_name: format!("北京挂起测试{i}号科技有限公司"),
+                must_change_password: false,
+                phone: Some(format!("1867700{i:04}")),
+            },
+        )
+        .await
+        .unwrap();
+        users.push(id);
+    }
+    assert_eq!(users.len(), 6);
+    for uid in &users {
+        message_setting::ActiveModel {
+            user_id: Set(*uid),
+            quiet_start: Set(22 * 60),
+            quiet_end: Set(8 * 60),
+            marketing_opt_out: Set(false),
+            email_enc: Set(Some(app.ctx.crypto.encrypt("someone@example.cn"))),
+            email_masked: Set(Some("s***@example.cn".into())),
+            updated_at: Set(app.ctx.now()),
+            ..Default::default()
+        }
+        .insert(&app.ctx.db)
+        .await
+        .unwrap();
+        messages::notify_with_sms(&app.ctx.db, &app.ctx, *uid, "demand", "需求已受理", "正文", Some("/account")).await.unwrap();
+    }
+    let by_channel = |ds: &[delivery::Model], ch: &str, st: &str| ds.iter().filter(|d| d.channel == ch && d.status == st).count();
+    let ds = delivery::Entity::find().all(&app.ctx.db).await.unwrap();
+    let sms_total = ds.iter().filter(|d| d.channel == "sms").count();
+    assert!(sms_total >= 6 && ds.iter().filter(|d| d.channel == "email").count() == 6, "{ds:?}");
+
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let mut registry = qifu_worker::Registry::standard();
+    let t = ticks.clone();
+    registry.register(move |_ctx, _: Tick| {
+        let t = t.clone();
+        async move {
+            t.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    });
+    let every_second = qifu_testkit::qifu_app::jobs::Schedule::new("tick", "* * * * * *", &Tick).unwrap();
+    let worker = qifu_worker::Worker::new(app.ctx.clone(), registry, vec![every_second]);
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(rx));
+
+    // Within a few seconds: every SMS sent, the cron fired, the email sends hang.
+    let started = std::time::Instant::now();
+    loop {
+        app.advance(chrono::Duration::milliseconds(500));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let ds = delivery::Entity::find().all(&app.ctx.db).await.unwrap();
+        if by_channel(&ds, "sms", "sent") == sms_total && ticks.load(Ordering::SeqCst) >= 3 {
+            assert!(hang.accepted() >= 1, "the email sends are under way");
+            assert_eq!(by_channel(&ds, "email", "sent"), 0);
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "SMS or cron held back: {ds:?}");
+    }
+    // Stop: within 10 s, the hanging email jobs given back to the queue.
+    let asked = std::time::Instant::now();
+    tx.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), running).await.expect("the worker stopped within 10 s").unwrap();
+    assert!(asked.elapsed() < std::time::Duration::from_secs(10));
+    let stuck = job::Entity::find()
+        .filter(job::Column::Status.eq("running"))
+        .filter(job::Column::Kind.eq("messages.deliver.email"))
+        .all(&app.ctx.db)
+        .await
+        .unwrap();
+    assert!(stuck.is_empty(), "released, not left running: {stuck:?}");
+}
