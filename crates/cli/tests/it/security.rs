@@ -293,7 +293,9 @@ async fn registration_through_the_api() {
         .unwrap();
     assert_eq!(garbage.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = garbage.json().await.unwrap();
-    assert_eq!(body["error"]["status"], 400);
+    assert_eq!(body["error"]["code"], "invalid_json");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(body["error"]["fields"].as_array().is_some_and(|f| f.is_empty()));
 }
 
 #[tokio::test]
