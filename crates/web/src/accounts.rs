@@ -37,7 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/sessions/{id}/end", post(account::end_session))
         .route("/account/users", get(account::show_subaccounts).post(account::create_subaccount))
         .route("/account/users/{id}/{action}", post(account::set_subaccount_status))
-        .route("/account/totp", get(totp::show_totp).post(totp::post_totp))
+        .route("/account/totp", get(totp::show_totp).post(totp::save_totp))
         .route("/institutions/apply", get(onboarding::show_apply).post(onboarding::submit_apply))
 }
 
@@ -57,8 +57,8 @@ pub fn admin_routes() -> Router<AppState> {
         .route("/admin/orgs/new-institution", get(orgs::show_new_institution).post(orgs::create_institution))
         .route("/admin/orgs/{id}/{action}", post(orgs::org_action))
         .route("/admin/institution-applications", get(onboarding::list_applications))
-        .route("/admin/institution-applications/{id}", get(onboarding::show_application).post(onboarding::review))
-        .route("/admin/institution-applications/{id}/licence", get(onboarding::licence))
+        .route("/admin/institution-applications/{id}", get(onboarding::show_application).post(onboarding::review_application))
+        .route("/admin/institution-applications/{id}/licence", get(onboarding::show_licence))
         .route("/admin/roles", get(roles::list_roles))
         .route("/admin/roles/{id}", get(roles::show_role).post(roles::save_role))
         .route("/admin/menus", get(menus::list_menus))

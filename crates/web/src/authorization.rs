@@ -19,10 +19,10 @@ use serde::Deserialize;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/account/authorization", get(show_authorization))
-        .route("/account/authorization/sign", post(sign))
-        .route("/account/authorization/revoke", post(revoke))
-        .route("/account/authorization/download", get(download))
-        .route("/verify-authorization", get(show_verify).post(verify))
+        .route("/account/authorization/sign", post(sign_authorization))
+        .route("/account/authorization/revoke", post(revoke_authorization))
+        .route("/account/authorization/download", get(download_record))
+        .route("/verify-authorization", get(show_verification).post(verify_record))
         .route("/.well-known/qifu-platform-key.pem", get(public_key))
 }
 
@@ -99,7 +99,7 @@ async fn refused(st: &AppState, me: &EnterpriseUser, e: qifu_app::certification:
     form::conflict(&page(st, me, None, Some(error)).await?)
 }
 
-pub async fn sign(
+pub async fn sign_authorization(
     State(st): State<AppState>,
     me: EnterpriseUser,
     CsrfForm { form, .. }: CsrfForm<SignForm>,
@@ -113,7 +113,11 @@ pub async fn sign(
     }
 }
 
-pub async fn revoke(State(st): State<AppState>, me: EnterpriseUser, _: CsrfForm<Empty>) -> Result<Response, WebError> {
+pub async fn revoke_authorization(
+    State(st): State<AppState>,
+    me: EnterpriseUser,
+    _: CsrfForm<Empty>,
+) -> Result<Response, WebError> {
     match authorization::revoke(&st.ctx, &me.actor, &me.viewer.meta).await {
         Ok(()) => Ok(Redirect::to("/account/authorization?done=revoked").into_response()),
         Err(e) => refused(&st, &me, e).await,
@@ -121,7 +125,7 @@ pub async fn revoke(State(st): State<AppState>, me: EnterpriseUser, _: CsrfForm<
 }
 
 /// The signed record of the user's organisation (404 when there is none).
-pub async fn download(State(st): State<AppState>, me: SignedIn) -> Result<Response, WebError> {
+pub async fn download_record(State(st): State<AppState>, me: SignedIn) -> Result<Response, WebError> {
     let file = authorization::signed_file(&st.ctx, &me.actor).await?;
     let body = serde_json::to_string_pretty(&file).map_err(|e| WebError::Internal(e.into()))?;
     let mut r = body.into_response();
@@ -131,7 +135,7 @@ pub async fn download(State(st): State<AppState>, me: SignedIn) -> Result<Respon
     Ok(r)
 }
 
-pub async fn show_verify(State(st): State<AppState>, v: Viewer) -> Result<Html<String>, WebError> {
+pub async fn show_verification(State(st): State<AppState>, v: Viewer) -> Result<Html<String>, WebError> {
     let (key_id, _) = authorization::public_key_pem(&st.ctx).await?;
     kit::render(&VerifyAuthorizationPage {
         chrome: PageChrome::new(&st, &v, "授权存证验证", ""),
@@ -147,7 +151,7 @@ pub struct VerifyForm {
     file: String,
 }
 
-pub async fn verify(
+pub async fn verify_record(
     State(st): State<AppState>,
     CsrfForm { viewer, form }: CsrfForm<VerifyForm>,
 ) -> Result<Html<String>, WebError> {

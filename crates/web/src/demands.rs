@@ -30,10 +30,10 @@ pub fn routes() -> Router<AppState> {
 
 pub fn admin_routes() -> Router<AppState> {
     Router::new()
-        .route("/admin/demands", get(admin::inbox))
+        .route("/admin/demands", get(admin::list_demands))
         .route("/admin/demands/{id}", get(admin::show_demand))
         .route("/admin/demands/{id}/files/{which}", get(show_file))
-        .route("/admin/demands/{id}/deliver", post(admin::deliver))
+        .route("/admin/demands/{id}/deliver", post(admin::deliver_demand))
         .route("/admin/demands/{id}/{action}", post(admin::demand_action))
 }
 

@@ -18,11 +18,11 @@ use qifu_app::policies::PolicyError;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/policies", get(portal::list_policies))
-        .route("/policies/calculator", get(calculator::calculator))
+        .route("/policies/calculator", get(calculator::show_calculator))
         .route("/policies/calculator/profile", post(calculator::fill_profile))
         .route("/policies/calculator/push", post(calculator::set_push))
         .route("/policies/{id}", get(portal::show_policy))
-        .route("/policies/{id}/files/{fid}", get(portal::attachment))
+        .route("/policies/{id}/files/{fid}", get(portal::show_attachment))
 }
 
 /// Mounted under `/api/v1`.

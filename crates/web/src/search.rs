@@ -17,10 +17,10 @@ pub fn routes() -> Router<AppState> {
 
 pub fn admin_routes() -> Router<AppState> {
     Router::new()
-        .route("/admin/search", get(admin::show))
+        .route("/admin/search", get(admin::show_settings))
         .route("/admin/search/synonyms", post(admin::add_synonyms))
         .route("/admin/search/synonyms/{id}/delete", post(admin::delete_synonyms))
-        .route("/admin/search/rebuild", post(admin::rebuild))
+        .route("/admin/search/rebuild", post(admin::rebuild_index))
 }
 
 impl From<SynonymError> for WebError {

@@ -153,12 +153,12 @@ pub async fn show_application(
     kit::render(&detail(&st, &staff, parse_id(&id)?, FieldErrors::default()).await?)
 }
 
-pub async fn licence(State(st): State<AppState>, staff: Reviewer, Path(id): Path<String>) -> Result<Response, WebError> {
+pub async fn show_licence(State(st): State<AppState>, staff: Reviewer, Path(id): Path<String>) -> Result<Response, WebError> {
     let (f, bytes) = accounts::institution_application_licence(&st.ctx, &staff.actor, parse_id(&id)?).await?;
     Ok(file_response(&f, bytes))
 }
 
-pub async fn review(
+pub async fn review_application(
     State(st): State<AppState>,
     staff: Reviewer,
     Path(id): Path<String>,

@@ -53,7 +53,7 @@ pub struct TotpForm {
     code: String,
 }
 
-pub async fn post_totp(
+pub async fn save_totp(
     State(st): State<AppState>,
     me: SignedIn,
     CsrfForm { form, .. }: CsrfForm<TotpForm>,

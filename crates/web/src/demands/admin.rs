@@ -58,7 +58,7 @@ pub struct InboxQuery {
 }
 
 /// The demands the staff member may see (the app scopes them), or their xlsx export.
-pub async fn inbox(State(st): State<AppState>, staff: Staff, Query(q): Query<InboxQuery>) -> Result<Response, WebError> {
+pub async fn list_demands(State(st): State<AppState>, staff: Staff, Query(q): Query<InboxQuery>) -> Result<Response, WebError> {
     let actor = &staff.actor;
     let f = DemandFilter {
         status: q.status.clone(),
@@ -123,7 +123,7 @@ pub async fn show_demand(
 }
 
 /// Delivery with an optional proof file (a multipart form).
-pub async fn deliver(
+pub async fn deliver_demand(
     State(st): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,

@@ -90,7 +90,7 @@ fn calc_form(pairs: &[(String, String)]) -> CalcForm {
     }
 }
 
-pub async fn calculator(
+pub async fn show_calculator(
     State(st): State<AppState>,
     v: Viewer,
     Query(pairs): Query<Vec<(String, String)>>,

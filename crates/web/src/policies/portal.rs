@@ -100,7 +100,7 @@ pub async fn show_policy(State(st): State<AppState>, v: Viewer, Path(id): Path<S
 }
 
 /// A policy's attachment: public for published policies, for managers otherwise.
-pub async fn attachment(
+pub async fn show_attachment(
     State(st): State<AppState>,
     v: Viewer,
     Path((id, fid)): Path<(String, String)>,

@@ -43,7 +43,11 @@ async fn page(
     Ok(SearchAdminPage { admin, status, synonyms, notice, error, words })
 }
 
-pub async fn show(State(st): State<AppState>, staff: Manager, Query(q): Query<DoneQuery>) -> Result<Html<String>, WebError> {
+pub async fn show_settings(
+    State(st): State<AppState>,
+    staff: Manager,
+    Query(q): Query<DoneQuery>,
+) -> Result<Html<String>, WebError> {
     let notice = kit::notice(
         &q.done,
         &[
@@ -86,7 +90,7 @@ pub async fn delete_synonyms(
     Ok(Redirect::to("/admin/search?done=deleted").into_response())
 }
 
-pub async fn rebuild(State(st): State<AppState>, staff: Manager, _: CsrfForm<Empty>) -> Result<Response, WebError> {
+pub async fn rebuild_index(State(st): State<AppState>, staff: Manager, _: CsrfForm<Empty>) -> Result<Response, WebError> {
     search::rebuild_by(&st.ctx, &staff.actor, &staff.viewer.meta).await?;
     Ok(Redirect::to("/admin/search?done=rebuild").into_response())
 }
