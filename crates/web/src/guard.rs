@@ -132,6 +132,28 @@ impl FromRequestParts<AppState> for InstitutionUser {
     }
 }
 
+/// A signed-in user of the operator or a government organisation (工作人员),
+/// whatever their back-office permissions (an institution's staff use the back
+/// office too, but are not 工作人员).
+#[derive(Debug, Clone)]
+pub struct StaffOrgUser {
+    pub viewer: Viewer,
+    pub actor: Actor,
+}
+
+impl FromRequestParts<AppState> for StaffOrgUser {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let viewer = Viewer::from_request_parts(parts, st).await?;
+        let actor = signed_in(&viewer)?;
+        if !actor.org_kind.is_staff() {
+            return Err(WebError::ForbiddenBecause("此功能仅面向平台运营和政府部门工作人员。".to_owned()));
+        }
+        Ok(StaffOrgUser { viewer, actor })
+    }
+}
+
 /// Staff: signed in and allowed into the back office (进入管理后台), holding
 /// permission `P` too; `grant` carries the scope of `P`.
 #[derive(Debug, Clone)]

@@ -1,9 +1,10 @@
-//! The staff's authenticator app (动态口令): enrolment and removal.
+//! The staff's authenticator app (动态口令): enrolment and removal. Only 工作人员
+//! (the operator's and government users) use one.
 
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::CsrfForm;
-use crate::guard::SignedIn;
+use crate::guard::StaffOrgUser;
 use crate::kit::{self, PageChrome, form};
 use askama::Template;
 use axum::extract::State;
@@ -21,14 +22,9 @@ pub struct TotpPage {
     pub notice: Option<String>,
 }
 
-/// Only staff (the operator's and government users) use an authenticator app.
-fn staff_only(me: &SignedIn) -> Result<(), WebError> {
-    if me.actor.is_staff() { Ok(()) } else { Err(WebError::Forbidden) }
-}
-
 async fn totp_page(
     st: &AppState,
-    me: &SignedIn,
+    me: &StaffOrgUser,
     notice: Option<String>,
     error: Option<String>,
     keep: Option<Enrolment>,
@@ -38,8 +34,7 @@ async fn totp_page(
     Ok(TotpPage { chrome: PageChrome::new(st, &me.viewer, "动态口令", ""), enrolled, enrolment, error, notice })
 }
 
-pub async fn show_totp(State(st): State<AppState>, me: SignedIn) -> Result<Html<String>, WebError> {
-    staff_only(&me)?;
+pub async fn show_totp(State(st): State<AppState>, me: StaffOrgUser) -> Result<Html<String>, WebError> {
     kit::render(&totp_page(&st, &me, None, None, None).await?)
 }
 
@@ -55,10 +50,9 @@ pub struct TotpForm {
 
 pub async fn save_totp(
     State(st): State<AppState>,
-    me: SignedIn,
+    me: StaffOrgUser,
     CsrfForm { form, .. }: CsrfForm<TotpForm>,
 ) -> Result<Response, WebError> {
-    staff_only(&me)?;
     let (actor, meta) = (&me.actor, &me.viewer.meta);
     let result = match form.action.as_str() {
         "remove" => totp::remove(&st.ctx, actor, meta).await.map(|_| "已解除绑定。"),

@@ -9,7 +9,7 @@ use crate::guard::SignedIn;
 use crate::kit::{self, AdminChrome, Empty, form, parse_id};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::messages::center;
 use qifu_app::messages::wechat::{self as wxs, ServerError, ServerErrorForm, WxQuery};
@@ -171,57 +171,46 @@ pub async fn save_menu(
     }
 }
 
-// ---- the server endpoint (WeChat's protocol: plain answers, not pages) ----
+// ---- the server endpoint ----
 
-fn wechat_error(e: ServerError) -> Response {
-    match e {
-        ServerError::Forbidden => (StatusCode::FORBIDDEN, "invalid signature").into_response(),
-        ServerError::BadRequest(m) => {
-            tracing::info!(error = %m, "wechat: bad request");
-            (StatusCode::BAD_REQUEST, "bad request").into_response()
-        }
-        ServerError::NotConfigured => (StatusCode::NOT_FOUND, "wechat server not configured").into_response(),
-        ServerError::Db(e) => {
-            tracing::error!(error = %e, "wechat: database error");
-            (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response()
+/// A request WeChat's server made that cannot be answered: said with the
+/// status only (the body is the plain error page; nothing of the cause).
+fn unreadable() -> WebError {
+    WebError::BadRequest("提交的内容格式不正确，请检查后重试。".to_owned())
+}
+
+impl From<ServerError> for WebError {
+    fn from(e: ServerError) -> Self {
+        match e {
+            ServerError::Forbidden => WebError::Forbidden,
+            ServerError::BadRequest(m) => {
+                tracing::info!(error = %m, "wechat: bad request");
+                unreadable()
+            }
+            ServerError::NotConfigured => WebError::NotFound,
+            ServerError::Db(d) => d.into(),
         }
     }
 }
 
-fn lenient_query(raw: Option<&str>) -> Result<WxQuery, Box<Response>> {
-    serde_urlencoded::from_str(raw.unwrap_or_default())
-        .map_err(|_| Box::new((StatusCode::BAD_REQUEST, "bad query").into_response()))
+fn wx_query(raw: Option<&str>) -> Result<WxQuery, WebError> {
+    serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|_| unreadable())
 }
 
 /// WeChat's URL check: echo `echostr` when the signature holds.
-pub async fn server_get(State(st): State<AppState>, uri: axum::http::Uri) -> Response {
-    let q = match lenient_query(uri.query()) {
-        Ok(q) => q,
-        Err(r) => return *r,
-    };
-    match wxs::verify_url(&st.ctx, &q).await {
-        Ok(echo) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], echo).into_response(),
-        Err(e) => wechat_error(e),
-    }
+pub async fn server_get(State(st): State<AppState>, uri: axum::http::Uri) -> Result<Response, WebError> {
+    let echo = wxs::verify_url(&st.ctx, &wx_query(uri.query())?).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], echo).into_response())
 }
 
 /// A message or event from WeChat; the reply is XML.
-pub async fn server_post(State(st): State<AppState>, req: axum::extract::Request) -> Response {
-    let q = match lenient_query(req.uri().query()) {
-        Ok(q) => q,
-        Err(r) => return *r,
-    };
+pub async fn server_post(State(st): State<AppState>, req: axum::extract::Request) -> Result<Response, WebError> {
+    let q = wx_query(req.uri().query())?;
     // Read at most 64 KiB (not the upload limit): more is refused with 400.
-    let Ok(body) = axum::body::to_bytes(req.into_body(), wxs::MAX_BODY).await else {
-        return (StatusCode::BAD_REQUEST, "body too large").into_response();
-    };
-    let Ok(text) = std::str::from_utf8(&body) else {
-        return (StatusCode::BAD_REQUEST, "bad encoding").into_response();
-    };
-    match wxs::handle(&st.ctx, &q, text).await {
-        Ok(reply) => ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], reply).into_response(),
-        Err(e) => wechat_error(e),
-    }
+    let body = axum::body::to_bytes(req.into_body(), wxs::MAX_BODY).await.map_err(|_| unreadable())?;
+    let text = std::str::from_utf8(&body).map_err(|_| unreadable())?;
+    let reply = wxs::handle(&st.ctx, &q, text).await?;
+    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], reply).into_response())
 }
 
 // ---- binding by web OAuth ----
