@@ -1,7 +1,7 @@
 //! The back office's organisations: list, enable/disable, and registering a
 //! service institution with its administrator.
 
-use super::{DoneQuery, done_notice, institution_kinds};
+use super::{done_notice, institution_kinds};
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::CsrfForm;
@@ -61,8 +61,8 @@ pub struct OrgsQuery {
     q: String,
     #[serde(default)]
     kind: String,
-    #[serde(flatten)]
-    done: DoneQuery,
+    #[serde(default)]
+    done: String,
 }
 
 pub async fn list_orgs(State(st): State<AppState>, staff: Manager, Query(q): Query<OrgsQuery>) -> Result<Html<String>, WebError> {
@@ -78,7 +78,7 @@ pub async fn list_orgs(State(st): State<AppState>, staff: Manager, Query(q): Que
         pager: Pager::new(q.page, 20, total, base),
         q: term,
         kind: q.kind,
-        notice: done_notice(&q.done.done),
+        notice: done_notice(&q.done),
     })
 }
 

@@ -1,6 +1,6 @@
 //! The back office's users: list, create, disable/enable, unlock, reset password.
 
-use super::{DoneQuery, NewUserForm, SubAccountForm, done_notice, form_notice};
+use super::{NewUserForm, SubAccountForm, done_notice, form_notice};
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::CsrfForm;
@@ -39,8 +39,8 @@ pub struct UsersQuery {
     status: String,
     #[serde(default)]
     org_kind: String,
-    #[serde(flatten)]
-    done: DoneQuery,
+    #[serde(default)]
+    done: String,
 }
 
 async fn users_page(
@@ -68,7 +68,7 @@ async fn users_page(
         org_kind: q.org_kind.clone(),
         form,
         errors,
-        notice: notice.or_else(|| done_notice(&q.done.done)),
+        notice: notice.or_else(|| done_notice(&q.done)),
         all_orgs: staff.grant.is_all(),
     })
 }
