@@ -1,6 +1,12 @@
 //! CSS, JS and images embedded in the binary, served under names that carry a
 //! hash of their content so they can be cached for a year.
 
+use crate::AppState;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use sm3::{Digest, Sm3};
 
 pub struct Asset {
@@ -45,4 +51,30 @@ impl Assets {
     pub fn by_logical(&self, logical: &str) -> Option<&Asset> {
         self.list.iter().find(|a| a.logical == logical)
     }
+}
+
+/// `/static/{file}` (versioned names, cached for a year) and `/favicon.ico`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/static/{file}", get(static_file)).route("/favicon.ico", get(favicon))
+}
+
+async fn static_file(State(st): State<AppState>, Path(file): Path<String>) -> Response {
+    match st.assets.by_path(&format!("/static/{file}")) {
+        Some(a) => asset_response(a, "public, max-age=31536000, immutable"),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn favicon(State(st): State<AppState>) -> Response {
+    match st.assets.by_logical("emblem.svg") {
+        Some(a) => asset_response(a, "public, max-age=86400"),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn asset_response(a: &Asset, cache: &'static str) -> Response {
+    let mut r = a.bytes.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    r
 }

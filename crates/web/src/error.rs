@@ -1,6 +1,9 @@
-//! One error type for the web layer. Internal causes are logged once with the
-//! request id and never shown; the user sees a plain Chinese page.
+//! The web layer's errors. Every app error converts into [`WebError`] once (the
+//! kernel's here, each area's in its own module); pages render it as the Chinese
+//! error page, the JSON API as [`ApiError`]'s one envelope. Internal causes are
+//! logged once with the request id and never shown.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -16,16 +19,94 @@ pub enum WebError {
     /// Not logged in: go to the login page and come back to `next`.
     #[error("请先登录")]
     LoginRequired { next: String },
+    /// The request itself is malformed (unreadable form, unknown choice).
     #[error("{0}")]
     BadRequest(String),
     #[error("请求已过期，请刷新页面后重试")]
     Csrf,
     #[error("请先修改初始密码")]
     MustChangePassword,
-    #[error("操作过于频繁")]
+    #[error("{0}")]
     TooMany(String),
+    /// The submitted values break a rule: a message per field (`form` for the
+    /// whole form). A form shows them beside its fields.
+    #[error("{}", .0.summary())]
+    Invalid(FieldErrors),
+    /// The record's state does not allow the action (already decided, withdrawn…).
+    #[error("{0}")]
+    Conflict(String),
+    /// An outside service (SMS gateway, …) cannot take the request now.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl WebError {
+    /// A single message for the whole form.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        WebError::Invalid(FieldErrors::form(message))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Forbidden | WebError::ForbiddenBecause(_) | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::LoginRequired { .. } => StatusCode::UNAUTHORIZED,
+            WebError::MustChangePassword => StatusCode::FORBIDDEN,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The messages a form shows again for a refused submission (field errors,
+    /// or a state conflict as a message for the whole form); any other error
+    /// (access, internal…) is handed back to end the request.
+    pub fn into_fields(self) -> Result<FieldErrors, WebError> {
+        match self {
+            WebError::Invalid(f) => Ok(f),
+            WebError::Conflict(m) => Ok(FieldErrors::form(m)),
+            other => Err(other),
+        }
+    }
+
+    /// The message of an error the user can act on (a refused value, a state
+    /// conflict, a rate limit, an unavailable service), for a page to show in
+    /// place; access and internal errors are handed back.
+    pub fn into_message(self) -> Result<String, WebError> {
+        match self {
+            WebError::Invalid(_)
+            | WebError::Conflict(_)
+            | WebError::BadRequest(_)
+            | WebError::TooMany(_)
+            | WebError::Unavailable(_) => Ok(self.to_string()),
+            other => Err(other),
+        }
+    }
+
+    /// What the error page (or the API envelope) tells the user.
+    fn public_message(&self) -> String {
+        match self {
+            WebError::NotFound => "您访问的页面不存在或已被删除。".to_owned(),
+            WebError::Forbidden => "您没有访问此页面的权限。".to_owned(),
+            WebError::Csrf => "页面已过期或来源无法验证，请返回刷新后重试。".to_owned(),
+            WebError::LoginRequired { .. } => "请先登录。".to_owned(),
+            WebError::MustChangePassword => "请先修改初始密码。".to_owned(),
+            WebError::Internal(_) => "系统繁忙，请稍后再试。".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Logs an internal error's whole cause chain, once.
+    fn log(&self) {
+        if let WebError::Internal(e) = self {
+            tracing::error!(error = %format!("{e:#}"), "internal error");
+        }
+    }
 }
 
 /// Marks a response whose body the error-page middleware should render.
@@ -46,28 +127,172 @@ impl From<askama::Error> for WebError {
     }
 }
 
+/// The kernel's access errors: 403 and 404 everywhere.
+impl From<qifu_app::actor::AccessError> for WebError {
+    fn from(e: qifu_app::actor::AccessError) -> Self {
+        match e {
+            qifu_app::actor::AccessError::NotFound => WebError::NotFound,
+            qifu_app::actor::AccessError::Forbidden => WebError::Forbidden,
+            qifu_app::actor::AccessError::Db(d) => d.into(),
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        let (status, message) = match &self {
-            WebError::NotFound => (StatusCode::NOT_FOUND, "您访问的页面不存在或已被删除。".to_owned()),
-            WebError::Forbidden => (StatusCode::FORBIDDEN, "您没有访问此页面的权限。".to_owned()),
-            WebError::ForbiddenBecause(m) => (StatusCode::FORBIDDEN, m.clone()),
+        match &self {
             WebError::LoginRequired { next } => {
                 let to = format!("/login?next={}", urlencode(next));
                 return Redirect::to(&to).into_response();
             }
-            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
-            WebError::Csrf => (StatusCode::FORBIDDEN, "页面已过期或来源无法验证，请返回刷新后重试。".to_owned()),
             WebError::MustChangePassword => return Redirect::to("/account/password").into_response(),
-            WebError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, m.clone()),
-            WebError::Internal(e) => {
-                tracing::error!(error = %format!("{e:#}"), "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "系统繁忙，请稍后再试。".to_owned())
-            }
-        };
-        let mut res = status.into_response();
-        res.extensions_mut().insert(ErrorInfo { message });
+            _ => {}
+        }
+        self.log();
+        let mut res = self.status().into_response();
+        res.extensions_mut().insert(ErrorInfo { message: self.public_message() });
         res
+    }
+}
+
+/// Field-level messages of a form, shown under each field (`form` for the
+/// whole form).
+#[derive(Clone, Debug, Default)]
+pub struct FieldErrors(pub Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    /// One message for the whole form.
+    pub fn form(message: impl Into<String>) -> Self {
+        FieldErrors(vec![("form", message.into())])
+    }
+
+    /// Adds a field's message unless the field already has one.
+    pub fn add(&mut self, field: &'static str, msg: String) {
+        if self.get(field).is_none() {
+            self.0.push((field, msg));
+        }
+    }
+
+    /// Adds a message even if the field already has one (lists of messages).
+    pub fn push(&mut self, field: &'static str, msg: String) {
+        self.0.push((field, msg));
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every message, in order.
+    pub fn messages(&self) -> Vec<String> {
+        self.0.iter().map(|(_, m)| m.clone()).collect()
+    }
+
+    /// Every message in one line.
+    pub fn summary(&self) -> String {
+        self.messages().join("；")
+    }
+}
+
+impl From<Vec<(&'static str, String)>> for FieldErrors {
+    fn from(v: Vec<(&'static str, String)>) -> Self {
+        let mut e = FieldErrors::default();
+        for (f, m) in v {
+            e.add(f, m);
+        }
+        e
+    }
+}
+
+/// An error of the JSON API (`/api/v1`). Every endpoint answers with the same
+/// envelope: `{"error": {"code": "<snake_case>", "message": "<中文>", "fields":
+/// [{"field", "message"}]}}`, with the status that says what went wrong.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), fields: Vec::new() }
+    }
+
+    /// A request the server cannot read (400).
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// Values that break a rule (422), each with its field.
+    pub fn invalid(message: impl Into<String>, fields: Vec<(&str, String)>) -> Self {
+        ApiError {
+            fields: fields.into_iter().map(|(f, m)| (f.to_owned(), m)).collect(),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+        }
+    }
+
+    /// The code for a status without a more precise one.
+    pub fn code_of(status: StatusCode) -> &'static str {
+        match status.as_u16() {
+            400 => "bad_request",
+            401 => "unauthorized",
+            403 => "forbidden",
+            404 => "not_found",
+            405 => "method_not_allowed",
+            408 => "timeout",
+            409 => "conflict",
+            413 => "payload_too_large",
+            415 => "unsupported_media_type",
+            422 => "invalid",
+            429 => "too_many_requests",
+            503 => "unavailable",
+            s if s >= 500 => "internal",
+            _ => "error",
+        }
+    }
+
+    /// The envelope itself.
+    pub fn body(&self) -> serde_json::Value {
+        let fields: Vec<_> = self.fields.iter().map(|(f, m)| serde_json::json!({"field": f, "message": m})).collect();
+        serde_json::json!({"error": {"code": self.code, "message": self.message, "fields": fields}})
+    }
+}
+
+impl From<WebError> for ApiError {
+    fn from(e: WebError) -> Self {
+        e.log();
+        let status = match e {
+            // No redirects in an API: not signed in is 401.
+            WebError::LoginRequired { .. } | WebError::MustChangePassword => StatusCode::UNAUTHORIZED,
+            _ => e.status(),
+        };
+        let code = match &e {
+            WebError::Csrf => "csrf",
+            _ => ApiError::code_of(status),
+        };
+        let message = e.public_message();
+        let fields = match e {
+            WebError::Invalid(f) => f.0.into_iter().map(|(f, m)| (f.to_owned(), m)).collect(),
+            _ => Vec::new(),
+        };
+        ApiError { status, code, message, fields }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        WebError::from(e).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body())).into_response()
     }
 }
 
@@ -83,16 +308,6 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
     ok.then(|| n.to_owned())
 }
 
-impl From<qifu_app::actor::AccessError> for WebError {
-    fn from(e: qifu_app::actor::AccessError) -> Self {
-        match e {
-            qifu_app::actor::AccessError::NotFound => WebError::NotFound,
-            qifu_app::actor::AccessError::Forbidden => WebError::Forbidden,
-            qifu_app::actor::AccessError::Db(d) => d.into(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +320,34 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil")), None);
         assert_eq!(safe_next(None), None);
         assert_eq!(urlencode("/a b?x=1"), "%2Fa+b%3Fx%3D1");
+    }
+
+    #[test]
+    fn access_errors_are_403_and_404() {
+        use qifu_app::actor::AccessError;
+        assert_eq!(WebError::from(AccessError::Forbidden).status(), StatusCode::FORBIDDEN);
+        assert_eq!(WebError::from(AccessError::NotFound).status(), StatusCode::NOT_FOUND);
+        let api = ApiError::from(WebError::from(AccessError::Forbidden));
+        assert_eq!((api.status, api.code), (StatusCode::FORBIDDEN, "forbidden"));
+    }
+
+    #[test]
+    fn one_envelope_with_fields() {
+        let e = ApiError::from(WebError::Invalid(FieldErrors::from(vec![("phone", "手机号码不正确".to_owned())])));
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let b = e.body();
+        assert_eq!(b["error"]["code"], "invalid");
+        assert_eq!(b["error"]["fields"][0]["field"], "phone");
+        let internal = ApiError::from(WebError::Internal(anyhow::anyhow!("secret cause")));
+        assert_eq!(internal.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!internal.body().to_string().contains("secret"), "causes never reach a client");
+    }
+
+    #[test]
+    fn form_errors_split_from_request_errors() {
+        assert!(WebError::Conflict("已审核".into()).into_fields().is_ok_and(|f| f.get("form") == Some("已审核")));
+        assert!(WebError::NotFound.into_fields().is_err());
+        assert!(WebError::Internal(anyhow::anyhow!("x")).into_message().is_err());
+        assert_eq!(WebError::TooMany("太快了".into()).into_message().ok().as_deref(), Some("太快了"));
     }
 }

@@ -1,11 +1,11 @@
-//! Extractors: who is asking (from the session cookie), and forms that must
-//! carry a valid CSRF token. Access rules are applied in `app`; these only
-//! establish identity.
+//! Extractors: who is asking (from the session cookie), forms that must carry
+//! a valid CSRF token, and the JSON API's body and request data. Who may call a
+//! handler is said by the guards in `guard.rs`; these only establish identity.
 
 use crate::AppState;
-use crate::error::WebError;
-use crate::middleware::AnonCsrf;
+use crate::error::{ApiError, WebError};
 use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
@@ -16,6 +16,12 @@ use serde::de::DeserializeOwned;
 
 pub const SESSION_COOKIE: &str = "qifu_session";
 pub const A11Y_COOKIE: &str = "qifu_a11y";
+pub const CSRF_COOKIE: &str = "qifu_csrf";
+
+/// The anonymous CSRF token (the `qifu_csrf` cookie's, or a fresh one), put
+/// into the request by the `csrf_cookie` middleware for the extractors.
+#[derive(Clone, Debug)]
+pub struct AnonCsrf(pub String);
 
 /// A cookie's value from the request headers.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -53,15 +59,6 @@ pub struct Viewer {
 impl Viewer {
     pub fn actor(&self) -> Option<&Actor> {
         self.session.as_ref().map(|s| &s.actor)
-    }
-
-    /// The actor, or a redirect to the login page.
-    pub fn require(&self) -> Result<&Actor, WebError> {
-        let a = self.actor().ok_or_else(|| WebError::LoginRequired { next: self.here.clone() })?;
-        if a.must_change_password && !self.here.starts_with("/account/password") {
-            return Err(WebError::MustChangePassword);
-        }
-        Ok(a)
     }
 
     /// The token this visitor's forms must carry (a pending session's while the
@@ -164,6 +161,13 @@ impl MultipartForm {
         Ok(out)
     }
 
+    /// Reads the form and checks its CSRF token against the visitor's.
+    pub async fn read_for(v: &Viewer, mp: axum::extract::Multipart, file_field: &str, max: usize) -> Result<Self, WebError> {
+        let form = Self::read(mp, file_field, max).await?;
+        check_csrf(v, &form.csrf)?;
+        Ok(form)
+    }
+
     /// The text fields as a form struct whose fields are all strings with defaults.
     pub fn form<T: DeserializeOwned>(&self) -> Result<T, WebError> {
         serde_json::from_value(serde_json::Value::Object(self.fields.clone()))
@@ -181,6 +185,41 @@ pub fn check_csrf(viewer: &Viewer, token: &str) -> Result<(), WebError> {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A JSON request body; anything unreadable is refused in the API's envelope
+/// (400 for broken JSON, 415 without a JSON content type, 422 for wrong types).
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, st: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, st).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(e) => {
+                let (code, message) = match &e {
+                    JsonRejection::JsonSyntaxError(_) => ("invalid_json", "请求内容不是有效的 JSON"),
+                    JsonRejection::MissingJsonContentType(_) => ("unsupported_media_type", "请以 application/json 提交"),
+                    JsonRejection::JsonDataError(_) => ("invalid_json", "请求内容的字段类型不正确"),
+                    _ => ("bad_request", "请求内容无法读取"),
+                };
+                Err(ApiError::new(e.status(), code, message))
+            }
+        }
+    }
+}
+
+/// The request's address, agent and id, for the audit trail and rate limits
+/// of API calls (which have no Viewer).
+pub struct ApiMeta(pub Meta);
+
+impl FromRequestParts<AppState> for ApiMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ApiMeta(request_meta(parts, st)))
+    }
 }
 
 /// Client address, user agent and request id of a request.

@@ -11,6 +11,7 @@
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::Viewer;
+use crate::kit::AdminChrome;
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -64,9 +65,14 @@ pub mod perm {
     );
 }
 
-/// The signed-in actor of a request (every factor passed, initial password changed).
+/// The signed-in actor of a request (every factor passed, initial password
+/// changed), or a redirect to the login page (or to the password change).
 fn signed_in(v: &Viewer) -> Result<Actor, WebError> {
-    v.require().cloned()
+    let a = v.actor().ok_or_else(|| WebError::LoginRequired { next: v.here.clone() })?;
+    if a.must_change_password && !v.here.starts_with("/account/password") {
+        return Err(WebError::MustChangePassword);
+    }
+    Ok(a.clone())
 }
 
 /// Any signed-in user.
@@ -126,6 +132,28 @@ impl FromRequestParts<AppState> for InstitutionUser {
     }
 }
 
+/// A signed-in user of the operator or a government organisation (工作人员),
+/// whatever their back-office permissions (an institution's staff use the back
+/// office too, but are not 工作人员).
+#[derive(Debug, Clone)]
+pub struct StaffOrgUser {
+    pub viewer: Viewer,
+    pub actor: Actor,
+}
+
+impl FromRequestParts<AppState> for StaffOrgUser {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let viewer = Viewer::from_request_parts(parts, st).await?;
+        let actor = signed_in(&viewer)?;
+        if !actor.org_kind.is_staff() {
+            return Err(WebError::ForbiddenBecause("此功能仅面向平台运营和政府部门工作人员。".to_owned()));
+        }
+        Ok(StaffOrgUser { viewer, actor })
+    }
+}
+
 /// Staff: signed in and allowed into the back office (进入管理后台), holding
 /// permission `P` too; `grant` carries the scope of `P`.
 #[derive(Debug, Clone)]
@@ -145,6 +173,14 @@ impl<P: Needs> FromRequestParts<AppState> for Staff<P> {
         qifu_app::actor::require(&actor, Permission::BackOffice)?;
         let grant = qifu_app::actor::require(&actor, P::PERMISSION)?;
         Ok(Staff { viewer, actor, grant, _p: PhantomData })
+    }
+}
+
+impl<P: Needs> Staff<P> {
+    /// The back-office layout for a page of this staff member: its title and
+    /// the side-menu entry shown as current.
+    pub async fn chrome(&self, st: &AppState, title: &str, active: &'static str) -> Result<AdminChrome, WebError> {
+        AdminChrome::new(st, &self.viewer, &self.actor, title, active).await
     }
 }
 

@@ -1,15 +1,29 @@
-//! qifu's HTTP layer: the portal and back-office pages, health and metrics.
-//! Handlers are thin: extract, call one `app` use case (or a `db` read model),
-//! render. Every route is listed in `router.rs`.
+//! qifu's HTTP layer: the portal and back-office pages, the JSON API, health
+//! and metrics. One module per business area (its routes, handlers, page
+//! structs; its templates in `templates/<area>/`), sharing the `kit`. Handlers
+//! are thin: a guard says who may call, one `app` use case (or a `db` read
+//! model) does the work, a page renders it. `router.rs` mounts every area.
 
 mod assets;
 mod error;
 mod extract;
 pub mod guard;
+mod kit;
 mod middleware;
-mod pages;
 mod router;
-mod view;
+
+mod accounts;
+mod authorization;
+mod catalog;
+mod certification;
+mod content;
+mod demands;
+mod home;
+mod messages;
+mod policies;
+mod profiles;
+mod search;
+mod system;
 
 pub use router::{router, router_with};
 

@@ -1,8 +1,9 @@
 //! Cross-cutting middleware: metrics, error pages, CSRF cookie.
 
 use crate::AppState;
-use crate::error::ErrorInfo;
-use crate::view::{ErrorPage, PageChrome};
+use crate::error::{ApiError, ErrorInfo};
+use crate::extract::{AnonCsrf, CSRF_COOKIE};
+use crate::kit::{ErrorPage, PageChrome};
 use askama::Template;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
@@ -24,12 +25,6 @@ pub async fn track_metrics(req: Request, next: Next) -> Response {
     metrics::histogram!("qifu_http_request_duration_seconds", "method" => method, "route" => route).record(secs);
     res
 }
-
-pub const CSRF_COOKIE: &str = "qifu_csrf";
-
-/// The anonymous CSRF token, available to extractors for this request.
-#[derive(Clone, Debug)]
-pub struct AnonCsrf(pub String);
 
 /// Gives every visitor a CSRF cookie (double-submit token for forms used
 /// before login).
@@ -54,7 +49,8 @@ pub async fn csrf_cookie(State(st): State<AppState>, mut req: Request, next: Nex
 
 /// Turns error responses without a page of their own (our `WebError`s, 404s of
 /// unknown routes, 413 from the body limit, 408/503 from the timeout, panics)
-/// into the Chinese error page carrying the request id.
+/// into the Chinese error page carrying the request id, or under `/api/` into
+/// the API's error envelope.
 pub async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let a11y = crate::extract::a11y_from(req.headers());
@@ -77,7 +73,7 @@ pub async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -
     let (mut parts, _) = res.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     if wants_json {
-        let body = serde_json::json!({"error": {"status": status.as_u16(), "message": message, "request_id": request_id}});
+        let body = ApiError::new(status, ApiError::code_of(status), message).body();
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         return Response::from_parts(parts, Body::from(body.to_string()));
     }

@@ -28,5 +28,6 @@ mod signing;
 mod sms_aliyun;
 mod totp;
 mod web_base;
+mod web_guard;
 
 pub use qifu_testkit::{PASSWORD, TestApp};

@@ -293,7 +293,60 @@ async fn registration_through_the_api() {
         .unwrap();
     assert_eq!(garbage.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = garbage.json().await.unwrap();
-    assert_eq!(body["error"]["status"], 400);
+    assert_eq!(body["error"]["code"], "invalid_json");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(body["error"]["fields"].as_array().is_some_and(|f| f.is_empty()));
+}
+
+/// Every `/api/v1` error, whoever produces it (a handler, an extractor, the
+/// router), comes in the same envelope with a status that says what went wrong.
+#[tokio::test]
+async fn the_api_answers_every_error_in_one_envelope() {
+    let app = TestApp::spawn().await.unwrap();
+    let c = &app.client;
+    let envelope = |b: &serde_json::Value| {
+        let e = &b["error"];
+        assert!(e["code"].as_str().is_some_and(|c| !c.is_empty()), "{b}");
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{b}");
+        assert!(e["fields"].is_array(), "{b}");
+        e["code"].as_str().unwrap().to_owned()
+    };
+    let code = async |r: qifu_testkit::reqwest::Response, status: StatusCode| {
+        assert_eq!(r.status(), status);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+        envelope(&r.json::<serde_json::Value>().await.unwrap())
+    };
+    let unknown = c.get(app.url("/api/v1/no-such-thing")).send().await.unwrap();
+    assert_eq!(code(unknown, StatusCode::NOT_FOUND).await, "not_found");
+    let wrong_method = c.get(app.url("/api/v1/sms-codes")).send().await.unwrap();
+    assert_eq!(code(wrong_method, StatusCode::METHOD_NOT_ALLOWED).await, "method_not_allowed");
+    let not_json = c.post(app.url("/api/v1/sms-codes")).body("phone=1").send().await.unwrap();
+    assert_eq!(code(not_json, StatusCode::UNSUPPORTED_MEDIA_TYPE).await, "unsupported_media_type");
+    let bad_phone = c.post(app.url("/api/v1/sms-codes")).json(&serde_json::json!({"phone": "12"})).send().await.unwrap();
+    assert_eq!(bad_phone.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = bad_phone.json().await.unwrap();
+    assert_eq!(envelope(&body), "invalid");
+    assert_eq!(body["error"]["fields"][0]["field"], "phone");
+
+    // A second code for the same phone within the minute: 429.
+    use qifu_testkit::qifu_db::entity::captcha;
+    use sea_orm::EntityTrait;
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let cap: serde_json::Value = c.get(app.url("/api/v1/captcha")).send().await.unwrap().json().await.unwrap();
+        let id = cap["id"].as_str().unwrap();
+        let answer = captcha::Entity::find_by_id(id.to_owned()).one(&app.ctx.db).await.unwrap().unwrap().answer;
+        let r = c
+            .post(app.url("/api/v1/sms-codes"))
+            .json(&serde_json::json!({"phone": "13512345670", "captcha_id": id, "captcha": answer}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r);
+    }
+    let again = statuses.pop().unwrap();
+    assert_eq!(statuses.pop().unwrap().status(), StatusCode::ACCEPTED);
+    assert_eq!(code(again, StatusCode::TOO_MANY_REQUESTS).await, "too_many_requests");
 }
 
 #[tokio::test]

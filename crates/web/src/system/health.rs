@@ -1,0 +1,48 @@
+//! Liveness, readiness and Prometheus metrics.
+
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sea_orm::DatabaseBackend;
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(st): State<AppState>) -> Response {
+    match qifu_db::ping(&st.ctx.db).await {
+        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({"status": "ready", "database": "ok"}))).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "not ready", "database": "unreachable"})))
+                .into_response()
+        }
+    }
+}
+
+pub async fn metrics(State(st): State<AppState>) -> Response {
+    let db = &st.ctx.db;
+    let (size, idle) = match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        DatabaseBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        _ => (0, 0),
+    };
+    metrics::gauge!("qifu_db_pool_connections", "state" => "open").set(f64::from(size));
+    metrics::gauge!("qifu_db_pool_connections", "state" => "idle").set(idle as f64);
+    metrics::gauge!("qifu_db_pool_max_connections").set(f64::from(st.ctx.settings.database.max_connections));
+    if let Ok(s) = qifu_db::jobs::stats(db).await {
+        for (status, n) in [("queued", s.queued), ("running", s.running), ("done", s.done), ("dead", s.dead)] {
+            metrics::gauge!("qifu_jobs", "status" => status).set(n as f64);
+        }
+    }
+    metrics::gauge!("qifu_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    st.metrics.run_upkeep();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render()).into_response()
+}
