@@ -58,6 +58,25 @@ pub struct Settings {
     pub messages: MessageSettings,
     pub email: EmailSettings,
     pub wechat: WechatSettings,
+    pub search: SearchSettings,
+}
+
+/// Each node's search index: how it follows the change log and checks itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchSettings {
+    /// How often the index applies new changes.
+    pub sync_interval_ms: u64,
+    /// How long a change id seen missing is looked for again (longer than any transaction).
+    pub gap_window_secs: i64,
+    /// How often the index is compared with the database and repaired (0 = never).
+    pub reconcile_minutes: u64,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        SearchSettings { sync_interval_ms: 2000, gap_window_secs: 600, reconcile_minutes: 60 }
+    }
 }
 
 /// The message center: delivery retries, per-channel rate limits, default quiet hours.
@@ -311,6 +330,7 @@ impl Default for Settings {
             messages: MessageSettings::default(),
             email: EmailSettings::default(),
             wechat: WechatSettings::default(),
+            search: SearchSettings::default(),
         }
     }
 }
@@ -465,6 +485,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("wechat.api_base", "微信接口地址"),
     ("wechat.oauth_base", "微信网页授权地址"),
     ("wechat.max_clock_skew_secs", "/wechat 请求时间戳与本机时间相差超过此秒数即拒绝（防重放）；0 表示不检查"),
+    ("search.sync_interval_ms", "各节点搜索索引跟随变更记录的间隔毫秒数"),
+    ("search.gap_window_secs", "变更序号出现空缺时继续查找的秒数（须长于最长的事务）：晚提交的变更不会被漏掉"),
+    ("search.reconcile_minutes", "每隔多少分钟将搜索索引与数据库逐条核对并修复差异；0 表示不核对"),
 ];
 
 /// Where the settings come from.

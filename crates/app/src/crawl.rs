@@ -10,6 +10,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use crate::jobs::Job;
 use chrono::NaiveDate;
+use qifu_db::Committed;
 use qifu_db::entity::{crawl_log, crawl_source, crawled_page, policy};
 use qifu_domain::accounts::Permission;
 use reqwest::Url;
@@ -240,7 +241,7 @@ async fn log(ctx: &Ctx, source_id: i64, level: &str, url: &str, message: &str) -
         message: Set(message.chars().take(500).collect()),
         ..Default::default()
     }
-    .insert(&ctx.db)
+    .insert_committed(&ctx.db)
     .await?;
     Ok(())
 }
@@ -525,7 +526,7 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
     let mut am: crawl_source::ActiveModel = src.into();
     am.last_run_at = Set(Some(ctx.now()));
     am.last_status = Set(Some(status.clone()));
-    am.update(&ctx.db).await?;
+    am.update_committed(&ctx.db).await?;
     log(ctx, source_id, "info", "", &status).await?;
     Ok(report)
 }

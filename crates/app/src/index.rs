@@ -19,6 +19,21 @@ pub struct SearchService {
     pub(crate) ready: AtomicBool,
     /// One sync at a time (the background loop, `qifu reindex`, tests).
     pub(crate) syncing: tokio::sync::Mutex<()>,
+    /// Set when reading or writing the index failed: the next sync rebuilds it.
+    pub(crate) broken: AtomicBool,
+    pub(crate) health: std::sync::Mutex<IndexHealth>,
+}
+
+/// What this node's index has been through, for `/readyz` and the back office.
+#[derive(Debug, Clone, Default)]
+pub struct IndexHealth {
+    /// The last full rebuild: when, documents, seconds, and why.
+    pub last_rebuild: Option<(DateTime<Utc>, usize, f64, String)>,
+    /// The last comparison with the database: when, and how many items it repaired.
+    pub last_reconcile: Option<(DateTime<Utc>, usize)>,
+    /// The last failure, if it has not been followed by a success.
+    pub last_error: Option<(DateTime<Utc>, String)>,
+    pub rebuilding: bool,
 }
 
 impl std::fmt::Debug for SearchService {
@@ -30,11 +45,32 @@ impl std::fmt::Debug for SearchService {
 impl SearchService {
     /// Whether searches go to the index (it is open and fully built).
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+        self.ready.load(Ordering::Acquire) && !self.broken.load(Ordering::Acquire)
     }
 
     pub(crate) fn index(&self) -> Option<Arc<SearchIndex>> {
         self.index.read().ok().and_then(|g| g.clone())
+    }
+
+    /// Whether an index is open on this node.
+    pub fn is_open(&self) -> bool {
+        self.index().is_some()
+    }
+
+    pub fn health(&self) -> IndexHealth {
+        self.health.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn update(&self, f: impl FnOnce(&mut IndexHealth)) {
+        if let Ok(mut h) = self.health.lock() {
+            f(&mut h);
+        }
+    }
+
+    /// Marks the index as failing: searches fall back to titles and the next sync rebuilds it.
+    pub(crate) fn mark_broken(&self, now: DateTime<Utc>, why: String) {
+        self.broken.store(true, Ordering::Release);
+        self.update(|h| h.last_error = Some((now, why)));
     }
 }
 

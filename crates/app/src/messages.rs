@@ -11,11 +11,11 @@ pub mod wechat;
 use crate::actor::Actor;
 use crate::context::Ctx;
 use crate::integrations::sms::{NOTICE_TEMPLATE, SmsError, SmsMessage};
+use qifu_db::Committed;
 use qifu_db::entity::{message, user};
 use qifu_domain::accounts::Phone;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 /// The message center's administration (templates, broadcasts to every
@@ -151,7 +151,7 @@ pub async fn read(ctx: &Ctx, actor: &Actor, id: i64) -> Result<message::Model, c
     }
     let mut am: message::ActiveModel = m.into();
     am.read_at = Set(Some(ctx.now()));
-    Ok(am.update(&ctx.db).await?)
+    Ok(am.update_committed(&ctx.db).await?)
 }
 
 /// Deletes one of the actor's messages (deliveries already sent stay logged).

@@ -3,9 +3,10 @@
 
 use crate::context::Ctx;
 use crate::integrations::sms::SmsError;
+use qifu_db::Committed;
 use qifu_db::entity::sms_outbox;
 use qifu_domain::accounts::Phone;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, PaginatorTrait, QueryOrder};
+use sea_orm::{ActiveValue::Set, DbErr, EntityTrait, PaginatorTrait, QueryOrder};
 
 /// Records one send attempt in the outbox (短信发件箱).
 pub async fn record_outbox(
@@ -32,7 +33,7 @@ pub async fn record_outbox(
         error: Set(error),
         ..Default::default()
     }
-    .insert(&ctx.db)
+    .insert_committed(&ctx.db)
     .await?;
     Ok(())
 }

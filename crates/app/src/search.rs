@@ -19,7 +19,7 @@ use qifu_db::entity::{
     activity, article, category, enterprise, institution, organisation, policy, product, search_change, search_synonym,
 };
 use qifu_domain::accounts::Permission;
-use qifu_search::{Doc, Opened, SearchIndex, Synonyms};
+use qifu_search::{Doc, Gap, Opened, SearchIndex, Synonyms};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -41,7 +41,7 @@ pub enum SyncError {
 /// Opens (or creates) this node's index under the data directory. A fresh or
 /// corrupt one is marked not ready until the next [`sync`] has rebuilt it.
 pub fn open(ctx: &Ctx) -> Result<Opened, qifu_search::SearchError> {
-    let (ix, opened) = SearchIndex::open(&ctx.settings.data_dir.join("search"))?;
+    let (ix, opened) = SearchIndex::open(&index_dir(ctx))?;
     if let Ok(mut g) = ctx.search.index.write() {
         *g = Some(Arc::new(ix));
     }
@@ -49,19 +49,34 @@ pub fn open(ctx: &Ctx) -> Result<Opened, qifu_search::SearchError> {
     Ok(opened)
 }
 
+fn index_dir(ctx: &Ctx) -> std::path::PathBuf {
+    ctx.settings.data_dir.join("search")
+}
+
 /// Opens the index and keeps it current in the background: a rebuild first if
-/// needed, then the change log every `every`. Never blocks the caller.
+/// needed, then the change log every `every`, and a comparison with the
+/// database every `search.reconcile_minutes`. Never blocks the caller.
 pub fn start(ctx: &Ctx, every: std::time::Duration) -> Result<tokio::task::JoinHandle<()>, qifu_search::SearchError> {
     let opened = open(ctx)?;
     tracing::info!(?opened, "search index opened");
     let ctx = ctx.clone();
     Ok(tokio::spawn(async move {
         qifu_search::warm_up();
+        let reconcile_every = std::time::Duration::from_secs(ctx.settings.search.reconcile_minutes.saturating_mul(60));
+        let mut last_reconcile = std::time::Instant::now();
         loop {
             match sync(&ctx).await {
                 Ok(r) if r.rebuilt.is_some() || r.applied > 0 => tracing::info!(?r, "search index updated"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "search index sync failed; retrying"),
+            }
+            if !reconcile_every.is_zero() && last_reconcile.elapsed() >= reconcile_every {
+                last_reconcile = std::time::Instant::now();
+                match reconcile(&ctx, true).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(repaired = n, "search index differed from the database; repaired"),
+                    Err(e) => tracing::warn!(error = %e, "search index reconciliation failed"),
+                }
             }
             tokio::time::sleep(every).await;
         }
@@ -76,30 +91,96 @@ pub struct SyncReport {
     /// Changes applied from the log.
     pub applied: usize,
     pub checkpoint: i64,
+    /// Change ids still looked for (their transactions may not have committed yet).
+    pub gaps: usize,
 }
 
-/// One pass over the change log: rebuild if the index is fresh or a rebuild was
-/// asked for, then apply every change after the index's checkpoint.
+/// The most change-log ids remembered as gaps; the oldest go first beyond it
+/// (the periodic comparison with the database catches anything lost so).
+const MAX_GAPS: usize = 10_000;
+
+/// One pass over the change log: rebuild if the index is fresh, missing,
+/// broken or a rebuild was asked for; otherwise apply every change after the
+/// checkpoint, and every change whose id was missing when later ones were
+/// applied (an id is taken when a row is inserted, before its transaction
+/// commits, so a change can appear below the checkpoint later: such ids are
+/// looked for again until `search.gap_window_secs` have passed).
 pub async fn sync(ctx: &Ctx) -> Result<SyncReport, SyncError> {
-    let Some(ix) = ctx.search.index() else { return Ok(SyncReport::default()) };
     let _one = ctx.search.syncing.lock().await;
+    sync_locked(ctx).await.inspect_err(|e| {
+        if matches!(e, SyncError::Index(_)) {
+            ctx.search.mark_broken(ctx.now(), e.to_string());
+        }
+    })
+}
+
+async fn sync_locked(ctx: &Ctx) -> Result<SyncReport, SyncError> {
+    let ix = match ctx.search.index() {
+        Some(ix) => ix,
+        // Nothing open (the folder could not be opened at start): try again, as a rebuild.
+        None => {
+            let mut report = SyncReport::default();
+            let latest = latest_change(ctx).await?;
+            report.rebuilt = Some(rebuild(ctx, latest, "索引未打开").await?);
+            report.checkpoint = latest;
+            return Ok(report);
+        }
+    };
     let mut report = SyncReport::default();
     let checkpoint = ix.checkpoint();
-    let latest =
-        search_change::Entity::find().order_by_desc(search_change::Column::Id).one(&ctx.db).await?.map(|c| c.id).unwrap_or(0);
+    let latest = latest_change(ctx).await?;
+    let mut gaps = ix.gaps();
     let rebuild_asked = search_change::Entity::find()
-        .filter(search_change::Column::Id.gt(checkpoint))
+        .filter(
+            sea_orm::Condition::any()
+                .add(search_change::Column::Id.gt(checkpoint))
+                .add(search_change::Column::Id.is_in(gaps.iter().map(|g| g.id).collect::<Vec<_>>())),
+        )
         .filter(search_change::Column::Kind.eq("*"))
         .one(&ctx.db)
         .await?
         .is_some();
-    if !ix.is_built() || rebuild_asked {
-        report.rebuilt = Some(rebuild(ctx, &ix, latest).await?);
-        ctx.search.ready.store(true, Ordering::Release);
+    let why = if !ix.present() {
+        Some("索引目录不存在（可能被删除）")
+    } else if ctx.search.broken.load(Ordering::Acquire) {
+        Some("索引读写出错")
+    } else if !ix.is_built() {
+        Some("新建索引")
+    } else if rebuild_asked {
+        Some("收到重建请求")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        report.rebuilt = Some(rebuild(ctx, latest, why).await?);
         report.checkpoint = latest;
         return Ok(report);
     }
     ctx.search.ready.store(true, Ordering::Release);
+    let now = ctx.now().timestamp();
+    // Ids seen missing before: any that committed since are applied now.
+    let mut gaps_changed = false;
+    if !gaps.is_empty() {
+        let ids: Vec<i64> = gaps.iter().map(|g| g.id).collect();
+        let mut found = Vec::new();
+        for chunk in ids.chunks(500) {
+            found.extend(
+                search_change::Entity::find().filter(search_change::Column::Id.is_in(chunk.to_vec())).all(&ctx.db).await?,
+            );
+        }
+        if !found.is_empty() {
+            let (upserts, deletes) = documents_for(ctx, &found).await?;
+            report.applied += found.len();
+            gaps.retain(|g| !found.iter().any(|c| c.id == g.id));
+            let (ix2, g2) = (ix.clone(), gaps.clone());
+            tokio::task::spawn_blocking(move || ix2.apply(&upserts, &deletes, checkpoint, &g2))
+                .await
+                .map_err(|e| SyncError::Join(e.to_string()))??;
+        }
+        let before = gaps.len();
+        gaps.retain(|g| now - g.seen < ctx.settings.search.gap_window_secs);
+        gaps_changed = gaps.len() != before;
+    }
     let mut from = checkpoint;
     loop {
         let batch = search_change::Entity::find()
@@ -109,37 +190,100 @@ pub async fn sync(ctx: &Ctx) -> Result<SyncReport, SyncError> {
             .all(&ctx.db)
             .await?;
         let Some(last) = batch.last().map(|c| c.id) else { break };
-        let mut upserts = Vec::new();
-        let mut deletes = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut expected = from + 1;
         for c in &batch {
-            let Some(kind) = Kind::parse(&c.kind) else { continue };
-            if !seen.insert((kind, c.entity_id)) {
-                continue;
-            }
-            match load(ctx, kind, c.entity_id).await? {
-                Some(d) => upserts.push(d),
-                None => deletes.push((kind, c.entity_id)),
-            }
+            gaps.extend((expected..c.id).map(|id| Gap { id, seen: now }));
+            expected = c.id + 1;
         }
+        if gaps.len() > MAX_GAPS {
+            let excess = gaps.len() - MAX_GAPS;
+            gaps.drain(..excess);
+        }
+        let (upserts, deletes) = documents_for(ctx, &batch).await?;
         report.applied += batch.len();
-        let ix2 = ix.clone();
-        tokio::task::spawn_blocking(move || ix2.apply(&upserts, &deletes, last))
+        let (ix2, g2) = (ix.clone(), gaps.clone());
+        tokio::task::spawn_blocking(move || ix2.apply(&upserts, &deletes, last, &g2))
             .await
             .map_err(|e| SyncError::Join(e.to_string()))??;
         from = last;
+        gaps_changed = false;
+    }
+    if gaps_changed {
+        let (ix2, g2) = (ix.clone(), gaps.clone());
+        tokio::task::spawn_blocking(move || ix2.apply(&[], &[], from, &g2))
+            .await
+            .map_err(|e| SyncError::Join(e.to_string()))??;
     }
     report.checkpoint = from;
+    report.gaps = gaps.len();
     Ok(report)
 }
 
-/// Rebuilds from every searchable row, a batch at a time; returns the number of documents.
-async fn rebuild(ctx: &Ctx, ix: &Arc<SearchIndex>, change: i64) -> Result<usize, SyncError> {
+async fn latest_change(ctx: &Ctx) -> Result<i64, DbErr> {
+    Ok(search_change::Entity::find().order_by_desc(search_change::Column::Id).one(&ctx.db).await?.map(|c| c.id).unwrap_or(0))
+}
+
+/// The documents to write and remove for a set of changes (each item once).
+async fn documents_for(ctx: &Ctx, changes: &[search_change::Model]) -> Result<(Vec<Doc>, Vec<(Kind, i64)>), DbErr> {
+    let mut upserts = Vec::new();
+    let mut deletes = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for c in changes {
+        let Some(kind) = Kind::parse(&c.kind) else { continue };
+        if !seen.insert((kind, c.entity_id)) {
+            continue;
+        }
+        match load(ctx, kind, c.entity_id).await? {
+            Some(d) => upserts.push(d),
+            None => deletes.push((kind, c.entity_id)),
+        }
+    }
+    Ok((upserts, deletes))
+}
+
+/// Rebuilds from every searchable row into a new folder and swaps it in when
+/// complete, whatever state the old index is in (missing, truncated, locked by
+/// nothing): searches keep using the old one until then. Returns the number of
+/// documents.
+async fn rebuild(ctx: &Ctx, change: i64, why: &str) -> Result<usize, SyncError> {
+    let started = std::time::Instant::now();
+    ctx.search.update(|h| h.rebuilding = true);
+    let result = rebuild_into_new_folder(ctx, change).await;
+    let now = ctx.now();
+    match &result {
+        Ok(n) => {
+            ctx.search.broken.store(false, Ordering::Release);
+            ctx.search.ready.store(true, Ordering::Release);
+            ctx.search.update(|h| {
+                h.rebuilding = false;
+                h.last_rebuild = Some((now, *n, started.elapsed().as_secs_f64(), why.to_owned()));
+                h.last_error = None;
+            });
+            tracing::info!(documents = n, why, seconds = started.elapsed().as_secs_f64(), "search index rebuilt");
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            ctx.search.update(|h| {
+                h.rebuilding = false;
+                h.last_error = Some((now, msg));
+            });
+        }
+    }
+    result
+}
+
+async fn rebuild_into_new_folder(ctx: &Ctx, change: i64) -> Result<usize, SyncError> {
+    let dir = index_dir(ctx);
+    let building = ctx.settings.data_dir.join("search.building");
+    let old = ctx.settings.data_dir.join("search.old");
     let blocking = |f: Box<dyn FnOnce() -> Result<(), qifu_search::SearchError> + Send>| async move {
         tokio::task::spawn_blocking(f).await.map_err(|e| SyncError::Join(e.to_string()))?.map_err(SyncError::from)
     };
-    let i = ix.clone();
-    blocking(Box::new(move || i.begin_rebuild())).await?;
+    let b = building.clone();
+    let fresh = tokio::task::spawn_blocking(move || SearchIndex::create_fresh(&b))
+        .await
+        .map_err(|e| SyncError::Join(e.to_string()))??;
+    let fresh = Arc::new(fresh);
     let mut n = 0;
     for kind in Kind::ALL {
         let mut after = 0i64;
@@ -148,13 +292,76 @@ async fn rebuild(ctx: &Ctx, ix: &Arc<SearchIndex>, change: i64) -> Result<usize,
             let Some(last) = batch.last().map(|d| d.id) else { break };
             n += batch.len();
             after = last;
-            let i = ix.clone();
+            let i = fresh.clone();
             blocking(Box::new(move || i.add(&batch))).await?;
         }
     }
-    let i = ix.clone();
+    let i = fresh.clone();
     blocking(Box::new(move || i.finish_rebuild(change))).await?;
+    drop(fresh);
+    // Swap the folders, then open the new index where the old one was.
+    let (d, bu, o) = (dir.clone(), building.clone(), old.clone());
+    let opened = tokio::task::spawn_blocking(move || -> Result<SearchIndex, qifu_search::SearchError> {
+        if o.exists() {
+            std::fs::remove_dir_all(&o)?;
+        }
+        if d.exists() {
+            std::fs::rename(&d, &o)?;
+        }
+        std::fs::rename(&bu, &d)?;
+        let (ix, _) = SearchIndex::open(&d)?;
+        Ok(ix)
+    })
+    .await
+    .map_err(|e| SyncError::Join(e.to_string()))??;
+    if let Ok(mut g) = ctx.search.index.write() {
+        *g = Some(Arc::new(opened));
+    }
+    // The old folder goes once nothing reads it any more (searches in flight keep their files open).
+    let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(old)).await;
     Ok(n)
+}
+
+/// Compares the index with the database item by item (what a rebuild would
+/// write against what the index holds) and, with `repair`, writes the
+/// differences. Returns the number of items that differed.
+pub async fn reconcile(ctx: &Ctx, repair: bool) -> Result<usize, SyncError> {
+    let _one = ctx.search.syncing.lock().await;
+    let Some(ix) = ctx.search.index() else { return Ok(0) };
+    if !ix.is_built() {
+        return Ok(0);
+    }
+    let mut differing = 0;
+    for kind in Kind::ALL {
+        let i = ix.clone();
+        let mut indexed =
+            tokio::task::spawn_blocking(move || i.fingerprints(kind)).await.map_err(|e| SyncError::Join(e.to_string()))??;
+        let mut upserts = Vec::new();
+        let mut after = 0i64;
+        loop {
+            let batch = load_batch(ctx, kind, after, 2000).await?;
+            let Some(last) = batch.last().map(|d| d.id) else { break };
+            after = last;
+            for d in batch {
+                if indexed.remove(&d.id) != Some(d.fingerprint()) {
+                    upserts.push(d);
+                }
+            }
+        }
+        let deletes: Vec<(Kind, i64)> = indexed.into_keys().map(|id| (kind, id)).collect();
+        differing += upserts.len() + deletes.len();
+        if repair && (!upserts.is_empty() || !deletes.is_empty()) {
+            let (i, checkpoint, gaps) = (ix.clone(), ix.checkpoint(), ix.gaps());
+            tokio::task::spawn_blocking(move || i.apply(&upserts, &deletes, checkpoint, &gaps))
+                .await
+                .map_err(|e| SyncError::Join(e.to_string()))??;
+        }
+    }
+    if repair {
+        let now = ctx.now();
+        ctx.search.update(|h| h.last_reconcile = Some((now, differing)));
+    }
+    Ok(differing)
 }
 
 /// The summary and the body's text, without the summary twice when the body repeats it.
@@ -389,7 +596,16 @@ pub enum SearchFailure {
 pub async fn run(ctx: &Ctx, req: Request) -> Result<Results, SearchFailure> {
     let ix = ctx.search.index().filter(|_| ctx.search.is_ready()).ok_or(SearchFailure::NotReady)?;
     let syn = synonyms(&ctx.db).await?;
-    tokio::task::spawn_blocking(move || ix.search(&req, &syn)).await.map_err(|_| SearchFailure::Join)?.map_err(Into::into)
+    match tokio::task::spawn_blocking(move || ix.search(&req, &syn)).await.map_err(|_| SearchFailure::Join)? {
+        Ok(r) => Ok(r),
+        // The index cannot be read (a damaged or vanished file): fall back to
+        // titles now, and have the next sync rebuild it.
+        Err(e) => {
+            tracing::warn!(error = %e, "search index unreadable; rebuilding");
+            ctx.search.mark_broken(ctx.now(), e.to_string());
+            Err(SearchFailure::NotReady)
+        }
+    }
 }
 
 /// The portal's search: public items only.
@@ -399,8 +615,6 @@ pub async fn portal(ctx: &Ctx, mut req: Request) -> Result<Results, SearchFailur
     run(ctx, req).await
 }
 
-/// Enterprise ids best matching `text` (name, credit code, legal representative,
-/// industry, street), for the back office.
 /// Enterprise ids matching `text`, best first, for a holder of 查看企业 (the
 /// grant is the proof; enterprises are searched only in the back office).
 pub async fn enterprise_ids(ctx: &Ctx, grant: &Grant, text: &str, limit: usize) -> Result<Vec<i64>, SearchFailure> {
@@ -499,6 +713,7 @@ pub struct IndexStatus {
     pub checkpoint: i64,
     /// Changes written but not yet applied on this node.
     pub pending: u64,
+    pub health: crate::index::IndexHealth,
 }
 
 pub async fn status(ctx: &Ctx, actor: &Actor) -> Result<IndexStatus, AccessError> {
@@ -507,7 +722,14 @@ pub async fn status(ctx: &Ctx, actor: &Actor) -> Result<IndexStatus, AccessError
     let Some(ix) = ctx.search.index() else { return Ok(IndexStatus::default()) };
     let checkpoint = ix.checkpoint();
     let pending = search_change::Entity::find().filter(search_change::Column::Id.gt(checkpoint)).count(&ctx.db).await?;
-    Ok(IndexStatus { open: true, ready: ctx.search.is_ready(), documents: ix.len(), checkpoint, pending })
+    Ok(IndexStatus {
+        open: true,
+        ready: ctx.search.is_ready(),
+        documents: ix.len(),
+        checkpoint,
+        pending,
+        health: ctx.search.health(),
+    })
 }
 
 /// The operator asks every node to rebuild (audited).

@@ -99,3 +99,53 @@ pub fn register_jobs(r: &mut crate::jobs::JobRegistry) {
     r.schedule("prune_sessions", "0 */10 * * * *", &PruneSessions);
     r.schedule("prune_jobs", "0 30 3 * * *", &PruneJobs);
 }
+
+/// Below this much free space in the data directory, storage is reported as low.
+pub const LOW_DISK_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Database writes refused by the disk or file system, and when the last one was.
+static WRITE_FAILURES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static LAST_WRITE_FAILURE: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+
+/// Records a database error if it is the storage refusing a write (disk full,
+/// I/O error); returns whether it was.
+pub fn note_storage_failure(err: &DbErr) -> bool {
+    if !qifu_db::is_storage_failure(err) {
+        return false;
+    }
+    WRITE_FAILURES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    qifu_db::note_storage_trouble();
+    if let Ok(mut t) = LAST_WRITE_FAILURE.lock() {
+        *t = Some(std::time::Instant::now());
+    }
+    metrics::counter!("qifu_storage_write_failures_total").increment(1);
+    tracing::error!(error = %err, "the storage refused a database write");
+    true
+}
+
+/// The data directory's storage, for `/readyz`, `/metrics` and the back office.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StorageStatus {
+    /// `ok`, `low` (under [`LOW_DISK_BYTES`] free) or `failing` (a write refused in the last minute).
+    pub state: &'static str,
+    pub free_bytes: Option<u64>,
+    pub write_failures: u64,
+}
+
+pub fn storage_status(ctx: &Ctx) -> StorageStatus {
+    let free = fs4::available_space(&ctx.settings.data_dir).ok();
+    let failures = WRITE_FAILURES.load(std::sync::atomic::Ordering::Relaxed);
+    let recent =
+        LAST_WRITE_FAILURE.lock().ok().and_then(|t| *t).is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(60));
+    if let Some(f) = free {
+        metrics::gauge!("qifu_disk_free_bytes").set(f as f64);
+    }
+    let state = if recent {
+        "failing"
+    } else if free.is_some_and(|f| f < LOW_DISK_BYTES) {
+        "low"
+    } else {
+        "ok"
+    };
+    StorageStatus { state, free_bytes: free, write_failures: failures }
+}

@@ -86,6 +86,19 @@ pub async fn connect(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, 
         .acquire_timeout(opts.acquire_timeout)
         .connect_timeout(opts.acquire_timeout)
         .sqlx_logging(false);
+    // A COMMIT refused by a full disk can leave SQLite's transaction open on
+    // that connection, holding the write lock after space is freed ("database
+    // is locked" for every other writer). While storage trouble was seen
+    // recently, each connection is rolled back before it is handed out again
+    // (a no-op error when nothing is open), so writes recover without a restart.
+    co.map_sqlx_sqlite_before_acquire(|conn, _meta| {
+        Box::pin(async move {
+            if storage_trouble_recently() {
+                let _ = sea_orm::sqlx::Executor::execute(&mut *conn, "ROLLBACK").await;
+            }
+            Ok(true)
+        })
+    });
     let busy = opts.sqlite_busy_timeout;
     co.map_sqlx_sqlite_opts(move |o| {
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -148,6 +161,39 @@ pub async fn begin_write<C: sea_orm::TransactionTrait>(conn: &C) -> Result<C::Tr
     .await
 }
 
+/// Writes one row in a transaction of its own. On SQLite an `INSERT …
+/// RETURNING` (or `UPDATE … RETURNING`) outside a transaction commits when the
+/// statement is reset, after its row was read, and a failure of that commit (a
+/// full disk) is not reported: the write would be acknowledged and lost. Inside
+/// an explicit transaction the failure surfaces at `COMMIT`.
+pub trait Committed: Sized {
+    type Model;
+    fn insert_committed(self, db: &DatabaseConnection) -> impl std::future::Future<Output = Result<Self::Model, DbErr>> + Send;
+    fn update_committed(self, db: &DatabaseConnection) -> impl std::future::Future<Output = Result<Self::Model, DbErr>> + Send;
+}
+
+impl<A> Committed for A
+where
+    A: sea_orm::ActiveModelTrait + sea_orm::ActiveModelBehavior + Send + 'static,
+    <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+{
+    type Model = <A::Entity as sea_orm::EntityTrait>::Model;
+
+    async fn insert_committed(self, db: &DatabaseConnection) -> Result<Self::Model, DbErr> {
+        let txn = begin_write(db).await?;
+        let m = self.insert(&txn).await?;
+        txn.commit().await?;
+        Ok(m)
+    }
+
+    async fn update_committed(self, db: &DatabaseConnection) -> Result<Self::Model, DbErr> {
+        let txn = begin_write(db).await?;
+        let m = self.update(&txn).await?;
+        txn.commit().await?;
+        Ok(m)
+    }
+}
+
 /// Whether an error says the database was busy (SQLite "database is locked" /
 /// SQLITE_BUSY after the busy timeout, a busy snapshot, or a pool that had no
 /// connection free in time): the request may be retried, it is not a fault.
@@ -157,7 +203,22 @@ pub fn is_busy(err: &DbErr) -> bool {
         || text.contains("SQLITE_BUSY")
         || text.contains("(code: 5)")
         || text.contains("(code: 517)")
+        || text.contains("acquire connection")
         || matches!(err, DbErr::ConnectionAcquire(_))
+}
+
+static STORAGE_TROUBLE: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+
+/// Records that the storage refused a write (see [`connect`]: connections are
+/// cleaned before reuse for a minute after).
+pub fn note_storage_trouble() {
+    if let Ok(mut t) = STORAGE_TROUBLE.lock() {
+        *t = Some(std::time::Instant::now());
+    }
+}
+
+fn storage_trouble_recently() -> bool {
+    STORAGE_TROUBLE.lock().ok().and_then(|t| *t).is_some_and(|t| t.elapsed() < Duration::from_secs(60))
 }
 
 /// Whether an error says the disk or the file system refused the write

@@ -83,6 +83,46 @@ pub struct Doc {
     pub date: Option<DateTime<Utc>>,
 }
 
+impl Doc {
+    /// A fingerprint of everything indexed of this item (FNV-1a, stable across
+    /// builds and nodes): an index and the database agree on an item when their
+    /// fingerprints do.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes {
+                h ^= u64::from(*b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+            // A separator, so ("ab", "c") and ("a", "bc") differ.
+            h ^= 0xff;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        };
+        eat(self.kind.as_str().as_bytes());
+        eat(&self.id.to_le_bytes());
+        eat(self.title.as_bytes());
+        for t in &self.tags {
+            eat(t.as_bytes());
+        }
+        let body: String = self.body.chars().take(BODY_MAX_CHARS).collect();
+        eat(body.as_bytes());
+        eat(&[u8::from(self.public)]);
+        eat(self.category.as_bytes());
+        eat(&self.date.map(|d| d.timestamp()).unwrap_or(i64::MIN).to_le_bytes());
+        h
+    }
+}
+
+/// A change-log id not seen when later ids were applied: its transaction may
+/// still commit, so it is looked for again until `seen` is older than the
+/// longest transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Gap {
+    pub id: i64,
+    /// Unix seconds when the gap was first noticed.
+    pub seen: i64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
     #[error("搜索索引出错：{0}")]
@@ -165,13 +205,14 @@ struct Fields {
     public: Field,
     category: Field,
     date: Field,
+    hash: Field,
 }
 
 const JIEBA: &str = "jieba_lc";
 /// Bodies longer than this are cut before indexing; snippets come from the start.
 const BODY_MAX_CHARS: usize = 5000;
 /// Bumped when the schema changes, so an older index is rebuilt.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
@@ -186,7 +227,7 @@ fn schema() -> (Schema, Fields) {
     let f = Fields {
         key: b.add_text_field("key", STRING),
         kind: b.add_text_field("kind", STRING | STORED),
-        id: b.add_i64_field("id", STORED),
+        id: b.add_i64_field("id", STORED | tantivy::schema::FAST),
         title: b.add_text_field("title", text(true)),
         tags: b.add_text_field("tags", text(false)),
         body: b.add_text_field("body", text(true)),
@@ -194,6 +235,7 @@ fn schema() -> (Schema, Fields) {
         public: b.add_u64_field("public", INDEXED),
         category: b.add_text_field("category", STRING | STORED),
         date: b.add_i64_field("date", INDEXED | STORED | tantivy::schema::FAST),
+        hash: b.add_u64_field("hash", tantivy::schema::FAST),
     };
     (b.build(), f)
 }
@@ -218,6 +260,9 @@ struct Payload {
     change: i64,
     /// False until the first full rebuild has been committed.
     built: bool,
+    /// Change ids below `change` not yet seen (see [`Gap`]).
+    #[serde(default)]
+    gaps: Vec<Gap>,
 }
 
 /// The index, its reader and its single writer.
@@ -226,6 +271,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     f: Fields,
+    /// The folder it lives in (none in memory).
+    dir: Option<std::path::PathBuf>,
 }
 
 impl SearchIndex {
@@ -267,22 +314,57 @@ impl SearchIndex {
                 (Index::create_in_dir(dir, schema)?, Opened::Fresh)
             }
         };
-        let ix = Self::wrap(index, f)?;
+        let ix = match Self::wrap(index, f, Some(dir.to_path_buf())) {
+            Ok(ix) => ix,
+            Err(SearchError::Locked) => return Err(SearchError::Locked),
+            // Readable metadata but unreadable segments: start afresh.
+            Err(e) => {
+                tracing::warn!(error = %e, "search index segments unreadable; starting a fresh index");
+                return Self::create_fresh(dir).map(|ix| (ix, Opened::Fresh));
+            }
+        };
         if opened == Opened::Fresh {
             // Mark it as ours (but not built) so a restart does not take it for a broken one.
             let mut w = ix.lock();
-            ix.commit(&mut w, 0, false)?;
+            ix.commit(&mut w, 0, false, &[])?;
         }
         Ok((ix, opened))
+    }
+
+    /// A new, empty index in `dir`, replacing whatever was there (a rebuild
+    /// writes into a new folder and swaps it in when complete).
+    pub fn create_fresh(dir: &Path) -> Result<SearchIndex, SearchError> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        std::fs::create_dir_all(dir)?;
+        let (schema, f) = schema();
+        let ix = Self::wrap(Index::create_in_dir(dir, schema)?, f, Some(dir.to_path_buf()))?;
+        {
+            let mut w = ix.lock();
+            ix.commit(&mut w, 0, false, &[])?;
+        }
+        Ok(ix)
+    }
+
+    /// The folder of the index, if it is on disk.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Whether the folder and its metadata are still there (someone may have
+    /// deleted them under a running node).
+    pub fn present(&self) -> bool {
+        self.dir.as_ref().is_none_or(|d| d.join("meta.json").is_file())
     }
 
     /// An index in memory (tests, benchmarks).
     pub fn in_memory() -> Result<SearchIndex, SearchError> {
         let (schema, f) = schema();
-        Self::wrap(Index::create_in_ram(schema), f)
+        Self::wrap(Index::create_in_ram(schema), f, None)
     }
 
-    fn wrap(index: Index, f: Fields) -> Result<SearchIndex, SearchError> {
+    fn wrap(index: Index, f: Fields, dir: Option<std::path::PathBuf>) -> Result<SearchIndex, SearchError> {
         register_tokenizers(&index);
         let writer = match index.writer(50_000_000) {
             Ok(w) => w,
@@ -290,7 +372,13 @@ impl SearchIndex {
             Err(e) => return Err(e.into()),
         };
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), f })
+        // Read every segment once now: a truncated or missing segment file shows here, not at the first search.
+        let searcher = reader.searcher();
+        for seg in searcher.segment_readers() {
+            seg.get_fieldnorms_reader(f.title)?;
+            seg.fast_fields().i64("id")?;
+        }
+        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), f, dir })
     }
 
     fn payload(&self) -> Option<Payload> {
@@ -300,6 +388,11 @@ impl SearchIndex {
     /// The change id this index is current up to (0 for a fresh one).
     pub fn checkpoint(&self) -> i64 {
         self.payload().map(|p| p.change).unwrap_or(0)
+    }
+
+    /// Change ids still looked for (see [`Gap`]).
+    pub fn gaps(&self) -> Vec<Gap> {
+        self.payload().map(|p| p.gaps).unwrap_or_default()
     }
 
     /// Whether a full rebuild has been committed.
@@ -323,6 +416,7 @@ impl SearchIndex {
             f.pinyin => query::pinyin_terms(&d.title),
             f.public => u64::from(d.public),
             f.category => d.category.as_str(),
+            f.hash => d.fingerprint(),
         );
         for t in &d.tags {
             doc.add_text(f.tags, t);
@@ -333,9 +427,10 @@ impl SearchIndex {
         doc
     }
 
-    fn commit(&self, writer: &mut IndexWriter, change: i64, built: bool) -> Result<(), SearchError> {
+    fn commit(&self, writer: &mut IndexWriter, change: i64, built: bool, gaps: &[Gap]) -> Result<(), SearchError> {
         let mut prepared = writer.prepare_commit()?;
-        let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, change, built }).unwrap_or_default();
+        let payload =
+            serde_json::to_string(&Payload { schema: SCHEMA_VERSION, change, built, gaps: gaps.to_vec() }).unwrap_or_default();
         prepared.set_payload(&payload);
         prepared.commit()?;
         self.reader.reload()?;
@@ -346,8 +441,9 @@ impl SearchIndex {
         self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Adds or replaces `upserts`, removes `deletes`, and records `change` as applied.
-    pub fn apply(&self, upserts: &[Doc], deletes: &[(Kind, i64)], change: i64) -> Result<(), SearchError> {
+    /// Adds or replaces `upserts`, removes `deletes`, and records `change` as
+    /// applied with the change ids still looked for (`gaps`).
+    pub fn apply(&self, upserts: &[Doc], deletes: &[(Kind, i64)], change: i64, gaps: &[Gap]) -> Result<(), SearchError> {
         let mut w = self.lock();
         for (k, id) in deletes {
             w.delete_term(Term::from_field_text(self.f.key, &Self::key(*k, *id)));
@@ -357,7 +453,31 @@ impl SearchIndex {
             w.add_document(self.to_doc(d))?;
         }
         let built = self.is_built();
-        self.commit(&mut w, change, built)
+        self.commit(&mut w, change, built, gaps)
+    }
+
+    /// The fingerprint of every document of `kind`, by id: for comparing the
+    /// index with the database.
+    pub fn fingerprints(&self, kind: Kind) -> Result<std::collections::HashMap<i64, u64>, SearchError> {
+        use tantivy::collector::DocSetCollector;
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(Term::from_field_text(self.f.kind, kind.as_str()), IndexRecordOption::Basic);
+        let addrs = searcher.search(&q, &DocSetCollector)?;
+        let mut out = std::collections::HashMap::with_capacity(addrs.len());
+        let mut columns = std::collections::HashMap::new();
+        for a in addrs {
+            let seg = a.segment_ord;
+            if !columns.contains_key(&seg) {
+                let ff = searcher.segment_reader(seg).fast_fields();
+                columns.insert(seg, (ff.i64("id")?, ff.u64("hash")?));
+            }
+            if let Some((ids, hashes)) = columns.get(&seg)
+                && let (Some(id), Some(h)) = (ids.first(a.doc_id), hashes.first(a.doc_id))
+            {
+                out.insert(id, h);
+            }
+        }
+        Ok(out)
     }
 
     /// Replaces everything with `docs`, current up to `change`.
@@ -388,7 +508,7 @@ impl SearchIndex {
     /// Commits a rebuild as current up to `change`.
     pub fn finish_rebuild(&self, change: i64) -> Result<(), SearchError> {
         let mut w = self.lock();
-        self.commit(&mut w, change, true)
+        self.commit(&mut w, change, true, &[])
     }
 
     /// Documents in the index.

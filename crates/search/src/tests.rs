@@ -147,11 +147,12 @@ fn updates_replace_and_deletes_remove_and_the_checkpoint_is_kept() {
         let (ix, opened) = SearchIndex::open(&path).unwrap();
         assert_eq!(opened, Opened::Fresh);
         ix.rebuild([doc(Kind::Product, 1, "旧名称服务", "", true)].into_iter(), 7).unwrap();
-        ix.apply(&[doc(Kind::Product, 1, "新名称服务", "", true), doc(Kind::News, 2, "活动通知", "", true)], &[], 9).unwrap();
+        ix.apply(&[doc(Kind::Product, 1, "新名称服务", "", true), doc(Kind::News, 2, "活动通知", "", true)], &[], 9, &[])
+            .unwrap();
         let s = Synonyms::default();
         assert!(ix.search(&req("旧名称"), &s).unwrap().hits.is_empty());
         assert_eq!(ids(&ix.search(&req("新名称"), &s).unwrap()), vec![1]);
-        ix.apply(&[], &[(Kind::News, 2)], 10).unwrap();
+        ix.apply(&[], &[(Kind::News, 2)], 10, &[]).unwrap();
         assert_eq!(ix.len(), 1);
     }
     let (ix, opened) = SearchIndex::open(&path).unwrap();

@@ -117,6 +117,16 @@ pub struct ErrorInfo {
 
 impl From<sea_orm::DbErr> for WebError {
     fn from(e: sea_orm::DbErr) -> Self {
+        // A database that is busy past its timeout, or a disk that refuses the
+        // write, is not a fault of the request: 503 with a message to retry
+        // (and, for the disk, a count in /readyz and /metrics).
+        if qifu_db::is_busy(&e) {
+            tracing::warn!(error = %e, "database busy");
+            return WebError::Unavailable("系统繁忙，请稍后重试。".to_owned());
+        }
+        if qifu_app::system::note_storage_failure(&e) {
+            return WebError::Unavailable("服务器存储空间不足或暂时无法写入，您提交的内容没有保存，请稍后重试。".to_owned());
+        }
         WebError::Internal(anyhow::Error::new(e))
     }
 }
@@ -148,9 +158,19 @@ impl IntoResponse for WebError {
             WebError::MustChangePassword => return Redirect::to("/account/password").into_response(),
             _ => {}
         }
-        self.log();
-        let mut res = self.status().into_response();
-        res.extensions_mut().insert(ErrorInfo { message: self.public_message() });
+        // A database error reaching here inside another error is classified too.
+        let this = match self {
+            WebError::Internal(e) => match e.chain().find_map(|c| c.downcast_ref::<sea_orm::DbErr>()) {
+                Some(d) if qifu_db::is_busy(d) || qifu_db::is_storage_failure(d) => {
+                    WebError::from(sea_orm::DbErr::Custom(d.to_string()))
+                }
+                _ => WebError::Internal(e),
+            },
+            other => other,
+        };
+        this.log();
+        let mut res = this.status().into_response();
+        res.extensions_mut().insert(ErrorInfo { message: this.public_message() });
         res
     }
 }

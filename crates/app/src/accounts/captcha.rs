@@ -5,7 +5,7 @@ use crate::context::Ctx;
 use base64::Engine;
 use chrono::Duration;
 use qifu_db::entity::captcha as row;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 /// A challenge to show.
 #[derive(Debug, Clone)]
@@ -20,11 +20,12 @@ const CHARS: &[char] = &[
     '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f', 'h', 'k', 'm', 'n', 'p', 'r', 's', 't', 'w', 'x', 'y',
 ];
 
-pub async fn new_captcha<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Result<Captcha, DbErr> {
+pub async fn new_captcha(db: &sea_orm::DatabaseConnection, ctx: &Ctx) -> Result<Captcha, DbErr> {
+    use qifu_db::Committed;
     let (answer, png) = draw();
     let id = super::random_token();
     row::ActiveModel { id: Set(id.clone()), answer: Set(answer), expires_at: Set(ctx.now() + Duration::minutes(5)) }
-        .insert(conn)
+        .insert_committed(db)
         .await?;
     Ok(Captcha { id, image: format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png)) })
 }

@@ -7,6 +7,7 @@ use super::{captcha, load_actor, password};
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use chrono::Duration;
+use qifu_db::Committed;
 use qifu_db::entity::{login_log, user};
 use qifu_domain::accounts::Phone;
 use sea_orm::sea_query::Expr;
@@ -72,7 +73,7 @@ async fn log(ctx: &Ctx, meta: &Meta, account: &str, user_id: Option<i64>, ok: bo
         reason: Set(reason.to_owned()),
         ..Default::default()
     }
-    .insert(&ctx.db)
+    .insert_committed(&ctx.db)
     .await?;
     Ok(())
 }
@@ -164,7 +165,7 @@ pub async fn login(ctx: &Ctx, meta: &Meta, req: &LoginRequest) -> Result<LoginOu
     am.failed_logins = Set(0);
     am.locked_until = Set(None);
     am.last_login_at = Set(Some(now));
-    am.update(&ctx.db).await?;
+    am.update_committed(&ctx.db).await?;
     if actor.is_staff() && sec.staff_second_factor {
         let (token, _) = create_session(ctx, uid, MFA, meta).await?;
         log(ctx, meta, &shown, Some(uid), true, "password_ok_second_factor_pending").await?;

@@ -7,11 +7,11 @@ use crate::actor::AccessError;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use chrono::{DateTime, Duration, Utc};
+use qifu_db::Committed;
 use qifu_db::entity::{organisation, session, user};
 use qifu_domain::accounts::Permission;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use sm3::{Digest, Sm3};
 
@@ -52,7 +52,7 @@ pub(crate) async fn create_session(ctx: &Ctx, user_id: i64, stage: &str, meta: &
         expires_at: Set(now + Duration::hours(ctx.settings.web.session_absolute_hours)),
         stage: Set(stage.to_owned()),
     }
-    .insert(&ctx.db)
+    .insert_committed(&ctx.db)
     .await?;
     Ok((token, csrf))
 }

@@ -6,6 +6,7 @@ use crate::crypto::sm3_hex;
 use crate::integrations::sms::{SmsMessage, VERIFY_CODE_TEMPLATE};
 use crate::outbox::{record_outbox, short_sign};
 use chrono::Duration;
+use qifu_db::Committed;
 use qifu_db::entity::{rate_event, sms_code};
 use qifu_domain::accounts::Phone;
 use sea_orm::sea_query::Expr;
@@ -130,7 +131,7 @@ pub async fn send_code(ctx: &Ctx, meta: &Meta, phone: &Phone, purpose: SmsPurpos
         used_at: Set(None),
         ..Default::default()
     }
-    .insert(&ctx.db)
+    .insert_committed(&ctx.db)
     .await?;
     add_event(&ctx.db, &ip_key, now).await?;
     Ok(())

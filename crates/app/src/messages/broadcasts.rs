@@ -10,6 +10,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use crate::jobs::{self, EnqueueOptions, Job};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use qifu_db::Committed;
 use qifu_db::entity::{broadcast, delivery, enterprise, message, organisation, policy_match, user, wechat_binding};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -437,7 +438,7 @@ pub async fn send(ctx: &Ctx, job: &SendBroadcast) -> Result<usize, DbErr> {
     am.status = Set("sent".to_owned());
     am.recipients = Set(i32::try_from(reached).unwrap_or(i32::MAX));
     am.sent_at = Set(Some(ctx.now()));
-    am.update(&ctx.db).await?;
+    am.update_committed(&ctx.db).await?;
     Ok(reached)
 }
 

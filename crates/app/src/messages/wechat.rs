@@ -7,6 +7,7 @@ use crate::actor::AccessError;
 use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
+use qifu_db::Committed;
 use qifu_db::entity::{policy, wechat_auto_reply, wechat_binding, wechat_log, wechat_menu};
 use qifu_wechat as wx;
 use sea_orm::{
@@ -82,7 +83,7 @@ async fn log(ctx: &Ctx, kind: &str, openid: &str, detail: &str) -> Result<(), Db
         detail: Set(detail.chars().take(500).collect()),
         ..Default::default()
     }
-    .insert(&ctx.db)
+    .insert_committed(&ctx.db)
     .await?;
     Ok(())
 }
@@ -219,7 +220,7 @@ async fn follow(ctx: &Ctx, openid: &str, subscribed: bool, scene: &str) -> Resul
                 am.scene = Set(scene.to_owned());
             }
             am.updated_at = Set(now);
-            am.update(&ctx.db).await?;
+            am.update_committed(&ctx.db).await?;
         }
         None => {
             wechat_binding::ActiveModel {
@@ -231,7 +232,7 @@ async fn follow(ctx: &Ctx, openid: &str, subscribed: bool, scene: &str) -> Resul
                 updated_at: Set(now),
                 ..Default::default()
             }
-            .insert(&ctx.db)
+            .insert_committed(&ctx.db)
             .await?;
         }
     }
@@ -324,7 +325,7 @@ pub async fn seed_auto_replies(ctx: &Ctx) -> Result<(), DbErr> {
             created_at: Set(ctx.now()),
             ..Default::default()
         }
-        .insert(&ctx.db)
+        .insert_committed(&ctx.db)
         .await?;
     }
     Ok(())

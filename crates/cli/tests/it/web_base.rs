@@ -37,8 +37,9 @@ async fn health_and_readiness() {
     let r = app.get("/readyz").await.unwrap();
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     // …and pages fail with the Chinese error page and the request id, never the cause.
+    // (503: the database cannot be reached, the request is not at fault)
     let p = app.get("/").await.unwrap();
-    assert_eq!(p.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(p.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(p.body.contains("系统繁忙"), "{}", p.body);
     let id = p.header("x-request-id").unwrap().to_owned();
     assert!(p.body.contains(&id));

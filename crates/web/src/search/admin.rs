@@ -53,7 +53,10 @@ pub async fn show_settings(
         &[
             ("added", "同义词已添加，下一次搜索即生效。"),
             ("deleted", "同义词已删除。"),
-            ("rebuild", "已通知各节点重建索引，几秒内开始。"),
+            (
+                "rebuild",
+                "已通知各节点重建索引：各节点在几秒内开始，在新目录中建好后整体替换旧索引，期间搜索照常可用。重建完成后，下方“上次重建”会显示时间和文档数。",
+            ),
         ],
     );
     kit::render(&page(&st, &staff, notice, None, String::new()).await?)

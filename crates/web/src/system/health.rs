@@ -11,8 +11,34 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn readyz(State(st): State<AppState>) -> Response {
+    // The database decides readiness; search and storage are reported (a node
+    // with title-only search or a nearly full disk still serves, and says so).
+    let search = &st.ctx.search;
+    let health = search.health();
+    let search_state = if !search.is_open() {
+        "unavailable"
+    } else if health.rebuilding {
+        "rebuilding"
+    } else if search.is_ready() {
+        "ok"
+    } else {
+        "degraded"
+    };
+    let storage = qifu_app::system::storage_status(&st.ctx);
     match qifu_db::ping(&st.ctx.db).await {
-        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({"status": "ready", "database": "ok"}))).into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({
+                "status": "ready",
+                "database": "ok",
+                "search": search_state,
+                "search_error": health.last_error.map(|(_, e)| e),
+                "storage": storage.state,
+                "disk_free_bytes": storage.free_bytes,
+                "write_failures": storage.write_failures,
+            })),
+        )
+            .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "not ready", "database": "unreachable"})))
