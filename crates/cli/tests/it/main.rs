@@ -23,6 +23,7 @@ mod products;
 mod registry_http;
 mod scopes;
 mod search;
+mod search_faults;
 mod security;
 mod signing;
 mod sms_aliyun;
