@@ -274,6 +274,8 @@ impl Worker {
                 }
             }
         });
+        // Cron and heartbeat end with this loop, whether it returns or is dropped.
+        let _helpers = AbortOnDrop(vec![cron.abort_handle(), heartbeat.abort_handle()]);
         let mut set: JoinSet<(i64, anyhow::Result<Outcome>)> = JoinSet::new();
         let mut running: HashMap<String, usize> = HashMap::new();
         let mut tasks: HashMap<tokio::task::Id, (i64, String)> = HashMap::new();
@@ -349,6 +351,17 @@ impl Worker {
         }
         if let Some(Err(e)) = outcome {
             tracing::warn!(error = %format!("{e:#}"), "job outcome not recorded; its lease will expire and it runs again");
+        }
+    }
+}
+
+/// Aborts tasks when dropped.
+struct AbortOnDrop(Vec<tokio::task::AbortHandle>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
         }
     }
 }

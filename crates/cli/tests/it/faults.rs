@@ -340,3 +340,134 @@ async fn a_full_disk_is_reported_and_recovered_from_without_restart() {
         }
     }
 }
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Hangs;
+
+impl qifu_testkit::qifu_app::jobs::Job for Hangs {
+    const KIND: &'static str = "test.hangs";
+}
+
+/// A node dies while running a job: with its heartbeat gone, the job's short
+/// lease runs out and another node takes the job over within the lease (30 s),
+/// not the old five minutes.
+#[tokio::test]
+async fn a_dead_nodes_job_is_taken_over_within_its_lease() {
+    use qifu_testkit::qifu_db::entity::job;
+    use sea_orm::EntityTrait;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let app = TestApp::spawn_with(|s| s.worker.poll_interval_ms = 50).await.unwrap();
+    let lease = app.ctx.settings.worker.lease_secs;
+    assert_eq!(lease, 30);
+    let id = qifu_testkit::qifu_app::jobs::enqueue(&app.ctx.db, &app.ctx, &Hangs, Default::default()).await.unwrap().unwrap();
+    // Node A runs it and hangs.
+    let mut reg_a = qifu_worker::Registry::standard();
+    reg_a.register(|_ctx, _: Hangs| async move {
+        std::future::pending::<()>().await;
+        Ok(())
+    });
+    let a = qifu_worker::Worker::new(app.ctx.clone(), reg_a, vec![]);
+    let a_id = a.id().to_owned();
+    let (_tx_a, rx_a) = tokio::sync::watch::channel(false);
+    let node_a = tokio::spawn(a.run(rx_a));
+    let started = std::time::Instant::now();
+    loop {
+        let j = job::Entity::find_by_id(id).one(&app.ctx.db).await.unwrap().unwrap();
+        if j.locked_by.as_deref() == Some(a_id.as_str()) {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "node A claimed the job");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // While A lives, its heartbeat keeps the lease ahead of the clock.
+    app.advance(chrono::Duration::seconds(25));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.advance(chrono::Duration::seconds(25));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Node A dies (no graceful stop, nothing released).
+    node_a.abort();
+    let _ = node_a.await;
+    let died_at = app.ctx.now();
+    // Node B picks it up once the lease has run out.
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut reg_b = qifu_worker::Registry::standard();
+    let d = done.clone();
+    reg_b.register(move |_ctx, _: Hangs| {
+        let d = d.clone();
+        async move {
+            d.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    });
+    let b = qifu_worker::Worker::new(app.ctx.clone(), reg_b, vec![]);
+    let (tx_b, rx_b) = tokio::sync::watch::channel(false);
+    let node_b = tokio::spawn(b.run(rx_b));
+    while done.load(Ordering::SeqCst) == 0 {
+        app.advance(chrono::Duration::seconds(1));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(app.ctx.now() - died_at <= chrono::Duration::seconds(lease + 5), "not taken over within the lease");
+    }
+    let took = app.ctx.now() - died_at;
+    assert!(took <= chrono::Duration::seconds(lease + 1), "taken over after {took}");
+    tx_b.send(true).unwrap();
+    node_b.await.unwrap();
+    let j = job::Entity::find_by_id(id).one(&app.ctx.db).await.unwrap().unwrap();
+    assert_eq!(j.status, "done");
+}
+
+/// 1,000 applications for one product at once: the product's application count
+/// is exact (it was read before the transaction and written back, losing most).
+#[tokio::test]
+async fn the_application_count_is_exact_under_concurrency() {
+    use qifu_testkit::qifu_app::demands;
+    use qifu_testkit::qifu_db::entity::{demand, product};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let ent = qifu_testkit::qifu_app::actor::load_actor(&app.ctx.db, crate::security::user_id(&app, "enterprise").await)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut p = None;
+    for candidate in product::Entity::find().filter(product::Column::Status.eq("online")).all(&app.ctx.db).await.unwrap() {
+        if !demands::is_financing(&app.ctx.db, &candidate).await.unwrap() {
+            p = Some(candidate);
+            break;
+        }
+    }
+    let p = p.unwrap();
+    let before = p.applied_count;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..1000 {
+        let (ctx, actor) = (app.ctx.clone(), ent.clone());
+        let pid = p.id;
+        tasks.spawn(async move {
+            let form = demands::ApplyForm {
+                needs: format!("并发申请第{i}号"),
+                contact_name: "王强".into(),
+                contact_phone: "13800138000".into(),
+                ..Default::default()
+            };
+            demands::apply(&ctx, &actor, &qifu_testkit::qifu_app::Meta::system("test"), pid, &form)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}"))
+        });
+    }
+    let mut failed = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        if let Err(e) = r.unwrap() {
+            failed.push(e);
+        }
+    }
+    assert!(failed.is_empty(), "{} failed: {:?}", failed.len(), failed.first());
+    let after = product::Entity::find_by_id(p.id).one(&app.ctx.db).await.unwrap().unwrap().applied_count;
+    let made = demand::Entity::find()
+        .filter(demand::Column::ProductId.eq(p.id))
+        .filter(demand::Column::Needs.starts_with("并发申请"))
+        .count(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(made, 1000);
+    assert_eq!(after - before, 1000, "every application counted once");
+}
