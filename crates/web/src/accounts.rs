@@ -4,7 +4,7 @@
 //! menus and online users; the registration endpoints of the JSON API.
 
 mod account;
-mod api;
+pub(crate) mod api;
 mod login;
 mod menus;
 mod onboarding;

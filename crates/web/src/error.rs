@@ -227,6 +227,28 @@ impl From<Vec<(&'static str, String)>> for FieldErrors {
     }
 }
 
+/// The envelope of every JSON API error, for the OpenAPI document.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiErrorBody {
+    pub error: ApiErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiErrorDetail {
+    /// A stable code: `invalid`, `invalid_json`, `bad_request`, `forbidden`, `not_found`, `conflict`, `too_many`, `unavailable`, `internal` …
+    pub code: String,
+    /// What went wrong, in Chinese, for the user.
+    pub message: String,
+    /// One entry per refused field (422).
+    pub fields: Vec<ApiFieldError>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ApiFieldError {
+    pub field: String,
+    pub message: String,
+}
+
 /// An error of the JSON API (`/api/v1`). Every endpoint answers with the same
 /// envelope: `{"error": {"code": "<snake_case>", "message": "<中文>", "fields":
 /// [{"field", "message"}]}}`, with the status that says what went wrong.

@@ -10,6 +10,7 @@ mod extract;
 pub mod guard;
 mod kit;
 mod middleware;
+pub mod openapi;
 mod router;
 
 mod accounts;

@@ -3,7 +3,7 @@
 //! office's policies, rule editor, qualification list and crawl sources.
 
 mod admin;
-mod api;
+pub(crate) mod api;
 mod calculator;
 mod crawl;
 mod portal;

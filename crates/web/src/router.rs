@@ -42,6 +42,7 @@ pub fn router_with(state: AppState, extra_admin: Router<AppState>) -> Router {
 
     // The JSON API.
     let api = Router::new().merge(accounts::api_routes()).merge(policies::api_routes());
+    let api_doc = Router::new().route("/api/openapi.json", axum::routing::get(crate::openapi::serve_document));
 
     // The back office (`/admin`): every route behind the staff layer.
     let back_office = Router::new()
@@ -87,6 +88,7 @@ pub fn router_with(state: AppState, extra_admin: Router<AppState>) -> Router {
         .merge(portal)
         .merge(crate::guard::back_office(back_office, &state))
         .nest("/api/v1", api)
+        .merge(api_doc)
         .merge(ops)
         .fallback(home::not_found)
         // Extractors may read up to the configured limit (axum's own default is 2 MB);

@@ -6,6 +6,7 @@
 
 mod access;
 mod access_helpers;
+mod api_doc;
 mod auth;
 mod authorization;
 mod certification;
