@@ -49,9 +49,7 @@ pub struct RuleRow {
 /// Most rows a rule may have.
 pub const RULE_MAX_ROWS: usize = 30;
 
-pub(crate) fn split_list(s: &str) -> Vec<String> {
-    s.split([',', '，', '、', ';', '；', '\n']).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect()
-}
+use qifu_domain::text::split_list;
 
 fn parse_number(s: &str) -> Option<f64> {
     let t: String = s.trim().trim_end_matches(['%', '％', '人', '年']).trim_end_matches("万元").trim().to_owned();

@@ -35,7 +35,7 @@ pub fn profile_of(e: &enterprise::Model, certified: Option<bool>, today: NaiveDa
         revenue: wan(e.revenue_fen),
         total_assets: wan(e.total_assets_fen),
         rd_ratio: e.rd_ratio_bp.map(|b| f64::from(b) / 100.0),
-        qualifications: e.qualifications.as_ref().map(|q| crate::policies::split_list(q)),
+        qualifications: e.qualifications.as_ref().map(|q| qifu_domain::text::split_list(q)),
         credit_standing: e.credit_standing.clone(),
         certified,
         custom: e.custom_attrs.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default(),

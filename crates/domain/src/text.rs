@@ -12,6 +12,12 @@ pub fn to_half_width(s: &str) -> String {
         .collect()
 }
 
+/// A list typed by a person: items separated by commas, 顿号, semicolons or
+/// lines (half- or full-width), trimmed, empty ones dropped.
+pub fn split_list(s: &str) -> Vec<String> {
+    s.split([',', '，', '、', ';', '；', '\n']).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect()
+}
+
 /// Number of characters (not bytes) in `s`.
 pub fn char_len(s: &str) -> usize {
     s.chars().count()

@@ -467,13 +467,14 @@ impl SearchIndex {
         let mut columns = std::collections::HashMap::new();
         for a in addrs {
             let seg = a.segment_ord;
-            if !columns.contains_key(&seg) {
-                let ff = searcher.segment_reader(seg).fast_fields();
-                columns.insert(seg, (ff.i64("id")?, ff.u64("hash")?));
-            }
-            if let Some((ids, hashes)) = columns.get(&seg)
-                && let (Some(id), Some(h)) = (ids.first(a.doc_id), hashes.first(a.doc_id))
-            {
+            let (ids, hashes) = match columns.entry(seg) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let ff = searcher.segment_reader(seg).fast_fields();
+                    v.insert((ff.i64("id")?, ff.u64("hash")?))
+                }
+            };
+            if let (Some(id), Some(h)) = (ids.first(a.doc_id), hashes.first(a.doc_id)) {
                 out.insert(id, h);
             }
         }

@@ -16,6 +16,7 @@ mod demands;
 mod demo;
 mod faults;
 mod jobs;
+mod layout;
 mod messages;
 mod onboarding;
 mod policies;
