@@ -40,7 +40,8 @@ pub use users::{
 use crate::actor::{Actor, load_actor, operator_users, require};
 use crate::context::Ctx;
 use qifu_db::entity::{organisation, role, role_permission, user, user_role};
-use qifu_domain::accounts::{BuiltinRole, OrgKind, check_password, check_username};
+use qifu_domain::accounts::AccountStatus;
+use qifu_domain::accounts::{BuiltinRole, OrgKind, Permission, check_password, check_username};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 /// Creates the built-in roles where missing and gives every built-in role the
@@ -55,7 +56,7 @@ pub async fn ensure_builtin_roles<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Re
                 role::ActiveModel {
                     code: Set(r.code().to_owned()),
                     name: Set(r.label().to_owned()),
-                    org_kind: Set(r.org_kind().as_str().to_owned()),
+                    org_kind: Set(r.org_kind()),
                     builtin: Set(true),
                     created_at: Set(ctx.now()),
                     ..Default::default()
@@ -65,7 +66,7 @@ pub async fn ensure_builtin_roles<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Re
                 .id
             }
         };
-        let have: Vec<String> = role_permission::Entity::find()
+        let have: Vec<Permission> = role_permission::Entity::find()
             .filter(role_permission::Column::RoleId.eq(role_id))
             .all(conn)
             .await?
@@ -73,14 +74,8 @@ pub async fn ensure_builtin_roles<C: ConnectionTrait>(conn: &C, ctx: &Ctx) -> Re
             .map(|p| p.permission)
             .collect();
         for (p, s) in r.grants() {
-            if !have.iter().any(|h| h == p.code()) {
-                role_permission::ActiveModel {
-                    role_id: Set(role_id),
-                    permission: Set(p.code().to_owned()),
-                    scope: Set(s.code().to_owned()),
-                }
-                .insert(conn)
-                .await?;
+            if !have.contains(p) {
+                role_permission::ActiveModel { role_id: Set(role_id), permission: Set(*p), scope: Set(*s) }.insert(conn).await?;
             }
         }
     }
@@ -147,7 +142,7 @@ pub async fn create_user_in<C: ConnectionTrait>(conn: &C, ctx: &Ctx, new: NewUse
     ensure_builtin_roles(conn, ctx).await?;
     let kind = new.role.org_kind();
     let org = organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(kind.as_str()))
+        .filter(organisation::Column::Kind.eq(kind))
         .filter(organisation::Column::Name.eq(org_name))
         .one(conn)
         .await?;
@@ -206,7 +201,7 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(conn: &C, ctx: &Ctx, u: User
         username: Set(u.username.to_owned()),
         display_name: Set(u.display_name.to_owned()),
         password_hash: Set(hash),
-        status: Set("active".to_owned()),
+        status: Set(AccountStatus::Active),
         must_change_password: Set(u.must_change_password),
         created_at: Set(now),
         updated_at: Set(now),
@@ -239,10 +234,10 @@ pub async fn insert_org<C: ConnectionTrait>(
 ) -> Result<i64, DbErr> {
     let now = ctx.now();
     let o = organisation::ActiveModel {
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         name: Set(name.to_owned()),
         credit_code: Set(credit_code),
-        status: Set("active".to_owned()),
+        status: Set(AccountStatus::Active),
         created_at: Set(now),
         updated_at: Set(now),
         channel: Set(None),

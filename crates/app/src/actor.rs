@@ -6,7 +6,7 @@
 //! and the grant's scope (本人 / 本组织 / 全部) decides which rows it reaches.
 
 use qifu_db::entity::{organisation, role, role_permission, user, user_role};
-use qifu_domain::accounts::{OrgKind, Permission, Scope};
+use qifu_domain::accounts::{AccountStatus, OrgKind, Permission, Scope};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::BTreeMap;
 
@@ -139,13 +139,17 @@ pub fn require(actor: &Actor, p: Permission) -> Result<Grant, AccessError> {
 /// Every active user of the operator's organisations (who hear of escalations and new applications).
 pub(crate) async fn operator_users<C: ConnectionTrait>(conn: &C) -> Result<Vec<user::Model>, DbErr> {
     let orgs: Vec<i64> = organisation::Entity::find()
-        .filter(organisation::Column::Kind.eq(OrgKind::Operator.as_str()))
+        .filter(organisation::Column::Kind.eq(OrgKind::Operator))
         .select_only()
         .column(organisation::Column::Id)
         .into_tuple::<i64>()
         .all(conn)
         .await?;
-    user::Entity::find().filter(user::Column::OrgId.is_in(orgs)).filter(user::Column::Status.eq("active")).all(conn).await
+    user::Entity::find()
+        .filter(user::Column::OrgId.is_in(orgs))
+        .filter(user::Column::Status.eq(AccountStatus::Active))
+        .all(conn)
+        .await
 }
 
 /// The ids of an organisation's users.
@@ -164,18 +168,16 @@ pub async fn load_actor<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<Op
     let Some(u) = user::Entity::find_by_id(user_id).one(conn).await? else {
         return Ok(None);
     };
-    if u.status != "active" {
+    if !u.status.is_active() {
         return Ok(None);
     }
     let Some(org) = organisation::Entity::find_by_id(u.org_id).one(conn).await? else {
         return Ok(None);
     };
-    if org.status != "active" {
+    if !org.status.is_active() {
         return Ok(None);
     }
-    let Some(org_kind) = OrgKind::parse(&org.kind) else {
-        return Ok(None);
-    };
+    let org_kind = org.kind;
     let role_ids: Vec<i64> = user_role::Entity::find()
         .filter(user_role::Column::UserId.eq(u.id))
         .all(conn)
@@ -187,7 +189,7 @@ pub async fn load_actor<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<Op
     let perms = role_permission::Entity::find().filter(role_permission::Column::RoleId.is_in(role_ids)).all(conn).await?;
     let mut grants: BTreeMap<Permission, Scope> = BTreeMap::new();
     for p in perms {
-        let (Some(perm), Some(scope)) = (Permission::parse(&p.permission), Scope::parse(&p.scope)) else { continue };
+        let (perm, scope) = (p.permission, p.scope);
         let e = grants.entry(perm).or_insert(scope);
         if scope > *e {
             *e = scope;

@@ -8,6 +8,7 @@ use crate::context::Ctx;
 use crate::files::Upload;
 use crate::files::{self, Kind};
 use qifu_db::entity::{attachment, file};
+use qifu_domain::files::AttachmentOwnerKind;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
@@ -25,10 +26,10 @@ pub enum Owner {
 }
 
 impl Owner {
-    fn kind(self) -> &'static str {
+    fn kind(self) -> AttachmentOwnerKind {
         match self {
-            Owner::Product(_) => "product",
-            Owner::Policy(_) => "policy",
+            Owner::Product(_) => AttachmentOwnerKind::Product,
+            Owner::Policy(_) => AttachmentOwnerKind::Policy,
         }
     }
     fn id(self) -> i64 {
@@ -93,14 +94,14 @@ pub async fn add<C: ConnectionTrait>(
     if of(owner).count(conn).await? >= MAX_COUNT {
         return Ok(Err(format!("最多{MAX_COUNT}个附件，请先删除不需要的附件")));
     }
-    let purpose = format!("{}_attachment", owner.kind());
-    let stored = match files::store(conn, ctx, org_id, &purpose, &upload.file_name, kind, &upload.bytes).await {
+    let purpose = owner.kind().file_purpose();
+    let stored = match files::store(conn, ctx, org_id, purpose, &upload.file_name, kind, &upload.bytes).await {
         Ok(f) => f,
         Err(files::UploadError::Db(d)) => return Err(d),
         Err(other) => return Ok(Err(other.to_string())),
     };
     attachment::ActiveModel {
-        owner_kind: Set(owner.kind().to_owned()),
+        owner_kind: Set(owner.kind()),
         owner_id: Set(owner.id()),
         file_id: Set(stored.id),
         created_at: Set(ctx.now()),
@@ -130,7 +131,7 @@ pub async fn bytes(ctx: &Ctx, owner: Owner, link_id: i64) -> Result<(file::Model
 pub async fn copy<C: ConnectionTrait>(conn: &C, ctx: &Ctx, from: Owner, to: Owner) -> Result<(), DbErr> {
     for l in of(from).all(conn).await? {
         attachment::ActiveModel {
-            owner_kind: Set(to.kind().to_owned()),
+            owner_kind: Set(to.kind()),
             owner_id: Set(to.id()),
             file_id: Set(l.file_id),
             created_at: Set(ctx.now()),

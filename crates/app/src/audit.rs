@@ -8,6 +8,8 @@ use crate::context::{Ctx, Meta};
 use crate::crypto::sm3_hex;
 use chrono::{DateTime, TimeZone, Utc};
 use qifu_db::entity::audit;
+use qifu_domain::accounts::LoginResult;
+use qifu_domain::system::AuditResult;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -22,12 +24,12 @@ pub struct Entry {
     pub target_id: Option<String>,
     /// Before/after of the changed fields, or other detail. Never secrets.
     pub detail: serde_json::Value,
-    pub result: &'static str,
+    pub result: AuditResult,
 }
 
 impl Entry {
     pub fn ok(action: &'static str, target_type: &'static str, target_id: impl ToString, detail: serde_json::Value) -> Self {
-        Entry { action, target_type, target_id: Some(target_id.to_string()), detail, result: "ok" }
+        Entry { action, target_type, target_id: Some(target_id.to_string()), detail, result: AuditResult::Ok }
     }
 }
 
@@ -68,7 +70,7 @@ fn canonical(m: &audit::Model) -> Canonical<'_> {
         ip: &m.ip,
         user_agent: &m.user_agent,
         request_id: &m.request_id,
-        result: &m.result,
+        result: m.result.code(),
     }
 }
 
@@ -111,7 +113,7 @@ pub async fn record<C: ConnectionTrait>(conn: &C, ctx: &Ctx, actor: Option<&Acto
         ip: &ip,
         user_agent: &ua,
         request_id: &rid,
-        result: e.result,
+        result: e.result.code(),
     };
     let hash = chain_hash(&head.hash, &c);
     audit::ActiveModel {
@@ -127,7 +129,7 @@ pub async fn record<C: ConnectionTrait>(conn: &C, ctx: &Ctx, actor: Option<&Acto
         ip: Set(ip.clone()),
         user_agent: Set(ua.clone()),
         request_id: Set(rid.clone()),
-        result: Set(e.result.to_owned()),
+        result: Set(e.result),
         prev_hash: Set(head.hash.clone()),
         hash: Set(hash.clone()),
         ..Default::default()
@@ -327,8 +329,8 @@ fn login_query(grant: &Grant, org_users: &[i64], f: &LoginLogFilter) -> sea_orm:
     if !f.username.trim().is_empty() {
         q = q.filter(login_log::Column::Username.contains(f.username.trim()));
     }
-    if f.result == "success" || f.result == "failure" {
-        q = q.filter(login_log::Column::Result.eq(f.result.as_str()));
+    if let Some(result) = LoginResult::parse(&f.result) {
+        q = q.filter(login_log::Column::Result.eq(result));
     }
     if let Some(from) = f.from {
         q = q.filter(login_log::Column::At.gte(from));
@@ -370,16 +372,7 @@ pub async fn login_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LoginLogFilter) -> Res
     let rows = login_query(&grant, &org_users(ctx, &grant).await?, f).limit(EXPORT_LIMIT).all(&ctx.db).await?;
     let data: Vec<Vec<String>> = rows
         .into_iter()
-        .map(|r| {
-            vec![
-                bj(&r.at),
-                r.username,
-                if r.result == "success" { "成功".into() } else { "失败".into() },
-                r.reason,
-                r.ip,
-                r.user_agent,
-            ]
-        })
+        .map(|r| vec![bj(&r.at), r.username, r.result.label().to_owned(), r.reason, r.ip, r.user_agent])
         .collect();
     crate::export::xlsx("登录日志", &["时间", "用户名", "结果", "原因", "IP 地址", "浏览器"], &data)
         .map_err(|e| AccessError::Db(DbErr::Custom(e.to_string())))
@@ -403,7 +396,7 @@ pub async fn operation_log_xlsx(ctx: &Ctx, actor: &Actor, f: &LogFilter, full: b
                 r.action,
                 r.target_type,
                 r.target_id.unwrap_or_default(),
-                r.result,
+                r.result.label().to_owned(),
                 r.ip,
             ];
             if full {

@@ -14,6 +14,7 @@ use crate::messages;
 use crate::signing::{self, PlatformSigner};
 use chrono::{DateTime, Duration};
 use qifu_db::entity::{authorization, organisation, platform_key};
+use qifu_domain::messages::MessageCategory;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
@@ -197,7 +198,7 @@ pub async fn sign(ctx: &Ctx, actor: &Actor, meta: &Meta) -> Result<authorization
         &txn,
         ctx,
         actor.user_id,
-        "authorization",
+        MessageCategory::Authorization,
         "企业数据授权已签署",
         "贵企业已签署数据授权书，可在“企业数据授权”页面下载签名存证。",
         Some("/account/authorization"),

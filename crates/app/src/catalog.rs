@@ -10,7 +10,11 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{category, product};
 use qifu_domain::accounts::Permission;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use qifu_domain::catalog::CategoryKind;
+use qifu_domain::demands::{DemandState, ProductState};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -31,11 +35,33 @@ impl From<DbErr> for CatalogError {
 }
 
 /// A category as typed in the form.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CategoryForm {
     pub name: String,
     pub parent_id: Option<i64>,
     pub sort: i32,
+    /// Chosen for a top-level category (`None`: unchanged, or 服务类 for a
+    /// new one); a child takes its parent's.
+    pub kind: Option<CategoryKind>,
+}
+
+/// The kind of a category: its top-level category's (children inherit it).
+pub async fn category_kind<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<CategoryKind>, DbErr> {
+    let Some(c) = category::Entity::find_by_id(id).one(conn).await? else { return Ok(None) };
+    Ok(Some(match c.parent_id {
+        Some(pid) => category::Entity::find_by_id(pid).one(conn).await?.map_or(c.kind, |top| top.kind),
+        None => c.kind,
+    }))
+}
+
+/// The kind a category saved from `f` gets: its parent's, or the one chosen,
+/// or the one it had (`before`), or 服务类.
+async fn kind_for<C: ConnectionTrait>(conn: &C, f: &CategoryForm, before: Option<CategoryKind>) -> Result<CategoryKind, DbErr> {
+    let own = f.kind.or(before).unwrap_or(CategoryKind::Service);
+    Ok(match f.parent_id {
+        Some(pid) => category::Entity::find_by_id(pid).one(conn).await?.map_or(own, |p| p.kind),
+        None => own,
+    })
 }
 
 fn check_name(name: &str) -> Result<(), String> {
@@ -87,10 +113,12 @@ pub async fn create_category(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &Category
     crate::actor::require(actor, Permission::CatalogManage)?;
     let name = validate(ctx, f, None).await?;
     let txn = qifu_db::begin_write(&ctx.db).await?;
+    let kind = kind_for(&txn, f, None).await?;
     let c = category::ActiveModel {
         parent_id: Set(f.parent_id),
         name: Set(name.clone()),
         sort: Set(f.sort),
+        kind: Set(kind),
         created_at: Set(ctx.now()),
         ..Default::default()
     }
@@ -105,7 +133,7 @@ pub async fn create_category(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &Category
             "category.create",
             "category",
             c.id,
-            serde_json::json!({"after": {"name": name, "parent_id": f.parent_id, "sort": f.sort}}),
+            serde_json::json!({"after": {"name": name, "parent_id": f.parent_id, "sort": f.sort, "kind": kind.code()}}),
         ),
     )
     .await?;
@@ -118,12 +146,22 @@ pub async fn update_category(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: 
     let existing = category::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let name = validate(ctx, f, Some(id)).await?;
     let txn = qifu_db::begin_write(&ctx.db).await?;
-    let before = serde_json::json!({"name": existing.name, "parent_id": existing.parent_id, "sort": existing.sort});
+    let kind = kind_for(&txn, f, Some(existing.kind)).await?;
+    let before = serde_json::json!({
+        "name": existing.name, "parent_id": existing.parent_id, "sort": existing.sort, "kind": existing.kind.code()
+    });
     let mut am: category::ActiveModel = existing.into();
     am.name = Set(name.clone());
     am.parent_id = Set(f.parent_id);
     am.sort = Set(f.sort);
+    am.kind = Set(kind);
     am.update(&txn).await?;
+    // Children inherit the kind.
+    category::Entity::update_many()
+        .col_expr(category::Column::Kind, sea_orm::sea_query::Expr::value(kind))
+        .filter(category::Column::ParentId.eq(id))
+        .exec(&txn)
+        .await?;
     audit::record(
         &txn,
         ctx,
@@ -133,7 +171,10 @@ pub async fn update_category(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: 
             "category.update",
             "category",
             id,
-            serde_json::json!({"before": before, "after": {"name": name, "parent_id": f.parent_id, "sort": f.sort}}),
+            serde_json::json!({
+                "before": before,
+                "after": {"name": name, "parent_id": f.parent_id, "sort": f.sort, "kind": kind.code()}
+            }),
         ),
     )
     .await?;
@@ -211,9 +252,12 @@ pub async fn recommend(ctx: &Ctx, actor: &Actor, limit: usize) -> Result<Vec<Rec
         Some(e) => crate::profiles::profile_of(e, certified, today),
         None => Profile { certified, ..Default::default() },
     };
-    let products = product::Entity::find().filter(product::Column::Status.eq("online")).all(&ctx.db).await?;
+    let products = product::Entity::find().filter(product::Column::Status.eq(ProductState::Online)).all(&ctx.db).await?;
     let decided = demand::Entity::find()
-        .filter(demand::Column::Status.is_in(["accepted", "in_service", "delivered", "confirmed", "closed", "declined"]))
+        .filter(
+            demand::Column::Status
+                .is_in(DemandState::ALL.into_iter().filter(|s| !matches!(s, DemandState::Submitted | DemandState::Withdrawn))),
+        )
         .all(&ctx.db)
         .await?;
     let mut scored: Vec<(u32, u32, product::Model, String, Option<u32>)> = Vec::new();
@@ -224,7 +268,7 @@ pub async fn recommend(ctx: &Ctx, actor: &Actor, limit: usize) -> Result<Vec<Rec
         let acceptance = if mine.is_empty() {
             None
         } else {
-            let ok = mine.iter().filter(|d| d.status != "declined").count();
+            let ok = mine.iter().filter(|d| d.status != DemandState::Declined).count();
             u32::try_from(ok * 100 / mine.len()).ok()
         };
         scored.push((f.matched, acceptance.unwrap_or(50), p, f.reason, acceptance));

@@ -11,17 +11,14 @@ use crate::integrations::registry::RegistryRecord;
 use crate::messages;
 use qifu_db::entity::{certification, enterprise, organisation, user};
 use qifu_domain::accounts::{OrgKind, Permission};
+use qifu_domain::certification::{CertificationStatus, MatchResult};
 use qifu_domain::certification::{CreditCode, ResidentId, same_name};
+use qifu_domain::messages::MessageCategory;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
-
-pub const SUBMITTED: &str = "submitted";
-pub const REVIEW: &str = "review";
-pub const CERTIFIED: &str = "certified";
-pub const REJECTED: &str = "rejected";
 
 /// What the enterprise typed.
 #[derive(Debug, Clone, Default)]
@@ -139,7 +136,7 @@ fn compare(
                 && r.credit_code == code.as_str()
                 && rep.trim() == r.legal_rep_name.trim()
                 && id_matches != Some(false)
-                && !matches!(r.status.as_str(), "吊销" | "注销");
+                && !qifu_domain::certification::registration_ended(&r.status);
             (
                 exact,
                 Snapshot {
@@ -171,7 +168,7 @@ pub async fn submit(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CertForm, licence
     if org.as_ref().is_some_and(|o| o.certified_at.is_some()) {
         return Err(CertError::State("贵企业已完成实名认证"));
     }
-    if latest.as_ref().is_some_and(|c| c.status == REVIEW) {
+    if latest.as_ref().is_some_and(|c| c.status == CertificationStatus::Review) {
         return Err(CertError::State("已有认证申请正在审核中，请等待审核结果"));
     }
     let (name, code, rep, id, kind) = validate(f, licence)?;
@@ -191,19 +188,20 @@ pub async fn submit(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CertForm, licence
         snap.conflict_org = Some(h.name.clone());
     }
     let match_result = if snap.conflict_org.is_some() {
-        "conflict"
+        MatchResult::Conflict
     } else if snap.error.is_some() {
-        "unavailable"
+        MatchResult::Unavailable
     } else if !snap.found {
-        "not_found"
+        MatchResult::NotFound
     } else if exact {
-        "match"
+        MatchResult::Match
     } else {
-        "mismatch"
+        MatchResult::Mismatch
     };
-    let file = files::store(&txn, ctx, actor.org_id, "licence", &licence.file_name, kind, &licence.bytes)
-        .await
-        .map_err(|e| CertError::Fields(vec![("licence", e.to_string())]))?;
+    let file =
+        files::store(&txn, ctx, actor.org_id, qifu_domain::files::FilePurpose::Licence, &licence.file_name, kind, &licence.bytes)
+            .await
+            .map_err(|e| CertError::Fields(vec![("licence", e.to_string())]))?;
     let now = ctx.now();
     let row = certification::ActiveModel {
         org_id: Set(actor.org_id),
@@ -215,8 +213,8 @@ pub async fn submit(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CertForm, licence
         legal_rep_id_hash: Set(ctx.crypto.blind_index(id.as_str())),
         legal_rep_id_masked: Set(id.masked()),
         licence_file_id: Set(Some(file.id)),
-        status: Set(if exact { CERTIFIED } else { REVIEW }.to_owned()),
-        match_result: Set(match_result.to_owned()),
+        status: Set(if exact { CertificationStatus::Certified } else { CertificationStatus::Review }),
+        match_result: Set(match_result),
         registry_snapshot: Set(serde_json::to_string(&snap).unwrap_or_default()),
         reviewer_id: Set(None),
         review_reason: Set(None),
@@ -245,7 +243,7 @@ pub async fn submit(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CertForm, licence
             &txn,
             ctx,
             actor.user_id,
-            "certification",
+            MessageCategory::Certification,
             "企业实名认证已通过",
             "贵企业的实名认证信息与登记信息一致，认证已通过。",
             Some("/account/certification"),
@@ -256,7 +254,7 @@ pub async fn submit(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CertForm, licence
             &txn,
             ctx,
             actor.user_id,
-            "certification",
+            MessageCategory::Certification,
             "企业实名认证已提交人工审核",
             "您提交的认证信息未能与登记信息自动核对一致，已转运营人员审核，审核结果将通过站内信通知您。",
             Some("/account/certification"),
@@ -303,11 +301,16 @@ pub struct ReviewRow {
     pub submitter: String,
 }
 
-pub async fn list_reviews(ctx: &Ctx, actor: &Actor, status: &str, page: u64) -> Result<(Vec<ReviewRow>, u64), AccessError> {
+pub async fn list_reviews(
+    ctx: &Ctx,
+    actor: &Actor,
+    status: Option<CertificationStatus>,
+    page: u64,
+) -> Result<(Vec<ReviewRow>, u64), AccessError> {
     crate::actor::require(actor, Permission::CertificationReview)?;
     let mut q = certification::Entity::find().order_by_desc(certification::Column::Id);
-    if [REVIEW, CERTIFIED, REJECTED].contains(&status) {
-        q = q.filter(certification::Column::Status.eq(status));
+    if let Some(s) = status {
+        q = q.filter(certification::Column::Status.eq(s));
     }
     let total = q.clone().count(&ctx.db).await?;
     let rows = q.offset(page.max(1).saturating_sub(1) * 20).limit(20).all(&ctx.db).await?;
@@ -347,7 +350,7 @@ pub async fn decide(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, approve: boo
     }
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let c = certification::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
-    if c.status != REVIEW {
+    if c.status != CertificationStatus::Review {
         return Err(CertError::State("该申请已处理"));
     }
     if approve {
@@ -361,9 +364,9 @@ pub async fn decide(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, approve: boo
         }
         certify(&txn, ctx, &c).await?;
     }
-    let status = if approve { CERTIFIED } else { REJECTED };
+    let status = if approve { CertificationStatus::Certified } else { CertificationStatus::Rejected };
     let mut am: certification::ActiveModel = c.clone().into();
-    am.status = Set(status.to_owned());
+    am.status = Set(status);
     am.reviewer_id = Set(Some(actor.user_id));
     am.review_reason = Set(if reason.is_empty() { None } else { Some(reason.to_owned()) });
     am.decided_at = Set(Some(ctx.now()));
@@ -377,7 +380,7 @@ pub async fn decide(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, approve: boo
             if approve { "certification.approve" } else { "certification.reject" },
             "certification",
             id,
-            serde_json::json!({"before": {"status": REVIEW}, "after": {"status": status, "reason": reason}}),
+            serde_json::json!({"before": {"status": CertificationStatus::Review}, "after": {"status": status, "reason": reason}}),
         ),
     )
     .await?;
@@ -386,7 +389,7 @@ pub async fn decide(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, approve: boo
     } else {
         ("企业实名认证未通过".to_owned(), format!("经运营人员审核，贵企业的实名认证未通过，原因：{reason}。请修改后重新提交。"))
     };
-    messages::notify(&txn, ctx, c.user_id, "certification", &title, &body, Some("/account/certification")).await?;
+    messages::notify(&txn, ctx, c.user_id, MessageCategory::Certification, &title, &body, Some("/account/certification")).await?;
     txn.commit().await?;
     Ok(())
 }

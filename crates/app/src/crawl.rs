@@ -13,6 +13,8 @@ use chrono::NaiveDate;
 use qifu_db::Committed;
 use qifu_db::entity::{crawl_log, crawl_source, crawled_page, policy};
 use qifu_domain::accounts::Permission;
+use qifu_domain::policy::PolicyState;
+use qifu_domain::policy::{CrawlLogLevel, PolicyLevel};
 use reqwest::Url;
 use scraper::{Html, Selector};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -98,7 +100,8 @@ pub async fn create_source(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &SourceForm
     if issuer.is_empty() || issuer.chars().count() > 100 {
         errors.push("请填写发布机构".to_owned());
     }
-    if !["national", "city", "district"].contains(&f.level.as_str()) {
+    let level = PolicyLevel::parse(&f.level);
+    if level.is_none() {
         errors.push("请选择政策层级".to_owned());
     }
     let delay = if f.delay_ms.trim().is_empty() {
@@ -117,9 +120,9 @@ pub async fn create_source(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &SourceForm
     if pages.is_none() {
         errors.push("最多翻页数应为1到50".to_owned());
     }
-    if !errors.is_empty() {
+    let Some(level) = level.filter(|_| errors.is_empty()) else {
         return Err(CrawlError::Invalid(errors.join("；")));
-    }
+    };
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let row = crawl_source::ActiveModel {
         name: Set(name.to_owned()),
@@ -132,7 +135,7 @@ pub async fn create_source(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &SourceForm
         next_selector: Set(next),
         attachment_selector: Set(attach),
         issuer: Set(issuer.to_owned()),
-        level: Set(f.level.clone()),
+        level: Set(level),
         delay_ms: Set(delay.unwrap_or(2000)),
         max_pages: Set(pages.unwrap_or(5)),
         enabled: Set(true),
@@ -232,11 +235,11 @@ pub struct CrawlReport {
     pub disallowed: usize,
 }
 
-async fn log(ctx: &Ctx, source_id: i64, level: &str, url: &str, message: &str) -> Result<(), DbErr> {
+async fn log(ctx: &Ctx, source_id: i64, level: CrawlLogLevel, url: &str, message: &str) -> Result<(), DbErr> {
     crawl_log::ActiveModel {
         source_id: Set(source_id),
         at: Set(ctx.now()),
-        level: Set(level.to_owned()),
+        level: Set(level),
         url: Set(url.chars().take(500).collect()),
         message: Set(message.chars().take(500).collect()),
         ..Default::default()
@@ -297,12 +300,12 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
     let fetcher = match Fetcher::new() {
         Ok(f) => f,
         Err(e) => {
-            log(ctx, src.id, "error", "", &format!("无法创建网络客户端：{e}")).await?;
+            log(ctx, src.id, CrawlLogLevel::Error, "", &format!("无法创建网络客户端：{e}")).await?;
             return Ok(report);
         }
     };
     let Ok(start) = Url::parse(&src.list_url) else {
-        log(ctx, src.id, "error", &src.list_url, "列表页地址无效").await?;
+        log(ctx, src.id, CrawlLogLevel::Error, &src.list_url, "列表页地址无效").await?;
         return Ok(report);
     };
     // robots.txt of the site: honoured when present; a missing one allows everything.
@@ -329,7 +332,7 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
         }
         if !allowed(&url) {
             report.disallowed += 1;
-            log(ctx, src.id, "warn", url.as_str(), "robots.txt 不允许抓取，已跳过").await?;
+            log(ctx, src.id, CrawlLogLevel::Warn, url.as_str(), "robots.txt 不允许抓取，已跳过").await?;
             break;
         }
         if report.pages > 0 {
@@ -338,11 +341,11 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
         let html = match fetcher.get(&url).await {
             Ok((200, body)) => body,
             Ok((code, _)) => {
-                log(ctx, src.id, "error", url.as_str(), &format!("列表页返回 HTTP {code}")).await?;
+                log(ctx, src.id, CrawlLogLevel::Error, url.as_str(), &format!("列表页返回 HTTP {code}")).await?;
                 break;
             }
             Err(e) => {
-                log(ctx, src.id, "error", url.as_str(), &e).await?;
+                log(ctx, src.id, CrawlLogLevel::Error, url.as_str(), &e).await?;
                 break;
             }
         };
@@ -380,7 +383,7 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
     for url in items {
         if !allowed(&url) {
             report.disallowed += 1;
-            log(ctx, src.id, "warn", url.as_str(), "robots.txt 不允许抓取，已跳过").await?;
+            log(ctx, src.id, CrawlLogLevel::Warn, url.as_str(), "robots.txt 不允许抓取，已跳过").await?;
             continue;
         }
         tokio::time::sleep(delay).await;
@@ -388,12 +391,12 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
             Ok((200, body)) => body,
             Ok((code, _)) => {
                 report.skipped += 1;
-                log(ctx, src.id, "warn", url.as_str(), &format!("页面返回 HTTP {code}，已跳过")).await?;
+                log(ctx, src.id, CrawlLogLevel::Warn, url.as_str(), &format!("页面返回 HTTP {code}，已跳过")).await?;
                 continue;
             }
             Err(e) => {
                 report.skipped += 1;
-                log(ctx, src.id, "warn", url.as_str(), &e).await?;
+                log(ctx, src.id, CrawlLogLevel::Warn, url.as_str(), &e).await?;
                 continue;
             }
         };
@@ -428,7 +431,7 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
         let text = crate::search::plain_text(&body);
         if title.chars().count() < 4 || text.chars().count() < 10 {
             report.skipped += 1;
-            log(ctx, src.id, "warn", url.as_str(), "页面缺少标题或正文（与选择器不符），已跳过").await?;
+            log(ctx, src.id, CrawlLogLevel::Warn, url.as_str(), "页面缺少标题或正文（与选择器不符），已跳过").await?;
             continue;
         }
         if !attachments.is_empty() {
@@ -454,7 +457,7 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
             Some(page) => {
                 report.changed += 1;
                 let draft = match page.policy_id {
-                    Some(pid) => policy::Entity::find_by_id(pid).one(&txn).await?.filter(|p| p.status == "draft"),
+                    Some(pid) => policy::Entity::find_by_id(pid).one(&txn).await?.filter(|p| p.status == PolicyState::Draft),
                     None => None,
                 };
                 if let Some(p) = draft {
@@ -473,7 +476,7 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
                 am.changed_at = Set(Some(now));
                 am.update(&txn).await?;
                 txn.commit().await?;
-                log(ctx, src.id, "info", url.as_str(), "原文有变化：草稿已更新；已发布的政策请人工核对").await?;
+                log(ctx, src.id, CrawlLogLevel::Info, url.as_str(), "原文有变化：草稿已更新；已发布的政策请人工核对").await?;
                 continue;
             }
             None => {
@@ -482,14 +485,14 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
                     title: Set(title.clone()),
                     doc_no: Set((!doc_no.is_empty()).then(|| doc_no.chars().take(100).collect())),
                     issuer: Set(src.issuer.clone()),
-                    level: Set(src.level.clone()),
+                    level: Set(src.level),
                     publish_date: Set(date.unwrap_or(now.date_naive())),
                     valid_until: Set(None),
                     support_type: Set("其他".to_owned()),
                     summary: Set(text.chars().take(200).collect()),
                     body: Set(body.clone()),
                     source_url: Set(Some(url.to_string())),
-                    status: Set("draft".to_owned()),
+                    status: Set(PolicyState::Draft),
                     created_at: Set(now),
                     updated_at: Set(now),
                     region: Set(String::new()),
@@ -527,7 +530,7 @@ pub async fn run(ctx: &Ctx, source_id: i64) -> Result<CrawlReport, DbErr> {
     am.last_run_at = Set(Some(ctx.now()));
     am.last_status = Set(Some(status.clone()));
     am.update_committed(&ctx.db).await?;
-    log(ctx, source_id, "info", "", &status).await?;
+    log(ctx, source_id, CrawlLogLevel::Info, "", &status).await?;
     Ok(report)
 }
 

@@ -10,9 +10,14 @@ use crate::certification::require_certified;
 use crate::context::{Ctx, Meta};
 use crate::{files, messages};
 use chrono::{DateTime, NaiveDate, Utc};
-use qifu_db::entity::{category, demand, demand_event, demand_message, file, institution, organisation, product, user};
+use qifu_db::entity::{demand, demand_event, demand_message, file, institution, organisation, product, user};
+use qifu_domain::accounts::AccountStatus;
 use qifu_domain::accounts::{OrgKind, Permission, Phone};
+use qifu_domain::catalog::CategoryKind;
 use qifu_domain::demands::{DemandEvent, DemandState, Party, add_working_days, next};
+use qifu_domain::demands::{DemandKind, HistoryEvent, ProductState};
+use qifu_domain::files::FilePurpose;
+use qifu_domain::messages::MessageCategory;
 use qifu_domain::money::{FEN_PER_WAN, parse_amount, parse_percent_bp};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -61,14 +66,10 @@ pub struct ApplyForm {
     pub attachment: Option<crate::files::Upload>,
 }
 
-/// Whether a product is a financing product (its category is under 融资服务).
+/// Whether a product is a financing product: its top-level category is of
+/// the financing kind (children inherit their parent's kind).
 pub async fn is_financing<C: ConnectionTrait>(conn: &C, p: &product::Model) -> Result<bool, DbErr> {
-    let Some(c) = category::Entity::find_by_id(p.category_id).one(conn).await? else { return Ok(false) };
-    let top = match c.parent_id {
-        Some(pid) => category::Entity::find_by_id(pid).one(conn).await?.unwrap_or(c),
-        None => c,
-    };
-    Ok(top.name == "融资服务")
+    Ok(crate::catalog::category_kind(conn, p.category_id).await?.is_some_and(CategoryKind::is_financing))
 }
 
 fn text(s: &str, max: usize, field: &'static str, label: &str, required: bool, e: &mut Vec<(&'static str, String)>) -> String {
@@ -87,9 +88,9 @@ async fn add_event<C: ConnectionTrait>(
     ctx: &Ctx,
     id: i64,
     actor: Option<&Actor>,
-    event: &str,
-    from: &str,
-    to: &str,
+    event: HistoryEvent,
+    from: Option<DemandState>,
+    to: DemandState,
     note: &str,
 ) -> Result<(), DbErr> {
     demand_event::ActiveModel {
@@ -102,9 +103,10 @@ async fn add_event<C: ConnectionTrait>(
             .chars()
             .take(64)
             .collect()),
-        event: Set(event.to_owned()),
-        from_status: Set(from.to_owned()),
-        to_status: Set(to.to_owned()),
+        event: Set(event),
+        // Text: empty when there was no state before (a demand submitted).
+        from_status: Set(from.map_or("", DemandState::code).to_owned()),
+        to_status: Set(to),
         note: Set(note.chars().take(500).collect()),
         ..Default::default()
     }
@@ -117,7 +119,7 @@ async fn add_event<C: ConnectionTrait>(
 async fn org_users<C: ConnectionTrait>(conn: &C, org_id: i64) -> Result<Vec<i64>, DbErr> {
     Ok(user::Entity::find()
         .filter(user::Column::OrgId.eq(org_id))
-        .filter(user::Column::Status.eq("active"))
+        .filter(user::Column::Status.eq(AccountStatus::Active))
         .all(conn)
         .await?
         .into_iter()
@@ -138,7 +140,7 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &A
     let p = product::Entity::find_by_id(product_id)
         .one(&ctx.db)
         .await?
-        .filter(|p| p.status == "online")
+        .filter(|p| p.status == ProductState::Online)
         .ok_or(AccessError::NotFound)?;
     let financing = is_financing(&ctx.db, &p).await?;
     let mut e = Vec::new();
@@ -197,7 +199,7 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &A
     let now = ctx.now();
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let attachment_file_id = match attachment {
-        Some(a) => Some(store_file(&txn, ctx, actor.org_id, "demand_attachment", "attachment", a).await?),
+        Some(a) => Some(store_file(&txn, ctx, actor.org_id, FilePurpose::DemandAttachment, "attachment", a).await?),
         None => None,
     };
     let d = demand::ActiveModel {
@@ -205,8 +207,8 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &A
         institution_id: Set(p.institution_id),
         enterprise_org_id: Set(actor.org_id),
         applicant_user_id: Set(actor.user_id),
-        kind: Set(if financing { "financing" } else { "service" }.to_owned()),
-        status: Set(DemandState::Submitted.code().to_owned()),
+        kind: Set(if financing { DemandKind::Financing } else { DemandKind::Service }),
+        status: Set(DemandState::Submitted),
         needs: Set(needs),
         contact_name: Set(contact),
         contact_phone_enc: Set(ctx.crypto.encrypt(phone.as_str())),
@@ -231,13 +233,13 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &A
         .filter(product::Column::Id.eq(p.id))
         .exec(&txn)
         .await?;
-    add_event(&txn, ctx, d.id, Some(actor), "submit", "", DemandState::Submitted.code(), "").await?;
+    add_event(&txn, ctx, d.id, Some(actor), HistoryEvent::Submit, None, DemandState::Submitted, "").await?;
     audit::record(
         &txn,
         ctx,
         Some(actor),
         meta,
-        Entry::ok("demand.submit", "demand", d.id, serde_json::json!({"after": {"product": p.id, "kind": d.kind}})),
+        Entry::ok("demand.submit", "demand", d.id, serde_json::json!({"after": {"product": p.id, "kind": d.kind.code()}})),
     )
     .await?;
     let inst_org = institution_org(&txn, p.institution_id).await?;
@@ -246,7 +248,7 @@ pub async fn apply(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, f: &A
             &txn,
             ctx,
             uid,
-            "demand",
+            MessageCategory::Demand,
             &format!("新的服务需求：{}", p.name),
             &format!("{} 提交了需求，请及时受理。", actor.org_name),
             Some(&format!("/admin/demands/{}", d.id)),
@@ -281,16 +283,8 @@ pub struct DemandView {
     pub assignee_name: Option<String>,
     pub events: Vec<demand_event::Model>,
     pub messages: Vec<demand_message::Model>,
-    pub party: &'static str,
+    pub party: Party,
     pub overdue: bool,
-}
-
-fn party_code(p: Party) -> &'static str {
-    match p {
-        Party::Enterprise => "enterprise",
-        Party::Institution => "institution",
-        Party::Operator => "operator",
-    }
 }
 
 /// When a submitted demand becomes overdue.
@@ -300,8 +294,7 @@ pub fn accept_deadline(ctx: &Ctx, created_at: DateTime<Utc>) -> NaiveDate {
 }
 
 fn is_overdue(ctx: &Ctx, d: &demand::Model) -> bool {
-    d.status == DemandState::Submitted.code()
-        && (ctx.now() + chrono::Duration::hours(8)).date_naive() > accept_deadline(ctx, d.created_at)
+    d.status.awaits_acceptance() && (ctx.now() + chrono::Duration::hours(8)).date_naive() > accept_deadline(ctx, d.created_at)
 }
 
 pub async fn view(ctx: &Ctx, actor: &Actor, id: i64) -> Result<DemandView, AccessError> {
@@ -335,7 +328,7 @@ pub async fn view(ctx: &Ctx, actor: &Actor, id: i64) -> Result<DemandView, Acces
         assignee_name,
         events,
         messages,
-        party: party_code(p),
+        party: p,
     })
 }
 
@@ -393,7 +386,7 @@ async fn store_file<C: ConnectionTrait>(
     conn: &C,
     ctx: &Ctx,
     org_id: i64,
-    purpose: &str,
+    purpose: FilePurpose,
     field: &'static str,
     (kind, up): (files::Kind, &crate::files::Upload),
 ) -> Result<i64, DemandError> {
@@ -415,7 +408,7 @@ pub async fn act(
 ) -> Result<(), DemandError> {
     let d = demand::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let by = party(ctx, actor, &d).await?;
-    let from = DemandState::parse(&d.status).unwrap_or(DemandState::Submitted);
+    let from = d.status;
     let to = next(from, event, by).map_err(|e| DemandError::State(e.to_string()))?;
     let note = input.note.trim().chars().take(500).collect::<String>();
     let mut am: demand::ActiveModel = d.clone().into();
@@ -444,7 +437,7 @@ pub async fn act(
             am.proof_note = Set(Some(note.clone()));
             proof = check_file(input.proof.as_ref(), "proof")?;
         }
-        DemandEvent::Close if d.kind == "financing" => {
+        DemandEvent::Close if d.kind.is_financing() => {
             let amount = parse_amount(&input.granted_amount_wan, FEN_PER_WAN, 1_000_000)
                 .map_err(|m| DemandError::Fields(vec![("granted", m.replace("金额", "放款金额"))]))?;
             let rate = parse_percent_bp(&input.granted_rate).map_err(|m| DemandError::Fields(vec![("granted", m.to_owned())]))?;
@@ -478,15 +471,14 @@ pub async fn act(
         }
         _ => {}
     }
-    am.status = Set(to.code().to_owned());
+    am.status = Set(to);
     am.updated_at = Set(now);
     let txn = qifu_db::begin_write(&ctx.db).await?;
     if let Some(p) = proof {
-        am.proof_file_id = Set(Some(store_file(&txn, ctx, actor.org_id, "demand_proof", "proof", p).await?));
+        am.proof_file_id = Set(Some(store_file(&txn, ctx, actor.org_id, FilePurpose::DemandProof, "proof", p).await?));
     }
     am.update(&txn).await?;
-    let code = format!("{event:?}").to_lowercase();
-    add_event(&txn, ctx, id, Some(actor), &code, from.code(), to.code(), &note).await?;
+    add_event(&txn, ctx, id, Some(actor), event.into(), Some(from), to, &note).await?;
     audit::record(
         &txn,
         ctx,
@@ -496,7 +488,7 @@ pub async fn act(
             "demand.transition",
             "demand",
             id,
-            serde_json::json!({"event": code, "before": {"status": from.code()}, "after": {"status": to.code()}, "note": note}),
+            serde_json::json!({"event": HistoryEvent::from(event).code(), "before": {"status": from.code()}, "after": {"status": to.code()}, "note": note}),
         ),
     )
     .await?;
@@ -508,7 +500,8 @@ pub async fn act(
     );
     let (enterprise_link, admin_link) = (format!("/account/demands/{id}"), format!("/admin/demands/{id}"));
     if by != Party::Enterprise {
-        messages::notify_with_sms(&txn, ctx, d.applicant_user_id, "demand", &title, &body, Some(&enterprise_link)).await?;
+        messages::notify_with_sms(&txn, ctx, d.applicant_user_id, MessageCategory::Demand, &title, &body, Some(&enterprise_link))
+            .await?;
     }
     if by != Party::Institution {
         let inst =
@@ -518,7 +511,7 @@ pub async fn act(
                 &txn,
                 ctx,
                 uid,
-                "demand",
+                MessageCategory::Demand,
                 &title,
                 &format!("需求（编号 {id}）{}。", event.label()),
                 Some(&admin_link),
@@ -538,7 +531,7 @@ pub async fn rate(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, stars: &str, c
     if party(ctx, actor, &d).await? != Party::Enterprise {
         return Err(DemandError::State("只有提出需求的企业可以评价".to_owned()));
     }
-    if !matches!(d.status.as_str(), "confirmed" | "closed") {
+    if !matches!(d.status, DemandState::Confirmed | DemandState::Closed) {
         return Err(DemandError::State("确认服务完成后才能评价".to_owned()));
     }
     if d.rating.is_some() {
@@ -575,7 +568,7 @@ pub async fn rate(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, stars: &str, c
         .exec(&txn)
         .await?;
     let note = if comment.is_empty() { format!("{stars}星") } else { format!("{stars}星：{comment}") };
-    add_event(&txn, ctx, id, Some(actor), "rate", &d.status, &d.status, &note).await?;
+    add_event(&txn, ctx, id, Some(actor), HistoryEvent::Rate, Some(d.status), d.status, &note).await?;
     audit::record(
         &txn,
         ctx,
@@ -590,7 +583,7 @@ pub async fn rate(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, stars: &str, c
             &txn,
             ctx,
             uid,
-            "demand",
+            MessageCategory::Demand,
             &format!("需求 {id} 收到评价：{stars}星"),
             &note,
             Some(&format!("/admin/demands/{id}")),
@@ -618,7 +611,7 @@ pub async fn post_message(ctx: &Ctx, actor: &Actor, id: i64, body: &str) -> Resu
         at: Set(ctx.now()),
         user_id: Set(actor.user_id),
         author_name: Set(format!("{}（{}）", actor.display_name, actor.org_name).chars().take(64).collect()),
-        side: Set(party_code(side).to_owned()),
+        side: Set(side),
         body: Set(body.to_owned()),
         ..Default::default()
     }
@@ -630,7 +623,7 @@ pub async fn post_message(ctx: &Ctx, actor: &Actor, id: i64, body: &str) -> Resu
                 &txn,
                 ctx,
                 uid,
-                "demand",
+                MessageCategory::Demand,
                 "需求有新留言",
                 &format!("企业在需求（编号 {id}）中留言。"),
                 Some(&format!("/admin/demands/{id}")),
@@ -642,7 +635,7 @@ pub async fn post_message(ctx: &Ctx, actor: &Actor, id: i64, body: &str) -> Resu
             &txn,
             ctx,
             d.applicant_user_id,
-            "demand",
+            MessageCategory::Demand,
             "需求有新留言",
             &format!("需求（编号 {id}）有新的回复。"),
             Some(&format!("/account/demands/{id}")),
@@ -702,7 +695,7 @@ pub async fn list(
         // Overdue = still submitted past the deadline; candidates are those submitted before
         // the latest possible creation time, refined in memory (a page at most).
         let cutoff = ctx.now() - chrono::Duration::days(i64::from(ctx.settings.demands.accept_working_days));
-        q = q.filter(demand::Column::Status.eq(DemandState::Submitted.code())).filter(demand::Column::CreatedAt.lt(cutoff));
+        q = q.filter(demand::Column::Status.eq(DemandState::Submitted)).filter(demand::Column::CreatedAt.lt(cutoff));
         let all: Vec<demand::Model> = q.all(&ctx.db).await?.into_iter().filter(|d| is_overdue(ctx, d)).collect();
         let total = all.len() as u64;
         let start = usize::try_from(page.max(1).saturating_sub(1) * per_page).unwrap_or(usize::MAX);
@@ -731,8 +724,8 @@ pub async fn export(ctx: &Ctx, actor: &Actor, f: &DemandFilter) -> Result<Vec<u8
                 (d.created_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
                 orgs.iter().find(|o| o.id == d.enterprise_org_id).map(|o| o.name.clone()).unwrap_or_default(),
                 products.iter().find(|p| p.id == d.product_id).map(|p| p.name.clone()).unwrap_or_default(),
-                if d.kind == "financing" { "融资".into() } else { "服务".into() },
-                DemandState::parse(&d.status).map(|s| s.label().to_owned()).unwrap_or_default(),
+                d.kind.label().to_owned(),
+                d.status.label().to_owned(),
                 d.contact_name.clone(),
                 d.contact_phone_masked.clone(),
                 if is_overdue(ctx, d) { "是".into() } else { String::new() },
@@ -751,7 +744,7 @@ pub async fn export(ctx: &Ctx, actor: &Actor, f: &DemandFilter) -> Result<Vec<u8
 pub async fn assignable_staff(ctx: &Ctx, actor: &Actor) -> Result<Vec<(i64, String)>, DbErr> {
     Ok(user::Entity::find()
         .filter(user::Column::OrgId.eq(actor.org_id))
-        .filter(user::Column::Status.eq("active"))
+        .filter(user::Column::Status.eq(AccountStatus::Active))
         .all(&ctx.db)
         .await?
         .into_iter()
@@ -764,7 +757,7 @@ pub async fn assignable_staff(ctx: &Ctx, actor: &Actor) -> Result<Vec<(i64, Stri
 /// Idempotent: each demand is reminded and escalated once.
 pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
     let today = (ctx.now() + chrono::Duration::hours(8)).date_naive();
-    let open = demand::Entity::find().filter(demand::Column::Status.eq(DemandState::Submitted.code())).all(&ctx.db).await?;
+    let open = demand::Entity::find().filter(demand::Column::Status.eq(DemandState::Submitted)).all(&ctx.db).await?;
     let (mut reminded, mut escalated) = (0, 0);
     for d in open {
         let deadline = accept_deadline(ctx, d.created_at);
@@ -779,7 +772,7 @@ pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
                     &txn,
                     ctx,
                     uid,
-                    "demand",
+                    MessageCategory::Demand,
                     "超时催办：需求待受理",
                     &format!(
                         "需求（编号 {}）已超过{}个工作日未受理，请尽快处理。",
@@ -790,7 +783,7 @@ pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
                 .await?;
             }
             am.reminded_at = Set(Some(ctx.now()));
-            add_event(&txn, ctx, d.id, None, "remind", d.status.as_str(), d.status.as_str(), "超时未受理，已催办服务机构")
+            add_event(&txn, ctx, d.id, None, HistoryEvent::Remind, Some(d.status), d.status, "超时未受理，已催办服务机构")
                 .await?;
             reminded += 1;
         } else if d.escalated_at.is_none() && today > add_working_days(deadline, ctx.settings.demands.escalate_after_working_days)
@@ -801,7 +794,7 @@ pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
                     &txn,
                     ctx,
                     u.id,
-                    "demand",
+                    MessageCategory::Demand,
                     "需求超时升级",
                     &format!("需求（编号 {}）催办后仍未受理，请协调或改派。", d.id),
                     Some(&format!("/admin/demands/{}", d.id)),
@@ -809,7 +802,7 @@ pub async fn check_overdue(ctx: &Ctx) -> Result<(u64, u64), DbErr> {
                 .await?;
             }
             am.escalated_at = Set(Some(ctx.now()));
-            add_event(&txn, ctx, d.id, None, "escalate", d.status.as_str(), d.status.as_str(), "催办后仍未受理，已升级至运营方")
+            add_event(&txn, ctx, d.id, None, HistoryEvent::Escalate, Some(d.status), d.status, "催办后仍未受理，已升级至运营方")
                 .await?;
             escalated += 1;
         } else {

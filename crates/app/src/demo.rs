@@ -8,9 +8,14 @@ use crate::accounts::{self, CreateUserError, NewUser};
 use crate::context::Ctx;
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use qifu_db::entity::{activity, article, category, enterprise, institution, organisation, policy, product, registry_entry};
+use qifu_domain::accounts::AccountStatus;
 use qifu_domain::accounts::{BuiltinRole, InstitutionKind, OrgKind};
 use qifu_domain::certification::{CreditCode, ResidentId, org_code_check_char};
+use qifu_domain::content::ArticleKind;
+use qifu_domain::content::ContentState;
+use qifu_domain::demands::ProductState;
 use qifu_domain::money::{FEN_PER_WAN, Money};
+use qifu_domain::policy::PolicyState;
 use qifu_domain::profiles::{Indicators, SizeClass, SizeGroup, classify};
 use qifu_domain::reference::{division, industry};
 use rng::Rng;
@@ -182,7 +187,7 @@ async fn insert_institutions<C: ConnectionTrait>(conn: &C, ctx: &Ctx, rng: &mut 
         let org_id = accounts::insert_org(conn, ctx, OrgKind::Institution, name, Some(code.to_string())).await?;
         let inst = institution::ActiveModel {
             org_id: Set(org_id),
-            kind: Set(kind.as_str().to_owned()),
+            kind: Set(kind),
             intro: Set(intro.to_owned()),
             contact_name: Set(Some(person_name(rng))),
             address: Set(Some(address(rng))),
@@ -313,7 +318,7 @@ async fn insert_enterprises<C: ConnectionTrait>(
             employees: Set(i32::try_from(employees).ok()),
             revenue_fen: Set(Some(revenue.fen())),
             total_assets_fen: Set(Some(assets.fen())),
-            size_class: Set(size.map(|s| s.as_str().to_owned())),
+            size_class: Set(size),
             above_designated_size: Set(above),
             certified: Set(false),
             created_at: Set(now),
@@ -425,10 +430,10 @@ async fn insert_users(ctx: &Ctx, n: u32) -> Result<(), DbErr> {
     for chunk in ents.chunks(1000) {
         let txn = qifu_db::begin_write(&ctx.db).await?;
         let orgs = chunk.iter().map(|(_, name, code)| organisation::ActiveModel {
-            kind: Set(OrgKind::Enterprise.as_str().to_owned()),
+            kind: Set(OrgKind::Enterprise),
             name: Set(name.clone()),
             credit_code: Set(Some(code.clone())),
-            status: Set("active".to_owned()),
+            status: Set(AccountStatus::Active),
             created_at: Set(now),
             updated_at: Set(now),
             channel: Set(None),
@@ -478,7 +483,7 @@ async fn insert_users(ctx: &Ctx, n: u32) -> Result<(), DbErr> {
             username: Set(format!("qy{:06}", i + 1)),
             display_name: Set(format!("企业用户{}", i + 1)),
             password_hash: Set(hash.clone()),
-            status: Set("active".to_owned()),
+            status: Set(AccountStatus::Active),
             must_change_password: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
@@ -530,11 +535,12 @@ async fn link_enterprise<C: ConnectionTrait>(conn: &C, ctx: &Ctx, user_id: i64, 
 async fn insert_catalog<C: ConnectionTrait>(conn: &C, ctx: &Ctx, institutions: &[i64], products: u32) -> Result<usize, DbErr> {
     let now = ctx.now();
     let mut cat_ids: Vec<(&str, i64)> = Vec::new();
-    for (sort, (top, children)) in content::CATEGORIES.iter().enumerate() {
+    for (sort, (top, kind, children)) in content::CATEGORIES.iter().enumerate() {
         let parent = category::ActiveModel {
             parent_id: Set(None),
             name: Set((*top).to_owned()),
             sort: Set(sort as i32),
+            kind: Set(*kind),
             created_at: Set(now),
             ..Default::default()
         }
@@ -546,6 +552,7 @@ async fn insert_catalog<C: ConnectionTrait>(conn: &C, ctx: &Ctx, institutions: &
                 parent_id: Set(Some(parent.id)),
                 name: Set((*child).to_owned()),
                 sort: Set(csort as i32),
+                kind: Set(*kind),
                 created_at: Set(now),
                 ..Default::default()
             }
@@ -586,10 +593,10 @@ async fn insert_catalog<C: ConnectionTrait>(conn: &C, ctx: &Ctx, institutions: &
             description: Set(format!(
                 "<p>{summary}</p><p>服务流程：在线提交需求 → 机构受理 → 提供服务 → 企业确认 → 满意度评价。</p>"
             )),
-            pricing: Set(pricing.to_owned()),
+            pricing: Set(pricing),
             price_fen: Set(if price > 0 { Some(Money::from_yuan(price).fen()) } else { None }),
-            delivery_mode: Set(mode.to_owned()),
-            status: Set("online".to_owned()),
+            delivery_mode: Set(mode),
+            status: Set(ProductState::Online),
             applied_count: Set(((i * 37) % 90) as i32),
             published_at: Set(Some(published)),
             created_at: Set(published),
@@ -647,19 +654,20 @@ async fn insert_content<C: ConnectionTrait>(conn: &C, ctx: &Ctx, policies: u32) 
                 if doc_no.is_empty() { String::new() } else { format!("{doc_no}-{round}") },
             )
         };
-        let status = if valid_until.is_some_and(|d| d < now.date_naive()) { "expired" } else { "published" };
+        let status =
+            if valid_until.is_some_and(|d| d < now.date_naive()) { PolicyState::Expired } else { PolicyState::Published };
         batch.push(policy::ActiveModel {
             title: Set(title),
             doc_no: Set(if doc_no.is_empty() { None } else { Some(doc_no) }),
             issuer: Set(issuer.to_owned()),
-            level: Set(level.to_owned()),
+            level: Set(level),
             publish_date: Set(publish_date),
             valid_until: Set(valid_until),
             support_type: Set(support.to_owned()),
             summary: Set(summary.to_owned()),
             body: Set(format!("<p>{summary}</p><p>具体申报条件、材料和流程以原文为准。</p>")),
             source_url: Set(None),
-            status: Set(status.to_owned()),
+            status: Set(status),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -672,17 +680,18 @@ async fn insert_content<C: ConnectionTrait>(conn: &C, ctx: &Ctx, policies: u32) 
         policy::Entity::insert_many(batch).exec(conn).await?;
     }
     for (i, &(title, source, summary)) in content::NEWS.iter().enumerate() {
-        insert_article(conn, now - Duration::days(i as i64 * 4 + 1), "news", title, source, summary).await?;
+        insert_article(conn, now - Duration::days(i as i64 * 4 + 1), ArticleKind::News, title, source, summary).await?;
     }
     for (i, &(title, summary)) in content::ANNOUNCEMENTS.iter().enumerate() {
-        insert_article(conn, now - Duration::days(i as i64 * 6 + 2), "announcement", title, "平台运营中心", summary).await?;
+        insert_article(conn, now - Duration::days(i as i64 * 6 + 2), ArticleKind::Announcement, title, "平台运营中心", summary)
+            .await?;
     }
     let start_time = NaiveTime::from_hms_opt(1, 30, 0).unwrap_or_default(); // 09:30 in Beijing
     for &(kind, title, organizer, location, days, hours, summary, capacity) in content::ACTIVITIES {
         let day = now.date_naive() + Duration::days(days);
         let starts = Utc.from_utc_datetime(&day.and_time(start_time));
         activity::ActiveModel {
-            kind: Set(kind.to_owned()),
+            kind: Set(kind),
             title: Set(title.to_owned()),
             organizer: Set(organizer.to_owned()),
             location: Set(location.to_owned()),
@@ -691,7 +700,7 @@ async fn insert_content<C: ConnectionTrait>(conn: &C, ctx: &Ctx, policies: u32) 
             summary: Set(summary.to_owned()),
             body: Set(format!("<p>{summary}</p>")),
             capacity: Set(capacity),
-            status: Set("published".to_owned()),
+            status: Set(ContentState::Published),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -705,18 +714,18 @@ async fn insert_content<C: ConnectionTrait>(conn: &C, ctx: &Ctx, policies: u32) 
 async fn insert_article<C: ConnectionTrait>(
     conn: &C,
     at: chrono::DateTime<Utc>,
-    kind: &str,
+    kind: ArticleKind,
     title: &str,
     source: &str,
     summary: &str,
 ) -> Result<(), DbErr> {
     article::ActiveModel {
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         title: Set(title.to_owned()),
         source: Set(source.to_owned()),
         summary: Set(summary.to_owned()),
         body: Set(format!("<p>{summary}</p>")),
-        status: Set("published".to_owned()),
+        status: Set(ContentState::Published),
         published_at: Set(Some(at)),
         created_at: Set(at),
         updated_at: Set(at),

@@ -5,6 +5,7 @@ use crate::actor::Actor;
 use crate::context::Ctx;
 use crate::crypto::sm3_hex;
 use qifu_db::entity::file;
+use qifu_domain::files::FilePurpose;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
 /// A file as uploaded: the name the browser gave and the bytes (not yet checked).
@@ -88,7 +89,7 @@ pub async fn store<C: ConnectionTrait>(
     conn: &C,
     ctx: &Ctx,
     org_id: i64,
-    purpose: &str,
+    purpose: FilePurpose,
     original_name: &str,
     kind: Kind,
     bytes: &[u8],
@@ -104,7 +105,7 @@ pub async fn store<C: ConnectionTrait>(
         original_name.chars().filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '<' | '>' | '"')).take(200).collect();
     let row = file::ActiveModel {
         org_id: Set(org_id),
-        purpose: Set(purpose.to_owned()),
+        purpose: Set(purpose),
         original_name: Set(if name.is_empty() { format!("upload.{}", kind.ext()) } else { name }),
         content_type: Set(kind.content_type().to_owned()),
         size: Set(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),

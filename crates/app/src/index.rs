@@ -12,6 +12,10 @@ use std::sync::{Arc, RwLock};
 
 pub use qifu_search::Kind;
 
+/// The change-log kind that asks every node to rebuild its index from the
+/// database (the other kinds are [`Kind`] codes).
+pub const REBUILD_ALL: &str = "*";
+
 /// The node's index, once opened.
 #[derive(Default)]
 pub struct SearchService {
@@ -84,7 +88,7 @@ pub async fn touch<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>, kind: Kind,
 
 /// Asks every node to rebuild its index from the database.
 pub async fn request_rebuild<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> Result<(), DbErr> {
-    search_change::ActiveModel { kind: Set("*".to_owned()), entity_id: Set(0), at: Set(now), ..Default::default() }
+    search_change::ActiveModel { kind: Set(REBUILD_ALL.to_owned()), entity_id: Set(0), at: Set(now), ..Default::default() }
         .insert(conn)
         .await?;
     Ok(())

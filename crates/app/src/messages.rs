@@ -14,6 +14,7 @@ use crate::integrations::sms::{NOTICE_TEMPLATE, SmsError, SmsMessage};
 use qifu_db::Committed;
 use qifu_db::entity::{message, user};
 use qifu_domain::accounts::Phone;
+use qifu_domain::messages::{Channel, MessageCategory};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -26,18 +27,29 @@ pub fn require_manage(actor: &Actor) -> Result<(), crate::actor::AccessError> {
     Ok(())
 }
 
+/// The category of a notice: a [`MessageCategory`].
+pub trait NoticeCategory {
+    fn category(self) -> Result<MessageCategory, DbErr>;
+}
+
+impl NoticeCategory for MessageCategory {
+    fn category(self) -> Result<MessageCategory, DbErr> {
+        Ok(self)
+    }
+}
+
 /// Tells a user something inside the caller's transaction: the in-site message
 /// at once; WeChat and email as the user's preferences say (no SMS).
 pub async fn notify<C: ConnectionTrait>(
     conn: &C,
     ctx: &Ctx,
     user_id: i64,
-    category: &str,
+    category: impl NoticeCategory,
     title: &str,
     body: &str,
     link: Option<&str>,
 ) -> Result<(), DbErr> {
-    send_notice(conn, ctx, user_id, category, title, body, link, Some(vec![center::WECHAT, center::EMAIL])).await
+    send_notice(conn, ctx, user_id, category.category()?, title, body, link, Some(vec![Channel::Wechat, Channel::Email])).await
 }
 
 /// As [`notify`], and by SMS too where the user's preferences allow: for
@@ -48,12 +60,12 @@ pub async fn notify_with_sms<C: ConnectionTrait>(
     conn: &C,
     ctx: &Ctx,
     user_id: i64,
-    category: &str,
+    category: impl NoticeCategory,
     title: &str,
     body: &str,
     link: Option<&str>,
 ) -> Result<(), DbErr> {
-    send_notice(conn, ctx, user_id, category, title, body, link, None).await
+    send_notice(conn, ctx, user_id, category.category()?, title, body, link, None).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -61,14 +73,15 @@ async fn send_notice<C: ConnectionTrait>(
     conn: &C,
     ctx: &Ctx,
     user_id: i64,
-    category: &str,
+    category: MessageCategory,
     title: &str,
     body: &str,
     link: Option<&str>,
-    channels: Option<Vec<&'static str>>,
+    channels: Option<Vec<Channel>>,
 ) -> Result<(), DbErr> {
     let out = center::Outgoing {
-        template: category.to_owned(),
+        // Each category's notice template has the category's code as its key.
+        template: category.code().to_owned(),
         user_id,
         vars: vec![
             ("title".to_owned(), title.chars().take(200).collect()),
@@ -100,7 +113,7 @@ pub async fn send_sms_notice(ctx: &Ctx, job: &SendSmsNotice) -> Result<bool, Not
         Some(enc) => Some(enc.clone()),
         None => {
             let Some(u) = user::Entity::find_by_id(job.user_id).one(&ctx.db).await? else { return Ok(false) };
-            if u.status != "active" {
+            if !u.status.is_active() {
                 return Ok(false);
             }
             u.phone_enc

@@ -6,6 +6,7 @@ use crate::integrations::sms::SmsError;
 use qifu_db::Committed;
 use qifu_db::entity::sms_outbox;
 use qifu_domain::accounts::Phone;
+use qifu_domain::messages::SmsStatus;
 use sea_orm::{ActiveValue::Set, DbErr, EntityTrait, PaginatorTrait, QueryOrder};
 
 /// Records one send attempt in the outbox (短信发件箱).
@@ -17,8 +18,8 @@ pub async fn record_outbox(
     delivered: &Result<Option<String>, SmsError>,
 ) -> Result<(), DbErr> {
     let (status, msg_id, error) = match delivered {
-        Ok(id) => (if ctx.sms.outbox_is_delivery() { "logged" } else { "sent" }, id.clone(), None),
-        Err(e) => ("failed", None, Some(e.to_string())),
+        Ok(id) => (if ctx.sms.outbox_is_delivery() { SmsStatus::Logged } else { SmsStatus::Sent }, id.clone(), None),
+        Err(e) => (SmsStatus::Failed, None, Some(e.to_string())),
     };
     sms_outbox::ActiveModel {
         at: Set(ctx.now()),
@@ -29,7 +30,7 @@ pub async fn record_outbox(
         content: Set(shown.to_owned()),
         provider: Set(ctx.sms.name().to_owned()),
         provider_msg_id: Set(msg_id),
-        status: Set(status.to_owned()),
+        status: Set(status),
         error: Set(error),
         ..Default::default()
     }

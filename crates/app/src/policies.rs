@@ -10,7 +10,11 @@ use crate::jobs::{self, EnqueueOptions, Job};
 use crate::messages;
 use chrono::NaiveDate;
 use qifu_db::entity::{enterprise, organisation, policy, policy_match, policy_push, policy_rule_version, user};
+use qifu_domain::accounts::AccountStatus;
 use qifu_domain::accounts::{OrgKind, Permission};
+use qifu_domain::messages::MessageCategory;
+use qifu_domain::policy::PolicyLevel;
+use qifu_domain::policy::PolicyState;
 use qifu_domain::policy::{Attribute, Condition, Op, Outcome, Profile, Rule, Verdict, evaluate};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -144,8 +148,8 @@ pub fn rule_from_rows(rows: &[RuleRow]) -> Result<Option<Rule>, Vec<(usize, Stri
                     .map(|t| {
                         qifu_domain::profiles::SizeClass::ALL
                             .into_iter()
-                            .find(|c| c.label() == t || c.as_str() == t || c.label().trim_end_matches('型') == t)
-                            .map(|c| c.as_str().to_owned())
+                            .find(|c| c.label() == t || c.code() == t || c.label().trim_end_matches('型') == t)
+                            .map(|c| c.code().to_owned())
                             .unwrap_or_default()
                     })
                     .collect();
@@ -285,7 +289,7 @@ pub async fn save_rule(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, ro
     }
     .insert(&txn)
     .await?;
-    let published = p.status == "published";
+    let published = p.status == PolicyState::Published;
     let mut am: policy::ActiveModel = p.into();
     am.rule_version = Set(version);
     am.updated_at = Set(ctx.now());
@@ -307,28 +311,28 @@ pub async fn save_rule(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, ro
 
 /// Publishes a draft (or withdrawn) policy and pushes it to eligible enterprises.
 pub async fn publish(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64) -> Result<(), PolicyError> {
-    set_status(ctx, actor, meta, policy_id, "published").await
+    set_status(ctx, actor, meta, policy_id, PolicyState::Published).await
 }
 
 /// Withdraws a policy: it leaves the portal and matching.
 pub async fn withdraw(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64) -> Result<(), PolicyError> {
-    set_status(ctx, actor, meta, policy_id, "withdrawn").await
+    set_status(ctx, actor, meta, policy_id, PolicyState::Withdrawn).await
 }
 
-async fn set_status(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, to: &str) -> Result<(), PolicyError> {
+async fn set_status(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, to: PolicyState) -> Result<(), PolicyError> {
     crate::actor::require(actor, Permission::PolicyManage)?;
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let p = policy::Entity::find_by_id(policy_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
-    let from = p.status.clone();
+    let from = p.status;
     if from == to {
-        return Err(PolicyError::State(if to == "published" { "该政策已发布" } else { "该政策已撤回" }));
+        return Err(PolicyError::State(if to == PolicyState::Published { "该政策已发布" } else { "该政策已撤回" }));
     }
-    if to == "published" && p.valid_until.is_some_and(|d| d < ctx.now().date_naive()) {
+    if to == PolicyState::Published && p.valid_until.is_some_and(|d| d < ctx.now().date_naive()) {
         return Err(PolicyError::State("该政策已过有效期，不能发布"));
     }
     let version = p.rule_version;
     let mut am: policy::ActiveModel = p.into();
-    am.status = Set(to.to_owned());
+    am.status = Set(to);
     am.updated_at = Set(ctx.now());
     am.update(&txn).await?;
     crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Policy, policy_id).await?;
@@ -340,7 +344,7 @@ async fn set_status(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, to: &
         Entry::ok("policy.status", "policy", policy_id, serde_json::json!({"before": {"status": from}, "after": {"status": to}})),
     )
     .await?;
-    if to == "published" && version > 0 {
+    if to == PolicyState::Published && version > 0 {
         jobs::enqueue(&txn, ctx, &PushPolicy { policy_id, version }, EnqueueOptions::default()).await?;
     }
     txn.commit().await?;
@@ -350,7 +354,7 @@ async fn set_status(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, to: &
 /// Policies open for matching on `today`: published, within validity, with a rule.
 pub async fn open_policies<C: ConnectionTrait>(conn: &C, today: NaiveDate) -> Result<Vec<(policy::Model, i32, Rule)>, DbErr> {
     let ps = policy::Entity::find()
-        .filter(policy::Column::Status.eq("published"))
+        .filter(policy::Column::Status.eq(PolicyState::Published))
         .filter(policy::Column::RuleVersion.gt(0))
         .all(conn)
         .await?;
@@ -420,9 +424,8 @@ pub async fn calculate_for(ctx: &Ctx, actor: &Actor) -> Result<Option<(enterpris
     for (p, version, rule) in open_policies(&ctx.db, today).await? {
         let outcome = evaluate(&rule, &profile);
         let trace = serde_json::to_string(&outcome.trace).unwrap_or_default();
-        let same = kept
-            .iter()
-            .any(|m| m.policy_id == p.id && m.version == version && m.verdict == outcome.verdict.code() && m.trace == trace);
+        let same =
+            kept.iter().any(|m| m.policy_id == p.id && m.version == version && m.verdict == outcome.verdict && m.trace == trace);
         if !same {
             record(&ctx.db, ctx, p.id, version, e.id, &outcome).await?;
         }
@@ -463,7 +466,7 @@ async fn record<C: ConnectionTrait>(
     match existing {
         Some(m) => {
             let mut am: policy_match::ActiveModel = m.into();
-            am.verdict = Set(o.verdict.code().to_owned());
+            am.verdict = Set(o.verdict);
             am.trace = Set(trace);
             am.computed_at = Set(ctx.now());
             am.update(conn).await?;
@@ -473,7 +476,7 @@ async fn record<C: ConnectionTrait>(
                 policy_id: Set(policy_id),
                 version: Set(version),
                 enterprise_id: Set(enterprise_id),
-                verdict: Set(o.verdict.code().to_owned()),
+                verdict: Set(o.verdict),
                 trace: Set(trace),
                 computed_at: Set(ctx.now()),
                 ..Default::default()
@@ -594,10 +597,10 @@ pub async fn fill_profile(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProfileForm
         total_assets: e.total_assets_fen.map(qifu_domain::money::Money::from_fen),
     };
     if let Ok(class) = qifu_domain::profiles::classify(qifu_domain::profiles::SizeGroup::of_industry(&e.industry_code), &ind)
-        && e.size_class.as_deref() != Some(class.as_str())
+        && e.size_class != Some(class)
     {
         let mut am: enterprise::ActiveModel = e.into();
-        am.size_class = Set(Some(class.as_str().to_owned()));
+        am.size_class = Set(Some(class));
         am.update(&txn).await?;
     }
     crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Enterprise, id).await?;
@@ -646,7 +649,7 @@ async fn push_one(ctx: &Ctx, p: &policy::Model, version: i32, e: &enterprise::Mo
     let Some(org_id) = e.org_id else { return Ok(false) };
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let org = organisation::Entity::find_by_id(org_id).one(&txn).await?;
-    if org.as_ref().is_none_or(|o| o.policy_push_opt_out || o.status != "active") {
+    if org.as_ref().is_none_or(|o| o.policy_push_opt_out || !o.status.is_active()) {
         return Ok(false);
     }
     let already = policy_push::Entity::find()
@@ -671,7 +674,7 @@ async fn push_one(ctx: &Ctx, p: &policy::Model, version: i32, e: &enterprise::Mo
     let admins = user::Entity::find()
         .filter(user::Column::OrgId.eq(org_id))
         .filter(user::Column::IsOrgAdmin.eq(true))
-        .filter(user::Column::Status.eq("active"))
+        .filter(user::Column::Status.eq(AccountStatus::Active))
         .all(&txn)
         .await?;
     for u in admins {
@@ -679,7 +682,7 @@ async fn push_one(ctx: &Ctx, p: &policy::Model, version: i32, e: &enterprise::Mo
             &txn,
             ctx,
             u.id,
-            "policy",
+            MessageCategory::Policy,
             &format!("您的企业符合政策：{}", p.title),
             "根据企业信息匹配，您的企业符合该政策的申报条件，请查看详情并及时申报。",
             Some(&format!("/policies/{}", p.id)),
@@ -695,7 +698,7 @@ pub async fn push_policy(ctx: &Ctx, job: &PushPolicy) -> Result<PushReport, DbEr
     let mut report = PushReport::default();
     let Some(p) = policy::Entity::find_by_id(job.policy_id).one(&ctx.db).await? else { return Ok(report) };
     let today = ctx.now().date_naive();
-    if p.status != "published" || p.rule_version != job.version || p.valid_until.is_some_and(|d| d < today) {
+    if p.status != PolicyState::Published || p.rule_version != job.version || p.valid_until.is_some_and(|d| d < today) {
         return Ok(report);
     }
     let Some((version, rule)) = current_rule(&ctx.db, &p).await? else { return Ok(report) };
@@ -799,7 +802,7 @@ impl PolicyForm {
             title: p.title.clone(),
             doc_no: p.doc_no.clone().unwrap_or_default(),
             issuer: p.issuer.clone(),
-            level: p.level.clone(),
+            level: p.level.code().to_owned(),
             support_type: p.support_type.clone(),
             amount_max_wan: p.amount_max_wan.map(|a| a.to_string()).unwrap_or_default(),
             publish_date: p.publish_date.to_string(),
@@ -817,7 +820,7 @@ struct ValidPolicy {
     title: String,
     doc_no: Option<String>,
     issuer: String,
-    level: String,
+    level: PolicyLevel,
     support_type: String,
     amount: Option<i64>,
     publish_date: NaiveDate,
@@ -846,7 +849,8 @@ fn validate_policy(ctx: &Ctx, f: &PolicyForm) -> Result<ValidPolicy, PolicyError
     let title = clean_line(&mut errors, "政策标题", &f.title, 4, 200);
     let doc_no = clean_line(&mut errors, "文号", &f.doc_no, 0, 100);
     let issuer = clean_line(&mut errors, "发布机构", &f.issuer, 2, 100);
-    if !["national", "city", "district"].contains(&f.level.as_str()) {
+    let level = PolicyLevel::parse(&f.level);
+    if level.is_none() {
         errors.push((0, "请选择政策层级".to_owned()));
     }
     if !SUPPORT_TYPES.contains(&f.support_type.as_str()) {
@@ -894,14 +898,14 @@ fn validate_policy(ctx: &Ctx, f: &PolicyForm) -> Result<ValidPolicy, PolicyError
     if interpretation.chars().count() > 5000 {
         errors.push((0, "政策解读不能超过5000字".to_owned()));
     }
-    if !errors.is_empty() {
+    let Some(level) = level.filter(|_| errors.is_empty()) else {
         return Err(PolicyError::Rows(errors));
-    }
+    };
     Ok(ValidPolicy {
         title,
         doc_no: (!doc_no.is_empty()).then_some(doc_no),
         issuer,
-        level: f.level.clone(),
+        level,
         support_type: f.support_type.clone(),
         amount,
         publish_date,
@@ -931,7 +935,7 @@ pub async fn create_policy(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &PolicyForm
         summary: Set(v.summary),
         body: Set(v.body),
         source_url: Set(v.source_url),
-        status: Set("draft".to_owned()),
+        status: Set(PolicyState::Draft),
         created_at: Set(now),
         updated_at: Set(now),
         region: Set("通州区".to_owned()),
@@ -1131,7 +1135,7 @@ pub async fn attachment_file(
     link_id: i64,
 ) -> Result<(qifu_db::entity::file::Model, Vec<u8>), AccessError> {
     let p = policy::Entity::find_by_id(policy_id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
-    let public = p.status == "published" || p.status == "expired";
+    let public = p.status.is_public();
     if !public && !actor.is_some_and(|a| a.can(Permission::PolicyManage)) {
         return Err(AccessError::NotFound);
     }

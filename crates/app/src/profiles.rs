@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use qifu_db::entity::enterprise;
 use qifu_domain::accounts::Permission;
 use qifu_domain::profiles::Profile;
+use qifu_domain::profiles::SizeClass;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// Full years between two dates.
@@ -28,7 +29,8 @@ pub fn profile_of(e: &enterprise::Model, certified: Option<bool>, today: NaiveDa
     Profile {
         division: Some(e.division_code.clone()),
         industry: Some(e.industry_code.clone()),
-        size_class: e.size_class.clone(),
+        // The eligibility engine reads the size class as its code.
+        size_class: e.size_class.map(|s| s.code().to_owned()),
         above_designated_size: Some(e.above_designated_size),
         years_since_founding: Some(years_between(e.founded_on, today)),
         employees: e.employees.map(f64::from),
@@ -46,7 +48,7 @@ pub fn profile_of(e: &enterprise::Model, certified: Option<bool>, today: NaiveDa
 pub struct EnterpriseFilter {
     /// Part of the name, or a credit-code prefix.
     pub q: String,
-    pub size_class: Option<String>,
+    pub size_class: Option<SizeClass>,
     pub division_code: Option<String>,
 }
 
@@ -76,7 +78,7 @@ fn db_condition(filter: &EnterpriseFilter) -> Condition {
                 .add(enterprise::Column::LegalRepName.eq(term)),
         );
     }
-    if let Some(s) = filter.size_class.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(s) = filter.size_class {
         c = c.add(enterprise::Column::SizeClass.eq(s));
     }
     if let Some(d) = filter.division_code.as_deref().filter(|s| !s.is_empty()) {
@@ -114,7 +116,7 @@ pub async fn list_enterprises(
     };
     if let Some(ids) = ranked {
         let mut q = enterprise::Entity::find().filter(enterprise::Column::Id.is_in(ids.clone()));
-        if let Some(s) = filter.size_class.as_deref().filter(|s| !s.is_empty()) {
+        if let Some(s) = filter.size_class {
             q = q.filter(enterprise::Column::SizeClass.eq(s));
         }
         if let Some(d) = filter.division_code.as_deref().filter(|s| !s.is_empty()) {
@@ -179,13 +181,7 @@ pub async fn export_enterprises(
         let Some(tail) = batch.last() else { break };
         last = tail.id;
         for e in &batch {
-            let size = match e.size_class.as_deref() {
-                Some("large") => "大型",
-                Some("medium") => "中型",
-                Some("small") => "小型",
-                Some("micro") => "微型",
-                _ => "",
-            };
+            let size = e.size_class.map_or("", |s| s.label());
             ws.write_string(row, 0, &e.credit_code)?;
             ws.write_string(row, 1, &e.name)?;
             ws.write_string(row, 2, &e.legal_rep_name)?;

@@ -18,7 +18,10 @@ use crate::context::{Ctx, Meta};
 use qifu_db::entity::{
     activity, article, category, enterprise, institution, organisation, policy, product, search_change, search_synonym,
 };
-use qifu_domain::accounts::Permission;
+use qifu_domain::accounts::{AccountStatus, Permission};
+use qifu_domain::content::{ActivityKind, ArticleKind, ContentState};
+use qifu_domain::demands::ProductState;
+use qifu_domain::policy::PolicyState;
 use qifu_search::{Doc, Gap, Opened, SearchIndex, Synonyms};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -136,7 +139,7 @@ async fn sync_locked(ctx: &Ctx) -> Result<SyncReport, SyncError> {
                 .add(search_change::Column::Id.gt(checkpoint))
                 .add(search_change::Column::Id.is_in(gaps.iter().map(|g| g.id).collect::<Vec<_>>())),
         )
-        .filter(search_change::Column::Kind.eq("*"))
+        .filter(search_change::Column::Kind.eq(crate::index::REBUILD_ALL))
         .one(&ctx.db)
         .await?
         .is_some();
@@ -423,14 +426,14 @@ async fn load_batch(ctx: &Ctx, kind: Kind, after: i64, limit: u64) -> Result<Vec
                     let cat = cats.iter().find(|c| c.id == p.category_id).map(|c| c.name.clone()).unwrap_or_default();
                     let org =
                         insts.iter().find(|i| i.id == p.institution_id).and_then(|i| orgs.iter().find(|o| o.id == i.org_id));
-                    let org_active = org.is_some_and(|o| o.status == "active");
+                    let org_active = org.is_some_and(|o| o.status == AccountStatus::Active);
                     Doc {
                         kind,
                         id: p.id,
                         title: p.name.clone(),
                         tags: vec![cat.clone(), org.map(|o| o.name.clone()).unwrap_or_default()],
                         body: format!("{} {}", summary_and_body(&p.summary, &p.description), p.service_area),
-                        public: p.status == "online" && org_active,
+                        public: p.status == ProductState::Online && org_active,
                         category: cat,
                         date: p.published_at.or(Some(p.created_at)),
                     }
@@ -448,14 +451,14 @@ async fn load_batch(ctx: &Ctx, kind: Kind, after: i64, limit: u64) -> Result<Vec
             rows.into_iter()
                 .filter_map(|i| {
                     let o = orgs.iter().find(|o| o.id == i.org_id)?;
-                    let kind_label = qifu_domain::accounts::InstitutionKind::parse(&i.kind).map(|k| k.label()).unwrap_or("");
+                    let kind_label = i.kind.label();
                     Some(Doc {
                         kind,
                         id: i.id,
                         title: o.name.clone(),
                         tags: vec![kind_label.to_owned()],
                         body: format!("{} {}", i.intro, i.qualifications),
-                        public: o.status == "active",
+                        public: o.status == AccountStatus::Active,
                         category: kind_label.to_owned(),
                         date: Some(i.created_at),
                     })
@@ -470,12 +473,7 @@ async fn load_batch(ctx: &Ctx, kind: Kind, after: i64, limit: u64) -> Result<Vec
             .await?
             .into_iter()
             .map(|p| {
-                let level = match p.level.as_str() {
-                    "national" => "国家",
-                    "city" => "北京市",
-                    "district" => "通州区",
-                    _ => "其他",
-                };
+                let level = p.level.label();
                 Doc {
                     kind,
                     id: p.id,
@@ -485,7 +483,7 @@ async fn load_batch(ctx: &Ctx, kind: Kind, after: i64, limit: u64) -> Result<Vec
                         .chain(p.tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned))
                         .collect(),
                     body: summary_and_body(&p.summary, &p.body),
-                    public: p.status == "published" || p.status == "expired",
+                    public: matches!(p.status, PolicyState::Published | PolicyState::Expired),
                     category: level.to_owned(),
                     date: p.publish_date.and_hms_opt(0, 0, 0).map(|d| d.and_utc()),
                 }
@@ -499,14 +497,14 @@ async fn load_batch(ctx: &Ctx, kind: Kind, after: i64, limit: u64) -> Result<Vec
             .await?
             .into_iter()
             .map(|a| {
-                let label = if a.kind == "announcement" { "通知公告" } else { "新闻动态" };
+                let label = if a.kind == ArticleKind::Announcement { "通知公告" } else { "新闻动态" };
                 Doc {
                     kind,
                     id: a.id,
                     title: a.title.clone(),
                     tags: vec![a.source.clone(), label.to_owned()],
                     body: summary_and_body(&a.summary, &a.body),
-                    public: a.status == "published",
+                    public: a.status == ContentState::Published,
                     category: label.to_owned(),
                     date: a.published_at.or(Some(a.created_at)),
                 }
@@ -520,14 +518,14 @@ async fn load_batch(ctx: &Ctx, kind: Kind, after: i64, limit: u64) -> Result<Vec
             .await?
             .into_iter()
             .map(|a| {
-                let label = if a.kind == "training" { "培训" } else { "活动" };
+                let label = if a.kind == ActivityKind::Training { "培训" } else { "活动" };
                 Doc {
                     kind,
                     id: a.id,
                     title: a.title.clone(),
                     tags: vec![a.organizer.clone(), a.location.clone(), label.to_owned()],
                     body: summary_and_body(&a.summary, &a.body),
-                    public: a.status == "published",
+                    public: a.status == ContentState::Published,
                     category: label.to_owned(),
                     date: Some(a.starts_at),
                 }

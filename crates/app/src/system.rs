@@ -2,6 +2,7 @@
 
 use crate::context::Ctx;
 use chrono::Duration;
+use qifu_domain::system::JobStatus;
 use sea_orm::DbErr;
 
 /// Deletes finished jobs older than a week.
@@ -24,9 +25,8 @@ pub struct JobOverview {
     pub total: u64,
 }
 
-pub async fn job_overview(ctx: &Ctx, actor: &Actor, status: Option<&str>, page: u64) -> Result<JobOverview, AccessError> {
+pub async fn job_overview(ctx: &Ctx, actor: &Actor, status: Option<JobStatus>, page: u64) -> Result<JobOverview, AccessError> {
     crate::actor::require(actor, Permission::JobView)?;
-    let status = status.filter(|s| ["queued", "running", "done", "dead"].contains(s));
     let stats = qifu_db::jobs::stats(&ctx.db).await?;
     let (jobs, total) = qifu_db::jobs::list(&ctx.db, status, page.max(1), 50).await?;
     Ok(JobOverview { stats, jobs, total })

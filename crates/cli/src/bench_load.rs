@@ -116,7 +116,7 @@ async fn fixture(ctx: &Ctx, users: usize) -> Result<Fixture> {
     let certified: Vec<i64> = organisation::Entity::find()
         .select_only()
         .column(organisation::Column::Id)
-        .filter(organisation::Column::Kind.eq("enterprise"))
+        .filter(organisation::Column::Kind.eq(qifu_domain::accounts::OrgKind::Enterprise))
         .filter(organisation::Column::CertifiedAt.is_not_null())
         .limit(users as u64)
         .into_tuple()
@@ -126,7 +126,7 @@ async fn fixture(ctx: &Ctx, users: usize) -> Result<Fixture> {
         .select_only()
         .column(user::Column::Id)
         .filter(user::Column::OrgId.is_in(certified))
-        .filter(user::Column::Status.eq("active"))
+        .filter(user::Column::Status.eq(qifu_domain::accounts::AccountStatus::Active))
         .order_by_asc(user::Column::Id)
         .limit(users as u64)
         .into_tuple()
@@ -142,14 +142,14 @@ async fn fixture(ctx: &Ctx, users: usize) -> Result<Fixture> {
     let policies: Vec<i64> = policy::Entity::find()
         .select_only()
         .column(policy::Column::Id)
-        .filter(policy::Column::Status.eq("published"))
+        .filter(policy::Column::Status.eq(qifu_domain::policy::PolicyState::Published))
         .into_tuple()
         .all(db)
         .await?;
     let products: Vec<i64> = product::Entity::find()
         .select_only()
         .column(product::Column::Id)
-        .filter(product::Column::Status.eq("online"))
+        .filter(product::Column::Status.eq(qifu_domain::demands::ProductState::Online))
         .into_tuple()
         .all(db)
         .await?;
@@ -157,7 +157,7 @@ async fn fixture(ctx: &Ctx, users: usize) -> Result<Fixture> {
         bail!("没有已发布的政策或已上架的产品");
     }
     let appliable = product::Entity::find()
-        .filter(product::Column::Status.eq("online"))
+        .filter(product::Column::Status.eq(qifu_domain::demands::ProductState::Online))
         .filter(product::Column::Industries.eq(""))
         .filter(product::Column::SizeClasses.eq(""))
         .filter(product::Column::MinYears.is_null())

@@ -432,7 +432,8 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Check(c) => {
-            let (values, check): (Vec<String>, fn(&str) -> Result<(), String>) = match c {
+            type Check = fn(&str) -> Result<(), String>;
+            let (values, check): (Vec<String>, Check) = match c {
                 CheckCommand::CreditCode { codes } => {
                     (codes, |v| qifu_domain::certification::CreditCode::parse(v).map(|_| ()).map_err(|e| e.to_string()))
                 }

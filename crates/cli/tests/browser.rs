@@ -625,7 +625,7 @@ async fn a_product_is_published_applied_for_delivered_and_confirmed() {
     assert!(c.source().await.unwrap().contains("★★★★☆"));
     b.screenshot("demand-rated").await;
     let d = demand::Entity::find_by_id(did).one(&db).await.unwrap().unwrap();
-    assert_eq!(d.status, "confirmed");
+    assert_eq!(d.status, qifu_domain::demands::DemandState::Confirmed);
     db.close().await.unwrap();
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");

@@ -10,10 +10,12 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Statement, Value,
 };
 
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-pub const DONE: &str = "done";
-pub const DEAD: &str = "dead";
+use qifu_domain::system::JobStatus;
+
+const QUEUED: &str = JobStatus::Queued.code();
+const RUNNING: &str = JobStatus::Running.code();
+const DONE: &str = JobStatus::Done.code();
+const DEAD: &str = JobStatus::Dead.code();
 
 /// A job to put on the queue.
 #[derive(Debug, Clone)]
@@ -42,7 +44,7 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob, now: DateTime<Ut
         kind: Set(job.kind),
         payload: Set(job.payload),
         dedup_key: Set(job.dedup_key),
-        status: Set(QUEUED.to_owned()),
+        status: Set(JobStatus::Queued),
         attempts: Set(0),
         max_attempts: Set(job.max_attempts),
         run_at: Set(job.run_at),
@@ -85,9 +87,9 @@ pub async fn claim_of<C: ConnectionTrait>(
     let lock = if backend == DatabaseBackend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let of_kind = if kind.is_some() { " AND kind = $5" } else { "" };
     let sql = format!(
-        "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3 \
-         WHERE id IN (SELECT id FROM jobs WHERE ((status = 'queued' AND run_at <= $3) \
-         OR (status = 'running' AND locked_until < $3)){of_kind} ORDER BY run_at, id LIMIT $4{lock}) RETURNING *"
+        "UPDATE jobs SET status = '{RUNNING}', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3 \
+         WHERE id IN (SELECT id FROM jobs WHERE ((status = '{QUEUED}' AND run_at <= $3) \
+         OR (status = '{RUNNING}' AND locked_until < $3)){of_kind} ORDER BY run_at, id LIMIT $4{lock}) RETURNING *"
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut values: Vec<Value> = vec![worker.into(), lease_until.into(), now.into(), limit.into()];
@@ -101,9 +103,10 @@ pub async fn claim_of<C: ConnectionTrait>(
 /// The kinds that have a job due now (queued and due, or with an expired lease).
 pub async fn due_kinds<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> Result<Vec<String>, DbErr> {
     let backend = conn.get_database_backend();
-    let sql =
-        "SELECT DISTINCT kind FROM jobs WHERE (status = 'queued' AND run_at <= $1) OR (status = 'running' AND locked_until < $1)";
-    let rows = conn.query_all_raw(stmt(backend, sql, vec![now.into()])).await?;
+    let sql = format!(
+        "SELECT DISTINCT kind FROM jobs WHERE (status = '{QUEUED}' AND run_at <= $1) OR (status = '{RUNNING}' AND locked_until < $1)"
+    );
+    let rows = conn.query_all_raw(stmt(backend, &sql, vec![now.into()])).await?;
     rows.iter().map(|r| r.try_get::<String>("", "kind")).collect()
 }
 
@@ -116,7 +119,7 @@ pub async fn renew<C: ConnectionTrait>(conn: &C, worker: &str, ids: &[i64], leas
         .col_expr(job::Column::LockedUntil, sea_orm::sea_query::Expr::value(lease_until))
         .filter(job::Column::Id.is_in(ids.to_vec()))
         .filter(job::Column::LockedBy.eq(worker))
-        .filter(job::Column::Status.eq(RUNNING))
+        .filter(job::Column::Status.eq(JobStatus::Running))
         .exec(conn)
         .await?;
     Ok(r.rows_affected)
@@ -131,9 +134,9 @@ pub async fn release<C: ConnectionTrait>(conn: &C, worker: &str, ids: &[i64], no
     let backend = conn.get_database_backend();
     let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
     let sql = format!(
-        "UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, run_at = $1, updated_at = $1, \
+        "UPDATE jobs SET status = '{QUEUED}', locked_by = NULL, locked_until = NULL, run_at = $1, updated_at = $1, \
          attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
-         WHERE status = 'running' AND locked_by = $2 AND id IN ({})",
+         WHERE status = '{RUNNING}' AND locked_by = $2 AND id IN ({})",
         placeholders.join(", ")
     );
     let mut values: Vec<Value> = vec![now.into(), worker.into()];
@@ -145,9 +148,11 @@ pub async fn release<C: ConnectionTrait>(conn: &C, worker: &str, ids: &[i64], no
 /// Marks a claimed job done.
 pub async fn complete<C: ConnectionTrait>(conn: &C, id: i64, worker: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
-    let sql = "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, finished_at = $1, updated_at = $1, last_error = NULL \
-               WHERE id = $2 AND locked_by = $3";
-    conn.execute_raw(stmt(backend, sql, vec![now.into(), id.into(), worker.into()])).await?;
+    let sql = format!(
+        "UPDATE jobs SET status = '{DONE}', locked_by = NULL, locked_until = NULL, finished_at = $1, updated_at = $1, last_error = NULL \
+         WHERE id = $2 AND locked_by = $3"
+    );
+    conn.execute_raw(stmt(backend, &sql, vec![now.into(), id.into(), worker.into()])).await?;
     Ok(())
 }
 
@@ -165,32 +170,38 @@ pub async fn fail<C: ConnectionTrait>(
     let dead = job.attempts >= job.max_attempts;
     let error: String = error.chars().take(4000).collect();
     let sql = if dead {
-        "UPDATE jobs SET status = 'dead', locked_by = NULL, locked_until = NULL, last_error = $1, updated_at = $2, finished_at = $2 \
-         WHERE id = $3 AND locked_by = $4"
+        format!(
+            "UPDATE jobs SET status = '{DEAD}', locked_by = NULL, locked_until = NULL, last_error = $1, updated_at = $2, finished_at = $2 \
+             WHERE id = $3 AND locked_by = $4"
+        )
     } else {
-        "UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, last_error = $1, updated_at = $2, run_at = $5 \
-         WHERE id = $3 AND locked_by = $4"
+        format!(
+            "UPDATE jobs SET status = '{QUEUED}', locked_by = NULL, locked_until = NULL, last_error = $1, updated_at = $2, run_at = $5 \
+             WHERE id = $3 AND locked_by = $4"
+        )
     };
     let mut values: Vec<Value> = vec![error.into(), now.into(), job.id.into(), worker.into()];
     if !dead {
         values.push(retry_at.into());
     }
-    conn.execute_raw(stmt(backend, sql, values)).await?;
+    conn.execute_raw(stmt(backend, &sql, values)).await?;
     Ok(dead)
 }
 
 /// Puts a dead job back on the queue with fresh attempts.
 pub async fn retry_dead<C: ConnectionTrait>(conn: &C, id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let backend = conn.get_database_backend();
-    let sql = "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1, finished_at = NULL WHERE id = $2 AND status = 'dead'";
-    let r = conn.execute_raw(stmt(backend, sql, vec![now.into(), id.into()])).await?;
+    let sql = format!(
+        "UPDATE jobs SET status = '{QUEUED}', attempts = 0, run_at = $1, updated_at = $1, finished_at = NULL WHERE id = $2 AND status = '{DEAD}'"
+    );
+    let r = conn.execute_raw(stmt(backend, &sql, vec![now.into(), id.into()])).await?;
     Ok(r.rows_affected() == 1)
 }
 
 /// Deletes finished jobs older than `before` (dead jobs are kept).
 pub async fn prune_done<C: ConnectionTrait>(conn: &C, before: DateTime<Utc>) -> Result<u64, DbErr> {
     let r = job::Entity::delete_many()
-        .filter(job::Column::Status.eq(DONE))
+        .filter(job::Column::Status.eq(JobStatus::Done))
         .filter(job::Column::FinishedAt.lt(before))
         .exec(conn)
         .await?;
@@ -209,7 +220,7 @@ pub struct QueueStats {
 pub async fn stats<C: ConnectionTrait>(conn: &C) -> Result<QueueStats, DbErr> {
     #[derive(FromQueryResult)]
     struct Row {
-        status: String,
+        status: JobStatus,
         n: i64,
     }
     let rows = Row::find_by_statement(Statement::from_string(
@@ -221,12 +232,11 @@ pub async fn stats<C: ConnectionTrait>(conn: &C) -> Result<QueueStats, DbErr> {
     let mut s = QueueStats::default();
     for r in rows {
         let n = u64::try_from(r.n).unwrap_or(0);
-        match r.status.as_str() {
-            QUEUED => s.queued = n,
-            RUNNING => s.running = n,
-            DONE => s.done = n,
-            DEAD => s.dead = n,
-            _ => {}
+        match r.status {
+            JobStatus::Queued => s.queued = n,
+            JobStatus::Running => s.running = n,
+            JobStatus::Done => s.done = n,
+            JobStatus::Dead => s.dead = n,
         }
     }
     Ok(s)
@@ -235,7 +245,7 @@ pub async fn stats<C: ConnectionTrait>(conn: &C) -> Result<QueueStats, DbErr> {
 /// A page of jobs, newest first, optionally of one status.
 pub async fn list<C: ConnectionTrait>(
     conn: &C,
-    status: Option<&str>,
+    status: Option<JobStatus>,
     page: u64,
     per_page: u64,
 ) -> Result<(Vec<job::Model>, u64), DbErr> {

@@ -254,4 +254,50 @@ mod tests {
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://data/qifu.db"), "sqlite://data/qifu.db");
     }
+
+    /// One connection to a fresh in-memory SQLite database.
+    async fn memory() -> DatabaseConnection {
+        let mut opts = sea_orm::ConnectOptions::new("sqlite::memory:");
+        opts.max_connections(1).min_connections(1).sqlx_logging(false);
+        sea_orm::Database::connect(opts).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unknown_stored_value_names_table_column_and_value() {
+        use qifu_domain::demands::DemandState;
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = memory().await;
+        let row = db
+            .query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, "SELECT 'bogus' AS status, 'accepted' AS to_status"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<DemandState>("", "to_status").unwrap(), DemandState::Accepted);
+        let err = row.try_get::<DemandState>("", "status").unwrap_err();
+        assert!(matches!(err, DbErr::Type(_)), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("demands.status") && text.contains("\"bogus\""), "{text}");
+        // NULL is not an unknown value: an optional column reads it as None.
+        let row =
+            db.query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, "SELECT NULL AS status")).await.unwrap().unwrap();
+        assert_eq!(row.try_get::<Option<DemandState>>("", "status").unwrap(), None);
+    }
+
+    /// The category-kind migration marks the top-level 融资服务 categories as
+    /// financing, and nothing else.
+    #[tokio::test]
+    async fn category_kind_upgrade_marks_the_financing_top_level_category() {
+        use sea_orm::{ConnectionTrait, EntityTrait, Statement};
+        let db = memory().await;
+        migration::Migrator::up(&db, Some(12)).await.unwrap();
+        let sql = "INSERT INTO categories (id, parent_id, name, sort, created_at) VALUES \
+                   (1, NULL, '融资服务', 1, '2026-12-01T00:00:00Z'), (2, 1, '信用贷款', 1, '2026-12-01T00:00:00Z'), \
+                   (3, NULL, '法律咨询', 2, '2026-12-01T00:00:00Z'), (4, 3, '融资服务', 1, '2026-12-01T00:00:00Z')";
+        db.execute_raw(Statement::from_string(DatabaseBackend::Sqlite, sql)).await.unwrap();
+        migration::Migrator::up(&db, None).await.unwrap();
+        let kinds: Vec<(i64, qifu_domain::catalog::CategoryKind)> =
+            entity::category::Entity::find().all(&db).await.unwrap().into_iter().map(|c| (c.id, c.kind)).collect();
+        use qifu_domain::catalog::CategoryKind::{Financing, Service};
+        assert_eq!(kinds, vec![(1, Financing), (2, Service), (3, Service), (4, Service)]);
+    }
 }

@@ -2,11 +2,13 @@
 
 use crate::entity::{activity, article, enterprise, institution, organisation, policy, product};
 use chrono::{DateTime, Utc};
+use qifu_domain::accounts::AccountStatus;
+use qifu_domain::catalog::{DeliveryMode, Pricing};
+use qifu_domain::content::{ArticleKind, ContentState};
+use qifu_domain::demands::ProductState;
+use qifu_domain::policy::{PolicyLevel, PolicyState};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
-
-pub const PUBLISHED: &str = "published";
-pub const ONLINE: &str = "online";
 
 /// What the portal home page shows.
 #[derive(Debug, Clone, Default)]
@@ -45,25 +47,25 @@ pub async fn home_counts<C: ConnectionTrait>(db: &C) -> Result<Counts, DbErr> {
     Ok(Counts {
         enterprises: enterprise::Entity::find().count(db).await?,
         institutions: institution::Entity::find().count(db).await?,
-        products: product::Entity::find().filter(product::Column::Status.eq(ONLINE)).count(db).await?,
-        policies: policy::Entity::find().filter(policy::Column::Status.eq(PUBLISHED)).count(db).await?,
+        products: product::Entity::find().filter(product::Column::Status.eq(ProductState::Online)).count(db).await?,
+        policies: policy::Entity::find().filter(policy::Column::Status.eq(PolicyState::Published)).count(db).await?,
     })
 }
 
 /// The home page's lists, with headline figures the caller already has.
 pub async fn home_with<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, counts: Counts) -> Result<Home, DbErr> {
     let policies = policy::Entity::find()
-        .filter(policy::Column::Status.eq(PUBLISHED))
+        .filter(policy::Column::Status.eq(PolicyState::Published))
         .order_by_desc(policy::Column::PublishDate)
         .order_by_desc(policy::Column::Id)
         .limit(6)
         .all(db)
         .await?;
     let products = latest_products(db, 6).await?;
-    let news = articles(db, "news", 6).await?;
-    let announcements = articles(db, "announcement", 4).await?;
+    let news = articles(db, ArticleKind::News, 6).await?;
+    let announcements = articles(db, ArticleKind::Announcement, 4).await?;
     let activities = activity::Entity::find()
-        .filter(activity::Column::Status.eq(PUBLISHED))
+        .filter(activity::Column::Status.eq(ContentState::Published))
         .filter(activity::Column::EndsAt.gte(now))
         .order_by_asc(activity::Column::StartsAt)
         .limit(4)
@@ -72,10 +74,10 @@ pub async fn home_with<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, counts: C
     Ok(Home { policies, products, news, announcements, activities, counts })
 }
 
-async fn articles<C: ConnectionTrait>(db: &C, kind: &str, n: u64) -> Result<Vec<article::Model>, DbErr> {
+async fn articles<C: ConnectionTrait>(db: &C, kind: ArticleKind, n: u64) -> Result<Vec<article::Model>, DbErr> {
     article::Entity::find()
         .filter(article::Column::Kind.eq(kind))
-        .filter(article::Column::Status.eq(PUBLISHED))
+        .filter(article::Column::Status.eq(ContentState::Published))
         .order_by_desc(article::Column::PublishedAt)
         .order_by_desc(article::Column::Id)
         .limit(n)
@@ -86,7 +88,7 @@ async fn articles<C: ConnectionTrait>(db: &C, kind: &str, n: u64) -> Result<Vec<
 /// The newest online products with their institutions' names (two queries, no N+1).
 pub async fn latest_products<C: ConnectionTrait>(db: &C, n: u64) -> Result<Vec<ProductCard>, DbErr> {
     let products = product::Entity::find()
-        .filter(product::Column::Status.eq(ONLINE))
+        .filter(product::Column::Status.eq(ProductState::Online))
         .order_by_desc(product::Column::PublishedAt)
         .order_by_desc(product::Column::Id)
         .limit(n)
@@ -110,7 +112,7 @@ fn offset(page: u64) -> u64 {
 /// Filters of the portal's policy list; empty values mean "any".
 #[derive(Debug, Clone, Default)]
 pub struct PolicyFilter {
-    pub level: String,
+    pub level: Option<PolicyLevel>,
     pub support_type: String,
     pub issuer: String,
     /// A tag (分类标签) the policy carries.
@@ -121,11 +123,11 @@ pub struct PolicyFilter {
 
 pub async fn published_policies<C: ConnectionTrait>(db: &C, f: &PolicyFilter, page: u64) -> Result<Paged<policy::Model>, DbErr> {
     let mut q = policy::Entity::find()
-        .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
+        .filter(policy::Column::Status.is_in([PolicyState::Published, PolicyState::Expired]))
         .order_by_desc(policy::Column::PublishDate)
         .order_by_desc(policy::Column::Id);
-    if !f.level.is_empty() {
-        q = q.filter(policy::Column::Level.eq(f.level.as_str()));
+    if let Some(level) = f.level {
+        q = q.filter(policy::Column::Level.eq(level));
     }
     if !f.support_type.is_empty() {
         q = q.filter(policy::Column::SupportType.eq(f.support_type.as_str()));
@@ -144,7 +146,7 @@ pub async fn published_policies<C: ConnectionTrait>(db: &C, f: &PolicyFilter, pa
     }
     if let Some(day) = f.open_on {
         q = q
-            .filter(policy::Column::Status.eq(PUBLISHED))
+            .filter(policy::Column::Status.eq(PolicyState::Published))
             .filter(sea_orm::Condition::any().add(policy::Column::ValidUntil.is_null()).add(policy::Column::ValidUntil.gte(day)));
     }
     let total = q.clone().count(db).await?;
@@ -154,7 +156,7 @@ pub async fn published_policies<C: ConnectionTrait>(db: &C, f: &PolicyFilter, pa
 /// Tags of public policies, most used first, for the list's filter.
 pub async fn policy_tags<C: ConnectionTrait>(db: &C, limit: usize) -> Result<Vec<String>, DbErr> {
     let rows: Vec<String> = policy::Entity::find()
-        .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
+        .filter(policy::Column::Status.is_in([PolicyState::Published, PolicyState::Expired]))
         .filter(policy::Column::Tags.ne(""))
         .select_only()
         .column(policy::Column::Tags)
@@ -198,7 +200,7 @@ pub async fn policy_facets_key<C: ConnectionTrait>(db: &C) -> Result<PolicyFacet
 /// Issuers of public policies, for the list's filter.
 pub async fn policy_issuers<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, DbErr> {
     let mut v: Vec<String> = policy::Entity::find()
-        .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
+        .filter(policy::Column::Status.is_in([PolicyState::Published, PolicyState::Expired]))
         .select_only()
         .column(policy::Column::Issuer)
         .distinct()
@@ -219,7 +221,7 @@ pub async fn related_products<C: ConnectionTrait>(db: &C, tags: &[String], limit
         any = any.add(product::Column::Name.contains(t.as_str())).add(product::Column::Summary.contains(t.as_str()));
     }
     let rows = product::Entity::find()
-        .filter(product::Column::Status.eq(ONLINE))
+        .filter(product::Column::Status.eq(ProductState::Online))
         .filter(any)
         .order_by_desc(product::Column::AppliedCount)
         .limit(limit)
@@ -229,11 +231,14 @@ pub async fn related_products<C: ConnectionTrait>(db: &C, tags: &[String], limit
 }
 
 pub async fn public_policy<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<policy::Model>, DbErr> {
-    policy::Entity::find_by_id(id).filter(policy::Column::Status.is_in([PUBLISHED, "expired"])).one(db).await
+    policy::Entity::find_by_id(id)
+        .filter(policy::Column::Status.is_in([PolicyState::Published, PolicyState::Expired]))
+        .one(db)
+        .await
 }
 
 pub async fn public_product<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<ProductCard>, DbErr> {
-    let Some(p) = product::Entity::find_by_id(id).filter(product::Column::Status.eq(ONLINE)).one(db).await? else {
+    let Some(p) = product::Entity::find_by_id(id).filter(product::Column::Status.eq(ProductState::Online)).one(db).await? else {
         return Ok(None);
     };
     Ok(with_institutions(db, vec![p]).await?.pop())
@@ -265,11 +270,11 @@ async fn with_institutions<C: ConnectionTrait>(db: &C, products: Vec<product::Mo
 
 pub async fn published_articles<C: ConnectionTrait>(
     db: &C,
-    kind: Option<&str>,
+    kind: Option<ArticleKind>,
     page: u64,
 ) -> Result<Paged<article::Model>, DbErr> {
     let mut q = article::Entity::find()
-        .filter(article::Column::Status.eq(PUBLISHED))
+        .filter(article::Column::Status.eq(ContentState::Published))
         .order_by_desc(article::Column::PublishedAt)
         .order_by_desc(article::Column::Id);
     if let Some(k) = kind {
@@ -280,12 +285,12 @@ pub async fn published_articles<C: ConnectionTrait>(
 }
 
 pub async fn public_article<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<article::Model>, DbErr> {
-    article::Entity::find_by_id(id).filter(article::Column::Status.eq(PUBLISHED)).one(db).await
+    article::Entity::find_by_id(id).filter(article::Column::Status.eq(ContentState::Published)).one(db).await
 }
 
 pub async fn published_activities<C: ConnectionTrait>(db: &C, page: u64) -> Result<Paged<activity::Model>, DbErr> {
     let q = activity::Entity::find()
-        .filter(activity::Column::Status.eq(PUBLISHED))
+        .filter(activity::Column::Status.eq(ContentState::Published))
         .order_by_desc(activity::Column::StartsAt)
         .order_by_desc(activity::Column::Id);
     let total = q.clone().count(db).await?;
@@ -293,7 +298,7 @@ pub async fn published_activities<C: ConnectionTrait>(db: &C, page: u64) -> Resu
 }
 
 pub async fn public_activity<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<activity::Model>, DbErr> {
-    activity::Entity::find_by_id(id).filter(activity::Column::Status.eq(PUBLISHED)).one(db).await
+    activity::Entity::find_by_id(id).filter(activity::Column::Status.eq(ContentState::Published)).one(db).await
 }
 
 /// Title matches across public content (the full-text index replaces this).
@@ -313,28 +318,28 @@ impl SearchHits {
 
 pub async fn search_titles<C: ConnectionTrait>(db: &C, term: &str) -> Result<SearchHits, DbErr> {
     let policies = policy::Entity::find()
-        .filter(policy::Column::Status.is_in([PUBLISHED, "expired"]))
+        .filter(policy::Column::Status.is_in([PolicyState::Published, PolicyState::Expired]))
         .filter(policy::Column::Title.contains(term))
         .order_by_desc(policy::Column::PublishDate)
         .limit(20)
         .all(db)
         .await?;
     let products = product::Entity::find()
-        .filter(product::Column::Status.eq(ONLINE))
+        .filter(product::Column::Status.eq(ProductState::Online))
         .filter(sea_orm::Condition::any().add(product::Column::Name.contains(term)).add(product::Column::Summary.contains(term)))
         .order_by_desc(product::Column::PublishedAt)
         .limit(20)
         .all(db)
         .await?;
     let articles = article::Entity::find()
-        .filter(article::Column::Status.eq(PUBLISHED))
+        .filter(article::Column::Status.eq(ContentState::Published))
         .filter(article::Column::Title.contains(term))
         .order_by_desc(article::Column::PublishedAt)
         .limit(20)
         .all(db)
         .await?;
     let activities = activity::Entity::find()
-        .filter(activity::Column::Status.eq(PUBLISHED))
+        .filter(activity::Column::Status.eq(ContentState::Published))
         .filter(activity::Column::Title.contains(term))
         .order_by_desc(activity::Column::StartsAt)
         .limit(20)
@@ -348,10 +353,8 @@ pub async fn search_titles<C: ConnectionTrait>(db: &C, term: &str) -> Result<Sea
 pub struct ProductFilter {
     pub category_id: Option<i64>,
     pub institution_id: Option<i64>,
-    /// `online` or `offline` delivery.
-    pub delivery_mode: Option<String>,
-    /// `free` or `subsidized`.
-    pub pricing: Option<String>,
+    pub delivery_mode: Option<DeliveryMode>,
+    pub pricing: Option<Pricing>,
     pub keyword: String,
     /// `newest` (default), `popular` or `rated`.
     pub sort: String,
@@ -360,7 +363,7 @@ pub struct ProductFilter {
 /// Online products matching the filter; a category includes its sub-categories.
 pub async fn product_list<C: ConnectionTrait>(db: &C, f: &ProductFilter, page: u64) -> Result<Paged<ProductCard>, DbErr> {
     use crate::entity::category;
-    let mut q = product::Entity::find().filter(product::Column::Status.eq(ONLINE));
+    let mut q = product::Entity::find().filter(product::Column::Status.eq(ProductState::Online));
     if let Some(cid) = f.category_id {
         let children: Vec<i64> = category::Entity::find()
             .filter(category::Column::ParentId.eq(cid))
@@ -376,10 +379,10 @@ pub async fn product_list<C: ConnectionTrait>(db: &C, f: &ProductFilter, page: u
     if let Some(iid) = f.institution_id {
         q = q.filter(product::Column::InstitutionId.eq(iid));
     }
-    if let Some(m) = f.delivery_mode.as_deref().filter(|m| ["online", "offline"].contains(m)) {
+    if let Some(m) = f.delivery_mode {
         q = q.filter(product::Column::DeliveryMode.eq(m));
     }
-    if let Some(p) = f.pricing.as_deref().filter(|p| ["free", "subsidized"].contains(p)) {
+    if let Some(p) = f.pricing {
         q = q.filter(product::Column::Pricing.eq(p));
     }
     let kw = f.keyword.trim();
@@ -427,7 +430,7 @@ pub async fn active_institutions<C: ConnectionTrait>(db: &C) -> Result<Vec<Insti
     let insts = institution::Entity::find().order_by_asc(institution::Column::Id).all(db).await?;
     let orgs = organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(insts.iter().map(|i| i.org_id).collect::<Vec<_>>()))
-        .filter(organisation::Column::Status.eq("active"))
+        .filter(organisation::Column::Status.eq(AccountStatus::Active))
         .all(db)
         .await?;
     Ok(insts

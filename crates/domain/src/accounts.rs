@@ -7,120 +7,95 @@ mod phone;
 pub use permission::{Duty, Permission, Scope, check_separation};
 pub use phone::{Phone, PhoneError};
 
+use crate::stored::stored_enum;
 use serde::{Deserialize, Serialize};
 
-/// The kinds of organisation that share the platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    /// 企业
-    Enterprise,
-    /// 服务机构
-    Institution,
-    /// 政府 / 主管部门
-    Government,
-    /// 运营方
-    Operator,
+stored_enum! {
+    /// The kinds of organisation that share the platform.
+    pub enum OrgKind in ["organisations.kind", "roles.org_kind"] {
+        Enterprise = "enterprise" => "企业",
+        Institution = "institution" => "服务机构",
+        /// 政府 / 主管部门
+        Government = "government" => "政府",
+        Operator = "operator" => "运营方",
+    }
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 4] = [OrgKind::Enterprise, OrgKind::Institution, OrgKind::Government, OrgKind::Operator];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::Enterprise => "enterprise",
-            OrgKind::Institution => "institution",
-            OrgKind::Government => "government",
-            OrgKind::Operator => "operator",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            OrgKind::Enterprise => "企业",
-            OrgKind::Institution => "服务机构",
-            OrgKind::Government => "政府",
-            OrgKind::Operator => "运营方",
-        }
-    }
-
     /// Staff organisations work in the back office and need a second factor.
     pub fn is_staff(self) -> bool {
         matches!(self, OrgKind::Government | OrgKind::Operator)
     }
 }
 
-/// Kinds of service institution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InstitutionKind {
-    Bank,
-    Guarantor,
-    Insurer,
-    LawFirm,
-    TaxAccounting,
-    HumanResources,
-    IntellectualProperty,
-    Certification,
-    DigitalService,
-    TechnologyService,
+stored_enum! {
+    /// Kinds of service institution.
+    pub enum InstitutionKind in ["institutions.kind", "institution_applications.kind"] {
+        Bank = "bank" => "银行",
+        Guarantor = "guarantor" => "担保机构",
+        Insurer = "insurer" => "保险机构",
+        LawFirm = "law_firm" => "律师事务所",
+        TaxAccounting = "tax_accounting" => "财税服务机构",
+        HumanResources = "human_resources" => "人力资源服务机构",
+        IntellectualProperty = "intellectual_property" => "知识产权代理机构",
+        Certification = "certification" => "认证机构",
+        DigitalService = "digital_service" => "数字化服务商",
+        TechnologyService = "technology_service" => "科技服务机构",
+    }
 }
 
 impl InstitutionKind {
-    pub const ALL: [InstitutionKind; 10] = [
-        InstitutionKind::Bank,
-        InstitutionKind::Guarantor,
-        InstitutionKind::Insurer,
-        InstitutionKind::LawFirm,
-        InstitutionKind::TaxAccounting,
-        InstitutionKind::HumanResources,
-        InstitutionKind::IntellectualProperty,
-        InstitutionKind::Certification,
-        InstitutionKind::DigitalService,
-        InstitutionKind::TechnologyService,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InstitutionKind::Bank => "bank",
-            InstitutionKind::Guarantor => "guarantor",
-            InstitutionKind::Insurer => "insurer",
-            InstitutionKind::LawFirm => "law_firm",
-            InstitutionKind::TaxAccounting => "tax_accounting",
-            InstitutionKind::HumanResources => "human_resources",
-            InstitutionKind::IntellectualProperty => "intellectual_property",
-            InstitutionKind::Certification => "certification",
-            InstitutionKind::DigitalService => "digital_service",
-            InstitutionKind::TechnologyService => "technology_service",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            InstitutionKind::Bank => "银行",
-            InstitutionKind::Guarantor => "担保机构",
-            InstitutionKind::Insurer => "保险机构",
-            InstitutionKind::LawFirm => "律师事务所",
-            InstitutionKind::TaxAccounting => "财税服务机构",
-            InstitutionKind::HumanResources => "人力资源服务机构",
-            InstitutionKind::IntellectualProperty => "知识产权代理机构",
-            InstitutionKind::Certification => "认证机构",
-            InstitutionKind::DigitalService => "数字化服务商",
-            InstitutionKind::TechnologyService => "科技服务机构",
-        }
-    }
-
     /// 金融机构: institutions that offer financing products.
     pub fn is_financial(self) -> bool {
         matches!(self, InstitutionKind::Bank | InstitutionKind::Guarantor | InstitutionKind::Insurer)
+    }
+}
+
+stored_enum! {
+    /// Whether a user or an organisation may sign in.
+    pub enum AccountStatus in ["users.status", "organisations.status"] {
+        Active = "active" => "正常",
+        Disabled = "disabled" => "已停用",
+    }
+}
+
+impl AccountStatus {
+    pub fn is_active(self) -> bool {
+        self == AccountStatus::Active
+    }
+}
+
+stored_enum! {
+    /// How far a session has signed in: fully, or waiting for the second factor.
+    pub enum SessionStage in ["sessions.stage"] {
+        Full = "full" => "已登录",
+        Mfa = "mfa" => "待第二因素验证",
+    }
+}
+
+stored_enum! {
+    /// What a text-message code was sent for.
+    pub enum SmsPurpose in ["sms_codes.purpose"] {
+        Register = "register" => "注册",
+        Login = "login" => "登录",
+        ResetPassword = "reset" => "找回密码",
+    }
+}
+
+stored_enum! {
+    /// The result of a sign-in attempt.
+    pub enum LoginResult in ["login_log.result"] {
+        Success = "success" => "成功",
+        Failure = "failure" => "失败",
+    }
+}
+
+stored_enum! {
+    /// Where an institution's application to join (机构入驻) is.
+    pub enum ApplicationStatus in ["institution_applications.status"] {
+        Submitted = "submitted" => "待审核",
+        Approved = "approved" => "已通过",
+        Rejected = "rejected" => "未通过",
     }
 }
 
@@ -283,10 +258,19 @@ mod tests {
     #[test]
     fn codes_round_trip() {
         for k in OrgKind::ALL {
-            assert_eq!(OrgKind::parse(k.as_str()), Some(k));
+            assert_eq!(OrgKind::parse(k.code()), Some(k));
         }
         for k in InstitutionKind::ALL {
-            assert_eq!(InstitutionKind::parse(k.as_str()), Some(k));
+            assert_eq!(InstitutionKind::parse(k.code()), Some(k));
+        }
+        for s in AccountStatus::ALL {
+            assert_eq!(AccountStatus::parse(s.code()), Some(s));
+        }
+        for s in ApplicationStatus::ALL {
+            assert_eq!(ApplicationStatus::parse(s.code()), Some(s));
+        }
+        for p in SmsPurpose::ALL {
+            assert_eq!(SmsPurpose::parse(p.code()), Some(p));
         }
         for r in BuiltinRole::ALL {
             assert_eq!(BuiltinRole::parse(r.code()), Some(r));
@@ -295,6 +279,15 @@ mod tests {
 
     #[test]
     fn builtin_roles_respect_separation_of_duties() {
+        for s in AccountStatus::ALL {
+            assert_eq!(AccountStatus::parse(s.code()), Some(s));
+        }
+        for s in ApplicationStatus::ALL {
+            assert_eq!(ApplicationStatus::parse(s.code()), Some(s));
+        }
+        for p in SmsPurpose::ALL {
+            assert_eq!(SmsPurpose::parse(p.code()), Some(p));
+        }
         for r in BuiltinRole::ALL {
             assert!(check_separation(r.grants().iter().map(|(p, _)| *p)).is_ok(), "{r:?}");
         }

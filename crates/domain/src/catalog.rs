@@ -5,6 +5,39 @@
 
 use crate::eligibility::{Attribute, Condition, Op, Rule, Verdict, evaluate};
 use crate::profiles::{Profile, SizeClass};
+use crate::stored::stored_enum;
+
+stored_enum! {
+    /// What a top-level product category offers; its children inherit it.
+    /// A financing category's products ask for amount, term and purpose.
+    pub enum CategoryKind in ["categories.kind"] {
+        Service = "service" => "服务类",
+        Financing = "financing" => "融资类",
+    }
+}
+
+impl CategoryKind {
+    pub fn is_financing(self) -> bool {
+        self == CategoryKind::Financing
+    }
+}
+
+stored_enum! {
+    /// How a product is charged for.
+    pub enum Pricing in ["products.pricing"] {
+        Free = "free" => "免费",
+        Price = "price" => "收费",
+        Subsidized = "subsidized" => "政府补贴",
+    }
+}
+
+stored_enum! {
+    /// How a product's service is delivered.
+    pub enum DeliveryMode in ["products.delivery_mode"] {
+        Online = "online" => "线上服务",
+        Offline = "offline" => "线下服务",
+    }
+}
 
 /// A product's criteria; empty lists and `None` mean "no restriction".
 #[derive(Debug, Clone, Default)]
@@ -51,7 +84,7 @@ impl Criteria {
             rules.push(cond(Attribute::Industry, Op::PrefixIn, self.industries.clone(), vec![]));
         }
         if !self.size_classes.is_empty() {
-            let sizes = self.size_classes.iter().map(|s| s.as_str().to_owned()).collect();
+            let sizes = self.size_classes.iter().map(|s| s.code().to_owned()).collect();
             rules.push(cond(Attribute::SizeClass, Op::In, sizes, vec![]));
         }
         if let Some(min) = self.min_years.filter(|m| *m > 0) {

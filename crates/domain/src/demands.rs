@@ -6,64 +6,23 @@
 //! closed; the enterprise may withdraw before acceptance; the operator may
 //! reassign a demand that is not yet accepted to another institution.
 
-use serde::{Deserialize, Serialize};
+use crate::stored::stored_enum;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DemandState {
-    Submitted,
-    Accepted,
-    Declined,
-    InService,
-    Delivered,
-    Confirmed,
-    Closed,
-    Withdrawn,
+stored_enum! {
+    /// Where a demand is in its lifecycle.
+    pub enum DemandState in ["demands.status", "demand_events.to_status"] {
+        Submitted = "submitted" => "已提交",
+        Accepted = "accepted" => "已受理",
+        Declined = "declined" => "不予受理",
+        InService = "in_service" => "服务中",
+        Delivered = "delivered" => "已交付",
+        Confirmed = "confirmed" => "已确认",
+        Closed = "closed" => "已办结",
+        Withdrawn = "withdrawn" => "已撤回",
+    }
 }
 
 impl DemandState {
-    pub const ALL: [DemandState; 8] = [
-        DemandState::Submitted,
-        DemandState::Accepted,
-        DemandState::Declined,
-        DemandState::InService,
-        DemandState::Delivered,
-        DemandState::Confirmed,
-        DemandState::Closed,
-        DemandState::Withdrawn,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            DemandState::Submitted => "submitted",
-            DemandState::Accepted => "accepted",
-            DemandState::Declined => "declined",
-            DemandState::InService => "in_service",
-            DemandState::Delivered => "delivered",
-            DemandState::Confirmed => "confirmed",
-            DemandState::Closed => "closed",
-            DemandState::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.code() == s)
-    }
-
-    /// 已提交 / 已受理 / 不予受理 / 服务中 / 已交付 / 已确认 / 已办结 / 已撤回
-    pub fn label(self) -> &'static str {
-        match self {
-            DemandState::Submitted => "已提交",
-            DemandState::Accepted => "已受理",
-            DemandState::Declined => "不予受理",
-            DemandState::InService => "服务中",
-            DemandState::Delivered => "已交付",
-            DemandState::Confirmed => "已确认",
-            DemandState::Closed => "已办结",
-            DemandState::Withdrawn => "已撤回",
-        }
-    }
-
     /// No further transitions.
     pub fn is_final(self) -> bool {
         matches!(self, DemandState::Declined | DemandState::Closed | DemandState::Withdrawn)
@@ -75,12 +34,61 @@ impl DemandState {
     }
 }
 
-/// Who acts on a demand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Party {
-    Enterprise,
-    Institution,
-    Operator,
+stored_enum! {
+    /// Who acts on a demand (and which side wrote a message on it).
+    pub enum Party in ["demand_messages.side"] {
+        Enterprise = "enterprise" => "企业",
+        Institution = "institution" => "服务机构",
+        Operator = "operator" => "运营方",
+    }
+}
+
+stored_enum! {
+    /// What a demand asks for: a service, or financing (the product's
+    /// category is of the financing kind and the demand carries amount, term …).
+    pub enum DemandKind in ["demands.kind"] {
+        Service = "service" => "服务",
+        Financing = "financing" => "融资",
+    }
+}
+
+impl DemandKind {
+    pub fn is_financing(self) -> bool {
+        self == DemandKind::Financing
+    }
+}
+
+stored_enum! {
+    /// An entry of a demand's history: the transitions and what else happened.
+    pub enum HistoryEvent in ["demand_events.event"] {
+        Submit = "submit" => "提交需求",
+        Accept = "accept" => "受理",
+        Decline = "decline" => "不予受理",
+        Start = "start" => "开始服务",
+        Deliver = "deliver" => "交付",
+        Confirm = "confirm" => "企业确认",
+        Close = "close" => "办结",
+        Withdraw = "withdraw" => "撤回",
+        Reassign = "reassign" => "改派",
+        Remind = "remind" => "超时催办",
+        Escalate = "escalate" => "超时升级",
+        Rate = "rate" => "评价",
+    }
+}
+
+impl From<DemandEvent> for HistoryEvent {
+    fn from(e: DemandEvent) -> Self {
+        match e {
+            DemandEvent::Accept => HistoryEvent::Accept,
+            DemandEvent::Decline => HistoryEvent::Decline,
+            DemandEvent::Start => HistoryEvent::Start,
+            DemandEvent::Deliver => HistoryEvent::Deliver,
+            DemandEvent::Confirm => HistoryEvent::Confirm,
+            DemandEvent::Close => HistoryEvent::Close,
+            DemandEvent::Withdraw => HistoryEvent::Withdraw,
+            DemandEvent::Reassign => HistoryEvent::Reassign,
+        }
+    }
 }
 
 /// What can happen to a demand.
@@ -162,44 +170,26 @@ pub fn next(state: DemandState, event: DemandEvent, by: Party) -> Result<DemandS
     Ok(to)
 }
 
-/// The product publishing review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductState {
-    Draft,
-    Submitted,
-    Rejected,
-    Online,
-    Offline,
+stored_enum! {
+    /// The product publishing review.
+    pub enum ProductState in ["products.status"] {
+        Draft = "draft" => "草稿",
+        Submitted = "submitted" => "待审核",
+        Rejected = "rejected" => "已驳回",
+        Online = "online" => "已上架",
+        Offline = "offline" => "已下架",
+    }
 }
 
 impl ProductState {
-    pub const ALL: [ProductState; 5] =
-        [ProductState::Draft, ProductState::Submitted, ProductState::Rejected, ProductState::Online, ProductState::Offline];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            ProductState::Draft => "draft",
-            ProductState::Submitted => "submitted",
-            ProductState::Rejected => "rejected",
-            ProductState::Online => "online",
-            ProductState::Offline => "offline",
-        }
+    /// The institution may still edit it and send it for review.
+    pub fn is_editable_draft(self) -> bool {
+        matches!(self, ProductState::Draft | ProductState::Rejected)
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.code() == s)
-    }
-
-    /// 草稿 / 待审核 / 已驳回 / 已上架 / 已下架
-    pub fn label(self) -> &'static str {
-        match self {
-            ProductState::Draft => "草稿",
-            ProductState::Submitted => "待审核",
-            ProductState::Rejected => "已驳回",
-            ProductState::Online => "已上架",
-            ProductState::Offline => "已下架",
-        }
+    /// Approved once: online or taken offline.
+    pub fn is_listed(self) -> bool {
+        matches!(self, ProductState::Online | ProductState::Offline)
     }
 }
 

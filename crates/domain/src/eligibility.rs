@@ -9,6 +9,7 @@
 //! 不符合 (ineligible), with a line per condition.
 
 pub use crate::profiles::Profile;
+use crate::stored::stored_enum;
 use serde::{Deserialize, Serialize};
 
 /// An attribute of an enterprise a condition looks at.
@@ -275,35 +276,13 @@ fn yes() -> bool {
     true
 }
 
-/// The overall result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Eligible,
-    Near,
-    Incomplete,
-    Ineligible,
-}
-
-impl Verdict {
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Eligible => "符合",
-            Verdict::Near => "接近",
-            Verdict::Incomplete => "待完善",
-            Verdict::Ineligible => "不符合",
-        }
-    }
-    pub fn code(self) -> &'static str {
-        match self {
-            Verdict::Eligible => "eligible",
-            Verdict::Near => "near",
-            Verdict::Incomplete => "incomplete",
-            Verdict::Ineligible => "ineligible",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Verdict> {
-        [Verdict::Eligible, Verdict::Near, Verdict::Incomplete, Verdict::Ineligible].into_iter().find(|v| v.code() == s)
+stored_enum! {
+    /// The overall result.
+    pub enum Verdict in ["policy_matches.verdict"] {
+        Eligible = "eligible" => "符合",
+        Near = "near" => "接近",
+        Incomplete = "incomplete" => "待完善",
+        Ineligible = "ineligible" => "不符合",
     }
 }
 

@@ -4,10 +4,15 @@
 pub mod accounts;
 pub mod catalog;
 pub mod certification;
+pub mod content;
 pub mod demands;
 pub mod eligibility;
+pub mod files;
+pub mod messages;
 pub mod money;
 pub mod policy;
 pub mod profiles;
 pub mod reference;
+pub mod stored;
+pub mod system;
 pub mod text;

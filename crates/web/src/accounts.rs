@@ -227,21 +227,3 @@ pub struct DoneQuery {
     #[serde(default)]
     done: String,
 }
-
-/// The kinds of service institution, as a select's options.
-fn institution_kinds() -> Vec<(&'static str, &'static str)> {
-    qifu_domain::accounts::InstitutionKind::ALL.iter().map(|k| (k.as_str(), k.label())).collect()
-}
-
-pub fn org_kind_label(k: &str) -> &'static str {
-    qifu_domain::accounts::OrgKind::parse(k).map(|k| k.label()).unwrap_or("—")
-}
-
-pub fn application_status_label(s: &str) -> &'static str {
-    match s {
-        "submitted" => "待审核",
-        "approved" => "已通过",
-        "rejected" => "未通过",
-        _ => "—",
-    }
-}

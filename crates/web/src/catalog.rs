@@ -46,14 +46,6 @@ impl From<CatalogError> for WebError {
     }
 }
 
-pub fn delivery_label(m: &str) -> &'static str {
-    if m == "online" { "线上服务" } else { "线下服务" }
-}
-
-pub fn product_status_label(s: &str) -> &'static str {
-    qifu_domain::demands::ProductState::parse(s).map(|p| p.label()).unwrap_or("—")
-}
-
 /// A product's rating for people: "4.5分（2条评价）" or "暂无评价".
 pub fn rating_label(p: &product::Model) -> String {
     if p.rating_count == 0 {

@@ -53,23 +53,3 @@ pub async fn show_own_file(State(st): State<AppState>, me: SignedIn, Path(id): P
 pub async fn show_file(State(st): State<AppState>, staff: Staff, Path(id): Path<String>) -> Result<Response, WebError> {
     file(&st, &staff.actor, &id).await
 }
-
-pub fn cert_status_label(s: &str) -> &'static str {
-    match s {
-        "certified" => "已认证",
-        "review" => "审核中",
-        "rejected" => "未通过",
-        _ => "已提交",
-    }
-}
-
-pub fn match_label(s: &str) -> &'static str {
-    match s {
-        "match" => "与登记信息一致",
-        "mismatch" => "与登记信息不一致",
-        "not_found" => "登记信息中未找到",
-        "conflict" => "代码已被其他企业认证",
-        "unavailable" => "登记信息查询失败",
-        _ => "—",
-    }
-}

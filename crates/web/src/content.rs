@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use axum::routing::get;
 use qifu_db::entity::{activity, article};
+use qifu_domain::content::ArticleKind;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -67,10 +68,10 @@ pub struct NewsQuery {
 }
 
 pub async fn list_news(State(st): State<AppState>, v: Viewer, Query(q): Query<NewsQuery>) -> Page {
-    let kind = q.kind.as_deref().filter(|k| *k == "news" || *k == "announcement");
+    let kind = q.kind.as_deref().and_then(ArticleKind::parse);
     let page = qifu_db::read::published_articles(&st.ctx.db, kind, q.page).await?;
     let base = match kind {
-        Some(k) => format!("/news?kind={k}"),
+        Some(k) => format!("/news?kind={}", k.code()),
         None => "/news".to_owned(),
     };
     let pager = Pager::new(q.page, qifu_db::read::PER_PAGE, page.total, base);

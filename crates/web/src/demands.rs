@@ -163,28 +163,6 @@ pub async fn show_file(
     file(&st, &staff.actor, &id, &which).await
 }
 
-pub fn demand_status_label(s: &str) -> &'static str {
-    qifu_domain::demands::DemandState::parse(s).map(|d| d.label()).unwrap_or("—")
-}
-
 pub fn wan(fen: &Option<i64>) -> String {
     fen.map(|f| qifu_domain::money::Money::from_fen(f).display_wan()).unwrap_or_else(|| "—".to_owned())
-}
-
-pub fn event_label(e: &str) -> &'static str {
-    match e {
-        "submit" => "提交需求",
-        "accept" => "受理",
-        "decline" => "不予受理",
-        "start" => "开始服务",
-        "deliver" => "交付",
-        "confirm" => "企业确认",
-        "close" => "办结",
-        "withdraw" => "撤回",
-        "reassign" => "改派",
-        "remind" => "超时催办",
-        "escalate" => "超时升级",
-        "rate" => "评价",
-        _ => "其他",
-    }
 }

@@ -83,7 +83,7 @@ impl FromRequestParts<AppState> for Viewer {
             None => None,
         };
         let (session, pending) = match resolved {
-            Some(s) if s.stage == "full" => (Some(s), None),
+            Some(s) if s.stage == qifu_domain::accounts::SessionStage::Full => (Some(s), None),
             Some(s) => (None, Some(s)),
             None => (None, None),
         };

@@ -15,14 +15,9 @@ use crate::guard::{Staff, perm};
 use axum::Router;
 use axum::routing::{get, post};
 use qifu_app::messages::broadcasts::BroadcastError;
-use qifu_app::messages::center;
 use qifu_app::messages::settings::SettingsError;
 use qifu_app::messages::templates::TemplateError;
 use qifu_app::messages::wechat::ServerErrorForm;
-
-pub use broadcasts::broadcast_status;
-pub use deliveries::{channel_label, delivery_status};
-pub use wechat::wechat_log_kind;
 
 /// Who manages templates, deliveries, broadcasts and WeChat: 管理消息中心.
 type Manager = Staff<perm::MessageManage>;
@@ -99,9 +94,4 @@ impl From<ServerErrorForm> for WebError {
             ServerErrorForm::Access(a) => a.into(),
         }
     }
-}
-
-/// A message category's name (通知, 审核, 活动推广…).
-pub fn category_label(code: &str) -> &'static str {
-    center::category(code).label
 }

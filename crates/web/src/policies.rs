@@ -86,16 +86,6 @@ pub fn rule_ops() -> Vec<(&'static str, &'static str)> {
     qifu_domain::policy::Op::ALL.iter().map(|o| (o.code(), o.label())).collect()
 }
 
-pub fn policy_status_label(s: &str) -> &'static str {
-    match s {
-        "draft" => "草稿",
-        "published" => "已发布",
-        "expired" => "已过期",
-        "withdrawn" => "已撤回",
-        _ => "—",
-    }
-}
-
 pub fn verdict_class(v: &qifu_domain::policy::Verdict) -> &'static str {
     use qifu_domain::policy::Verdict;
     match v {

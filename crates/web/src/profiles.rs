@@ -13,6 +13,7 @@ use axum::routing::get;
 use qifu_app::actor::Actor;
 use qifu_app::profiles::{EnterpriseFilter, ExportError};
 use qifu_db::entity::enterprise;
+use qifu_domain::profiles::SizeClass;
 use serde::Deserialize;
 
 pub fn admin_routes() -> Router<AppState> {
@@ -35,13 +36,13 @@ pub struct EnterprisesPage {
     pub items: Vec<enterprise::Model>,
     pub pager: Pager,
     pub q: String,
-    pub size: String,
+    pub size: Option<SizeClass>,
     pub street: String,
     pub streets: &'static [qifu_domain::reference::division::Street],
 }
 
-pub fn size_label(s: &Option<String>) -> &'static str {
-    s.as_deref().and_then(qifu_domain::profiles::SizeClass::parse).map(|c| c.label()).unwrap_or("—")
+pub fn size_label(s: &Option<SizeClass>) -> &'static str {
+    s.map_or("—", |c| c.label())
 }
 
 pub fn street_name(code: &str) -> &'static str {
@@ -72,15 +73,20 @@ pub async fn list_enterprises(
     Query(q): Query<EnterpriseQuery>,
 ) -> Result<Response, WebError> {
     let term: String = q.q.trim().chars().take(100).collect();
-    let filter = EnterpriseFilter { q: term.clone(), size_class: Some(q.size.clone()), division_code: Some(q.street.clone()) };
+    let size = SizeClass::parse(&q.size);
+    let filter = EnterpriseFilter { q: term.clone(), size_class: size, division_code: Some(q.street.clone()) };
     if q.export == "xlsx" {
         return export_enterprises(&st, &staff.actor, &filter).await;
     }
     let page = qifu_app::profiles::list_enterprises(&st.ctx, &staff.actor, &filter, q.page, 20).await?;
     let base = format!(
         "/admin/enterprises?{}",
-        serde_urlencoded::to_string([("q", term.as_str()), ("size", q.size.as_str()), ("street", q.street.as_str())])
-            .unwrap_or_default()
+        serde_urlencoded::to_string([
+            ("q", term.as_str()),
+            ("size", size.map_or("", SizeClass::code)),
+            ("street", q.street.as_str())
+        ])
+        .unwrap_or_default()
     );
     let pager = Pager::new(page.page, page.per_page, page.total, base);
     let page = EnterprisesPage {
@@ -88,7 +94,7 @@ pub async fn list_enterprises(
         items: page.items,
         pager,
         q: term,
-        size: q.size,
+        size,
         street: q.street,
         streets: qifu_domain::reference::division::tongzhou_streets(),
     };

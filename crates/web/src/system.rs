@@ -28,16 +28,6 @@ pub fn admin_routes() -> Router<AppState> {
         .route("/admin/sms", get(logs::sms_outbox))
 }
 
-pub fn job_status_label(s: &str) -> &'static str {
-    match s {
-        "queued" => "排队中",
-        "running" => "执行中",
-        "done" => "已完成",
-        "dead" => "已失败",
-        _ => "未知",
-    }
-}
-
 pub fn action_label(a: &str) -> &'static str {
     qifu_app::audit::action_label(a)
 }

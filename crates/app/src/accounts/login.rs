@@ -1,7 +1,7 @@
 //! Password login with captcha, account lockout, per-IP throttling, the staff
 //! second factor (SMS code) and the optional staff client certificate.
 
-use super::session::{self, MFA, SessionInfo, create_session};
+use super::session::{SessionInfo, create_session};
 use super::sms_code::{self, SmsCodeError, SmsPurpose, add_event, count_events};
 use super::{captcha, load_actor, password};
 use crate::audit::{self, Entry};
@@ -9,7 +9,9 @@ use crate::context::{Ctx, Meta};
 use chrono::Duration;
 use qifu_db::Committed;
 use qifu_db::entity::{login_log, user};
+use qifu_domain::accounts::LoginResult;
 use qifu_domain::accounts::Phone;
+use qifu_domain::accounts::SessionStage;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
@@ -69,7 +71,7 @@ async fn log(ctx: &Ctx, meta: &Meta, account: &str, user_id: Option<i64>, ok: bo
         user_id: Set(user_id),
         ip: Set(meta.ip.chars().take(64).collect()),
         user_agent: Set(meta.user_agent.chars().take(256).collect()),
-        result: Set(if ok { "success" } else { "failure" }.to_owned()),
+        result: Set(if ok { LoginResult::Success } else { LoginResult::Failure }),
         reason: Set(reason.to_owned()),
         ..Default::default()
     }
@@ -167,14 +169,14 @@ pub async fn login(ctx: &Ctx, meta: &Meta, req: &LoginRequest) -> Result<LoginOu
     am.last_login_at = Set(Some(now));
     am.update_committed(&ctx.db).await?;
     if actor.is_staff() && sec.staff_second_factor {
-        let (token, _) = create_session(ctx, uid, MFA, meta).await?;
+        let (token, _) = create_session(ctx, uid, SessionStage::Mfa, meta).await?;
         log(ctx, meta, &shown, Some(uid), true, "password_ok_second_factor_pending").await?;
         return Ok(LoginOutcome::SecondFactor { token });
     }
-    let (token, csrf) = create_session(ctx, uid, session::FULL, meta).await?;
+    let (token, csrf) = create_session(ctx, uid, SessionStage::Full, meta).await?;
     log(ctx, meta, &shown, Some(uid), true, "ok").await?;
-    let id = session::token_id(&token);
-    Ok(LoginOutcome::Done { token, info: SessionInfo { actor, csrf_token: csrf, id, stage: session::FULL.to_owned() } })
+    let id = super::session::token_id(&token);
+    Ok(LoginOutcome::Done { token, info: SessionInfo { actor, csrf_token: csrf, id, stage: SessionStage::Full } })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -192,8 +194,8 @@ pub enum SecondFactorError {
 }
 
 async fn pending(ctx: &Ctx, token: &str) -> Result<(SessionInfo, Phone), SecondFactorError> {
-    let s = session::resolve_session(ctx, token).await?.ok_or(SecondFactorError::Expired)?;
-    if s.stage != MFA {
+    let s = super::session::resolve_session(ctx, token).await?.ok_or(SecondFactorError::Expired)?;
+    if s.stage != SessionStage::Mfa {
         return Err(SecondFactorError::Expired);
     }
     let u = user::Entity::find_by_id(s.actor.user_id).one(&ctx.db).await?.ok_or(SecondFactorError::Expired)?;
@@ -220,7 +222,7 @@ pub async fn verify_second_factor(ctx: &Ctx, meta: &Meta, token: &str, code: &st
         log(ctx, meta, &s.actor.username, Some(s.actor.user_id), false, "second_factor").await?;
         return Err(SecondFactorError::WrongCode);
     }
-    session::promote(ctx, &s.id).await?;
+    super::session::promote(ctx, &s.id).await?;
     log(ctx, meta, &s.actor.username, Some(s.actor.user_id), true, "ok").await?;
-    Ok(SessionInfo { stage: session::FULL.to_owned(), ..s })
+    Ok(SessionInfo { stage: SessionStage::Full, ..s })
 }

@@ -71,7 +71,7 @@ pub async fn ensure_menus<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
             code: Set((*code).to_owned()),
             label: Set((*label).to_owned()),
             href: Set(href.map(str::to_owned)),
-            permission: Set(perm.map(|p| p.code().to_owned())),
+            permission: Set(*perm),
             sort: Set(i as i32 * 10),
             visible: Set(true),
             ..Default::default()
@@ -95,8 +95,7 @@ pub struct MenuNode {
 /// only when they keep at least one child.
 pub async fn back_office_menu(ctx: &Ctx, actor: &Actor) -> Result<Vec<MenuNode>, DbErr> {
     let all = menu::Entity::find().order_by_asc(menu::Column::Sort).order_by_asc(menu::Column::Id).all(&ctx.db).await?;
-    let allowed =
-        |m: &menu::Model| m.visible && m.permission.as_deref().is_none_or(|p| Permission::parse(p).is_some_and(|p| actor.can(p)));
+    let allowed = |m: &menu::Model| m.visible && m.permission.is_none_or(|p| actor.can(p));
     let mut out = Vec::new();
     for top in all.iter().filter(|m| m.parent_id.is_none() && allowed(m)) {
         let children: Vec<MenuNode> = all
@@ -149,7 +148,7 @@ pub async fn update_menu(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: Menu
     }
     let perm = match f.permission.trim() {
         "" => None,
-        code => Some(Permission::parse(code).ok_or(MenuError::Invalid("权限不存在"))?.code().to_owned()),
+        code => Some(Permission::parse(code).ok_or(MenuError::Invalid("权限不存在"))?),
     };
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let m = menu::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
@@ -158,7 +157,7 @@ pub async fn update_menu(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: Menu
     am.label = Set(label.to_owned());
     am.sort = Set(f.sort);
     am.visible = Set(f.visible);
-    am.permission = Set(perm.clone());
+    am.permission = Set(perm);
     am.update(&txn).await?;
     let after = serde_json::json!({"label": label, "sort": f.sort, "visible": f.visible, "permission": perm});
     audit::record(

@@ -13,16 +13,14 @@ use crate::files::{self, Kind, LICENCE_MAX_BYTES};
 use crate::jobs::{self, EnqueueOptions};
 use crate::messages::SendSmsNotice;
 use qifu_db::entity::{file, institution, institution_application as app_row, organisation, role, user};
+use qifu_domain::accounts::ApplicationStatus;
 use qifu_domain::accounts::{BuiltinRole, InstitutionKind, OrgKind, Permission, Phone, check_password};
 use qifu_domain::accounts::{check_org_name, check_person_name};
 use qifu_domain::certification::CreditCode;
+use qifu_domain::messages::MessageCategory;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-
-pub const SUBMITTED: &str = "submitted";
-pub const APPROVED: &str = "approved";
-pub const REJECTED: &str = "rejected";
 
 /// What the applicant typed.
 #[derive(Debug, Clone, Default)]
@@ -151,11 +149,20 @@ pub async fn apply_institution(
     }
     let password_hash = super::hash_password(&f.password).map_err(|_| OnboardingError::State("密码无法处理"))?;
     let txn = qifu_db::begin_write(&ctx.db).await?;
-    let stored = files::store(&txn, ctx, 0, "institution_licence", &licence.file_name, licence_kind, &licence.bytes).await?;
+    let stored = files::store(
+        &txn,
+        ctx,
+        0,
+        qifu_domain::files::FilePurpose::InstitutionLicence,
+        &licence.file_name,
+        licence_kind,
+        &licence.bytes,
+    )
+    .await?;
     let row = app_row::ActiveModel {
         name: Set(name.to_owned()),
         credit_code: Set(code.as_str().to_owned()),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         intro: Set(intro.to_owned()),
         qualifications: Set(quals.to_owned()),
         contact_name: Set(contact.to_owned()),
@@ -164,7 +171,7 @@ pub async fn apply_institution(
         contact_phone_masked: Set(phone.masked()),
         password_hash: Set(password_hash),
         licence_file_id: Set(stored.id),
-        status: Set(SUBMITTED.to_owned()),
+        status: Set(ApplicationStatus::Submitted),
         reject_reason: Set(None),
         org_id: Set(None),
         reviewed_by: Set(None),
@@ -183,7 +190,7 @@ pub async fn apply_institution(
             "institution_application.submit",
             "institution_application",
             row.id,
-            serde_json::json!({"after": {"name": name, "credit_code": code.as_str(), "kind": kind.as_str(), "phone": phone.masked()}}),
+            serde_json::json!({"after": {"name": name, "credit_code": code.as_str(), "kind": kind.code(), "phone": phone.masked()}}),
         ),
     )
     .await?;
@@ -192,7 +199,7 @@ pub async fn apply_institution(
             &txn,
             ctx,
             op.id,
-            "account",
+            MessageCategory::Account,
             &format!("新的机构入驻申请：{name}"),
             "请在后台“机构入驻审核”中审核。",
             Some(&format!("/admin/institution-applications/{}", row.id)),
@@ -204,20 +211,25 @@ pub async fn apply_institution(
 }
 
 async fn pending_with(ctx: &Ctx, col: app_row::Column, value: &str) -> Result<bool, DbErr> {
-    Ok(app_row::Entity::find().filter(col.eq(value)).filter(app_row::Column::Status.eq(SUBMITTED)).count(&ctx.db).await? > 0)
+    Ok(app_row::Entity::find()
+        .filter(col.eq(value))
+        .filter(app_row::Column::Status.eq(ApplicationStatus::Submitted))
+        .count(&ctx.db)
+        .await?
+        > 0)
 }
 
 /// Applications for the operator, newest first; `status` empty for all.
 pub async fn list_applications(
     ctx: &Ctx,
     actor: &Actor,
-    status: &str,
+    status: Option<ApplicationStatus>,
     page: u64,
 ) -> Result<(Vec<app_row::Model>, u64), AccessError> {
     super::require(actor, Permission::OrgManage)?;
     let mut q = app_row::Entity::find().order_by_desc(app_row::Column::Id);
-    if [SUBMITTED, APPROVED, REJECTED].contains(&status) {
-        q = q.filter(app_row::Column::Status.eq(status));
+    if let Some(s) = status {
+        q = q.filter(app_row::Column::Status.eq(s));
     }
     let total = q.clone().count(&ctx.db).await?;
     let rows = q.offset(page.max(1).saturating_sub(1) * 20).limit(20).all(&ctx.db).await?;
@@ -263,7 +275,7 @@ pub async fn review_application(
     }
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let a = app_row::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
-    if a.status != SUBMITTED {
+    if a.status != ApplicationStatus::Submitted {
         return Err(OnboardingError::State("该申请已审核，不能重复审核"));
     }
     let now = ctx.now();
@@ -282,7 +294,7 @@ pub async fn review_application(
         let oid = insert_org(&txn, ctx, OrgKind::Institution, &a.name, Some(a.credit_code.clone())).await?;
         let inst = institution::ActiveModel {
             org_id: Set(oid),
-            kind: Set(a.kind.clone()),
+            kind: Set(a.kind),
             intro: Set(a.intro.clone()),
             contact_name: Set(Some(a.contact_name.clone())),
             address: Set(None),
@@ -335,10 +347,10 @@ pub async fn review_application(
             .await?;
         org_id = Some(oid);
     }
-    let status = if approve { APPROVED } else { REJECTED };
+    let status = if approve { ApplicationStatus::Approved } else { ApplicationStatus::Rejected };
     let name = a.name.clone();
     let mut am: app_row::ActiveModel = a.into();
-    am.status = Set(status.to_owned());
+    am.status = Set(status);
     am.reject_reason = Set((!approve).then(|| reason.to_owned()));
     am.org_id = Set(org_id);
     am.reviewed_by = Set(Some(actor.user_id));
@@ -354,7 +366,10 @@ pub async fn review_application(
             if approve { "institution_application.approve" } else { "institution_application.reject" },
             "institution_application",
             id,
-            serde_json::json!({"before": {"status": SUBMITTED}, "after": {"status": status, "reason": reason, "org_id": org_id}}),
+            serde_json::json!({
+                "before": {"status": ApplicationStatus::Submitted.code()},
+                "after": {"status": status.code(), "reason": reason, "org_id": org_id}
+            }),
         ),
     )
     .await?;
@@ -377,5 +392,5 @@ fn short(name: &str) -> String {
 
 /// Applications waiting for review (the back-office dashboard shows it).
 pub async fn pending_count(ctx: &Ctx) -> Result<u64, DbErr> {
-    app_row::Entity::find().filter(app_row::Column::Status.eq(SUBMITTED)).count(&ctx.db).await
+    app_row::Entity::find().filter(app_row::Column::Status.eq(ApplicationStatus::Submitted)).count(&ctx.db).await
 }

@@ -8,6 +8,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use chrono::{DateTime, Utc};
 use qifu_db::entity::{institution, organisation, role, user};
+use qifu_domain::accounts::AccountStatus;
 use qifu_domain::accounts::{BuiltinRole, InstitutionKind, OrgKind, Permission, Phone, check_username};
 use qifu_domain::accounts::{check_org_name, check_person_name};
 use qifu_domain::certification::CreditCode;
@@ -18,20 +19,26 @@ use sea_orm::{
 #[derive(Debug, Clone)]
 pub struct OrgRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: OrgKind,
     pub name: String,
     pub credit_code: Option<String>,
-    pub status: String,
+    pub status: AccountStatus,
     pub channel: Option<String>,
     pub users: u64,
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn list_orgs(ctx: &Ctx, actor: &Actor, kind: &str, q: &str, page: u64) -> Result<(Vec<OrgRow>, u64), AccessError> {
+pub async fn list_orgs(
+    ctx: &Ctx,
+    actor: &Actor,
+    kind: Option<OrgKind>,
+    q: &str,
+    page: u64,
+) -> Result<(Vec<OrgRow>, u64), AccessError> {
     super::require(actor, Permission::OrgManage)?;
     let mut query = organisation::Entity::find().order_by_desc(organisation::Column::Id);
-    if let Some(k) = OrgKind::parse(kind) {
-        query = query.filter(organisation::Column::Kind.eq(k.as_str()));
+    if let Some(k) = kind {
+        query = query.filter(organisation::Column::Kind.eq(k));
     }
     let q = q.trim();
     if !q.is_empty() {
@@ -68,10 +75,10 @@ pub async fn set_org_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, acti
     }
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let o = organisation::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
-    let before = o.status.clone();
-    let status = if active { "active" } else { "disabled" };
+    let before = o.status;
+    let status = if active { AccountStatus::Active } else { AccountStatus::Disabled };
     let mut am: organisation::ActiveModel = o.into();
-    am.status = Set(status.to_owned());
+    am.status = Set(status);
     am.updated_at = Set(ctx.now());
     am.update(&txn).await?;
     if !active {
@@ -176,7 +183,7 @@ pub async fn create_institution(
     let now = ctx.now();
     let inst = institution::ActiveModel {
         org_id: Set(org_id),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         intro: Set(intro.to_owned()),
         contact_name: Set(Some(admin_name.to_owned())),
         address: Set(None),
@@ -219,7 +226,7 @@ pub async fn create_institution(
             "org.create_institution",
             "organisation",
             org_id,
-            serde_json::json!({"after": {"name": name, "credit_code": code.as_str(), "kind": kind.as_str(), "admin": username}}),
+            serde_json::json!({"after": {"name": name, "credit_code": code.as_str(), "kind": kind.code(), "admin": username}}),
         ),
     )
     .await?;

@@ -15,7 +15,7 @@ pub struct RoleRow {
     pub id: i64,
     pub code: String,
     pub name: String,
-    pub org_kind: String,
+    pub org_kind: OrgKind,
     pub builtin: bool,
     pub grants: Vec<(Permission, Scope)>,
 }
@@ -27,11 +27,7 @@ pub async fn list_roles(ctx: &Ctx, actor: &Actor) -> Result<Vec<RoleRow>, Access
     Ok(roles
         .into_iter()
         .map(|r| RoleRow {
-            grants: perms
-                .iter()
-                .filter(|p| p.role_id == r.id)
-                .filter_map(|p| Some((Permission::parse(&p.permission)?, Scope::parse(&p.scope)?)))
-                .collect(),
+            grants: perms.iter().filter(|p| p.role_id == r.id).map(|p| (p.permission, p.scope)).collect(),
             id: r.id,
             code: r.code,
             name: r.name,
@@ -92,7 +88,7 @@ pub async fn save_role(ctx: &Ctx, actor: &Actor, meta: &Meta, id: Option<i64>, f
                 .all(&txn)
                 .await?
                 .into_iter()
-                .map(|p| format!("{}:{}", p.permission, p.scope))
+                .map(|p| format!("{}:{}", p.permission.code(), p.scope.code()))
                 .collect();
             let before = serde_json::json!({"name": r.name, "grants": old});
             let mut am: role::ActiveModel = r.into();
@@ -108,7 +104,7 @@ pub async fn save_role(ctx: &Ctx, actor: &Actor, meta: &Meta, id: Option<i64>, f
             let r = role::ActiveModel {
                 code: Set(code.to_owned()),
                 name: Set(name.to_owned()),
-                org_kind: Set(kind.map(|k| k.as_str()).unwrap_or("operator").to_owned()),
+                org_kind: Set(kind.unwrap_or(OrgKind::Operator)),
                 builtin: Set(false),
                 created_at: Set(ctx.now()),
                 ..Default::default()
@@ -119,13 +115,7 @@ pub async fn save_role(ctx: &Ctx, actor: &Actor, meta: &Meta, id: Option<i64>, f
         }
     };
     for (p, s) in &grants {
-        role_permission::ActiveModel {
-            role_id: Set(role_id),
-            permission: Set(p.code().to_owned()),
-            scope: Set(s.code().to_owned()),
-        }
-        .insert(&txn)
-        .await?;
+        role_permission::ActiveModel { role_id: Set(role_id), permission: Set(*p), scope: Set(*s) }.insert(&txn).await?;
     }
     let after: Vec<String> = grants.iter().map(|(p, s)| format!("{}:{}", p.code(), s.code())).collect();
     let action = if id.is_some() { "role.update" } else { "role.create" };

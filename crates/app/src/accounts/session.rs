@@ -10,13 +10,11 @@ use chrono::{DateTime, Duration, Utc};
 use qifu_db::Committed;
 use qifu_db::entity::{organisation, session, user};
 use qifu_domain::accounts::Permission;
+use qifu_domain::accounts::SessionStage;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use sm3::{Digest, Sm3};
-
-pub const FULL: &str = "full";
-pub const MFA: &str = "mfa";
 
 /// A live session: who, and the CSRF token its forms must carry.
 #[derive(Debug, Clone)]
@@ -25,7 +23,7 @@ pub struct SessionInfo {
     pub csrf_token: String,
     /// Hash id of this session (not the cookie token).
     pub id: String,
-    pub stage: String,
+    pub stage: SessionStage,
 }
 
 pub fn random_token() -> String {
@@ -37,7 +35,7 @@ pub(crate) fn token_id(token: &str) -> String {
 }
 
 /// Opens a session; returns the cookie token.
-pub(crate) async fn create_session(ctx: &Ctx, user_id: i64, stage: &str, meta: &Meta) -> Result<(String, String), DbErr> {
+pub(crate) async fn create_session(ctx: &Ctx, user_id: i64, stage: SessionStage, meta: &Meta) -> Result<(String, String), DbErr> {
     let now = ctx.now();
     let token = random_token();
     let csrf = random_token();
@@ -50,7 +48,7 @@ pub(crate) async fn create_session(ctx: &Ctx, user_id: i64, stage: &str, meta: &
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now + Duration::hours(ctx.settings.web.session_absolute_hours)),
-        stage: Set(stage.to_owned()),
+        stage: Set(stage),
     }
     .insert_committed(&ctx.db)
     .await?;
@@ -61,12 +59,12 @@ pub(crate) async fn create_session(ctx: &Ctx, user_id: i64, stage: &str, meta: &
 /// benchmark kit (`qifu bench load`) on its own database. Not reachable from
 /// the web; returns the cookie token and the CSRF token.
 pub async fn open_session_for_tools(ctx: &Ctx, user_id: i64) -> Result<(String, String), DbErr> {
-    create_session(ctx, user_id, FULL, &Meta::system("qifu bench")).await
+    create_session(ctx, user_id, SessionStage::Full, &Meta::system("qifu bench")).await
 }
 
 /// Resolves a cookie token to a live session, enforcing the idle and absolute
 /// timeouts, and records the activity. Sessions still waiting for a second factor
-/// are returned with `stage == "mfa"`; callers treat those as not signed in.
+/// are returned with stage [`SessionStage::Mfa`]; callers treat those as not signed in.
 pub async fn resolve_session(ctx: &Ctx, token: &str) -> Result<Option<SessionInfo>, DbErr> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
@@ -77,7 +75,7 @@ pub async fn resolve_session(ctx: &Ctx, token: &str) -> Result<Option<SessionInf
     };
     let now = ctx.now();
     let idle = Duration::minutes(ctx.settings.web.session_idle_minutes);
-    let idle = if s.stage == MFA { idle.min(Duration::minutes(10)) } else { idle };
+    let idle = if s.stage == SessionStage::Mfa { idle.min(Duration::minutes(10)) } else { idle };
     if now >= s.expires_at || now - s.last_seen_at >= idle {
         session::Entity::delete_by_id(id).exec(&ctx.db).await?;
         return Ok(None);
@@ -199,7 +197,7 @@ pub async fn list_online(ctx: &Ctx, actor: &Actor, page: u64) -> Result<(Vec<Ses
         .filter(grant.user_condition(session::Column::UserId, &org_users))
         .filter(session::Column::LastSeenAt.gt(idle_cutoff))
         .filter(session::Column::ExpiresAt.gt(ctx.now()))
-        .filter(session::Column::Stage.eq(FULL))
+        .filter(session::Column::Stage.eq(SessionStage::Full))
         .order_by_desc(session::Column::LastSeenAt);
     let total = q.clone().count(&ctx.db).await?;
     let list = q.offset(page.max(1).saturating_sub(1) * 50).limit(50).all(&ctx.db).await?;
@@ -231,7 +229,7 @@ pub async fn force_out(ctx: &Ctx, actor: &Actor, meta: &Meta, session_id: &str) 
 /// Marks an "mfa" session as fully signed in.
 pub(crate) async fn promote(ctx: &Ctx, id: &str) -> Result<(), DbErr> {
     session::Entity::update_many()
-        .col_expr(session::Column::Stage, sea_orm::sea_query::Expr::value(FULL))
+        .col_expr(session::Column::Stage, sea_orm::sea_query::Expr::value(SessionStage::Full))
         .filter(session::Column::Id.eq(id))
         .exec(&ctx.db)
         .await?;

@@ -9,35 +9,11 @@ use chrono::Duration;
 use qifu_db::Committed;
 use qifu_db::entity::{rate_event, sms_code};
 use qifu_domain::accounts::Phone;
+pub use qifu_domain::accounts::SmsPurpose;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmsPurpose {
-    Register,
-    Login,
-    ResetPassword,
-}
-
-impl SmsPurpose {
-    pub fn code(self) -> &'static str {
-        match self {
-            SmsPurpose::Register => "register",
-            SmsPurpose::Login => "login",
-            SmsPurpose::ResetPassword => "reset",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            SmsPurpose::Register => "注册",
-            SmsPurpose::Login => "登录",
-            SmsPurpose::ResetPassword => "找回密码",
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SmsCodeError {
@@ -122,7 +98,7 @@ pub async fn send_code(ctx: &Ctx, meta: &Meta, phone: &Phone, purpose: SmsPurpos
     }
     sms_code::ActiveModel {
         phone_hash: Set(phone_hash),
-        purpose: Set(purpose.code().to_owned()),
+        purpose: Set(purpose),
         code_hash: Set(code_hash(&ctx.crypto.blind_index(phone.as_str()), &code)),
         ip: Set(meta.ip.chars().take(64).collect()),
         attempts: Set(0),
@@ -153,7 +129,7 @@ pub async fn verify_code<C: ConnectionTrait>(
     let now = ctx.now();
     let Some(latest) = sms_code::Entity::find()
         .filter(sms_code::Column::PhoneHash.eq(phone_hash.as_str()))
-        .filter(sms_code::Column::Purpose.eq(purpose.code()))
+        .filter(sms_code::Column::Purpose.eq(purpose))
         .order_by_desc(sms_code::Column::CreatedAt)
         .one(conn)
         .await?

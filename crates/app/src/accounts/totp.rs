@@ -108,7 +108,7 @@ pub async fn enrolled(ctx: &Ctx, user_id: i64) -> Result<bool, DbErr> {
 /// Completes a pending login with a code from the enrolled authenticator.
 pub async fn verify_login(ctx: &Ctx, meta: &Meta, token: &str, code: &str) -> Result<SessionInfo, TotpError> {
     let s = session::resolve_session(ctx, token).await?.ok_or(TotpError::Expired)?;
-    if s.stage != session::MFA {
+    if s.stage != qifu_domain::accounts::SessionStage::Mfa {
         return Err(TotpError::Expired);
     }
     let u = user::Entity::find_by_id(s.actor.user_id).one(&ctx.db).await?.ok_or(TotpError::Expired)?;
@@ -124,7 +124,7 @@ pub async fn verify_login(ctx: &Ctx, meta: &Meta, token: &str, code: &str) -> Re
     }
     session::promote(ctx, &s.id).await?;
     super::login::log_attempt(ctx, meta, &s.actor.username, Some(s.actor.user_id), true, "ok").await?;
-    Ok(SessionInfo { stage: session::FULL.to_owned(), ..s })
+    Ok(SessionInfo { stage: qifu_domain::accounts::SessionStage::Full, ..s })
 }
 
 /// The current code for a secret (tests and diagnostics).

@@ -9,6 +9,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use chrono::{DateTime, Utc};
 use qifu_db::entity::{organisation, role, user, user_role};
+use qifu_domain::accounts::AccountStatus;
 use qifu_domain::accounts::check_person_name;
 use qifu_domain::accounts::{OrgKind, Permission, Phone, check_separation, check_username};
 use sea_orm::{
@@ -33,8 +34,8 @@ async fn find_in_scope<C: ConnectionTrait>(conn: &C, grant: &Grant, id: i64) -> 
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
     pub q: String,
-    pub status: String,
-    pub org_kind: String,
+    pub status: Option<AccountStatus>,
+    pub org_kind: Option<OrgKind>,
 }
 
 #[derive(Debug, Clone)]
@@ -44,9 +45,9 @@ pub struct UserRow {
     pub display_name: String,
     pub phone_masked: Option<String>,
     pub org_name: String,
-    pub org_kind: String,
+    pub org_kind: Option<OrgKind>,
     pub roles: String,
-    pub status: String,
+    pub status: AccountStatus,
     pub is_org_admin: bool,
     pub locked: bool,
     pub last_login_at: Option<DateTime<Utc>>,
@@ -64,12 +65,12 @@ pub async fn list_users(ctx: &Ctx, actor: &Actor, f: &UserFilter, page: u64) -> 
         }
         q = q.filter(cond);
     }
-    if ["active", "disabled"].contains(&f.status.as_str()) {
-        q = q.filter(user::Column::Status.eq(f.status.as_str()));
+    if let Some(status) = f.status {
+        q = q.filter(user::Column::Status.eq(status));
     }
-    if let Some(kind) = OrgKind::parse(&f.org_kind) {
+    if let Some(kind) = f.org_kind {
         let ids: Vec<i64> = organisation::Entity::find()
-            .filter(organisation::Column::Kind.eq(kind.as_str()))
+            .filter(organisation::Column::Kind.eq(kind))
             .select_only()
             .column(organisation::Column::Id)
             .into_tuple()
@@ -105,7 +106,7 @@ pub async fn list_users(ctx: &Ctx, actor: &Actor, f: &UserFilter, page: u64) -> 
                 display_name: u.display_name,
                 phone_masked: u.phone_masked,
                 org_name: org.map(|o| o.name.clone()).unwrap_or_default(),
-                org_kind: org.map(|o| o.kind.clone()).unwrap_or_default(),
+                org_kind: org.map(|o| o.kind),
                 roles: names.join("、"),
                 status: u.status,
                 is_org_admin: u.is_org_admin,
@@ -186,8 +187,8 @@ pub async fn create_sub_account(ctx: &Ctx, actor: &Actor, meta: &Meta, n: &NewSu
     };
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let org = organisation::Entity::find_by_id(org_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
-    let kind = OrgKind::parse(&org.kind).ok_or(AccessError::NotFound)?;
-    let roles = role::Entity::find().filter(role::Column::OrgKind.eq(kind.as_str())).all(&txn).await?;
+    let kind = org.kind;
+    let roles = role::Entity::find().filter(role::Column::OrgKind.eq(kind)).all(&txn).await?;
     let role = match n.role_id {
         Some(id) => roles.iter().find(|r| r.id == id),
         None => roles.iter().find(|r| r.builtin),
@@ -242,10 +243,10 @@ pub async fn set_user_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, act
     }
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let u = find_in_scope(&txn, &grant, id).await?;
-    let before = u.status.clone();
-    let status = if active { "active" } else { "disabled" };
+    let before = u.status;
+    let status = if active { AccountStatus::Active } else { AccountStatus::Disabled };
     let mut am: user::ActiveModel = u.into();
-    am.status = Set(status.to_owned());
+    am.status = Set(status);
     am.updated_at = Set(ctx.now());
     am.update(&txn).await?;
     if !active {
@@ -302,5 +303,5 @@ pub(crate) async fn check_user_duties<C: ConnectionTrait>(conn: &C, role_ids: &[
         .filter(qifu_db::entity::role_permission::Column::RoleId.is_in(role_ids.to_vec()))
         .all(conn)
         .await?;
-    check_separation(perms.iter().filter_map(|p| Permission::parse(&p.permission))).map_err(|m| UserError::Invalid(m.to_owned()))
+    check_separation(perms.iter().map(|p| p.permission)).map_err(|m| UserError::Invalid(m.to_owned()))
 }

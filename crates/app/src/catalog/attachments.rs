@@ -27,9 +27,9 @@ pub async fn list<C: ConnectionTrait>(conn: &C, product_id: i64) -> Result<Vec<A
 }
 
 fn editable(p: &product::Model) -> Result<(), CatalogError> {
-    match ProductState::parse(&p.status) {
-        Some(ProductState::Draft | ProductState::Rejected) => Ok(()),
-        Some(ProductState::Submitted) => Err(CatalogError::State("产品正在审核中，审核完成后才能增减附件")),
+    match p.status {
+        ProductState::Draft | ProductState::Rejected => Ok(()),
+        ProductState::Submitted => Err(CatalogError::State("产品正在审核中，审核完成后才能增减附件")),
         _ => Err(CatalogError::State("已上架的产品请先点“保存修改”生成修改稿，再在修改稿中增减附件")),
     }
 }
@@ -83,10 +83,8 @@ pub async fn remove(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, link
 
 /// An attachment of a listed product, for anyone.
 pub async fn public_file(ctx: &Ctx, product_id: i64, link_id: i64) -> Result<(file::Model, Vec<u8>), AccessError> {
-    let listed = product::Entity::find_by_id(product_id)
-        .filter(product::Column::Status.eq(ProductState::Online.code()))
-        .count(&ctx.db)
-        .await?;
+    let listed =
+        product::Entity::find_by_id(product_id).filter(product::Column::Status.eq(ProductState::Online)).count(&ctx.db).await?;
     if listed == 0 {
         return Err(AccessError::NotFound);
     }

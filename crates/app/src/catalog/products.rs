@@ -11,7 +11,9 @@ use crate::context::{Ctx, Meta};
 use crate::messages;
 use qifu_db::entity::{category, institution, product};
 use qifu_domain::accounts::{OrgKind, Permission};
+use qifu_domain::catalog::{DeliveryMode, Pricing};
 use qifu_domain::demands::{ProductEvent, ProductState, next_product};
+use qifu_domain::messages::MessageCategory;
 use qifu_domain::money::{FEN_PER_WAN, parse_amount, parse_percent_bp};
 use qifu_domain::profiles::SizeClass;
 use sea_orm::{
@@ -51,9 +53,9 @@ struct Valid {
     name: String,
     summary: String,
     description: String,
-    pricing: String,
+    pricing: Pricing,
     price_fen: Option<i64>,
-    delivery_mode: String,
+    delivery_mode: DeliveryMode,
     service_area: String,
     contact: String,
     industries: String,
@@ -131,11 +133,11 @@ async fn validate(ctx: &Ctx, f: &ProductForm) -> Result<Valid, CatalogError> {
     }
     // Rich text is kept, but only safe markup: scripts, handlers and styles are removed.
     let description = ammonia::clean(&f.description);
-    let pricing = f.pricing.trim().to_owned();
-    if !["free", "price", "subsidized"].contains(&pricing.as_str()) {
+    let pricing = Pricing::parse(f.pricing.trim());
+    if pricing.is_none() {
         e.push(("pricing", "请选择收费方式".to_owned()));
     }
-    let price_fen = if pricing == "free" || f.price_yuan.trim().is_empty() && pricing == "subsidized" {
+    let price_fen = if pricing == Some(Pricing::Free) || f.price_yuan.trim().is_empty() && pricing == Some(Pricing::Subsidized) {
         None
     } else {
         match parse_amount(&f.price_yuan, 100, 100_000_000) {
@@ -146,8 +148,8 @@ async fn validate(ctx: &Ctx, f: &ProductForm) -> Result<Valid, CatalogError> {
             }
         }
     };
-    let delivery_mode = f.delivery_mode.trim().to_owned();
-    if !["online", "offline"].contains(&delivery_mode.as_str()) {
+    let delivery_mode = DeliveryMode::parse(f.delivery_mode.trim());
+    if delivery_mode.is_none() {
         e.push(("delivery_mode", "请选择服务方式".to_owned()));
     }
     let service_area = plain(&f.service_area, 100, "service_area", "服务区域", false, &mut e);
@@ -181,8 +183,8 @@ async fn validate(ctx: &Ctx, f: &ProductForm) -> Result<Valid, CatalogError> {
     let rate = (rate(&f.rate_min, &mut e), rate(&f.rate_max, &mut e));
     range(rate.0, rate.1, "rate", "年利率", &mut e);
     let guarantee_modes = plain(&f.guarantee_modes, 100, "guarantee_modes", "担保方式", false, &mut e);
-    match (cat, e.is_empty()) {
-        (Some(c), true) => Ok(Valid {
+    match (cat, pricing, delivery_mode, e.is_empty()) {
+        (Some(c), Some(pricing), Some(delivery_mode), true) => Ok(Valid {
             category_id: c.id,
             name,
             summary,
@@ -265,7 +267,7 @@ pub async fn product_for(ctx: &Ctx, actor: &Actor, id: i64) -> Result<product::M
 pub async fn list_for_admin(
     ctx: &Ctx,
     actor: &Actor,
-    status: &str,
+    status: Option<ProductState>,
     page: u64,
 ) -> Result<(Vec<product::Model>, u64), CatalogError> {
     let mut q = product::Entity::find().order_by_desc(product::Column::UpdatedAt).order_by_desc(product::Column::Id);
@@ -276,8 +278,8 @@ pub async fn list_for_admin(
             q = q.filter(product::Column::InstitutionId.eq(inst.id));
         }
     }
-    if ProductState::parse(status).is_some() {
-        q = q.filter(product::Column::Status.eq(status));
+    if let Some(s) = status {
+        q = q.filter(product::Column::Status.eq(s));
     }
     let total = q.clone().count(&ctx.db).await?;
     Ok((q.offset(page.max(1).saturating_sub(1) * 20).limit(20).all(&ctx.db).await?, total))
@@ -292,7 +294,7 @@ pub async fn create_product(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProductFo
     let name = v.name.clone();
     let mut am = product::ActiveModel {
         institution_id: Set(inst.id),
-        status: Set(ProductState::Draft.code().to_owned()),
+        status: Set(ProductState::Draft),
         applied_count: Set(0),
         published_at: Set(None),
         created_at: Set(now),
@@ -326,7 +328,7 @@ pub async fn update_product(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &
         return Err(AccessError::Forbidden.into());
     }
     let v = validate(ctx, f).await?;
-    let state = ProductState::parse(&p.status).unwrap_or(ProductState::Draft);
+    let state = p.status;
     let now = ctx.now();
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let edited = match state {
@@ -339,7 +341,7 @@ pub async fn update_product(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &
         ProductState::Submitted => return Err(CatalogError::State("产品正在审核中，审核完成后才能修改")),
         ProductState::Online | ProductState::Offline => {
             let existing = product::Entity::find().filter(product::Column::RevisionOf.eq(id)).one(&txn).await?;
-            if existing.as_ref().is_some_and(|r| r.status == ProductState::Submitted.code()) {
+            if existing.as_ref().is_some_and(|r| r.status == ProductState::Submitted) {
                 return Err(CatalogError::State("该产品的修改正在审核中，审核完成后才能再次修改"));
             }
             let fresh = existing.is_none();
@@ -356,7 +358,7 @@ pub async fn update_product(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, f: &
                 },
             };
             apply(&mut am, v);
-            am.status = Set(ProductState::Draft.code().to_owned());
+            am.status = Set(ProductState::Draft);
             am.reject_reason = Set(None);
             am.updated_at = Set(now);
             let rev = am.save(&txn).await?.try_into_model()?.id;
@@ -387,7 +389,7 @@ async fn transition(
     ev: ProductEvent,
     reason: Option<&str>,
 ) -> Result<(), CatalogError> {
-    let from = ProductState::parse(&p.status).unwrap_or(ProductState::Draft);
+    let from = p.status;
     let to = next_product(from, ev).map_err(|e| CatalogError::StateOwned(e.to_string()))?;
     let now = ctx.now();
     let txn = qifu_db::begin_write(&ctx.db).await?;
@@ -403,9 +405,9 @@ async fn transition(
             am.name = Set(p.name.clone());
             am.summary = Set(p.summary.clone());
             am.description = Set(p.description.clone());
-            am.pricing = Set(p.pricing.clone());
+            am.pricing = Set(p.pricing);
             am.price_fen = Set(p.price_fen);
-            am.delivery_mode = Set(p.delivery_mode.clone());
+            am.delivery_mode = Set(p.delivery_mode);
             am.service_area = Set(p.service_area.clone());
             am.contact = Set(p.contact.clone());
             am.industries = Set(p.industries.clone());
@@ -428,7 +430,7 @@ async fn transition(
         }
         _ => {
             let mut am: product::ActiveModel = p.into();
-            am.status = Set(to.code().to_owned());
+            am.status = Set(to);
             am.updated_at = Set(now);
             match ev {
                 ProductEvent::Submit => {
@@ -469,7 +471,7 @@ async fn transition(
         } else {
             (format!("服务产品“{name}”未通过审核"), format!("驳回原因：{}。请修改后重新提交。", reason.unwrap_or("")))
         };
-        messages::notify(&txn, ctx, uid, "product", &title, &body, Some("/admin/products")).await?;
+        messages::notify(&txn, ctx, uid, MessageCategory::Product, &title, &body, Some("/admin/products")).await?;
     }
     if ev == ProductEvent::Submit {
         for op in crate::actor::operator_users(&txn).await? {
@@ -481,7 +483,7 @@ async fn transition(
                 &txn,
                 ctx,
                 op.id,
-                "product",
+                MessageCategory::Product,
                 &title,
                 "请在后台“产品审核”中审核。",
                 Some(&format!("/admin/products/{id}")),

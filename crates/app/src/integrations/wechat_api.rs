@@ -40,6 +40,10 @@ type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, WechatError>> + Send + '
 
 pub trait WechatProvider: Send + Sync + Debug {
     fn name(&self) -> &'static str;
+    /// Only records what it would send (no account configured).
+    fn records_only(&self) -> bool {
+        false
+    }
     /// Sends a message; returns WeChat's message id.
     fn send<'a>(&'a self, msg: &'a WechatMessage, now: DateTime<Utc>) -> Fut<'a, Option<String>>;
     /// Publishes the custom menu (the JSON WeChat's menu/create takes).
@@ -57,6 +61,9 @@ pub struct LogWechat;
 impl WechatProvider for LogWechat {
     fn name(&self) -> &'static str {
         "log"
+    }
+    fn records_only(&self) -> bool {
+        true
     }
     fn send<'a>(&'a self, msg: &'a WechatMessage, _: DateTime<Utc>) -> Fut<'a, Option<String>> {
         Box::pin(async move {

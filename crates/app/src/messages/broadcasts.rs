@@ -3,7 +3,7 @@
 //! sends it to every active user of those enterprises through the pipeline.
 //! Marketing broadcasts skip users who unsubscribed.
 
-use super::center::{self, OUTSIDE, Outgoing};
+use super::center::{self, Outgoing};
 use crate::actor::AccessError;
 use crate::actor::Actor;
 use crate::audit::{self, Entry};
@@ -12,6 +12,10 @@ use crate::jobs::{self, EnqueueOptions, Job};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use qifu_db::Committed;
 use qifu_db::entity::{broadcast, delivery, enterprise, message, organisation, policy_match, user, wechat_binding};
+use qifu_domain::accounts::AccountStatus;
+use qifu_domain::eligibility::Verdict;
+use qifu_domain::messages::{BroadcastKind, BroadcastStatus, Channel, DeliveryStatus};
+use qifu_domain::profiles::SizeClass;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -88,7 +92,7 @@ impl Segment {
         if !self.division.chars().all(|c| c.is_ascii_digit()) || self.division.len() > 12 {
             return Err("区划代码只能是数字".to_owned());
         }
-        if !matches!(self.size_class.as_str(), "" | "large" | "medium" | "small" | "micro") {
+        if !self.size_class.is_empty() && SizeClass::parse(&self.size_class).is_none() {
             return Err("企业规模不正确".to_owned());
         }
         if !matches!(self.certified.as_str(), "" | "yes" | "no") {
@@ -111,13 +115,7 @@ impl Segment {
 }
 
 pub fn size_label(code: &str) -> &'static str {
-    match code {
-        "large" => "大型",
-        "medium" => "中型",
-        "small" => "小型",
-        "micro" => "微型",
-        _ => "未知",
-    }
+    SizeClass::parse(code).map_or("未知", SizeClass::label)
 }
 
 /// The recipients of a segment: (user id, enterprise name), ordered.
@@ -129,8 +127,8 @@ pub async fn recipients(ctx: &Ctx, seg: &Segment) -> Result<Vec<(i64, String)>, 
     if !seg.division.is_empty() {
         cond = cond.add(enterprise::Column::DivisionCode.starts_with(seg.division.clone()));
     }
-    if !seg.size_class.is_empty() {
-        cond = cond.add(enterprise::Column::SizeClass.eq(seg.size_class.clone()));
+    if let Some(size) = SizeClass::parse(&seg.size_class) {
+        cond = cond.add(enterprise::Column::SizeClass.eq(size));
     }
     match seg.certified.as_str() {
         "yes" => cond = cond.add(enterprise::Column::Certified.eq(true)),
@@ -146,7 +144,7 @@ pub async fn recipients(ctx: &Ctx, seg: &Segment) -> Result<Vec<(i64, String)>, 
             .column(policy_match::Column::EnterpriseId)
             .from(policy_match::Entity)
             .and_where(policy_match::Column::PolicyId.eq(pid))
-            .and_where(policy_match::Column::Verdict.eq("eligible"))
+            .and_where(policy_match::Column::Verdict.eq(Verdict::Eligible))
             .to_owned();
         cond = cond.add(enterprise::Column::Id.in_subquery(eligible));
     }
@@ -168,7 +166,7 @@ pub async fn recipients(ctx: &Ctx, seg: &Segment) -> Result<Vec<(i64, String)>, 
             .select_only()
             .column(organisation::Column::Id)
             .filter(organisation::Column::Id.is_in(orgs.clone()))
-            .filter(organisation::Column::Status.eq("active"));
+            .filter(organisation::Column::Status.eq(AccountStatus::Active));
         if !seg.channel.is_empty() {
             oq = oq.filter(organisation::Column::Channel.eq(seg.channel.clone()));
         }
@@ -178,7 +176,7 @@ pub async fn recipients(ctx: &Ctx, seg: &Segment) -> Result<Vec<(i64, String)>, 
             .column(user::Column::Id)
             .column(user::Column::OrgId)
             .filter(user::Column::OrgId.is_in(active_orgs))
-            .filter(user::Column::Status.eq("active"))
+            .filter(user::Column::Status.eq(AccountStatus::Active))
             .order_by_asc(user::Column::Id)
             .into_tuple()
             .all(&ctx.db)
@@ -261,17 +259,23 @@ pub struct BroadcastForm {
     pub segment: Segment,
 }
 
+impl ChannelReport {
+    fn new(channel: Channel) -> Self {
+        ChannelReport { channel, total: 0, sent: 0, failed: 0, pending: 0, read: 0 }
+    }
+}
+
 impl BroadcastForm {
-    pub fn channels(&self) -> Vec<&'static str> {
+    pub fn channels(&self) -> Vec<Channel> {
         let mut c = Vec::new();
         if self.ch_sms.is_some() {
-            c.push(center::SMS);
+            c.push(Channel::Sms);
         }
         if self.ch_wechat.is_some() {
-            c.push(center::WECHAT);
+            c.push(Channel::Wechat);
         }
         if self.ch_email.is_some() {
-            c.push(center::EMAIL);
+            c.push(Channel::Email);
         }
         c
     }
@@ -321,9 +325,9 @@ pub async fn create(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &BroadcastForm) ->
     if body.is_empty() || body.chars().count() > 2000 {
         return bad("请填写内容（不超过 2000 个字）");
     }
-    if !matches!(f.kind.as_str(), "notice" | "marketing") {
+    let Some(kind) = BroadcastKind::parse(&f.kind) else {
         return bad("请选择消息类型");
-    }
+    };
     f.segment.check().map_err(BroadcastError::Invalid)?;
     let now = ctx.now();
     let at = parse_when(&f.scheduled_at, now).map_err(BroadcastError::Invalid)?;
@@ -332,10 +336,10 @@ pub async fn create(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &BroadcastForm) ->
     let b = broadcast::ActiveModel {
         title: Set(title.to_owned()),
         body: Set(body.to_owned()),
-        kind: Set(f.kind.clone()),
-        channels: Set(channels.join(",")),
+        kind: Set(kind),
+        channels: Set(channels.iter().map(|c| c.code()).collect::<Vec<_>>().join(",")),
         segment: Set(serde_json::to_string(&f.segment).unwrap_or_default()),
-        status: Set("scheduled".to_owned()),
+        status: Set(BroadcastStatus::Scheduled),
         scheduled_at: Set(at),
         recipients: Set(0),
         created_by: Set(actor.user_id),
@@ -347,7 +351,8 @@ pub async fn create(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &BroadcastForm) ->
     .await?;
     jobs::enqueue(&txn, ctx, &SendBroadcast { broadcast_id: b.id }, EnqueueOptions { run_at: Some(at), max_attempts: None })
         .await?;
-    let detail = serde_json::json!({ "title": title, "kind": f.kind, "segment": f.segment.describe(), "at": at.to_rfc3339() });
+    let detail =
+        serde_json::json!({ "title": title, "kind": kind.code(), "segment": f.segment.describe(), "at": at.to_rfc3339() });
     audit::record(&txn, ctx, Some(actor), meta, Entry::ok("message.broadcast_create", "broadcast", b.id, detail)).await?;
     txn.commit().await?;
     Ok(b.id)
@@ -359,9 +364,9 @@ pub async fn cancel(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<()
     broadcast::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let r = broadcast::Entity::update_many()
-        .col_expr(broadcast::Column::Status, Expr::value("cancelled"))
+        .col_expr(broadcast::Column::Status, Expr::value(BroadcastStatus::Cancelled))
         .filter(broadcast::Column::Id.eq(id))
-        .filter(broadcast::Column::Status.eq("scheduled"))
+        .filter(broadcast::Column::Status.eq(BroadcastStatus::Scheduled))
         .exec(&txn)
         .await?;
     if r.rows_affected == 0 {
@@ -377,14 +382,15 @@ pub async fn cancel(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Result<()
 /// rerun after a crash skips users the broadcast already reached.
 pub async fn send(ctx: &Ctx, job: &SendBroadcast) -> Result<usize, DbErr> {
     let Some(b) = broadcast::Entity::find_by_id(job.broadcast_id).one(&ctx.db).await? else { return Ok(0) };
-    if !matches!(b.status.as_str(), "scheduled" | "sending") {
+    let unsent = [BroadcastStatus::Scheduled, BroadcastStatus::Sending];
+    if !unsent.contains(&b.status) {
         return Ok(0);
     }
     // Conditional: a cancel that committed since the read above wins.
     let started = broadcast::Entity::update_many()
-        .col_expr(broadcast::Column::Status, Expr::value("sending"))
+        .col_expr(broadcast::Column::Status, Expr::value(BroadcastStatus::Sending))
         .filter(broadcast::Column::Id.eq(b.id))
-        .filter(broadcast::Column::Status.is_in(["scheduled", "sending"]))
+        .filter(broadcast::Column::Status.is_in(unsent))
         .exec(&ctx.db)
         .await?;
     if started.rows_affected == 0 {
@@ -399,8 +405,9 @@ pub async fn send(ctx: &Ctx, job: &SendBroadcast) -> Result<usize, DbErr> {
         .into_tuple()
         .all(&ctx.db)
         .await?;
-    let channels: Vec<&'static str> = OUTSIDE.into_iter().filter(|c| b.channels.split(',').any(|x| x == *c)).collect();
-    let template = if b.kind == "marketing" { "marketing" } else { "broadcast" };
+    let channels: Vec<Channel> = b.channels.split(',').filter_map(Channel::parse).collect();
+    // The template's key is its category's code.
+    let template = b.kind.category().code();
     let tpl = super::templates::get(&ctx.db, template).await?;
     let mut reached = done.len();
     for chunk in people.chunks(200) {
@@ -435,7 +442,7 @@ pub async fn send(ctx: &Ctx, job: &SendBroadcast) -> Result<usize, DbErr> {
         txn.commit().await?;
     }
     let mut am: broadcast::ActiveModel = b.into();
-    am.status = Set("sent".to_owned());
+    am.status = Set(BroadcastStatus::Sent);
     am.recipients = Set(i32::try_from(reached).unwrap_or(i32::MAX));
     am.sent_at = Set(Some(ctx.now()));
     am.update_committed(&ctx.db).await?;
@@ -450,9 +457,9 @@ pub async fn list(ctx: &Ctx, actor: &Actor, page: u64) -> Result<(Vec<broadcast:
 }
 
 /// Per channel: total, sent, failed, waiting; and read for the in-site message.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ChannelReport {
-    pub channel: &'static str,
+    pub channel: Channel,
     pub total: u64,
     pub sent: u64,
     pub failed: u64,
@@ -475,14 +482,9 @@ pub async fn report(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Report, AccessE
         .filter(message::Column::ReadAt.is_not_null())
         .count(&ctx.db)
         .await?;
-    let mut channels = vec![ChannelReport {
-        channel: center::INBOX,
-        total: inbox_total,
-        sent: inbox_total,
-        read: inbox_read,
-        ..Default::default()
-    }];
-    let rows: Vec<(String, String)> = delivery::Entity::find()
+    let mut channels =
+        vec![ChannelReport { total: inbox_total, sent: inbox_total, read: inbox_read, ..ChannelReport::new(Channel::Inbox) }];
+    let rows: Vec<(Channel, DeliveryStatus)> = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Channel)
         .column(delivery::Column::Status)
@@ -490,14 +492,13 @@ pub async fn report(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Report, AccessE
         .into_tuple()
         .all(&ctx.db)
         .await?;
-    for ch in OUTSIDE {
-        let mut r = ChannelReport { channel: ch, ..Default::default() };
-        for (c, s) in rows.iter().filter(|(c, _)| c == ch) {
-            let _ = c;
+    for ch in Channel::OUTSIDE {
+        let mut r = ChannelReport::new(ch);
+        for (_, s) in rows.iter().filter(|(c, _)| *c == ch) {
             r.total += 1;
-            match s.as_str() {
-                "sent" => r.sent += 1,
-                "failed" | "skipped" => r.failed += 1,
+            match s {
+                DeliveryStatus::Sent => r.sent += 1,
+                DeliveryStatus::Failed | DeliveryStatus::Skipped => r.failed += 1,
                 _ => r.pending += 1,
             }
         }
@@ -559,8 +560,8 @@ pub async fn report_xlsx(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Vec<u8>, A
         rows.push(vec![
             u,
             n,
-            center::channel_label(&d.channel).to_owned(),
-            center::status_label(&d.status).to_owned(),
+            d.channel.label().to_owned(),
+            d.status.label().to_owned(),
             fmt(d.sent_at),
             String::new(),
             String::new(),
@@ -570,14 +571,4 @@ pub async fn report_xlsx(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Vec<u8>, A
     let title = format!("群发{}", r.broadcast.id);
     crate::export::xlsx(&title, &["账号", "姓名", "发送渠道", "状态", "发送时间", "阅读", "阅读时间", "失败原因"], &rows)
         .map_err(|e| AccessError::Db(DbErr::Custom(e.to_string())))
-}
-
-pub fn status_label(s: &str) -> &'static str {
-    match s {
-        "scheduled" => "待发送",
-        "sending" => "发送中",
-        "sent" => "已发送",
-        "cancelled" => "已取消",
-        _ => "其他",
-    }
 }

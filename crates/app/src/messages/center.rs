@@ -15,60 +15,14 @@ use crate::integrations::wechat_api::{WechatError, WechatMessage};
 use crate::jobs::{self, EnqueueOptions, Job};
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use qifu_db::entity::{delivery, delivery_attempt, message, message_preference, message_setting, user, wechat_binding};
+use qifu_domain::accounts::AccountStatus;
 use qifu_domain::accounts::Phone;
+use qifu_domain::messages::{AttemptStatus, Channel, DeliveryStatus, MessageCategory};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
-
-pub const INBOX: &str = "inbox";
-pub const SMS: &str = "sms";
-pub const WECHAT: &str = "wechat";
-pub const EMAIL: &str = "email";
-/// The channels besides the in-site message, in the order they are tried.
-pub const OUTSIDE: [&str; 3] = [SMS, WECHAT, EMAIL];
-
-pub fn channel_label(c: &str) -> &'static str {
-    match c {
-        INBOX => "站内信",
-        SMS => "短信",
-        WECHAT => "微信",
-        EMAIL => "邮件",
-        _ => "其他",
-    }
-}
-
-/// A kind of message a user can choose channels for.
-#[derive(Debug, Clone, Copy)]
-pub struct Category {
-    pub code: &'static str,
-    pub label: &'static str,
-    /// Outside channels on until the user says otherwise.
-    pub defaults: &'static [&'static str],
-    /// Marketing: honours unsubscribe.
-    pub marketing: bool,
-}
-
-pub const CATEGORIES: &[Category] = &[
-    Category { code: "demand", label: "服务需求", defaults: &[SMS, WECHAT, EMAIL], marketing: false },
-    Category { code: "policy", label: "政策推送", defaults: &[WECHAT, EMAIL], marketing: false },
-    Category { code: "certification", label: "实名认证", defaults: &[SMS, WECHAT, EMAIL], marketing: false },
-    Category { code: "product", label: "服务产品", defaults: &[WECHAT, EMAIL], marketing: false },
-    Category { code: "authorization", label: "数据授权", defaults: &[WECHAT, EMAIL], marketing: false },
-    Category { code: "account", label: "账号与入驻", defaults: &[SMS, WECHAT, EMAIL], marketing: false },
-    Category { code: "broadcast", label: "平台通知", defaults: &[WECHAT, EMAIL], marketing: false },
-    Category { code: "marketing", label: "活动推广", defaults: &[WECHAT, EMAIL], marketing: true },
-];
-
-pub fn category(code: &str) -> Category {
-    CATEGORIES.iter().copied().find(|c| c.code == code).unwrap_or(Category {
-        code: "broadcast",
-        label: "平台通知",
-        defaults: &[WECHAT, EMAIL],
-        marketing: false,
-    })
-}
 
 /// One event for one user.
 #[derive(Debug, Clone, Default)]
@@ -81,7 +35,7 @@ pub struct Outgoing {
     /// Where the in-site message leads (a path on the portal).
     pub link: Option<String>,
     /// Outside channels this event may use (`None`: all).
-    pub channels: Option<Vec<&'static str>>,
+    pub channels: Option<Vec<Channel>>,
     pub broadcast_id: Option<i64>,
 }
 
@@ -101,7 +55,7 @@ impl Outgoing {
 pub struct Sent {
     pub message_id: Option<i64>,
     /// Outside channels a delivery was queued for.
-    pub queued: Vec<&'static str>,
+    pub queued: Vec<Channel>,
     /// Marketing to a user who unsubscribed: nothing written.
     pub unsubscribed: bool,
 }
@@ -163,14 +117,14 @@ pub struct UserSettings {
     pub email: Option<String>,
     pub email_masked: Option<String>,
     /// (category, channel) → enabled, for the rows the user changed.
-    pub prefs: Vec<(String, String, bool)>,
+    pub prefs: Vec<(MessageCategory, Channel, bool)>,
 }
 
 impl UserSettings {
-    pub fn wants(&self, cat: &Category, channel: &str) -> bool {
-        match self.prefs.iter().find(|(c, ch, _)| c == cat.code && ch == channel) {
+    pub fn wants(&self, cat: MessageCategory, channel: Channel) -> bool {
+        match self.prefs.iter().find(|(c, ch, _)| *c == cat && *ch == channel) {
             Some((_, _, on)) => *on,
-            None => cat.defaults.contains(&channel),
+            None => cat.default_channels().contains(&channel),
         }
     }
 }
@@ -243,16 +197,16 @@ pub async fn send_with<C: ConnectionTrait>(
     tpl: &qifu_db::entity::message_template::Model,
     out: &Outgoing,
 ) -> Result<Sent, DbErr> {
-    let cat = category(&tpl.category);
+    let cat = tpl.category;
     let settings = user_settings(conn, ctx, out.user_id).await?;
-    if cat.marketing && settings.marketing_opt_out {
+    if cat.is_marketing() && settings.marketing_opt_out {
         return Ok(Sent { unsubscribed: true, ..Default::default() });
     }
     let r: Rendered = templates::render(tpl, &out.vars);
     let now = ctx.now();
     let msg = message::ActiveModel {
         user_id: Set(out.user_id),
-        category: Set(cat.code.to_owned()),
+        category: Set(cat),
         title: Set(r.inbox_title.chars().take(200).collect()),
         body: Set(r.inbox_body.clone()),
         link: Set(out.link.clone()),
@@ -266,17 +220,17 @@ pub async fn send_with<C: ConnectionTrait>(
     let mut sent = Sent { message_id: Some(msg.id), ..Default::default() };
     let due = if tpl.urgent { now } else { not_quiet(now, settings.quiet_start, settings.quiet_end) };
     let link = out.link.as_deref().map(|l| absolute(ctx, l)).unwrap_or_default();
-    for channel in OUTSIDE {
-        if out.channels.as_ref().is_some_and(|allowed| !allowed.contains(&channel)) || !settings.wants(&cat, channel) {
+    for channel in Channel::OUTSIDE {
+        if out.channels.as_ref().is_some_and(|allowed| !allowed.contains(&channel)) || !settings.wants(cat, channel) {
             continue;
         }
         let (subject, body, data) = match channel {
-            SMS if !r.sms_text.is_empty() => (String::new(), r.sms_text.clone(), String::new()),
-            EMAIL if !r.email_subject.is_empty() && settings.email.is_some() => {
+            Channel::Sms if !r.sms_text.is_empty() => (String::new(), r.sms_text.clone(), String::new()),
+            Channel::Email if !r.email_subject.is_empty() && settings.email.is_some() => {
                 let body = if link.is_empty() { r.email_body.clone() } else { format!("{}\n\n{link}", r.email_body) };
                 (r.email_subject.clone(), body, String::new())
             }
-            WECHAT if !r.wechat_fields.is_empty() && reachable_on_wechat(conn, out.user_id).await? => {
+            Channel::Wechat if !r.wechat_fields.is_empty() && reachable_on_wechat(conn, out.user_id).await? => {
                 let data = serde_json::json!({
                     "template_id": tpl.wechat_template_id,
                     "subscribe_template_id": tpl.wechat_subscribe_template_id,
@@ -292,7 +246,7 @@ pub async fn send_with<C: ConnectionTrait>(
             }
             _ => continue,
         };
-        let data = if channel == SMS {
+        let data = if channel == Channel::Sms {
             serde_json::json!({ "sms_template_code": tpl.sms_template_code, "params": out.vars }).to_string()
         } else {
             data
@@ -302,13 +256,13 @@ pub async fn send_with<C: ConnectionTrait>(
             message_id: Set(Some(msg.id)),
             broadcast_id: Set(out.broadcast_id),
             template_key: Set(tpl.key.clone()),
-            category: Set(cat.code.to_owned()),
-            channel: Set(channel.to_owned()),
+            category: Set(cat),
+            channel: Set(channel),
             urgent: Set(tpl.urgent),
             subject: Set(subject.chars().take(200).collect()),
             body: Set(body),
             data: Set(data),
-            status: Set(if due > now { "deferred" } else { "queued" }.to_owned()),
+            status: Set(if due > now { DeliveryStatus::Deferred } else { DeliveryStatus::Queued }),
             attempts: Set(0),
             provider: Set(String::new()),
             provider_message_id: Set(None),
@@ -320,7 +274,7 @@ pub async fn send_with<C: ConnectionTrait>(
         }
         .insert(conn)
         .await?;
-        enqueue_delivery(conn, ctx, d.id, &d.channel, due).await?;
+        enqueue_delivery(conn, ctx, d.id, d.channel, due).await?;
         sent.queued.push(channel);
     }
     Ok(sent)
@@ -330,7 +284,7 @@ async fn enqueue_delivery<C: ConnectionTrait>(
     conn: &C,
     ctx: &Ctx,
     id: i64,
-    channel: &str,
+    channel: Channel,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     // The delivery counts its own attempts; the job may run once more than that
@@ -339,10 +293,10 @@ async fn enqueue_delivery<C: ConnectionTrait>(
     // One job kind per channel: the worker bounds each kind's concurrency, so a
     // provider that hangs holds back its own channel only.
     match channel {
-        SMS => jobs::enqueue(conn, ctx, &DeliverSms { delivery_id: id }, opts).await?,
-        EMAIL => jobs::enqueue(conn, ctx, &DeliverEmail { delivery_id: id }, opts).await?,
-        WECHAT => jobs::enqueue(conn, ctx, &DeliverWechat { delivery_id: id }, opts).await?,
-        _ => jobs::enqueue(conn, ctx, &Deliver { delivery_id: id }, opts).await?,
+        Channel::Sms => jobs::enqueue(conn, ctx, &DeliverSms { delivery_id: id }, opts).await?,
+        Channel::Email => jobs::enqueue(conn, ctx, &DeliverEmail { delivery_id: id }, opts).await?,
+        Channel::Wechat => jobs::enqueue(conn, ctx, &DeliverWechat { delivery_id: id }, opts).await?,
+        Channel::Inbox => jobs::enqueue(conn, ctx, &Deliver { delivery_id: id }, opts).await?,
     };
     Ok(())
 }
@@ -373,12 +327,12 @@ pub enum DeliverError {
     Retry(String),
 }
 
-fn per_minute(ctx: &Ctx, channel: &str) -> u32 {
+fn per_minute(ctx: &Ctx, channel: Channel) -> u32 {
     let m = &ctx.settings.messages;
     match channel {
-        SMS => m.sms_per_minute,
-        EMAIL => m.email_per_minute,
-        _ => m.wechat_per_minute,
+        Channel::Sms => m.sms_per_minute,
+        Channel::Email => m.email_per_minute,
+        Channel::Wechat | Channel::Inbox => m.wechat_per_minute,
     }
 }
 
@@ -392,25 +346,25 @@ fn stale_claim() -> Duration {
 /// on is left alone.
 pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
     let Some(d) = delivery::Entity::find_by_id(job.delivery_id).one(&ctx.db).await? else { return Ok(()) };
-    if matches!(d.status.as_str(), "sent" | "failed" | "skipped") {
+    if d.status.is_final() {
         return Ok(());
     }
     let now = ctx.now();
     if d.due_at > now {
         // Re-queued early (e.g. by hand): wait for its time.
-        enqueue_delivery(&ctx.db, ctx, d.id, &d.channel, d.due_at).await?;
+        enqueue_delivery(&ctx.db, ctx, d.id, d.channel, d.due_at).await?;
         return Ok(());
     }
     // Claim it: only one run sends, even when a job is run twice (an expired
     // lease, two nodes). A claim older than the attempt's deadline is a run that died.
     let claimed = delivery::Entity::update_many()
-        .col_expr(delivery::Column::Status, sea_orm::sea_query::Expr::value("sending"))
+        .col_expr(delivery::Column::Status, sea_orm::sea_query::Expr::value(DeliveryStatus::Sending))
         .col_expr(delivery::Column::DueAt, sea_orm::sea_query::Expr::value(now))
         .filter(delivery::Column::Id.eq(d.id))
         .filter(
-            sea_orm::Condition::any().add(delivery::Column::Status.is_in(["queued", "deferred", "retrying"])).add(
+            sea_orm::Condition::any().add(delivery::Column::Status.is_in(DeliveryStatus::WAITING)).add(
                 sea_orm::Condition::all()
-                    .add(delivery::Column::Status.eq("sending"))
+                    .add(delivery::Column::Status.eq(DeliveryStatus::Sending))
                     .add(delivery::Column::DueAt.lt(now - stale_claim())),
             ),
         )
@@ -419,19 +373,19 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
     if claimed.rows_affected == 0 {
         // Another run holds it. Should that run have died, look again once its claim is stale.
         if let Some(cur) = delivery::Entity::find_by_id(d.id).one(&ctx.db).await?
-            && cur.status == "sending"
+            && cur.status == DeliveryStatus::Sending
         {
-            enqueue_delivery(&ctx.db, ctx, d.id, &d.channel, cur.due_at + stale_claim() + Duration::seconds(1)).await?;
+            enqueue_delivery(&ctx.db, ctx, d.id, d.channel, cur.due_at + stale_claim() + Duration::seconds(1)).await?;
         }
         return Ok(());
     }
     // The rate limit: attempts of this channel in the last minute, all nodes.
-    let limit = per_minute(ctx, &d.channel);
+    let limit = per_minute(ctx, d.channel);
     let window = now - Duration::seconds(60);
     let recent = delivery_attempt::Entity::find()
-        .filter(delivery_attempt::Column::Channel.eq(d.channel.clone()))
+        .filter(delivery_attempt::Column::Channel.eq(d.channel))
         .filter(delivery_attempt::Column::At.gt(window))
-        .filter(delivery_attempt::Column::Status.ne("deferred"))
+        .filter(delivery_attempt::Column::Status.ne(AttemptStatus::Deferred))
         .order_by_asc(delivery_attempt::Column::At)
         .limit(u64::from(limit.max(1)))
         .all(&ctx.db)
@@ -441,31 +395,38 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
             recent.first().map_or(now + Duration::seconds(60), |a| a.at + Duration::seconds(60) + Duration::milliseconds(1));
         let txn = qifu_db::begin_write(&ctx.db).await?;
         let mut am: delivery::ActiveModel = d.clone().into();
-        am.status = Set("deferred".to_owned());
+        am.status = Set(DeliveryStatus::Deferred);
         am.due_at = Set(next);
         am.update(&txn).await?;
-        enqueue_delivery(&txn, ctx, d.id, &d.channel, next).await?;
+        enqueue_delivery(&txn, ctx, d.id, d.channel, next).await?;
         txn.commit().await?;
         return Ok(());
     }
     let outcome = attempt(ctx, &d, now).await?;
+    use DeliveryStatus as S;
     let (status, provider, msg_id, error, retry) = match outcome {
-        Attempt::Sent { provider, id } => ("sent", provider, id, None, false),
-        Attempt::Skipped(why) => ("skipped", "", None, Some(why), false),
-        Attempt::Rejected { provider, error } => ("failed", provider, None, Some(error), false),
+        Attempt::Sent { provider, id } => (S::Sent, provider, id, None, false),
+        Attempt::Skipped(why) => (S::Skipped, "", None, Some(why), false),
+        Attempt::Rejected { provider, error } => (S::Failed, provider, None, Some(error), false),
         Attempt::Unavailable { provider, error } => {
             let last = d.attempts + 1 >= ctx.settings.messages.max_attempts;
-            (if last { "failed" } else { "retrying" }, provider, None, Some(error), !last)
+            (if last { S::Failed } else { S::Retrying }, provider, None, Some(error), !last)
         }
+    };
+    let attempt_status = match status {
+        S::Sent => AttemptStatus::Ok,
+        S::Skipped => AttemptStatus::Skipped,
+        S::Retrying => AttemptStatus::Retrying,
+        S::Queued | S::Deferred | S::Sending | S::Failed => AttemptStatus::Failed,
     };
     // The attempt and the delivery's new state are written together.
     let txn = qifu_db::begin_write(&ctx.db).await?;
     delivery_attempt::ActiveModel {
         delivery_id: Set(d.id),
-        channel: Set(d.channel.clone()),
+        channel: Set(d.channel),
         provider: Set(provider.to_owned()),
         at: Set(now),
-        status: Set(if status == "sent" { "ok" } else { status }.to_owned()),
+        status: Set(attempt_status),
         provider_message_id: Set(msg_id.clone()),
         error: Set(error.clone().map(|e| e.chars().take(500).collect())),
         ..Default::default()
@@ -474,13 +435,13 @@ pub async fn deliver(ctx: &Ctx, job: &Deliver) -> Result<(), DeliverError> {
     .await?;
     let attempts = d.attempts + 1;
     let mut am: delivery::ActiveModel = d.into();
-    am.status = Set(status.to_owned());
+    am.status = Set(status);
     am.attempts = Set(attempts);
     am.provider = Set(provider.to_owned());
     am.provider_message_id = Set(msg_id);
     am.last_error = Set(error.clone().map(|e| e.chars().take(500).collect()));
     am.due_at = Set(now);
-    if status == "sent" {
+    if status == S::Sent {
         am.sent_at = Set(Some(now));
     }
     am.update(&txn).await?;
@@ -501,13 +462,13 @@ enum Attempt {
 async fn attempt(ctx: &Ctx, d: &delivery::Model, now: DateTime<Utc>) -> Result<Attempt, DbErr> {
     let data: serde_json::Value = serde_json::from_str(&d.data).unwrap_or_default();
     let s = |k: &str| data.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
-    match d.channel.as_str() {
-        SMS => {
+    match d.channel {
+        Channel::Sms => {
             let Some(u) = user::Entity::find_by_id(d.user_id).one(&ctx.db).await? else {
                 return Ok(Attempt::Skipped("用户不存在".to_owned()));
             };
             let phone = u.phone_enc.as_deref().and_then(|e| ctx.crypto.decrypt(e).ok()).and_then(|p| Phone::parse(&p).ok());
-            let Some(phone) = phone.filter(|_| u.status == "active") else {
+            let Some(phone) = phone.filter(|_| u.status == AccountStatus::Active) else {
                 return Ok(Attempt::Skipped("用户没有可用的手机号".to_owned()));
             };
             let code = s("sms_template_code");
@@ -531,7 +492,7 @@ async fn attempt(ctx: &Ctx, d: &delivery::Model, now: DateTime<Utc>) -> Result<A
                 Err(e @ SmsError::Unavailable(_)) => Attempt::Unavailable { provider, error: e.to_string() },
             })
         }
-        EMAIL => {
+        Channel::Email => {
             let us = user_settings(&ctx.db, ctx, d.user_id).await?;
             let Some(to) = us.email else { return Ok(Attempt::Skipped("用户没有填写电子邮箱".to_owned())) };
             let provider = ctx.email.name();
@@ -543,7 +504,7 @@ async fn attempt(ctx: &Ctx, d: &delivery::Model, now: DateTime<Utc>) -> Result<A
                 Err(e @ EmailError::Unavailable(_)) => Attempt::Unavailable { provider, error: e.to_string() },
             })
         }
-        WECHAT => {
+        Channel::Wechat => {
             let binding = wechat_binding::Entity::find()
                 .filter(wechat_binding::Column::UserId.eq(d.user_id))
                 .filter(wechat_binding::Column::Subscribed.eq(true))
@@ -578,12 +539,10 @@ pub struct DeliveryView {
     pub attempts: Vec<delivery_attempt::Model>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
-    #[serde(default)]
-    pub channel: String,
-    #[serde(default)]
-    pub status: String,
+    pub channel: Option<Channel>,
+    pub status: Option<DeliveryStatus>,
 }
 
 pub async fn list_deliveries(
@@ -594,11 +553,11 @@ pub async fn list_deliveries(
 ) -> Result<(Vec<delivery::Model>, u64), crate::actor::AccessError> {
     crate::messages::require_manage(actor)?;
     let mut q = delivery::Entity::find().order_by_desc(delivery::Column::Id);
-    if !f.channel.is_empty() {
-        q = q.filter(delivery::Column::Channel.eq(f.channel.clone()));
+    if let Some(c) = f.channel {
+        q = q.filter(delivery::Column::Channel.eq(c));
     }
-    if !f.status.is_empty() {
-        q = q.filter(delivery::Column::Status.eq(f.status.clone()));
+    if let Some(s) = f.status {
+        q = q.filter(delivery::Column::Status.eq(s));
     }
     let total = q.clone().count(&ctx.db).await?;
     Ok((q.offset(page.max(1).saturating_sub(1) * 30).limit(30).all(&ctx.db).await?, total))
@@ -613,20 +572,6 @@ pub async fn show_delivery(ctx: &Ctx, actor: &crate::actor::Actor, id: i64) -> R
         .all(&ctx.db)
         .await?;
     Ok(DeliveryView { delivery: d, attempts })
-}
-
-pub fn status_label(s: &str) -> &'static str {
-    match s {
-        "queued" => "待发送",
-        "deferred" => "顺延",
-        "retrying" => "重试中",
-        "sending" => "发送中",
-        "sent" => "已发送",
-        "failed" => "发送失败",
-        "skipped" => "未发送",
-        "ok" => "成功",
-        _ => "其他",
-    }
 }
 
 #[cfg(test)]
@@ -659,11 +604,11 @@ mod tests {
             marketing_opt_out: false,
             email: None,
             email_masked: None,
-            prefs: vec![("demand".to_owned(), SMS.to_owned(), false), ("policy".to_owned(), SMS.to_owned(), true)],
+            prefs: vec![(MessageCategory::Demand, Channel::Sms, false), (MessageCategory::Policy, Channel::Sms, true)],
         };
-        assert!(!us.wants(&category("demand"), SMS));
-        assert!(us.wants(&category("demand"), EMAIL));
-        assert!(us.wants(&category("policy"), SMS));
-        assert!(!us.wants(&category("product"), SMS));
+        assert!(!us.wants(MessageCategory::Demand, Channel::Sms));
+        assert!(us.wants(MessageCategory::Demand, Channel::Email));
+        assert!(us.wants(MessageCategory::Policy, Channel::Sms));
+        assert!(!us.wants(MessageCategory::Product, Channel::Sms));
     }
 }

@@ -1,12 +1,13 @@
 //! A user's message settings (消息设置): channels per category, quiet hours,
 //! the email address to write to, and unsubscribing from marketing.
 
-use super::center::{self, CATEGORIES, OUTSIDE, UserSettings};
+use super::center::{self, UserSettings};
 use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::config::parse_hhmm;
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{message_preference, message_setting};
+use qifu_domain::messages::{Channel, MessageCategory};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 
@@ -17,7 +18,7 @@ pub async fn get(ctx: &Ctx, actor: &Actor) -> Result<UserSettings, DbErr> {
 /// The form: `ch_{category}_{channel}` boxes, quiet hours, email, unsubscribe.
 #[derive(Debug, Clone, Default)]
 pub struct SettingsForm {
-    pub checked: Vec<(String, String)>,
+    pub checked: Vec<(MessageCategory, Channel)>,
     pub quiet_start: String,
     pub quiet_end: String,
     pub email: String,
@@ -27,10 +28,10 @@ pub struct SettingsForm {
 impl SettingsForm {
     pub fn from_pairs(pairs: &HashMap<String, String>) -> Self {
         let mut checked = Vec::new();
-        for cat in CATEGORIES {
-            for ch in OUTSIDE {
-                if pairs.contains_key(&format!("ch_{}_{}", cat.code, ch)) {
-                    checked.push((cat.code.to_owned(), ch.to_owned()));
+        for cat in MessageCategory::ALL {
+            for ch in Channel::OUTSIDE {
+                if pairs.contains_key(&format!("ch_{}_{}", cat.code(), ch.code())) {
+                    checked.push((cat, ch));
                 }
             }
         }
@@ -115,13 +116,13 @@ pub async fn save(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &SettingsForm) -> Re
         }
     }
     message_preference::Entity::delete_many().filter(message_preference::Column::UserId.eq(actor.user_id)).exec(&txn).await?;
-    for cat in CATEGORIES {
-        for ch in OUTSIDE {
-            let on = f.checked.iter().any(|(c, h)| c == cat.code && h == ch);
+    for cat in MessageCategory::ALL {
+        for ch in Channel::OUTSIDE {
+            let on = f.checked.contains(&(cat, ch));
             message_preference::ActiveModel {
                 user_id: Set(actor.user_id),
-                category: Set(cat.code.to_owned()),
-                channel: Set(ch.to_owned()),
+                category: Set(cat),
+                channel: Set(ch),
                 enabled: Set(on),
                 ..Default::default()
             }
@@ -132,7 +133,7 @@ pub async fn save(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &SettingsForm) -> Re
     let detail = serde_json::json!({
         "quiet": format!("{}–{}", f.quiet_start.trim(), f.quiet_end.trim()),
         "marketing_opt_out": f.marketing_opt_out,
-        "channels": f.checked.iter().map(|(c, h)| format!("{c}.{h}")).collect::<Vec<_>>(),
+        "channels": f.checked.iter().map(|(c, h)| format!("{}.{}", c.code(), h.code())).collect::<Vec<_>>(),
     });
     audit::record(&txn, ctx, Some(actor), meta, Entry::ok("message.settings", "user", actor.user_id, detail)).await?;
     txn.commit().await?;
@@ -149,10 +150,10 @@ pub async fn unsubscribe(ctx: &Ctx, actor: &Actor, meta: &Meta) -> Result<(), Se
         email: current.email.clone().unwrap_or_default(),
         marketing_opt_out: true,
     };
-    for cat in CATEGORIES {
-        for ch in OUTSIDE {
+    for cat in MessageCategory::ALL {
+        for ch in Channel::OUTSIDE {
             if current.wants(cat, ch) {
-                f.checked.push((cat.code.to_owned(), ch.to_owned()));
+                f.checked.push((cat, ch));
             }
         }
     }

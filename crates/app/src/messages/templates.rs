@@ -7,6 +7,7 @@ use crate::actor::Actor;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::message_template;
+use qifu_domain::messages::MessageCategory;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, TryIntoModel,
 };
@@ -16,7 +17,7 @@ use serde::Deserialize;
 type Seed = (
     &'static str,
     &'static str,
-    &'static str,
+    MessageCategory,
     bool,
     &'static str,
     &'static str,
@@ -34,7 +35,7 @@ const SEED: &[Seed] = &[
     (
         "demand",
         "服务需求进展",
-        "demand",
+        MessageCategory::Demand,
         false,
         NOTICE_VARS,
         "{{title}}",
@@ -47,7 +48,7 @@ const SEED: &[Seed] = &[
     (
         "policy",
         "政策推送",
-        "policy",
+        MessageCategory::Policy,
         false,
         NOTICE_VARS,
         "{{title}}",
@@ -60,7 +61,7 @@ const SEED: &[Seed] = &[
     (
         "certification",
         "实名认证结果",
-        "certification",
+        MessageCategory::Certification,
         false,
         NOTICE_VARS,
         "{{title}}",
@@ -73,7 +74,7 @@ const SEED: &[Seed] = &[
     (
         "product",
         "服务产品审核",
-        "product",
+        MessageCategory::Product,
         false,
         NOTICE_VARS,
         "{{title}}",
@@ -86,7 +87,7 @@ const SEED: &[Seed] = &[
     (
         "authorization",
         "数据授权",
-        "authorization",
+        MessageCategory::Authorization,
         false,
         NOTICE_VARS,
         "{{title}}",
@@ -99,7 +100,7 @@ const SEED: &[Seed] = &[
     (
         "account",
         "账号与入驻",
-        "account",
+        MessageCategory::Account,
         true,
         NOTICE_VARS,
         "{{title}}",
@@ -112,7 +113,7 @@ const SEED: &[Seed] = &[
     (
         "broadcast",
         "平台通知（群发）",
-        "broadcast",
+        MessageCategory::Broadcast,
         false,
         "title,body",
         "{{title}}",
@@ -125,7 +126,7 @@ const SEED: &[Seed] = &[
     (
         "marketing",
         "活动推广（群发）",
-        "marketing",
+        MessageCategory::Marketing,
         false,
         "title,body",
         "{{title}}",
@@ -153,7 +154,7 @@ fn seed_model(s: &Seed, now: chrono::DateTime<chrono::Utc>) -> message_template:
     message_template::ActiveModel {
         key: Set(s.0.to_owned()),
         name: Set(s.1.to_owned()),
-        category: Set(s.2.to_owned()),
+        category: Set(s.2),
         urgent: Set(s.3),
         variables: Set(s.4.to_owned()),
         inbox_title: Set(s.5.to_owned()),
@@ -176,7 +177,7 @@ pub async fn get<C: ConnectionTrait>(conn: &C, key: &str) -> Result<message_temp
         return Ok(t);
     }
     // Not in the table (a seed not yet inserted, or an unknown key): the seed, or the general notice.
-    let seed = SEED.iter().find(|s| s.0 == key).or_else(|| SEED.iter().find(|s| s.0 == "broadcast"));
+    let seed = SEED.iter().find(|s| s.0 == key).or_else(|| SEED.iter().find(|s| s.0 == MessageCategory::Broadcast.code()));
     let Some(seed) = seed else { return Err(DbErr::RecordNotFound(format!("message template {key}"))) };
     let mut am = seed_model(seed, chrono::DateTime::UNIX_EPOCH);
     am.id = Set(0);

@@ -9,6 +9,8 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::Committed;
 use qifu_db::entity::{policy, wechat_auto_reply, wechat_binding, wechat_log, wechat_menu};
+use qifu_domain::messages::{ReplyKind, ReplyMatch, WechatLogKind};
+use qifu_domain::policy::PolicyState;
 use qifu_wechat as wx;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -56,13 +58,13 @@ pub enum ServerError {
 async fn log_refusal(ctx: &Ctx, openid: &str, detail: &str) {
     tracing::warn!(openid = %openid.chars().take(64).collect::<String>(), detail, "wechat: request refused");
     let recent = wechat_log::Entity::find()
-        .filter(wechat_log::Column::Kind.eq("bad_signature"))
+        .filter(wechat_log::Column::Kind.eq(WechatLogKind::BadSignature))
         .filter(wechat_log::Column::At.gt(ctx.now() - chrono::Duration::minutes(1)))
         .count(&ctx.db)
         .await
         .unwrap_or(u64::MAX);
     if recent < 20 {
-        let _ = log(ctx, "bad_signature", openid, detail).await;
+        let _ = log(ctx, WechatLogKind::BadSignature, openid, detail).await;
     }
 }
 
@@ -75,10 +77,10 @@ fn stale(ctx: &Ctx, timestamp: &str) -> bool {
     timestamp.parse::<i64>().map_or(true, |t| (ctx.now().timestamp() - t).abs() > skew)
 }
 
-async fn log(ctx: &Ctx, kind: &str, openid: &str, detail: &str) -> Result<(), DbErr> {
+async fn log(ctx: &Ctx, kind: WechatLogKind, openid: &str, detail: &str) -> Result<(), DbErr> {
     wechat_log::ActiveModel {
         at: Set(ctx.now()),
-        kind: Set(kind.chars().take(32).collect()),
+        kind: Set(kind),
         openid: Set(openid.chars().take(64).collect()),
         detail: Set(detail.chars().take(500).collect()),
         ..Default::default()
@@ -164,7 +166,7 @@ async fn respond(ctx: &Ctx, m: &wx::Message) -> Result<Option<String>, DbErr> {
     match (m.msg_type.as_str(), m.event.as_deref().map(str::to_ascii_lowercase).as_deref()) {
         ("text", _) => {
             let content = m.content.clone().unwrap_or_default();
-            log(ctx, "text", &m.from_user_name, &content).await?;
+            log(ctx, WechatLogKind::Text, &m.from_user_name, &content).await?;
             match auto_reply(ctx, content.trim()).await? {
                 Some(r) => Ok(Some(render_reply(ctx, &r, to, from, now).await?)),
                 None => Ok(text(&default_reply(ctx))),
@@ -173,33 +175,33 @@ async fn respond(ctx: &Ctx, m: &wx::Message) -> Result<Option<String>, DbErr> {
         ("event", Some("subscribe")) => {
             let scene = m.scene().unwrap_or_default().to_owned();
             follow(ctx, &m.from_user_name, true, &scene).await?;
-            log(ctx, "subscribe", &m.from_user_name, &scene).await?;
+            log(ctx, WechatLogKind::Subscribe, &m.from_user_name, &scene).await?;
             Ok(text(&format!("欢迎关注{}！回复“政策”查看最新惠企政策，或点击菜单进入平台办理服务。", ctx.settings.platform.name)))
         }
         ("event", Some("unsubscribe")) => {
             follow(ctx, &m.from_user_name, false, "").await?;
-            log(ctx, "unsubscribe", &m.from_user_name, "").await?;
+            log(ctx, WechatLogKind::Unsubscribe, &m.from_user_name, "").await?;
             Ok(None)
         }
         ("event", Some("scan")) => {
             let scene = m.scene().unwrap_or_default().to_owned();
-            log(ctx, "scan", &m.from_user_name, &scene).await?;
+            log(ctx, WechatLogKind::Scan, &m.from_user_name, &scene).await?;
             Ok(text(&format!("已收到您的扫码（场景 {scene}）。回复“政策”查看最新惠企政策。")))
         }
         ("event", Some("click")) => {
             let key = m.event_key.clone().unwrap_or_default();
-            log(ctx, "click", &m.from_user_name, &key).await?;
+            log(ctx, WechatLogKind::Click, &m.from_user_name, &key).await?;
             match auto_reply(ctx, &key).await? {
                 Some(r) => Ok(Some(render_reply(ctx, &r, to, from, now).await?)),
                 None => Ok(text(&default_reply(ctx))),
             }
         }
         ("event", Some("view")) => {
-            log(ctx, "view", &m.from_user_name, m.event_key.as_deref().unwrap_or_default()).await?;
+            log(ctx, WechatLogKind::View, &m.from_user_name, m.event_key.as_deref().unwrap_or_default()).await?;
             Ok(None)
         }
         (t, e) => {
-            log(ctx, "other", &m.from_user_name, &format!("{t} {}", e.unwrap_or_default())).await?;
+            log(ctx, WechatLogKind::Other, &m.from_user_name, &format!("{t} {}", e.unwrap_or_default())).await?;
             Ok(text(&default_reply(ctx)))
         }
     }
@@ -250,13 +252,13 @@ pub async fn auto_reply(ctx: &Ctx, text: &str) -> Result<Option<wechat_auto_repl
     }
     Ok(rules
         .into_iter()
-        .filter(|r| r.match_kind == "contains" && text.contains(&r.keyword))
+        .filter(|r| r.match_kind == ReplyMatch::Contains && text.contains(&r.keyword))
         .max_by_key(|r| r.keyword.chars().count()))
 }
 
 /// Newest published policies whose title or tags contain `term` (all when empty).
 pub async fn newest_policies(ctx: &Ctx, term: &str, n: u64) -> Result<Vec<policy::Model>, DbErr> {
-    let mut q = policy::Entity::find().filter(policy::Column::Status.eq("published"));
+    let mut q = policy::Entity::find().filter(policy::Column::Status.eq(PolicyState::Published));
     if !term.is_empty() {
         q = q.filter(Condition::any().add(policy::Column::Title.contains(term)).add(policy::Column::Tags.contains(term)));
     }
@@ -264,7 +266,7 @@ pub async fn newest_policies(ctx: &Ctx, term: &str, n: u64) -> Result<Vec<policy
 }
 
 async fn render_reply(ctx: &Ctx, r: &wechat_auto_reply::Model, to: &str, from: &str, now: i64) -> Result<String, DbErr> {
-    if r.reply_kind == "policies" {
+    if r.reply_kind == ReplyKind::Policies {
         let list = newest_policies(ctx, r.content.trim(), 5).await?;
         if list.is_empty() {
             return Ok(wx::text_reply(to, from, now, "暂时没有找到相关政策，请稍后再试或访问平台政策专栏。"));
@@ -292,7 +294,7 @@ pub async fn try_reply(ctx: &Ctx, actor: &Actor, text: &str) -> Result<(Option<S
     let text: String = text.trim().chars().take(60).collect();
     match auto_reply(ctx, &text).await? {
         None => Ok((None, vec![default_reply(ctx)])),
-        Some(r) if r.reply_kind == "policies" => {
+        Some(r) if r.reply_kind == ReplyKind::Policies => {
             let list = newest_policies(ctx, r.content.trim(), 5).await?;
             let lines = if list.is_empty() {
                 vec!["暂时没有找到相关政策，请稍后再试或访问平台政策专栏。".to_owned()]
@@ -311,15 +313,15 @@ pub async fn seed_auto_replies(ctx: &Ctx) -> Result<(), DbErr> {
         return Ok(());
     }
     let rules = [
-        ("政策", "exact", "policies", ""),
-        ("补贴", "contains", "policies", "补贴"),
-        ("人工", "contains", "text", "请拨打平台服务热线，工作日 9:00–17:00 有专人为您解答。"),
+        ("政策", ReplyMatch::Exact, ReplyKind::Policies, ""),
+        ("补贴", ReplyMatch::Contains, ReplyKind::Policies, "补贴"),
+        ("人工", ReplyMatch::Contains, ReplyKind::Text, "请拨打平台服务热线，工作日 9:00–17:00 有专人为您解答。"),
     ];
     for (k, m, r, c) in rules {
         wechat_auto_reply::ActiveModel {
             keyword: Set(k.to_owned()),
-            match_kind: Set(m.to_owned()),
-            reply_kind: Set(r.to_owned()),
+            match_kind: Set(m),
+            reply_kind: Set(r),
             content: Set(c.to_owned()),
             enabled: Set(true),
             created_at: Set(ctx.now()),
@@ -354,11 +356,11 @@ pub async fn add_auto_reply(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &AutoReply
     if keyword.is_empty() || keyword.chars().count() > 30 {
         return Err(ServerErrorForm::Invalid("请填写关键词（不超过 30 个字）".to_owned()));
     }
-    if !matches!(f.match_kind.as_str(), "exact" | "contains") || !matches!(f.reply_kind.as_str(), "text" | "policies") {
+    let (Some(match_kind), Some(reply_kind)) = (ReplyMatch::parse(&f.match_kind), ReplyKind::parse(&f.reply_kind)) else {
         return Err(ServerErrorForm::Invalid("请选择匹配方式和回复类型".to_owned()));
-    }
+    };
     let content = f.content.trim();
-    if f.reply_kind == "text" && content.is_empty() {
+    if reply_kind == ReplyKind::Text && content.is_empty() {
         return Err(ServerErrorForm::Invalid("请填写回复内容".to_owned()));
     }
     if content.chars().count() > 600 {
@@ -371,8 +373,8 @@ pub async fn add_auto_reply(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &AutoReply
     }
     let r = wechat_auto_reply::ActiveModel {
         keyword: Set(keyword.to_owned()),
-        match_kind: Set(f.match_kind.clone()),
-        reply_kind: Set(f.reply_kind.clone()),
+        match_kind: Set(match_kind),
+        reply_kind: Set(reply_kind),
         content: Set(content.to_owned()),
         enabled: Set(true),
         created_at: Set(ctx.now()),

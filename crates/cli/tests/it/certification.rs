@@ -184,7 +184,7 @@ async fn a_second_claim_on_a_credit_code_is_a_conflict() {
     let p = submit(&app, &v, &r.name, &code, &r.legal_rep_name, &id, Some((PNG.to_vec(), "x.png"))).await;
     assert_eq!(p.header("location"), Some("/account/certification?done=review"), "even an exact match goes to review");
     let c = certification::Entity::find().one(&app.ctx.db).await.unwrap().unwrap();
-    assert_eq!(c.match_result, "conflict");
+    assert_eq!(c.match_result, qifu_domain::certification::MatchResult::Conflict);
     let op = app.new_visitor().unwrap();
     op.login("operator", PASSWORD).await.unwrap();
     assert!(op.get(&format!("/admin/certifications/{}", c.id)).await.unwrap().body.contains(&held.name));

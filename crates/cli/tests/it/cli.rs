@@ -163,6 +163,7 @@ fn admin_create_user() {
 }
 
 /// Runs `qifu serve` against `db_url` (or SQLite) and checks it serves the portal.
+#[allow(clippy::zombie_processes)] // reaped by `try_wait` after SIGTERM, or killed and waited for
 fn serve_and_fetch(db_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

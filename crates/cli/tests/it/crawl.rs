@@ -175,7 +175,10 @@ async fn the_crawl_job_runs_from_the_queue_and_an_unreachable_site_is_logged() {
     crawl::request_run(&app.ctx, &op, &meta, id).await.unwrap();
     app.drain_jobs().await.unwrap();
     let logs = crawl_log::Entity::find().filter(crawl_log::Column::SourceId.eq(id)).all(&app.ctx.db).await.unwrap();
-    assert!(logs.iter().any(|l| l.level == "error" && l.message.contains("无法访问")), "{logs:?}");
+    assert!(
+        logs.iter().any(|l| l.level == qifu_domain::policy::CrawlLogLevel::Error && l.message.contains("无法访问")),
+        "{logs:?}"
+    );
     // The back office: the log is shown; a bad form is refused with the reason.
     let v = app.new_visitor().unwrap();
     v.login("operator", PASSWORD).await.unwrap();

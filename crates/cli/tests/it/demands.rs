@@ -3,6 +3,7 @@
 
 use crate::{PASSWORD, TestApp};
 use chrono::Duration;
+use qifu_domain::demands::{DemandKind, DemandState};
 use qifu_testkit::Visitor;
 use qifu_testkit::qifu_db::entity::{demand, product, sms_outbox, user};
 use qifu_testkit::reqwest::StatusCode;
@@ -69,7 +70,7 @@ async fn apply_accept_deliver_confirm_close_with_timeline_and_thread() {
         .unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let d = latest_demand(&app).await;
-    assert_eq!((d.kind.as_str(), d.status.as_str()), ("financing", "submitted"));
+    assert_eq!((d.kind, d.status), (DemandKind::Financing, DemandState::Submitted));
     assert!(!d.contact_phone_enc.contains("13812345678") && d.contact_phone_masked == "138****5678");
     assert!(bank.get("/account/messages").await.unwrap().body.contains("新的服务需求"), "the institution is notified");
     let inbox = bank.get("/admin/demands").await.unwrap();
@@ -138,7 +139,7 @@ async fn apply_accept_deliver_confirm_close_with_timeline_and_thread() {
         ent_sms.len() >= 4 && ent_sms.iter().all(|t| t.starts_with("【通州企服】")),
         "accepted, started, delivered, closed: {ent_sms:?}"
     );
-    assert!(notices.iter().all(|n| n.status == "logged" && !n.content.contains("13812345678")));
+    assert!(notices.iter().all(|n| n.status == qifu_domain::messages::SmsStatus::Logged && !n.content.contains("13812345678")));
     // The enterprise rates the finished service once; the product shows it and sorts by it.
     let rate = |stars: &'static str, comment: &'static str| {
         let ent = &ent;
@@ -413,13 +414,13 @@ async fn delivery_proof_is_checked_by_content_and_shown_to_both_sides_only() {
     big.resize(9 * 1024 * 1024, b' ');
     let p = deliver(&app, &bank, d.id, "已出具融资方案", Some((big, "方案.pdf"))).await;
     assert!(p.body.contains("文件不能超过8MB"), "{}", p.body);
-    assert_eq!(latest_demand(&app).await.status, "in_service", "nothing half-done");
+    assert_eq!(latest_demand(&app).await.status, DemandState::InService, "nothing half-done");
     // A real PDF is kept and shown to both sides.
     let pdf = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
     let p = deliver(&app, &bank, d.id, "已出具融资方案", Some((pdf.clone(), "../../etc/融资方案.pdf"))).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let d = latest_demand(&app).await;
-    assert_eq!(d.status, "delivered");
+    assert_eq!(d.status, DemandState::Delivered);
     assert!(ent.get(&format!("/account/demands/{}", d.id)).await.unwrap().body.contains("查看交付凭证"));
     for (v, path) in
         [(&ent, format!("/account/demands/{}/files/proof", d.id)), (&bank, format!("/admin/demands/{}/files/proof", d.id))]
@@ -499,4 +500,46 @@ async fn an_application_carries_an_attachment_checked_by_content() {
     assert_eq!(res.headers()["content-type"], "image/png");
     assert_eq!(res.bytes().await.unwrap().to_vec(), png);
     assert_eq!(bank.get(&format!("/admin/demands/{}/files/other", d.id)).await.unwrap().status, StatusCode::NOT_FOUND);
+}
+
+/// A state the code does not know, stored by hand, is an error that names the
+/// table, column and value; the page is the plain 500 page and the node goes on.
+#[tokio::test]
+async fn an_unknown_stored_state_fails_loudly_not_silently() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let ent = signed_in(&app, "enterprise").await;
+    let pid = product_id(&app, "副中心科创投贷联动").await;
+    let p = ent
+        .post_form(
+            &format!("/products/{pid}/apply"),
+            &[
+                ("needs", "流动资金周转"),
+                ("contact_name", "王建国"),
+                ("contact_phone", "13812345678"),
+                ("amount_wan", "100"),
+                ("term_months", "12"),
+                ("purpose", "采购原材料"),
+                ("guarantee_mode", "信用"),
+                ("financial_summary", "上年营业收入800万元"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let d = latest_demand(&app).await;
+    app.ctx.db.execute_unprepared(&format!("UPDATE demands SET status = 'bogus' WHERE id = {}", d.id)).await.unwrap();
+
+    let op = accounts_op(&app).await;
+    let err = qifu_testkit::qifu_app::demands::view(&app.ctx, &op, d.id).await.unwrap_err().to_string();
+    assert!(err.contains("demands.status") && err.contains("bogus"), "{err}");
+
+    let page = ent.get(&format!("/account/demands/{}", d.id)).await.unwrap();
+    assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(page.body.contains("系统繁忙"), "{}", page.body);
+    assert!(!page.body.contains("bogus") && !page.body.contains("demands.status"), "no internal cause shown");
+    let list = ent.get("/account/demands").await.unwrap();
+    assert_eq!(list.status, StatusCode::INTERNAL_SERVER_ERROR, "a list reading the row fails the same way");
+    assert_eq!(ent.get("/").await.unwrap().status, StatusCode::OK, "the rest of the site still works");
 }

@@ -33,12 +33,12 @@ async fn demo_data_is_valid_and_consistent() {
             total_assets: e.total_assets_fen.map(Money::from_fen),
         };
         let size = classify(SizeGroup::of_industry(&e.industry_code), &i).unwrap();
-        assert_eq!(Some(size.as_str()), e.size_class.as_deref(), "{}", e.name);
+        assert_eq!(Some(size), e.size_class, "{}", e.name);
         assert!(e.founded_on < app.ctx.now().date_naive());
         assert!(e.name.ends_with("有限公司"));
     }
     assert!(in_tongzhou > 1300, "most are registered in Tongzhou");
-    let micro = all.iter().filter(|e| e.size_class.as_deref() == Some("micro")).count();
+    let micro = all.iter().filter(|e| e.size_class == Some(qifu_domain::profiles::SizeClass::Micro)).count();
     assert!(micro > 700, "a small-and-micro population: {micro}");
     let names: std::collections::HashSet<_> = all.iter().map(|e| &e.name).collect();
     assert_eq!(names.len(), all.len(), "names are unique");
@@ -99,7 +99,7 @@ async fn benchmark_users_belong_to_certified_enterprises_and_sign_in() {
     assert!(linked.iter().all(|e| e.certified));
     for u in &users {
         let org = organisation::Entity::find_by_id(u.org_id).one(&app.ctx.db).await.unwrap().unwrap();
-        assert_eq!(org.kind, "enterprise");
+        assert_eq!(org.kind, qifu_domain::accounts::OrgKind::Enterprise);
         assert!(org.certified_at.is_some());
         assert!(linked.iter().any(|e| e.org_id == Some(org.id)));
     }

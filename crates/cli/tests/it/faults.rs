@@ -69,12 +69,16 @@ async fn fifty_concurrent_writers_all_succeed() {
         .unwrap();
     // Every policy published and current, so each action below is legal.
     policy::Entity::update_many()
-        .col_expr(policy::Column::Status, sea_orm::sea_query::Expr::value("published"))
+        .col_expr(policy::Column::Status, sea_orm::sea_query::Expr::value(qifu_domain::policy::PolicyState::Published))
         .col_expr(policy::Column::ValidUntil, sea_orm::sea_query::Expr::value(Option::<chrono::NaiveDate>::None))
         .exec(&app.ctx.db)
         .await
         .unwrap();
-    let published = policy::Entity::find().filter(policy::Column::Status.eq("published")).all(&app.ctx.db).await.unwrap();
+    let published = policy::Entity::find()
+        .filter(policy::Column::Status.eq(qifu_domain::policy::PolicyState::Published))
+        .all(&app.ctx.db)
+        .await
+        .unwrap();
     assert!(published.len() >= 35, "the demo has enough policies");
     let mut tasks = tokio::task::JoinSet::new();
     for (i, (phone, code)) in phones.into_iter().enumerate() {
@@ -183,12 +187,24 @@ async fn a_hanging_smtp_server_stalls_neither_sms_nor_cron_and_shutdown_is_promp
         .insert(&app.ctx.db)
         .await
         .unwrap();
-        messages::notify_with_sms(&app.ctx.db, &app.ctx, *uid, "demand", "需求已受理", "正文", Some("/account")).await.unwrap();
+        messages::notify_with_sms(
+            &app.ctx.db,
+            &app.ctx,
+            *uid,
+            qifu_domain::messages::MessageCategory::Demand,
+            "需求已受理",
+            "正文",
+            Some("/account"),
+        )
+        .await
+        .unwrap();
     }
-    let by_channel = |ds: &[delivery::Model], ch: &str, st: &str| ds.iter().filter(|d| d.channel == ch && d.status == st).count();
+    use qifu_domain::messages::{Channel, DeliveryStatus};
+    let by_channel =
+        |ds: &[delivery::Model], ch: Channel, st: DeliveryStatus| ds.iter().filter(|d| d.channel == ch && d.status == st).count();
     let ds = delivery::Entity::find().all(&app.ctx.db).await.unwrap();
-    let sms_total = ds.iter().filter(|d| d.channel == "sms").count();
-    assert!(sms_total >= 6 && ds.iter().filter(|d| d.channel == "email").count() == 6, "{ds:?}");
+    let sms_total = ds.iter().filter(|d| d.channel == Channel::Sms).count();
+    assert!(sms_total >= 6 && ds.iter().filter(|d| d.channel == Channel::Email).count() == 6, "{ds:?}");
 
     let ticks = Arc::new(AtomicUsize::new(0));
     let mut registry = qifu_worker::Registry::standard();
@@ -211,9 +227,9 @@ async fn a_hanging_smtp_server_stalls_neither_sms_nor_cron_and_shutdown_is_promp
         app.advance(chrono::Duration::milliseconds(500));
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let ds = delivery::Entity::find().all(&app.ctx.db).await.unwrap();
-        if by_channel(&ds, "sms", "sent") == sms_total && ticks.load(Ordering::SeqCst) >= 3 {
+        if by_channel(&ds, Channel::Sms, DeliveryStatus::Sent) == sms_total && ticks.load(Ordering::SeqCst) >= 3 {
             assert!(hang.accepted() >= 1, "the email sends are under way");
-            assert_eq!(by_channel(&ds, "email", "sent"), 0);
+            assert_eq!(by_channel(&ds, Channel::Email, DeliveryStatus::Sent), 0);
             break;
         }
         assert!(started.elapsed() < std::time::Duration::from_secs(20), "SMS or cron held back: {ds:?}");
@@ -224,7 +240,7 @@ async fn a_hanging_smtp_server_stalls_neither_sms_nor_cron_and_shutdown_is_promp
     tokio::time::timeout(std::time::Duration::from_secs(10), running).await.expect("the worker stopped within 10 s").unwrap();
     assert!(asked.elapsed() < std::time::Duration::from_secs(10));
     let stuck = job::Entity::find()
-        .filter(job::Column::Status.eq("running"))
+        .filter(job::Column::Status.eq(qifu_domain::system::JobStatus::Running))
         .filter(job::Column::Kind.eq("messages.deliver.email"))
         .all(&app.ctx.db)
         .await
@@ -412,7 +428,7 @@ async fn a_dead_nodes_job_is_taken_over_within_its_lease() {
     tx_b.send(true).unwrap();
     node_b.await.unwrap();
     let j = job::Entity::find_by_id(id).one(&app.ctx.db).await.unwrap().unwrap();
-    assert_eq!(j.status, "done");
+    assert_eq!(j.status, qifu_domain::system::JobStatus::Done);
 }
 
 /// 1,000 applications for one product at once: the product's application count
@@ -429,7 +445,12 @@ async fn the_application_count_is_exact_under_concurrency() {
         .unwrap()
         .unwrap();
     let mut p = None;
-    for candidate in product::Entity::find().filter(product::Column::Status.eq("online")).all(&app.ctx.db).await.unwrap() {
+    for candidate in product::Entity::find()
+        .filter(product::Column::Status.eq(qifu_domain::demands::ProductState::Online))
+        .all(&app.ctx.db)
+        .await
+        .unwrap()
+    {
         if !demands::is_financing(&app.ctx.db, &candidate).await.unwrap() {
             p = Some(candidate);
             break;

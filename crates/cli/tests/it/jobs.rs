@@ -1,5 +1,6 @@
 use crate::{PASSWORD, TestApp};
 use chrono::Duration;
+use qifu_domain::system::JobStatus;
 use qifu_testkit::qifu_app::jobs::{EnqueueOptions, Job, enqueue};
 use qifu_testkit::qifu_db::entity::job;
 use qifu_testkit::reqwest::StatusCode;
@@ -124,7 +125,7 @@ async fn failures_are_retried_with_backoff_then_kept_as_dead_with_the_error() {
     assert_eq!(w.drain().await.unwrap().dead, 1);
     let jobs = job::Entity::find().all(&app.ctx.db).await.unwrap();
     assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0].status, "dead");
+    assert_eq!(jobs[0].status, JobStatus::Dead);
     assert_eq!(jobs[0].attempts, 3);
     assert!(jobs[0].last_error.as_deref().unwrap().contains("外部服务不可用"));
 
@@ -136,7 +137,7 @@ async fn failures_are_retried_with_backoff_then_kept_as_dead_with_the_error() {
     let p = app.post_form(&format!("/admin/jobs/{}/retry", jobs[0].id), &[]).await.unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     let j = job::Entity::find_by_id(jobs[0].id).one(&app.ctx.db).await.unwrap().unwrap();
-    assert_eq!((j.status.as_str(), j.attempts), ("queued", 0));
+    assert_eq!((j.status, j.attempts), (JobStatus::Queued, 0));
     let p = app.post_form("/admin/jobs/999999/retry", &[]).await.unwrap();
     assert_eq!(p.status, StatusCode::NOT_FOUND);
     // Metrics count the failures.

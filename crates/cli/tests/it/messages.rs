@@ -5,6 +5,9 @@
 
 use crate::{PASSWORD, TestApp};
 use chrono::{Duration, TimeZone};
+use qifu_domain::accounts::{AccountStatus, OrgKind};
+use qifu_domain::messages::{AttemptStatus, BroadcastStatus, Channel, DeliveryStatus};
+use qifu_domain::profiles::SizeClass;
 use qifu_testkit::Visitor;
 use qifu_testkit::fake_wechat::FakeWechat;
 use qifu_testkit::qifu_app::messages;
@@ -41,10 +44,10 @@ async fn person(app: &TestApp, n: u32, division: &str, size: &str, certified: bo
     let db = &app.ctx.db;
     let now = app.ctx.now();
     let org = organisation::ActiveModel {
-        kind: Set("enterprise".into()),
+        kind: Set(OrgKind::Enterprise),
         name: Set(format!("测试企业{n}有限公司")),
         credit_code: Set(None),
-        status: Set("active".into()),
+        status: Set(AccountStatus::Active),
         created_at: Set(now),
         updated_at: Set(now),
         channel: Set(n.is_multiple_of(2).then(|| "expo2026".to_owned())),
@@ -61,7 +64,7 @@ async fn person(app: &TestApp, n: u32, division: &str, size: &str, certified: bo
         username: Set(format!("seg{n}")),
         display_name: Set(format!("联系人{n}")),
         password_hash: Set("x".into()),
-        status: Set("active".into()),
+        status: Set(AccountStatus::Active),
         must_change_password: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -83,7 +86,7 @@ async fn person(app: &TestApp, n: u32, division: &str, size: &str, certified: bo
         industry_code: Set("I6510".into()),
         division_code: Set(division.into()),
         founded_on: Set(chrono::NaiveDate::from_ymd_opt(2018, 3, 1).unwrap()),
-        size_class: Set(Some(size.into())),
+        size_class: Set(SizeClass::parse(size)),
         above_designated_size: Set(false),
         certified: Set(certified),
         created_at: Set(now),
@@ -129,6 +132,7 @@ async fn set_email(app: &TestApp, user_id: i64, email: &str, opt_out: bool) {
 }
 
 async fn notify(app: &TestApp, user_id: i64, category: &str, title: &str, sms: bool) {
+    let category = qifu_domain::messages::MessageCategory::parse(category).expect("a message category");
     if sms {
         messages::notify_with_sms(&app.ctx.db, &app.ctx, user_id, category, title, "正文", Some("/account")).await.unwrap();
     } else {
@@ -145,8 +149,8 @@ async fn deliveries_of(app: &TestApp, user_id: i64) -> Vec<delivery::Model> {
         .unwrap()
 }
 
-fn channels(ds: &[delivery::Model]) -> Vec<String> {
-    ds.iter().map(|d| d.channel.clone()).collect()
+fn channels(ds: &[delivery::Model]) -> Vec<&'static str> {
+    ds.iter().map(|d| d.channel.code()).collect()
 }
 
 async fn user_id(app: &TestApp, username: &str) -> i64 {
@@ -188,7 +192,7 @@ async fn fan_out_follows_preferences_and_the_inbox_reads_and_deletes() {
     );
     app.drain_jobs().await.unwrap();
     let ds = deliveries_of(&app, uid).await;
-    assert!(ds.iter().all(|d| d.status == "sent" && d.provider == "log" && d.sent_at.is_some()), "{ds:?}");
+    assert!(ds.iter().all(|d| d.status == DeliveryStatus::Sent && d.provider == "log" && d.sent_at.is_some()), "{ds:?}");
     let attempts = delivery_attempt::Entity::find().count(&app.ctx.db).await.unwrap();
     assert_eq!(attempts, 5, "every attempt is logged");
     // A bad email is refused with a message and nothing changes.
@@ -256,20 +260,20 @@ async fn quiet_hours_hold_back_what_is_not_urgent() {
     let ds = deliveries_of(&app, uid).await;
     assert_eq!(ds.len(), 2);
     let morning = bj(&app, 8, 0) + Duration::days(1);
-    assert_eq!(ds[0].status, "deferred");
+    assert_eq!(ds[0].status, DeliveryStatus::Deferred);
     assert_eq!(ds[0].due_at, morning);
     assert_eq!(ds[1].due_at, app.ctx.now());
     app.drain_jobs().await.unwrap();
     let ds = deliveries_of(&app, uid).await;
-    assert_eq!((ds[0].status.as_str(), ds[1].status.as_str()), ("deferred", "sent"));
+    assert_eq!((ds[0].status, ds[1].status), (DeliveryStatus::Deferred, DeliveryStatus::Sent));
     // The in-site message is there at once either way.
     assert_eq!(message::Entity::find().filter(message::Column::UserId.eq(uid)).count(&app.ctx.db).await.unwrap(), 2);
     app.clock.set(morning - Duration::minutes(1));
     app.drain_jobs().await.unwrap();
-    assert_eq!(deliveries_of(&app, uid).await[0].status, "deferred");
+    assert_eq!(deliveries_of(&app, uid).await[0].status, DeliveryStatus::Deferred);
     app.clock.set(morning + Duration::seconds(1));
     app.drain_jobs().await.unwrap();
-    assert_eq!(deliveries_of(&app, uid).await[0].status, "sent");
+    assert_eq!(deliveries_of(&app, uid).await[0].status, DeliveryStatus::Sent);
 }
 
 #[tokio::test]
@@ -292,14 +296,17 @@ async fn a_failing_channel_is_retried_then_the_failure_is_logged() {
         app.advance(Duration::hours(2));
     }
     let d = deliveries_of(&app, uid).await.remove(0);
-    assert_eq!(d.status, "failed");
+    assert_eq!(d.status, DeliveryStatus::Failed);
     assert_eq!(d.attempts, 3);
     assert!(d.last_error.as_deref().unwrap_or_default().contains("邮件服务器暂不可用"), "{:?}", d.last_error);
     assert!(d.last_error.as_deref().unwrap_or_default().contains("Connection refused"), "{:?}", d.last_error);
     let attempts =
         delivery_attempt::Entity::find().filter(delivery_attempt::Column::DeliveryId.eq(d.id)).all(&app.ctx.db).await.unwrap();
     assert_eq!(attempts.len(), 3);
-    assert!(attempts.iter().all(|a| a.status == "failed" || a.status == "retrying" && a.error.is_some()), "{attempts:?}");
+    assert!(
+        attempts.iter().all(|a| a.status == AttemptStatus::Failed || a.status == AttemptStatus::Retrying && a.error.is_some()),
+        "{attempts:?}"
+    );
     // The queue did not kill the job: the delivery recorded the failure itself.
     let dead = qifu_testkit::qifu_db::jobs::stats(&app.ctx.db).await.unwrap().dead;
     assert_eq!(dead, 0);
@@ -440,12 +447,12 @@ async fn a_broadcast_reaches_exactly_its_segment_and_marketing_honours_unsubscri
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(s.status, "scheduled");
+    assert_eq!(s.status, BroadcastStatus::Scheduled);
     op.post_form(&format!("/admin/broadcasts/{}/cancel", s.id), &[]).await.unwrap();
     app.advance(Duration::days(2));
     app.drain_jobs().await.unwrap();
     let s = qifu_testkit::qifu_db::entity::broadcast::Entity::find_by_id(s.id).one(&app.ctx.db).await.unwrap().unwrap();
-    assert_eq!(s.status, "cancelled");
+    assert_eq!(s.status, BroadcastStatus::Cancelled);
     assert_eq!(message::Entity::find().filter(message::Column::BroadcastId.eq(s.id)).count(&app.ctx.db).await.unwrap(), 0);
 }
 
@@ -536,7 +543,7 @@ async fn the_wechat_api_caches_its_token_falls_back_to_subscription_messages_pub
     assert_eq!((sent[1].kind.as_str(), sent[1].template_id.as_str()), ("subscribe", "SUB_POLICY"));
     assert_eq!(fake.token_requests(), 1, "one token for both");
     let ds = deliveries_of(&app, uid).await;
-    let w: Vec<&delivery::Model> = ds.iter().filter(|d| d.channel == "wechat").collect();
+    let w: Vec<&delivery::Model> = ds.iter().filter(|d| d.channel == Channel::Wechat).collect();
     assert_eq!(w[0].provider_message_id.as_deref(), Some("200001"));
     // Another server took a new token: ours is refused once, refreshed, and the send goes through.
     fake.revoke_tokens();
@@ -855,10 +862,10 @@ async fn email_reaches_a_real_smtp_server() {
     set_email(&app, uid, "zhao@example.cn", false).await;
     notify(&app, uid, "demand", "需求已受理：专利申请", false).await;
     app.drain_jobs().await.unwrap();
-    let d = deliveries_of(&app, uid).await.into_iter().find(|d| d.channel == "email").unwrap();
+    let d = deliveries_of(&app, uid).await.into_iter().find(|d| d.channel == Channel::Email).unwrap();
     let _ = server.kill();
     let _ = server.wait();
-    assert_eq!(d.status, "sent", "{:?}", d.last_error);
+    assert_eq!(d.status, DeliveryStatus::Sent, "{:?}", d.last_error);
     let id = d.provider_message_id.clone().unwrap();
     let mut found = Vec::new();
     for sub in ["new", "cur"] {
@@ -915,8 +922,8 @@ async fn sms_goes_through_alibaba_cloud_with_the_templates_own_code_and_variable
     assert_eq!(got[1].template_param["title"], "需求已受理");
     assert_eq!(got[1].template_param["body"], "正文");
     let ds = deliveries_of(&app, uid).await;
-    let sms: Vec<&delivery::Model> = ds.iter().filter(|d| d.channel == "sms").collect();
-    assert!(sms.iter().all(|d| d.status == "sent" && d.provider == "aliyun"), "{sms:?}");
+    let sms: Vec<&delivery::Model> = ds.iter().filter(|d| d.channel == Channel::Sms).collect();
+    assert!(sms.iter().all(|d| d.status == DeliveryStatus::Sent && d.provider == "aliyun"), "{sms:?}");
     assert_eq!(sms[0].provider_message_id.as_deref(), Some(got[0].biz_id.as_str()));
     // The gateway refuses (a business error): recorded once, not retried.
     fake.fail_next_with("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控");
@@ -924,7 +931,7 @@ async fn sms_goes_through_alibaba_cloud_with_the_templates_own_code_and_variable
     app.drain_jobs().await.unwrap();
     app.advance(Duration::hours(1));
     app.drain_jobs().await.unwrap();
-    let last = deliveries_of(&app, uid).await.into_iter().rfind(|d| d.channel == "sms").unwrap();
-    assert_eq!((last.status.as_str(), last.attempts), ("failed", 1));
+    let last = deliveries_of(&app, uid).await.into_iter().rfind(|d| d.channel == Channel::Sms).unwrap();
+    assert_eq!((last.status, last.attempts), (DeliveryStatus::Failed, 1));
     assert!(last.last_error.as_deref().unwrap_or_default().contains("BUSINESS_LIMIT_CONTROL"), "{:?}", last.last_error);
 }

@@ -1,6 +1,7 @@
 //! Institution self-application (机构入驻) and product attachments.
 
 use crate::{PASSWORD, TestApp};
+use qifu_domain::accounts::ApplicationStatus;
 use qifu_testkit::Visitor;
 use qifu_testkit::qifu_db::entity::{audit, institution, institution_application as app_row, product, sms_outbox};
 use qifu_testkit::reqwest::{self, StatusCode};
@@ -81,7 +82,7 @@ async fn an_institution_applies_the_operator_approves_and_its_administrator_sign
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let a = app_row::Entity::find().one(&app.ctx.db).await.unwrap().unwrap();
     assert_eq!(p.location(), Some(format!("/institutions/apply?no={}", a.id).as_str()));
-    assert_eq!(a.status, "submitted");
+    assert_eq!(a.status, ApplicationStatus::Submitted);
     assert_ne!(a.contact_phone_enc, "13900001111", "the phone is stored encrypted");
     assert!(visitor.get(p.location().unwrap()).await.unwrap().body.contains(&format!("申请编号 {}", a.id)));
     // The same credit code cannot apply twice while under review.
@@ -110,7 +111,7 @@ async fn an_institution_applies_the_operator_approves_and_its_administrator_sign
     let twice = op.post_form(&format!("/admin/institution-applications/{}", a.id), &[("decision", "approve")]).await.unwrap();
     assert!(twice.body.contains("该申请已审核"), "a decision is final");
     let a = app_row::Entity::find_by_id(a.id).one(&app.ctx.db).await.unwrap().unwrap();
-    assert_eq!(a.status, "approved");
+    assert_eq!(a.status, ApplicationStatus::Approved);
     assert!(a.password_hash.is_empty(), "the chosen password's hash is not kept on the application");
     let org_id = a.org_id.unwrap();
     let inst = institution::Entity::find().filter(institution::Column::OrgId.eq(org_id)).one(&app.ctx.db).await.unwrap().unwrap();
@@ -157,7 +158,10 @@ async fn a_rejection_needs_a_reason_is_texted_and_the_institution_may_apply_agai
         .unwrap();
     assert_eq!(no.status, StatusCode::SEE_OTHER);
     let row = app_row::Entity::find_by_id(id).one(&app.ctx.db).await.unwrap().unwrap();
-    assert_eq!((row.status.as_str(), row.reject_reason.as_deref(), row.org_id), ("rejected", Some("营业执照不清晰"), None));
+    assert_eq!(
+        (row.status, row.reject_reason.as_deref(), row.org_id),
+        (ApplicationStatus::Rejected, Some("营业执照不清晰"), None)
+    );
     app.drain_jobs().await.unwrap();
     let texts: Vec<String> = sms_outbox::Entity::find().all(&app.ctx.db).await.unwrap().into_iter().map(|s| s.content).collect();
     assert!(texts.iter().any(|t| t.contains("入驻申请未通过：营业执照不清晰")), "{texts:?}");

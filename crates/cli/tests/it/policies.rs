@@ -471,7 +471,7 @@ async fn operator_defined_attributes_are_asked_for_and_filled_from_the_result_pa
         },
     )
     .unwrap();
-    assert_eq!(e.size_class.as_deref(), Some(want.as_str()));
+    assert_eq!(e.size_class, Some(want));
     // The operator extends the qualification list; visitors and enterprises can then declare it.
     let bad = op.post_form("/admin/qualifications", &[("name", "<b>")]).await.unwrap();
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);

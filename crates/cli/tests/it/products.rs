@@ -79,7 +79,7 @@ async fn publish_review_list_and_a_revision_keeps_the_old_version_listed() {
     let p = bank.post_form(&format!("/admin/products/{id}"), &form(&cat, "运河应收账款融资（升级版）", &[])).await.unwrap();
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     let rev = product::Entity::find().filter(product::Column::RevisionOf.eq(id)).one(&app.ctx.db).await.unwrap().unwrap();
-    assert_eq!(rev.status, "draft");
+    assert_eq!(rev.status, qifu_domain::demands::ProductState::Draft);
     bank.post_form(&format!("/admin/products/{}/submit", rev.id), &[]).await.unwrap();
     let detail = app.get(&format!("/products/{id}")).await.unwrap();
     assert!(
@@ -232,4 +232,80 @@ async fn an_enterprise_gets_products_it_qualifies_for_with_a_reason() {
     );
     // Visitors get no personal recommendations.
     assert!(!app.new_visitor().unwrap().get("/").await.unwrap().body.contains("为您推荐"));
+}
+
+/// Whether the product's application form asks for the financing fields.
+async fn asks_financing(v: &Visitor, pid: i64) -> bool {
+    let p = v.get(&format!("/products/{pid}/apply")).await.unwrap();
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    p.body.contains("融资申请") && p.body.contains("财务概况")
+}
+
+/// The financing fields follow the category's kind (融资类), not its name.
+#[tokio::test]
+async fn financing_is_the_category_kind_not_its_name() {
+    use qifu_domain::catalog::CategoryKind;
+    use qifu_testkit::qifu_db::entity::category;
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let op = app.new_visitor().unwrap();
+    op.login("operator", PASSWORD).await.unwrap();
+    let ent = app.new_visitor().unwrap();
+    ent.login("enterprise", PASSWORD).await.unwrap();
+    let loan =
+        product::Entity::find().filter(product::Column::Name.eq("副中心科创投贷联动")).one(&app.ctx.db).await.unwrap().unwrap();
+    assert!(asks_financing(&ent, loan.id).await);
+
+    // Renaming the financing category (with a form that does not touch the kind) keeps it financing.
+    let top = category::Entity::find().filter(category::Column::Name.eq("融资服务")).one(&app.ctx.db).await.unwrap().unwrap();
+    assert_eq!(top.kind, CategoryKind::Financing, "the demo seeds the kind");
+    let p = op.post_form(&format!("/admin/categories/{}", top.id), &[("name", "金融服务"), ("sort", "7")]).await.unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let renamed = category::Entity::find_by_id(top.id).one(&app.ctx.db).await.unwrap().unwrap();
+    assert_eq!((renamed.name.as_str(), renamed.kind), ("金融服务", CategoryKind::Financing));
+    assert!(asks_financing(&ent, loan.id).await, "still a financing product after the rename");
+    let list = op.get("/admin/categories").await.unwrap();
+    assert!(list.body.contains("金融服务") && list.body.contains("融资类"), "the kind is shown");
+
+    // A new top-level category created as 融资类: its products ask for the financing fields.
+    let law = product::Entity::find()
+        .filter(product::Column::Status.eq(qifu_domain::demands::ProductState::Online))
+        .all(&app.ctx.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.amount_min_fen.is_none() && p.category_id != top.id)
+        .unwrap();
+    assert!(!asks_financing(&ent, law.id).await, "a service product does not");
+    let p = op.post_form("/admin/categories", &[("name", "供应链金融"), ("sort", "9"), ("kind", "financing")]).await.unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let created =
+        category::Entity::find().filter(category::Column::Name.eq("供应链金融")).one(&app.ctx.db).await.unwrap().unwrap();
+    assert_eq!((created.parent_id, created.kind), (None, CategoryKind::Financing));
+    // …and a child of it inherits the kind, whatever the form says.
+    let pid = created.id.to_string();
+    let p = op
+        .post_form("/admin/categories", &[("name", "应收账款融资"), ("parent_id", &pid), ("sort", "1"), ("kind", "service")])
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let child =
+        category::Entity::find().filter(category::Column::Name.eq("应收账款融资")).one(&app.ctx.db).await.unwrap().unwrap();
+    assert_eq!(child.kind, CategoryKind::Financing);
+    product::Entity::update_many()
+        .col_expr(product::Column::CategoryId, sea_orm::sea_query::Expr::value(child.id))
+        .filter(product::Column::Id.eq(law.id))
+        .exec(&app.ctx.db)
+        .await
+        .unwrap();
+    assert!(asks_financing(&ent, law.id).await, "its products are financing products now");
+    // Set back to 服务类, the category's products are service products again.
+    let p = op
+        .post_form(&format!("/admin/categories/{}", created.id), &[("name", "供应链金融"), ("sort", "9"), ("kind", "service")])
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let child = category::Entity::find_by_id(child.id).one(&app.ctx.db).await.unwrap().unwrap();
+    assert_eq!(child.kind, CategoryKind::Service, "children follow their parent");
+    assert!(!asks_financing(&ent, law.id).await);
 }

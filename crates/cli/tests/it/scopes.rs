@@ -157,7 +157,7 @@ async fn user_and_product_management_follow_the_scope() {
     let (rows, own_total) = qifu_testkit::qifu_app::catalog::products::list_for_admin(
         ctx,
         &with(&w.admin, Permission::ProductManage, Scope::Org),
-        "",
+        None,
         1,
     )
     .await
@@ -167,7 +167,7 @@ async fn user_and_product_management_follow_the_scope() {
     let (_, all_total) = qifu_testkit::qifu_app::catalog::products::list_for_admin(
         ctx,
         &with(&w.admin, Permission::ProductManage, Scope::All),
-        "",
+        None,
         1,
     )
     .await
@@ -219,6 +219,6 @@ async fn the_role_editor_saves_only_offered_scopes() {
         .all(&app.ctx.db)
         .await
         .unwrap();
-    assert!(grants.iter().any(|g| g.permission == "back_office" && g.scope == "all"));
-    assert!(grants.iter().any(|g| g.permission == "session.online" && g.scope == "org"));
+    assert!(grants.iter().any(|g| g.permission == Permission::BackOffice && g.scope == Scope::All));
+    assert!(grants.iter().any(|g| g.permission == Permission::SessionOnline && g.scope == Scope::Org));
 }

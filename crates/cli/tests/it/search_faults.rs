@@ -48,7 +48,11 @@ async fn a_change_committed_after_a_later_one_still_reaches_the_index() {
     }
     app.seed_demo().await.unwrap();
     app.sync_search().await.unwrap();
-    let ps = policy::Entity::find().filter(policy::Column::Status.eq("published")).all(&app.ctx.db).await.unwrap();
+    let ps = policy::Entity::find()
+        .filter(policy::Column::Status.eq(qifu_domain::policy::PolicyState::Published))
+        .all(&app.ctx.db)
+        .await
+        .unwrap();
     let (a, b) = (ps[0].id, ps[1].id);
     let now = app.ctx.now();
     // Transaction 1 takes a change id and stays open.
@@ -83,7 +87,7 @@ async fn concurrent_publishers_through_two_nodes_leave_both_indexes_complete() {
     let opts = qifu_testkit::qifu_app::demo::DemoOptions { enterprises: 60, seed: 7, policies: 80, ..Default::default() };
     qifu_testkit::qifu_app::demo::run(&app.ctx, &opts).await.unwrap();
     policy::Entity::update_many()
-        .col_expr(policy::Column::Status, sea_orm::sea_query::Expr::value("published"))
+        .col_expr(policy::Column::Status, sea_orm::sea_query::Expr::value(qifu_domain::policy::PolicyState::Published))
         .col_expr(policy::Column::ValidUntil, sea_orm::sea_query::Expr::value(Option::<chrono::NaiveDate>::None))
         .exec(&app.ctx.db)
         .await
@@ -230,7 +234,12 @@ async fn the_comparison_with_the_database_repairs_differences() {
     app.seed_demo().await.unwrap();
     app.sync_search().await.unwrap();
     assert_eq!(search::reconcile(&app.ctx, false).await.unwrap(), 0);
-    let p = policy::Entity::find().filter(policy::Column::Status.eq("published")).one(&app.ctx.db).await.unwrap().unwrap();
+    let p = policy::Entity::find()
+        .filter(policy::Column::Status.eq(qifu_domain::policy::PolicyState::Published))
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
     // Changed without a change-log row (e.g. a manual fix in SQL).
     rename(&app, p.id, "数据库直接修改的政策标题戊己").await;
     assert_eq!(found(&app.ctx, "数据库直接修改的政策标题戊己").await, 0);

@@ -1,3 +1,4 @@
+use qifu_domain::content::{ActivityKind, ContentState};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub kind: String,
+    pub kind: ActivityKind,
     pub title: String,
     pub organizer: String,
     pub location: String,
@@ -14,7 +15,7 @@ pub struct Model {
     pub summary: String,
     pub body: String,
     pub capacity: i32,
-    pub status: String,
+    pub status: ContentState,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,3 +1,4 @@
+use qifu_domain::content::{ArticleKind, ContentState};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,12 +6,12 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub kind: String,
+    pub kind: ArticleKind,
     pub title: String,
     pub source: String,
     pub summary: String,
     pub body: String,
-    pub status: String,
+    pub status: ContentState,
     pub published_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use qifu_domain::files::AttachmentOwnerKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     /// `product` or `policy`.
-    pub owner_kind: String,
+    pub owner_kind: AttachmentOwnerKind,
     pub owner_id: i64,
     pub file_id: i64,
     pub created_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use qifu_domain::system::AuditResult;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -17,7 +18,7 @@ pub struct Model {
     pub ip: String,
     pub user_agent: String,
     pub request_id: String,
-    pub result: String,
+    pub result: AuditResult,
     pub prev_hash: String,
     pub hash: String,
 }

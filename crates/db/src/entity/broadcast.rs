@@ -1,3 +1,4 @@
+use qifu_domain::messages::{BroadcastKind, BroadcastStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,10 +8,10 @@ pub struct Model {
     pub id: i64,
     pub title: String,
     pub body: String,
-    pub kind: String,
+    pub kind: BroadcastKind,
     pub channels: String,
     pub segment: String,
-    pub status: String,
+    pub status: BroadcastStatus,
     pub scheduled_at: DateTimeUtc,
     pub recipients: i32,
     pub created_by: i64,

@@ -1,3 +1,4 @@
+use qifu_domain::catalog::CategoryKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,6 +9,8 @@ pub struct Model {
     pub parent_id: Option<i64>,
     pub name: String,
     pub sort: i32,
+    /// Set on a top-level category; children inherit their parent's.
+    pub kind: CategoryKind,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,3 +1,4 @@
+use qifu_domain::certification::{CertificationStatus, MatchResult};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,8 +15,8 @@ pub struct Model {
     pub legal_rep_id_hash: String,
     pub legal_rep_id_masked: String,
     pub licence_file_id: Option<i64>,
-    pub status: String,
-    pub match_result: String,
+    pub status: CertificationStatus,
+    pub match_result: MatchResult,
     pub registry_snapshot: String,
     pub reviewer_id: Option<i64>,
     pub review_reason: Option<String>,

@@ -1,3 +1,4 @@
+use qifu_domain::policy::CrawlLogLevel;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ pub struct Model {
     pub id: i64,
     pub source_id: i64,
     pub at: DateTimeUtc,
-    pub level: String,
+    pub level: CrawlLogLevel,
     pub url: String,
     pub message: String,
 }

@@ -1,3 +1,4 @@
+use qifu_domain::policy::PolicyLevel;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -15,7 +16,7 @@ pub struct Model {
     pub next_selector: String,
     pub attachment_selector: String,
     pub issuer: String,
-    pub level: String,
+    pub level: PolicyLevel,
     pub delay_ms: i32,
     pub max_pages: i32,
     pub enabled: bool,

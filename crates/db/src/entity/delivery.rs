@@ -1,3 +1,4 @@
+use qifu_domain::messages::{Channel, DeliveryStatus, MessageCategory};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,13 +10,13 @@ pub struct Model {
     pub message_id: Option<i64>,
     pub broadcast_id: Option<i64>,
     pub template_key: String,
-    pub category: String,
-    pub channel: String,
+    pub category: MessageCategory,
+    pub channel: Channel,
     pub urgent: bool,
     pub subject: String,
     pub body: String,
     pub data: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub provider: String,
     pub provider_message_id: Option<String>,

@@ -1,3 +1,4 @@
+use qifu_domain::messages::{AttemptStatus, Channel};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,10 +7,10 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub delivery_id: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub provider: String,
     pub at: DateTimeUtc,
-    pub status: String,
+    pub status: AttemptStatus,
     pub provider_message_id: Option<String>,
     pub error: Option<String>,
 }

@@ -1,3 +1,4 @@
+use qifu_domain::demands::{DemandKind, DemandState};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,8 +10,8 @@ pub struct Model {
     pub institution_id: i64,
     pub enterprise_org_id: i64,
     pub applicant_user_id: i64,
-    pub kind: String,
-    pub status: String,
+    pub kind: DemandKind,
+    pub status: DemandState,
     pub needs: String,
     pub contact_name: String,
     pub contact_phone_enc: String,

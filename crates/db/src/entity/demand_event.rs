@@ -1,3 +1,4 @@
+use qifu_domain::demands::{DemandState, HistoryEvent};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,9 +10,9 @@ pub struct Model {
     pub at: DateTimeUtc,
     pub actor_user_id: Option<i64>,
     pub actor_name: String,
-    pub event: String,
+    pub event: HistoryEvent,
     pub from_status: String,
-    pub to_status: String,
+    pub to_status: DemandState,
     pub note: String,
 }
 

@@ -1,3 +1,4 @@
+use qifu_domain::demands::Party;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +10,7 @@ pub struct Model {
     pub at: DateTimeUtc,
     pub user_id: i64,
     pub author_name: String,
-    pub side: String,
+    pub side: Party,
     pub body: String,
 }
 

@@ -1,3 +1,4 @@
+use qifu_domain::profiles::SizeClass;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -17,7 +18,7 @@ pub struct Model {
     pub employees: Option<i32>,
     pub revenue_fen: Option<i64>,
     pub total_assets_fen: Option<i64>,
-    pub size_class: Option<String>,
+    pub size_class: Option<SizeClass>,
     pub above_designated_size: bool,
     pub certified: bool,
     pub created_at: DateTimeUtc,

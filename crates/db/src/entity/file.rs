@@ -1,3 +1,4 @@
+use qifu_domain::files::FilePurpose;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub org_id: i64,
-    pub purpose: String,
+    pub purpose: FilePurpose,
     pub original_name: String,
     pub content_type: String,
     pub size: i64,

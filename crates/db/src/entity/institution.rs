@@ -1,3 +1,4 @@
+use qifu_domain::accounts::InstitutionKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub org_id: i64,
-    pub kind: String,
+    pub kind: InstitutionKind,
     pub intro: String,
     pub contact_name: Option<String>,
     pub address: Option<String>,

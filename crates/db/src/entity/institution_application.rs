@@ -1,3 +1,4 @@
+use qifu_domain::accounts::{ApplicationStatus, InstitutionKind};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ pub struct Model {
     pub id: i64,
     pub name: String,
     pub credit_code: String,
-    pub kind: String,
+    pub kind: InstitutionKind,
     pub intro: String,
     pub qualifications: String,
     pub contact_name: String,
@@ -16,7 +17,7 @@ pub struct Model {
     pub contact_phone_masked: String,
     pub password_hash: String,
     pub licence_file_id: i64,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub reject_reason: Option<String>,
     pub org_id: Option<i64>,
     pub reviewed_by: Option<i64>,

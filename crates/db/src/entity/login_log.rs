@@ -1,3 +1,4 @@
+use qifu_domain::accounts::LoginResult;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +11,7 @@ pub struct Model {
     pub user_id: Option<i64>,
     pub ip: String,
     pub user_agent: String,
-    pub result: String,
+    pub result: LoginResult,
     pub reason: String,
 }
 

@@ -1,3 +1,4 @@
+use qifu_domain::accounts::Permission;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +10,7 @@ pub struct Model {
     pub code: String,
     pub label: String,
     pub href: Option<String>,
-    pub permission: Option<String>,
+    pub permission: Option<Permission>,
     pub sort: i32,
     pub visible: bool,
 }

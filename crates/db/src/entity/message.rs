@@ -1,3 +1,4 @@
+use qifu_domain::messages::MessageCategory;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub user_id: i64,
-    pub category: String,
+    pub category: MessageCategory,
     pub title: String,
     pub body: String,
     pub link: Option<String>,

@@ -1,3 +1,4 @@
+use qifu_domain::messages::{Channel, MessageCategory};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub user_id: i64,
-    pub category: String,
-    pub channel: String,
+    pub category: MessageCategory,
+    pub channel: Channel,
     pub enabled: bool,
 }
 

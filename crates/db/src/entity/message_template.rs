@@ -1,3 +1,4 @@
+use qifu_domain::messages::MessageCategory;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ pub struct Model {
     pub id: i64,
     pub key: String,
     pub name: String,
-    pub category: String,
+    pub category: MessageCategory,
     pub urgent: bool,
     pub variables: String,
     pub inbox_title: String,

@@ -1,3 +1,4 @@
+use qifu_domain::accounts::{AccountStatus, OrgKind};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,10 +6,10 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub kind: String,
+    pub kind: OrgKind,
     pub name: String,
     pub credit_code: Option<String>,
-    pub status: String,
+    pub status: AccountStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub channel: Option<String>,

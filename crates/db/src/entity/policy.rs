@@ -1,3 +1,4 @@
+use qifu_domain::policy::{PolicyLevel, PolicyState};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,14 +9,14 @@ pub struct Model {
     pub title: String,
     pub doc_no: Option<String>,
     pub issuer: String,
-    pub level: String,
+    pub level: PolicyLevel,
     pub publish_date: Date,
     pub valid_until: Option<Date>,
     pub support_type: String,
     pub summary: String,
     pub body: String,
     pub source_url: Option<String>,
-    pub status: String,
+    pub status: PolicyState,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub region: String,

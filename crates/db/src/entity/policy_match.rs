@@ -1,3 +1,4 @@
+use qifu_domain::eligibility::Verdict;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     pub policy_id: i64,
     pub version: i32,
     pub enterprise_id: i64,
-    pub verdict: String,
+    pub verdict: Verdict,
     /// The trace as JSON.
     pub trace: String,
     pub computed_at: DateTimeUtc,

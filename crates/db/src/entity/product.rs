@@ -1,3 +1,5 @@
+use qifu_domain::catalog::{DeliveryMode, Pricing};
+use qifu_domain::demands::ProductState;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,10 +12,10 @@ pub struct Model {
     pub name: String,
     pub summary: String,
     pub description: String,
-    pub pricing: String,
+    pub pricing: Pricing,
     pub price_fen: Option<i64>,
-    pub delivery_mode: String,
-    pub status: String,
+    pub delivery_mode: DeliveryMode,
+    pub status: ProductState,
     pub applied_count: i32,
     pub published_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

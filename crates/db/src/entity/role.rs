@@ -1,3 +1,4 @@
+use qifu_domain::accounts::OrgKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ pub struct Model {
     pub id: i64,
     pub code: String,
     pub name: String,
-    pub org_kind: String,
+    pub org_kind: OrgKind,
     pub builtin: bool,
     pub created_at: DateTimeUtc,
 }

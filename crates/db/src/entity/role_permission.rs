@@ -1,3 +1,4 @@
+use qifu_domain::accounts::{Permission, Scope};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub role_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub permission: String,
-    pub scope: String,
+    pub permission: Permission,
+    pub scope: Scope,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

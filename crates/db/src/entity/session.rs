@@ -1,3 +1,4 @@
+use qifu_domain::accounts::SessionStage;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,7 +13,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
-    pub stage: String,
+    pub stage: SessionStage,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
+use qifu_domain::accounts::SmsPurpose;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub phone_hash: String,
-    pub purpose: String,
+    pub purpose: SmsPurpose,
     pub code_hash: String,
     pub ip: String,
     pub attempts: i32,

@@ -1,3 +1,4 @@
+use qifu_domain::messages::SmsStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,7 +14,7 @@ pub struct Model {
     pub content: String,
     pub provider: String,
     pub provider_msg_id: Option<String>,
-    pub status: String,
+    pub status: SmsStatus,
     pub error: Option<String>,
 }
 

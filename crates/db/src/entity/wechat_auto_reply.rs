@@ -1,3 +1,4 @@
+use qifu_domain::messages::{ReplyKind, ReplyMatch};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,8 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub keyword: String,
-    pub match_kind: String,
-    pub reply_kind: String,
+    pub match_kind: ReplyMatch,
+    pub reply_kind: ReplyKind,
     pub content: String,
     pub enabled: bool,
     pub created_at: DateTimeUtc,

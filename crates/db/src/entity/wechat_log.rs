@@ -1,3 +1,4 @@
+use qifu_domain::messages::WechatLogKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub at: DateTimeUtc,
-    pub kind: String,
+    pub kind: WechatLogKind,
     pub openid: String,
     pub detail: String,
 }

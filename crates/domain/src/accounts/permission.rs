@@ -1,102 +1,33 @@
 //! Named permissions, their data scopes, and the separation-of-duties rule.
 
-use serde::{Deserialize, Serialize};
+use crate::stored::stored_enum;
 
-/// Everything a role can grant. Codes are stable and stored in the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Permission {
-    BackOffice,
-    EnterpriseView,
-    UserManage,
-    OrgManage,
-    RoleManage,
-    MenuManage,
-    SessionOnline,
-    LoginLogView,
-    OperationLogView,
-    AuditView,
-    SmsOutboxView,
-    JobView,
-    CertificationReview,
-    CatalogManage,
-    ProductManage,
-    DemandOversee,
-    PolicyManage,
-    MessageManage,
+stored_enum! {
+    /// Everything a role can grant. Codes are stable and stored in the database.
+    #[derive(PartialOrd, Ord)]
+    pub enum Permission in ["role_permissions.permission", "menus.permission"] {
+        BackOffice = "back_office" => "进入管理后台",
+        EnterpriseView = "enterprise.view" => "查看企业",
+        UserManage = "user.manage" => "管理用户和子账号",
+        OrgManage = "org.manage" => "管理组织和机构账号",
+        RoleManage = "role.manage" => "管理角色",
+        MenuManage = "menu.manage" => "管理菜单",
+        SessionOnline = "session.online" => "查看在线用户和强制下线",
+        LoginLogView = "log.login" => "查看登录日志",
+        OperationLogView = "log.operation" => "查看操作日志",
+        AuditView = "audit.view" => "查看审计日志",
+        SmsOutboxView = "sms.outbox" => "查看短信发件箱",
+        JobView = "job.view" => "查看任务队列",
+        CertificationReview = "certification.review" => "审核企业实名认证",
+        CatalogManage = "catalog.manage" => "管理产品分类并审核产品",
+        ProductManage = "product.manage" => "发布和管理本机构服务产品",
+        DemandOversee = "demand.oversee" => "监督全部服务需求并改派",
+        PolicyManage = "policy.manage" => "发布政策并维护申报条件",
+        MessageManage = "message.manage" => "管理消息模板、群发消息和公众号",
+    }
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
-        Permission::BackOffice,
-        Permission::EnterpriseView,
-        Permission::UserManage,
-        Permission::OrgManage,
-        Permission::RoleManage,
-        Permission::MenuManage,
-        Permission::SessionOnline,
-        Permission::LoginLogView,
-        Permission::OperationLogView,
-        Permission::AuditView,
-        Permission::SmsOutboxView,
-        Permission::JobView,
-        Permission::CertificationReview,
-        Permission::CatalogManage,
-        Permission::ProductManage,
-        Permission::DemandOversee,
-        Permission::PolicyManage,
-        Permission::MessageManage,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Permission::BackOffice => "back_office",
-            Permission::EnterpriseView => "enterprise.view",
-            Permission::UserManage => "user.manage",
-            Permission::OrgManage => "org.manage",
-            Permission::RoleManage => "role.manage",
-            Permission::MenuManage => "menu.manage",
-            Permission::SessionOnline => "session.online",
-            Permission::LoginLogView => "log.login",
-            Permission::OperationLogView => "log.operation",
-            Permission::AuditView => "audit.view",
-            Permission::SmsOutboxView => "sms.outbox",
-            Permission::JobView => "job.view",
-            Permission::CertificationReview => "certification.review",
-            Permission::CatalogManage => "catalog.manage",
-            Permission::ProductManage => "product.manage",
-            Permission::DemandOversee => "demand.oversee",
-            Permission::PolicyManage => "policy.manage",
-            Permission::MessageManage => "message.manage",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.code() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Permission::BackOffice => "进入管理后台",
-            Permission::EnterpriseView => "查看企业",
-            Permission::UserManage => "管理用户和子账号",
-            Permission::OrgManage => "管理组织和机构账号",
-            Permission::RoleManage => "管理角色",
-            Permission::MenuManage => "管理菜单",
-            Permission::SessionOnline => "查看在线用户和强制下线",
-            Permission::LoginLogView => "查看登录日志",
-            Permission::OperationLogView => "查看操作日志",
-            Permission::AuditView => "查看审计日志",
-            Permission::SmsOutboxView => "查看短信发件箱",
-            Permission::JobView => "查看任务队列",
-            Permission::CertificationReview => "审核企业实名认证",
-            Permission::CatalogManage => "管理产品分类并审核产品",
-            Permission::ProductManage => "发布和管理本机构服务产品",
-            Permission::DemandOversee => "监督全部服务需求并改派",
-            Permission::PolicyManage => "发布政策并维护申报条件",
-            Permission::MessageManage => "管理消息模板、群发消息和公众号",
-        }
-    }
-
     /// The data scopes the role editor offers for this permission. A permission
     /// that only ever reaches every record (a flag) offers just 全部.
     pub fn scopes(self) -> &'static [Scope] {
@@ -148,36 +79,16 @@ pub enum Duty {
     Audit,
 }
 
-/// Which records a permission reaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Scope {
-    /// Only the user's own records.
-    Own,
-    /// Records of the user's organisation.
-    Org,
-    /// Every record.
-    All,
-}
-
-impl Scope {
-    pub fn code(self) -> &'static str {
-        match self {
-            Scope::Own => "own",
-            Scope::Org => "org",
-            Scope::All => "all",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Scope::Own, Scope::Org, Scope::All].into_iter().find(|x| x.code() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Scope::Own => "本人",
-            Scope::Org => "本组织",
-            Scope::All => "全部",
-        }
+stored_enum! {
+    /// Which records a permission reaches.
+    #[derive(PartialOrd, Ord)]
+    pub enum Scope in ["role_permissions.scope"] {
+        /// Only the user's own records.
+        Own = "own" => "本人",
+        /// Records of the user's organisation.
+        Org = "org" => "本组织",
+        /// Every record.
+        All = "all" => "全部",
     }
 }
 

@@ -5,45 +5,20 @@
 //! enterprise needs only one indicator below the small bound.
 
 use crate::money::Money;
+use crate::stored::stored_enum;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// 企业划型.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SizeClass {
-    Micro,
-    Small,
-    Medium,
-    Large,
+stored_enum! {
+    /// 企业划型, largest first.
+    pub enum SizeClass in ["enterprises.size_class"] {
+        Large = "large" => "大型",
+        Medium = "medium" => "中型",
+        Small = "small" => "小型",
+        Micro = "micro" => "微型",
+    }
 }
 
 impl SizeClass {
-    pub const ALL: [SizeClass; 4] = [SizeClass::Large, SizeClass::Medium, SizeClass::Small, SizeClass::Micro];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SizeClass::Large => "large",
-            SizeClass::Medium => "medium",
-            SizeClass::Small => "small",
-            SizeClass::Micro => "micro",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-
-    /// 大型 / 中型 / 小型 / 微型
-    pub fn label(self) -> &'static str {
-        match self {
-            SizeClass::Large => "大型",
-            SizeClass::Medium => "中型",
-            SizeClass::Small => "小型",
-            SizeClass::Micro => "微型",
-        }
-    }
-
     fn lower(self) -> Option<SizeClass> {
         match self {
             SizeClass::Large => Some(SizeClass::Medium),
@@ -51,12 +26,6 @@ impl SizeClass {
             SizeClass::Small => Some(SizeClass::Micro),
             SizeClass::Micro => None,
         }
-    }
-}
-
-impl fmt::Display for SizeClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
     }
 }
 

@@ -86,9 +86,10 @@ pub async fn create_sms_code(
     ApiMeta(meta): ApiMeta,
     ApiJson(r): ApiJson<SmsCodeRequest>,
 ) -> Result<(StatusCode, Json<SmsCodeResponse>), ApiError> {
-    let purpose = match r.purpose.as_str() {
-        "register" | "" => SmsPurpose::Register,
-        "reset" => SmsPurpose::ResetPassword,
+    // Sign-in codes are not sent through this endpoint; no purpose means registering.
+    let purpose = match SmsPurpose::parse(&r.purpose) {
+        _ if r.purpose.is_empty() => SmsPurpose::Register,
+        Some(p @ (SmsPurpose::Register | SmsPurpose::ResetPassword)) => p,
         _ => return Err(ApiError::invalid("用途只能是 register 或 reset", vec![("purpose", "用途不正确".into())])),
     };
     let phone = Phone::parse(&r.phone).map_err(|e| ApiError::invalid("手机号码不正确", vec![("phone", e.to_string())]))?;

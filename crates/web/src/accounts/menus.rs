@@ -21,7 +21,6 @@ type Manager = Staff<perm::MenuManage>;
 pub struct MenusPage {
     pub admin: AdminChrome,
     pub menus: Vec<qifu_db::entity::menu::Model>,
-    pub perms: Vec<(&'static str, &'static str)>,
     pub notice: Option<String>,
     pub error: Option<String>,
 }
@@ -33,8 +32,7 @@ async fn menus_page(
     error: Option<String>,
 ) -> Result<MenusPage, WebError> {
     let menus = accounts::list_menus(&st.ctx, &staff.actor).await?;
-    let perms = Permission::ALL.iter().map(|p| (p.code(), p.label())).collect();
-    Ok(MenusPage { admin: staff.chrome(st, "菜单管理", "menus").await?, menus, perms, notice, error })
+    Ok(MenusPage { admin: staff.chrome(st, "菜单管理", "menus").await?, menus, notice, error })
 }
 
 pub async fn list_menus(

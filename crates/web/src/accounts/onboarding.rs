@@ -1,6 +1,5 @@
 //! Institution self-application (机构入驻): the portal form and the operator's review.
 
-use super::institution_kinds;
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::{CsrfForm, MultipartForm, Viewer};
@@ -13,6 +12,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::accounts::{self, InstitutionApplicationForm};
 use qifu_db::entity::{file, institution_application};
+use qifu_domain::accounts::{ApplicationStatus, InstitutionKind};
 use serde::Deserialize;
 
 type Reviewer = Staff<perm::OrgManage>;
@@ -23,7 +23,6 @@ pub struct InstitutionApplyPage {
     pub chrome: PageChrome,
     pub f: InstitutionApplyView,
     pub errors: FieldErrors,
-    pub kinds: Vec<(&'static str, &'static str)>,
     pub captcha: accounts::Captcha,
     /// The application number once submitted.
     pub submitted: Option<i64>,
@@ -47,7 +46,8 @@ pub struct InstitutionApplyView {
 pub struct InstitutionApplicationsPage {
     pub admin: AdminChrome,
     pub rows: Vec<institution_application::Model>,
-    pub status: String,
+    /// The tab: one state, or `None` for 全部.
+    pub status: Option<ApplicationStatus>,
     pub pager: Pager,
     pub notice: Option<String>,
 }
@@ -76,7 +76,7 @@ async fn apply_page(
 ) -> Result<InstitutionApplyPage, WebError> {
     let captcha = accounts::new_captcha(&st.ctx.db, &st.ctx).await?;
     let chrome = PageChrome::new(st, v, "服务机构入驻申请", "products");
-    Ok(InstitutionApplyPage { chrome, f, errors, kinds: institution_kinds(), captcha, submitted })
+    Ok(InstitutionApplyPage { chrome, f, errors, captcha, submitted })
 }
 
 pub async fn show_apply(State(st): State<AppState>, v: Viewer, Query(q): Query<ApplyQuery>) -> Result<Html<String>, WebError> {
@@ -124,8 +124,8 @@ pub async fn list_applications(
     staff: Reviewer,
     Query(q): Query<QueueQuery>,
 ) -> Result<Html<String>, WebError> {
-    let status = q.status_or("submitted");
-    let (rows, total) = accounts::list_institution_applications(&st.ctx, &staff.actor, &status, q.page).await?;
+    let status = q.status_or(ApplicationStatus::Submitted, ApplicationStatus::parse);
+    let (rows, total) = accounts::list_institution_applications(&st.ctx, &staff.actor, status, q.page).await?;
     let notice = kit::notice(
         &q.done,
         &[("approved", "已通过，机构账号已开通，申请人将收到短信通知。"), ("rejected", "已审核为不通过，申请人将收到短信通知。")],
@@ -133,7 +133,12 @@ pub async fn list_applications(
     kit::render(&InstitutionApplicationsPage {
         admin: staff.chrome(&st, "机构入驻审核", "institution_applications").await?,
         rows,
-        pager: Pager::new(q.page, 20, total, format!("/admin/institution-applications?status={status}")),
+        pager: Pager::new(
+            q.page,
+            20,
+            total,
+            format!("/admin/institution-applications?status={}", kit::review::tab_code(status.map(ApplicationStatus::code))),
+        ),
         status,
         notice,
     })

@@ -1,7 +1,7 @@
 //! The back office's organisations: list, enable/disable, and registering a
 //! service institution with its administrator.
 
-use super::{done_notice, institution_kinds};
+use super::done_notice;
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::CsrfForm;
@@ -11,6 +11,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::accounts;
+use qifu_domain::accounts::{InstitutionKind, OrgKind};
 use serde::Deserialize;
 
 type Manager = Staff<perm::OrgManage>;
@@ -22,7 +23,7 @@ pub struct OrgsPage {
     pub orgs: Vec<accounts::OrgRow>,
     pub pager: Pager,
     pub q: String,
-    pub kind: String,
+    pub kind: Option<OrgKind>,
     pub notice: Option<String>,
 }
 
@@ -32,7 +33,6 @@ pub struct InstitutionNewPage {
     pub admin: AdminChrome,
     pub f: InstitutionForm,
     pub errors: FieldErrors,
-    pub kinds: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Clone, Debug, Default, serde::Deserialize)]
@@ -67,17 +67,18 @@ pub struct OrgsQuery {
 
 pub async fn list_orgs(State(st): State<AppState>, staff: Manager, Query(q): Query<OrgsQuery>) -> Result<Html<String>, WebError> {
     let term: String = q.q.trim().chars().take(100).collect();
-    let (orgs, total) = accounts::list_orgs(&st.ctx, &staff.actor, &q.kind, &term, q.page).await?;
+    let kind = OrgKind::parse(&q.kind);
+    let (orgs, total) = accounts::list_orgs(&st.ctx, &staff.actor, kind, &term, q.page).await?;
     let base = format!(
         "/admin/orgs?{}",
-        serde_urlencoded::to_string([("q", term.as_str()), ("kind", q.kind.as_str())]).unwrap_or_default()
+        serde_urlencoded::to_string([("q", term.as_str()), ("kind", kind.map_or("", OrgKind::code))]).unwrap_or_default()
     );
     kit::render(&OrgsPage {
         admin: staff.chrome(&st, "组织管理", "orgs").await?,
         orgs,
         pager: Pager::new(q.page, 20, total, base),
         q: term,
-        kind: q.kind,
+        kind,
         notice: done_notice(&q.done),
     })
 }
@@ -104,7 +105,7 @@ async fn new_page(
     f: InstitutionForm,
     errors: FieldErrors,
 ) -> Result<InstitutionNewPage, WebError> {
-    Ok(InstitutionNewPage { admin: staff.chrome(st, "注册机构账号", "orgs").await?, f, errors, kinds: institution_kinds() })
+    Ok(InstitutionNewPage { admin: staff.chrome(st, "注册机构账号", "orgs").await?, f, errors })
 }
 
 pub async fn show_new_institution(State(st): State<AppState>, staff: Manager) -> Result<Html<String>, WebError> {
@@ -127,13 +128,13 @@ pub async fn create_institution(
     };
     match accounts::create_institution(&st.ctx, &staff.actor, &staff.viewer.meta, &n).await {
         Ok((_, username, password)) => {
-            let (orgs, total) = accounts::list_orgs(&st.ctx, &staff.actor, "institution", "", 1).await?;
+            let (orgs, total) = accounts::list_orgs(&st.ctx, &staff.actor, Some(OrgKind::Institution), "", 1).await?;
             let page = OrgsPage {
                 admin: staff.chrome(&st, "组织管理", "orgs").await?,
                 orgs,
                 pager: Pager::new(1, 20, total, "/admin/orgs?kind=institution".to_owned()),
                 q: String::new(),
-                kind: "institution".to_owned(),
+                kind: Some(OrgKind::Institution),
                 notice: Some(format!(
                     "机构账号已注册。管理员用户名：{username}，初始密码：{password}（仅显示这一次，首次登录须修改）"
                 )),

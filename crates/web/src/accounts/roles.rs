@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::accounts;
-use qifu_domain::accounts::{Permission, Scope};
+use qifu_domain::accounts::{OrgKind, Permission, Scope};
 
 type Manager = Staff<perm::RoleManage>;
 
@@ -29,10 +29,9 @@ pub struct RoleEditPage {
     pub id: Option<i64>,
     pub code: String,
     pub name: String,
-    pub org_kind: String,
+    pub org_kind: Option<OrgKind>,
     pub builtin: bool,
-    /// (permission code, label, current scope code or "")
-    pub perms: Vec<(&'static str, &'static str, String)>,
+    pub perms: Vec<PermRow>,
     pub errors: FieldErrors,
 }
 
@@ -45,12 +44,21 @@ pub async fn list_roles(
     kit::render(&RolesPage { admin: staff.chrome(&st, "角色管理", "roles").await?, roles, notice: done_notice(&q.done) })
 }
 
-fn perm_rows(grants: &[(Permission, Scope)]) -> Vec<(&'static str, &'static str, String)> {
+/// One permission of the role editor and the scope granted, if any.
+pub struct PermRow {
+    pub perm: Permission,
+    pub scope: Option<Scope>,
+}
+
+fn perm_rows(grants: &[(Permission, Scope)]) -> Vec<PermRow> {
     Permission::ALL
-        .iter()
-        .map(|p| (p.code(), p.label(), grants.iter().find(|(g, _)| g == p).map(|(_, s)| s.code().to_owned()).unwrap_or_default()))
+        .into_iter()
+        .map(|perm| PermRow { perm, scope: grants.iter().find(|(g, _)| *g == perm).map(|(_, s)| *s) })
         .collect()
 }
+
+/// The organisation kinds a role may be for, in the editor's order.
+pub const ORG_KINDS: [OrgKind; 4] = [OrgKind::Operator, OrgKind::Government, OrgKind::Institution, OrgKind::Enterprise];
 
 pub async fn show_role(State(st): State<AppState>, staff: Manager, Path(id): Path<String>) -> Result<Html<String>, WebError> {
     let roles = accounts::list_roles(&st.ctx, &staff.actor).await?;
@@ -60,7 +68,7 @@ pub async fn show_role(State(st): State<AppState>, staff: Manager, Path(id): Pat
             id: None,
             code: String::new(),
             name: String::new(),
-            org_kind: "operator".to_owned(),
+            org_kind: Some(OrgKind::Operator),
             builtin: false,
             perms: perm_rows(&[]),
             errors: FieldErrors::default(),
@@ -74,7 +82,7 @@ pub async fn show_role(State(st): State<AppState>, staff: Manager, Path(id): Pat
             perms: perm_rows(&r.grants),
             code: r.code,
             name: r.name,
-            org_kind: r.org_kind,
+            org_kind: Some(r.org_kind),
             builtin: r.builtin,
             errors: FieldErrors::default(),
         }
@@ -103,7 +111,7 @@ pub async fn save_role(
     let rf = accounts::RoleForm {
         code: current.map(|r| r.code.clone()).unwrap_or_else(|| get("code")),
         name: get("name"),
-        org_kind: current.map(|r| r.org_kind.clone()).unwrap_or_else(|| get("org_kind")),
+        org_kind: current.map(|r| r.org_kind.code().to_owned()).unwrap_or_else(|| get("org_kind")),
         grants: grants.clone(),
     };
     match accounts::save_role(&st.ctx, &staff.actor, &staff.viewer.meta, id, &rf).await {
@@ -117,7 +125,7 @@ pub async fn save_role(
                 id,
                 code: rf.code,
                 name: rf.name,
-                org_kind: rf.org_kind,
+                org_kind: OrgKind::parse(&rf.org_kind),
                 builtin: current.is_some_and(|r| r.builtin),
                 perms: perm_rows(&chosen),
                 errors,

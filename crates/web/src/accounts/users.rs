@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::accounts::{self, NewSubAccount, UserFilter};
+use qifu_domain::accounts::{AccountStatus, OrgKind};
 use serde::Deserialize;
 
 type Manager = Staff<perm::UserManage>;
@@ -21,8 +22,8 @@ pub struct UsersPage {
     pub users: Vec<accounts::UserRow>,
     pub pager: Pager,
     pub q: String,
-    pub status: String,
-    pub org_kind: String,
+    pub status: Option<AccountStatus>,
+    pub org_kind: Option<OrgKind>,
     pub form: NewUserForm,
     pub errors: FieldErrors,
     pub notice: Option<String>,
@@ -52,20 +53,25 @@ async fn users_page(
     notice: Option<String>,
 ) -> Result<UsersPage, WebError> {
     let term: String = q.q.trim().chars().take(64).collect();
-    let f = UserFilter { q: term.clone(), status: q.status.clone(), org_kind: q.org_kind.clone() };
+    let (status, org_kind) = (AccountStatus::parse(&q.status), OrgKind::parse(&q.org_kind));
+    let f = UserFilter { q: term.clone(), status, org_kind };
     let (users, total) = accounts::list_users(&st.ctx, &staff.actor, &f, q.page).await?;
     let base = format!(
         "/admin/users?{}",
-        serde_urlencoded::to_string([("q", term.as_str()), ("status", q.status.as_str()), ("org_kind", q.org_kind.as_str())])
-            .unwrap_or_default()
+        serde_urlencoded::to_string([
+            ("q", term.as_str()),
+            ("status", status.map_or("", AccountStatus::code)),
+            ("org_kind", org_kind.map_or("", OrgKind::code)),
+        ])
+        .unwrap_or_default()
     );
     Ok(UsersPage {
         admin: staff.chrome(st, "用户管理", "users").await?,
         users,
         pager: Pager::new(q.page, 20, total, base),
         q: term,
-        status: q.status.clone(),
-        org_kind: q.org_kind.clone(),
+        status,
+        org_kind,
         form,
         errors,
         notice: notice.or_else(|| done_notice(&q.done)),

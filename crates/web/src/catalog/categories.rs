@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::catalog::{self, CatalogError, CategoryForm};
 use qifu_db::entity::category;
+use qifu_domain::catalog::CategoryKind;
 use serde::Deserialize;
 
 type Manager = Staff<perm::CatalogManage>;
@@ -27,10 +28,11 @@ pub struct CategoriesPage {
     pub name: String,
     pub parent: String,
     pub sort: String,
+    pub kind: Option<CategoryKind>,
 }
 
-/// The new-category form as typed: name, parent, sort.
-type Kept = (String, String, String);
+/// The new-category form as typed: name, parent, sort, kind.
+type Kept = (String, String, String, Option<CategoryKind>);
 
 async fn categories_page(
     st: &AppState,
@@ -48,6 +50,7 @@ async fn categories_page(
         name: keep.0,
         parent: keep.1,
         sort: keep.2,
+        kind: keep.3,
     })
 }
 
@@ -74,6 +77,9 @@ pub struct CategoryFormInput {
     parent_id: String,
     #[serde(default)]
     sort: String,
+    /// 服务类 / 融资类, for a top-level category.
+    #[serde(default)]
+    kind: String,
 }
 
 impl CategoryFormInput {
@@ -82,6 +88,7 @@ impl CategoryFormInput {
             name: self.name.chars().take(100).collect(),
             parent_id: self.parent_id.trim().parse().ok().filter(|n: &i64| *n > 0),
             sort: self.sort.trim().parse().unwrap_or(0),
+            kind: CategoryKind::parse(self.kind.trim()),
         }
     }
 }
@@ -105,7 +112,8 @@ pub async fn create_category(
     CsrfForm { form, .. }: CsrfForm<CategoryFormInput>,
 ) -> Result<Response, WebError> {
     let r = catalog::create_category(&st.ctx, &staff.actor, &staff.viewer.meta, &form.to_form()).await.map(|_| ());
-    outcome(&st, &staff, r, (form.name.clone(), form.parent_id.clone(), form.sort.clone())).await
+    let kept = (form.name.clone(), form.parent_id.clone(), form.sort.clone(), CategoryKind::parse(form.kind.trim()));
+    outcome(&st, &staff, r, kept).await
 }
 
 pub async fn update_category(

@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
 use qifu_db::entity::category;
 use qifu_db::read::{InstitutionView, ProductCard, RatingRow};
+use qifu_domain::catalog::{DeliveryMode, Pricing};
 use serde::Deserialize;
 
 type Page = Result<Html<String>, WebError>;
@@ -25,6 +26,9 @@ pub struct ProductsPage {
     pub institutions: Vec<InstitutionView>,
     pub f: ProductFilterView,
 }
+
+/// The prices the list filters by (a priced product's amount varies).
+pub const PRICE_FILTERS: [Pricing; 2] = [Pricing::Free, Pricing::Subsidized];
 
 /// The product filters as the form shows them again.
 #[derive(Clone, Debug, Default)]
@@ -127,16 +131,16 @@ pub async fn list_products(State(st): State<AppState>, v: Viewer, Query(q): Quer
     let f = ProductFilterView {
         category: id(&q.category).map(|n| n.to_string()).unwrap_or_default(),
         institution: id(&q.institution).map(|n| n.to_string()).unwrap_or_default(),
-        mode: pick(&q.mode, &["online", "offline"]),
-        price: pick(&q.price, &["free", "subsidized"]),
+        mode: DeliveryMode::parse(&q.mode).map_or("", DeliveryMode::code).to_owned(),
+        price: Pricing::parse(&q.price).filter(|p| PRICE_FILTERS.contains(p)).map_or("", Pricing::code).to_owned(),
         kw: q.kw.trim().chars().take(50).collect(),
         sort: pick(&q.sort, &["newest", "popular", "rated"]),
     };
     let filter = qifu_db::read::ProductFilter {
         category_id: id(&f.category),
         institution_id: id(&f.institution),
-        delivery_mode: Some(f.mode.clone()).filter(|s| !s.is_empty()),
-        pricing: Some(f.price.clone()).filter(|s| !s.is_empty()),
+        delivery_mode: DeliveryMode::parse(&f.mode),
+        pricing: Pricing::parse(&f.price),
         keyword: f.kw.clone(),
         sort: f.sort.clone(),
     };

@@ -16,7 +16,10 @@ use qifu_app::catalog::attachments;
 use qifu_app::catalog::products as prod;
 use qifu_db::entity::{category, product};
 use qifu_domain::accounts::Permission;
+use qifu_domain::catalog::{DeliveryMode, Pricing};
 use qifu_domain::demands::ProductEvent;
+use qifu_domain::demands::ProductState;
+use qifu_domain::profiles::SizeClass;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -25,7 +28,7 @@ pub struct AdminProductsPage {
     pub admin: AdminChrome,
     pub rows: Vec<product::Model>,
     pub pager: Pager,
-    pub status: String,
+    pub status: Option<ProductState>,
     pub can_create: bool,
     pub reviewer: bool,
     pub notice: Option<String>,
@@ -86,16 +89,16 @@ impl ProductFormView {
             name: p.name.clone(),
             summary: p.summary.clone(),
             description: p.description.clone(),
-            pricing: p.pricing.clone(),
+            pricing: p.pricing.code().to_owned(),
             price_yuan: fen_to(p.price_fen, 100),
-            delivery_mode: p.delivery_mode.clone(),
+            delivery_mode: p.delivery_mode.code().to_owned(),
             service_area: p.service_area.clone(),
             contact: p.contact.clone(),
             industries: p.industries.clone(),
-            size_large: has("large"),
-            size_medium: has("medium"),
-            size_small: has("small"),
-            size_micro: has("micro"),
+            size_large: has(SizeClass::Large.code()),
+            size_medium: has(SizeClass::Medium.code()),
+            size_small: has(SizeClass::Small.code()),
+            size_micro: has(SizeClass::Micro.code()),
             min_years: p.min_years.map(|n| n.to_string()).unwrap_or_default(),
             tongzhou_only: if p.tongzhou_only { "1".into() } else { String::new() },
             certification_required: if p.certification_required { "1".into() } else { String::new() },
@@ -185,13 +188,16 @@ pub async fn list_products(
     Query(q): Query<ProductsQuery>,
 ) -> Result<Html<String>, WebError> {
     let actor = &staff.actor;
-    let (rows, total) = prod::list_for_admin(&st.ctx, actor, &q.status, q.page).await?;
-    let active = if q.status == "submitted" && actor.can(Permission::CatalogManage) { "product_review" } else { "products" };
+    let status = ProductState::parse(&q.status);
+    let (rows, total) = prod::list_for_admin(&st.ctx, actor, status, q.page).await?;
+    // The review queue is its own menu entry for catalogue managers.
+    let review = status == Some(ProductState::Submitted) && actor.can(Permission::CatalogManage);
+    let (title, active) = if review { ("产品审核", "product_review") } else { ("服务产品", "products") };
     kit::render(&AdminProductsPage {
-        admin: staff.chrome(&st, if active == "product_review" { "产品审核" } else { "服务产品" }, active).await?,
+        admin: staff.chrome(&st, title, active).await?,
         rows,
-        pager: Pager::new(q.page, 20, total, format!("/admin/products?status={}", q.status)),
-        status: q.status.clone(),
+        pager: Pager::new(q.page, 20, total, format!("/admin/products?status={}", status.map_or("", ProductState::code))),
+        status,
         can_create: actor.can(Permission::ProductManage),
         reviewer: actor.can(Permission::CatalogManage),
         notice: product_notice(&q.done),
@@ -224,7 +230,7 @@ async fn product_page<P: Needs>(
             ..Default::default()
         })
     });
-    let can_edit = actor.can(Permission::ProductManage) && product.as_ref().is_none_or(|p| p.status != "submitted");
+    let can_edit = actor.can(Permission::ProductManage) && product.as_ref().is_none_or(|p| p.status != ProductState::Submitted);
     let attachments = match id {
         Some(id) => attachments::list(&st.ctx.db, id).await?,
         None => Vec::new(),

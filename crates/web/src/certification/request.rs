@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::{Multipart, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::certification::{self, CertForm, Outcome};
+use qifu_domain::certification::CertificationStatus;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -46,7 +47,7 @@ async fn cert_page(
     let actor = &me.actor;
     let (latest, org) = certification::status(&st.ctx, actor).await?;
     let certified = org.as_ref().is_some_and(|o| o.certified_at.is_some());
-    let can_submit = !certified && actor.is_org_admin && latest.as_ref().is_none_or(|c| c.status != certification::REVIEW);
+    let can_submit = !certified && actor.is_org_admin && latest.as_ref().is_none_or(|c| c.status != CertificationStatus::Review);
     Ok(CertificationPage {
         chrome: PageChrome::new(st, &me.viewer, "企业实名认证", ""),
         latest,

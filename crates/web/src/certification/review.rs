@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::certification::{self, ReviewRow};
+use qifu_domain::certification::{CertificationStatus, MatchResult};
 
 type Reviewer = Staff<perm::CertificationReview>;
 
@@ -19,7 +20,8 @@ pub struct CertificationsPage {
     pub admin: AdminChrome,
     pub rows: Vec<ReviewRow>,
     pub pager: Pager,
-    pub status: String,
+    /// The tab: one state, or `None` for 全部.
+    pub status: Option<CertificationStatus>,
     pub notice: Option<String>,
 }
 
@@ -31,13 +33,17 @@ pub struct CertificationDetailPage {
     pub errors: FieldErrors,
 }
 
+/// The tabs of the review queue (a submission is decided at once or waits in review).
+pub const TABS: [CertificationStatus; 3] =
+    [CertificationStatus::Review, CertificationStatus::Certified, CertificationStatus::Rejected];
+
 pub async fn list_certifications(
     State(st): State<AppState>,
     staff: Reviewer,
     Query(q): Query<QueueQuery>,
 ) -> Result<Html<String>, WebError> {
-    let status = q.status_or("review");
-    let (rows, total) = certification::list_reviews(&st.ctx, &staff.actor, &status, q.page).await?;
+    let status = q.status_or(CertificationStatus::Review, CertificationStatus::parse);
+    let (rows, total) = certification::list_reviews(&st.ctx, &staff.actor, status, q.page).await?;
     let notice = kit::notice(
         &q.done,
         &[("approved", "已通过，企业已收到站内信。"), ("rejected", "已驳回，企业已收到站内信，可修改后重新提交。")],
@@ -45,7 +51,12 @@ pub async fn list_certifications(
     kit::render(&CertificationsPage {
         admin: staff.chrome(&st, "实名认证审核", "certifications").await?,
         rows,
-        pager: Pager::new(q.page, 20, total, format!("/admin/certifications?status={status}")),
+        pager: Pager::new(
+            q.page,
+            20,
+            total,
+            format!("/admin/certifications?status={}", kit::review::tab_code(status.map(CertificationStatus::code))),
+        ),
         status,
         notice,
     })

@@ -14,7 +14,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::demands::{self, ActionInput, DemandFilter};
 use qifu_domain::accounts::OrgKind;
-use qifu_domain::demands::DemandEvent;
+use qifu_domain::demands::{DemandEvent, DemandState, Party};
 use serde::Deserialize;
 
 #[derive(Template)]

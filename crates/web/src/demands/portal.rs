@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::demands::{self, ApplyForm, DemandFilter};
 use qifu_db::read::ProductCard;
 use qifu_domain::accounts::OrgKind;
+use qifu_domain::demands::DemandState;
 
 #[derive(Template)]
 #[template(path = "demands/apply.html")]

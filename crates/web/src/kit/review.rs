@@ -17,10 +17,16 @@ pub struct QueueQuery {
 }
 
 impl QueueQuery {
-    /// The status tab asked for, or the queue's default (what waits for review).
-    pub fn status_or(&self, default: &str) -> String {
-        if self.status.is_empty() { default.to_owned() } else { self.status.clone() }
+    /// The status tab asked for: the queue's default (what waits for review)
+    /// when none is given, `None` for 全部 (`all`, or a state the queue does not know).
+    pub fn status_or<T>(&self, default: T, parse: fn(&str) -> Option<T>) -> Option<T> {
+        if self.status.is_empty() { Some(default) } else { parse(&self.status) }
     }
+}
+
+/// The code of a status tab for links: the state's, or `all`.
+pub fn tab_code(code: Option<&'static str>) -> &'static str {
+    code.unwrap_or("all")
 }
 
 /// A reviewer's decision: approve, or reject with a reason.

@@ -12,6 +12,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::messages::broadcasts::{self, BroadcastForm, Segment};
 use qifu_db::entity::broadcast;
+use qifu_domain::messages::{BroadcastKind, BroadcastStatus, Channel};
+use qifu_domain::profiles::SizeClass;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -70,10 +72,6 @@ impl BroadcastFormView {
             },
         }
     }
-}
-
-pub fn broadcast_status(s: &str) -> &'static str {
-    broadcasts::status_label(s)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,8 +7,9 @@ use crate::kit::{self, AdminChrome, Pager, lenient_u64, parse_id};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
-use qifu_app::messages::center::{self, OUTSIDE};
+use qifu_app::messages::center;
 use qifu_db::entity::{delivery, delivery_attempt};
+use qifu_domain::messages::{Channel, DeliveryStatus};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -17,9 +18,19 @@ pub struct DeliveriesPage {
     pub admin: AdminChrome,
     pub items: Vec<delivery::Model>,
     pub pager: Pager,
-    pub channel: String,
-    pub status: String,
+    pub channel: Option<Channel>,
+    pub status: Option<DeliveryStatus>,
 }
+
+/// The states the filter offers (a delivery is "sending" only for an instant).
+pub const STATUS_FILTERS: [DeliveryStatus; 6] = [
+    DeliveryStatus::Queued,
+    DeliveryStatus::Deferred,
+    DeliveryStatus::Retrying,
+    DeliveryStatus::Sent,
+    DeliveryStatus::Failed,
+    DeliveryStatus::Skipped,
+];
 
 #[derive(Template)]
 #[template(path = "messages/admin_delivery.html")]
@@ -27,14 +38,6 @@ pub struct DeliveryPage {
     pub admin: AdminChrome,
     pub d: delivery::Model,
     pub attempts: Vec<delivery_attempt::Model>,
-}
-
-pub fn channel_label(c: &str) -> &'static str {
-    center::channel_label(c)
-}
-
-pub fn delivery_status(s: &str) -> &'static str {
-    center::status_label(s)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,15 +55,15 @@ pub async fn list_deliveries(
     staff: Manager,
     Query(q): Query<DeliveryQuery>,
 ) -> Result<Html<String>, WebError> {
-    let channel = if OUTSIDE.contains(&q.channel.as_str()) { q.channel.clone() } else { String::new() };
-    let status = if ["queued", "deferred", "retrying", "sent", "failed", "skipped"].contains(&q.status.as_str()) {
-        q.status.clone()
-    } else {
-        String::new()
-    };
-    let f = center::DeliveryFilter { channel: channel.clone(), status: status.clone() };
+    let channel = Channel::parse(&q.channel).filter(|c| Channel::OUTSIDE.contains(c));
+    let status = DeliveryStatus::parse(&q.status).filter(|s| STATUS_FILTERS.contains(s));
+    let f = center::DeliveryFilter { channel, status };
     let (items, total) = center::list_deliveries(&st.ctx, &staff.actor, &f, q.page).await?;
-    let base = format!("/admin/deliveries?channel={channel}&status={status}");
+    let base = format!(
+        "/admin/deliveries?channel={}&status={}",
+        channel.map_or("", Channel::code),
+        status.map_or("", DeliveryStatus::code)
+    );
     let admin = staff.chrome(&st, "发送记录", "deliveries").await?;
     kit::render(&DeliveriesPage { admin, items, pager: Pager::new(q.page, 30, total, base), channel, status })
 }

@@ -9,9 +9,9 @@ use crate::kit::{self, Empty, PageChrome, form};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use qifu_app::messages::center::{self, CATEGORIES, OUTSIDE};
 use qifu_app::messages::settings::{self as msettings, SettingsForm};
 use qifu_app::messages::wechat as wxs;
+use qifu_domain::messages::{Channel, MessageCategory};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -54,20 +54,20 @@ async fn notifications_page(
     error: Option<String>,
 ) -> Result<NotificationsPage, WebError> {
     let s = msettings::get(&st.ctx, &me.actor).await?;
-    let rows = CATEGORIES
-        .iter()
+    let rows = MessageCategory::ALL
+        .into_iter()
         .map(|c| PrefRow {
-            code: c.code,
-            label: c.label,
-            marketing: c.marketing,
-            cells: OUTSIDE
-                .iter()
+            code: c.code(),
+            label: c.label(),
+            marketing: c.is_marketing(),
+            cells: Channel::OUTSIDE
+                .into_iter()
                 .map(|ch| {
                     let on = match form {
-                        Some(f) => f.checked.iter().any(|(a, b)| a == c.code && b == ch),
+                        Some(f) => f.checked.contains(&(c, ch)),
                         None => s.wants(c, ch),
                     };
-                    (*ch, center::channel_label(ch), on)
+                    (ch.code(), ch.label(), on)
                 })
                 .collect(),
         })

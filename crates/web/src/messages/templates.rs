@@ -8,7 +8,6 @@ use crate::kit::{self, AdminChrome, form, parse_id};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use qifu_app::messages::center;
 use qifu_app::messages::templates::{self, TemplateForm};
 use qifu_db::entity::message_template;
 use serde::Deserialize;
@@ -30,12 +29,6 @@ pub struct TemplatePage {
     pub vars: Vec<String>,
     pub errors: Vec<String>,
     pub notice: Option<String>,
-}
-
-impl TemplatePage {
-    pub fn category_label(&self) -> &'static str {
-        center::category(&self.t.category).label
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]

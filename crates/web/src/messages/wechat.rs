@@ -14,6 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::messages::center;
 use qifu_app::messages::wechat::{self as wxs, ServerError, ServerErrorForm, WxQuery};
 use qifu_db::entity::{wechat_auto_reply, wechat_log};
+use qifu_domain::messages::{ReplyKind, ReplyMatch, WechatLogKind};
 use serde::Deserialize;
 
 // ---- back office ----
@@ -28,25 +29,13 @@ pub struct WechatAdminPage {
     pub logs: Vec<wechat_log::Model>,
     pub server_ready: bool,
     pub safe_mode: bool,
-    pub provider: String,
+    /// The WeChat API is configured (not the record-only provider).
+    pub connected: bool,
     pub reply_form: wxs::AutoReplyForm,
     pub error: Option<String>,
     pub notice: Option<String>,
     /// The "试一试" box: what was typed, the rule hit, the reply.
     pub tried: Option<(String, Option<String>, Vec<String>)>,
-}
-
-pub fn wechat_log_kind(k: &str) -> &'static str {
-    match k {
-        "bad_signature" => "签名校验失败",
-        "text" => "文本消息",
-        "subscribe" => "关注",
-        "unsubscribe" => "取消关注",
-        "scan" => "扫码",
-        "click" => "点击菜单",
-        "view" => "打开菜单链接",
-        _ => "其他",
-    }
 }
 
 const MENU_EXAMPLE: &str = "政策服务\n- 最新政策 | click | 政策\n- 政策计算器 | view | https://qifu.example.gov.cn/policies/calculator\n服务市场 | view | https://qifu.example.gov.cn/products\n我的 | view | https://qifu.example.gov.cn/account";
@@ -89,7 +78,7 @@ async fn wechat_page(st: &AppState, staff: &Manager, shown: Shown) -> Result<Wec
         logs,
         server_ready: !w.token.is_empty(),
         safe_mode: !w.aes_key.is_empty(),
-        provider: st.ctx.wechat.name().to_owned(),
+        connected: !st.ctx.wechat.records_only(),
         reply_form: shown.reply_form,
         error: shown.error,
         notice: shown.notice,

@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::policies::{self, PolicyForm, RuleRow};
+use qifu_domain::policy::{PolicyLevel, PolicyState};
 use serde::Deserialize;
 
 type Manager = Staff<perm::PolicyManage>;

@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_app::crawl::{self, SourceForm};
 use qifu_db::entity::{crawl_log, crawl_source};
+use qifu_domain::policy::{CrawlLogLevel, PolicyLevel};
 use serde::Deserialize;
 
 type Manager = Staff<perm::PolicyManage>;

@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
 use qifu_db::entity::policy;
 use qifu_db::read::ProductCard;
+use qifu_domain::policy::{PolicyLevel, PolicyState};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -57,7 +58,7 @@ pub async fn list_policies(
     let (issuers, tags) = st.policy_facets().await?;
     // Unknown filter values are ignored, never errors.
     let filter = qifu_db::read::PolicyFilter {
-        level: if ["national", "city", "district"].contains(&q.level.as_str()) { q.level.clone() } else { String::new() },
+        level: PolicyLevel::parse(&q.level),
         support_type: if qifu_app::policies::SUPPORT_TYPES.contains(&q.support.as_str()) {
             q.support.clone()
         } else {
@@ -71,7 +72,7 @@ pub async fn list_policies(
     let base = format!(
         "/policies?{}",
         serde_urlencoded::to_string([
-            ("level", filter.level.as_str()),
+            ("level", filter.level.map_or("", PolicyLevel::code)),
             ("support", filter.support_type.as_str()),
             ("issuer", filter.issuer.as_str()),
             ("tag", filter.tag.as_str()),
@@ -91,7 +92,7 @@ pub async fn show_policy(State(st): State<AppState>, v: Viewer, Path(id): Path<S
         .await?
         .map(|(_, r)| qifu_domain::policy::conditions(&r).iter().map(|c| c.describe()).collect())
         .unwrap_or_default();
-    let expired = policy.status == "expired" || policy.valid_until.is_some_and(|d| d < st.ctx.now().date_naive());
+    let expired = policy.status == PolicyState::Expired || policy.valid_until.is_some_and(|d| d < st.ctx.now().date_naive());
     let tags: Vec<String> = policy.tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect();
     let related = qifu_db::read::related_products(&st.ctx.db, &tags, 4).await?;
     let attachments = qifu_app::policies::attachments(&st.ctx.db, id).await?;

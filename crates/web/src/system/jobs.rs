@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use qifu_domain::accounts::Permission;
+use qifu_domain::system::JobStatus;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -24,7 +25,7 @@ pub struct DashboardPage {
 pub struct JobsPage {
     pub admin: AdminChrome,
     pub overview: qifu_app::system::JobOverview,
-    pub status: String,
+    pub status: Option<JobStatus>,
     pub pager: Pager,
 }
 
@@ -47,11 +48,12 @@ pub async fn list_jobs(
     staff: Staff<perm::JobView>,
     Query(q): Query<JobQuery>,
 ) -> Result<Html<String>, WebError> {
-    let status = Some(q.status.as_str()).filter(|s| !s.is_empty());
+    let status = JobStatus::parse(&q.status);
     let overview = qifu_app::system::job_overview(&st.ctx, &staff.actor, status, q.page).await?;
-    let status =
-        if ["queued", "running", "done", "dead"].contains(&q.status.as_str()) { q.status.clone() } else { String::new() };
-    let base = if status.is_empty() { "/admin/jobs".to_owned() } else { format!("/admin/jobs?status={status}") };
+    let base = match status {
+        None => "/admin/jobs".to_owned(),
+        Some(s) => format!("/admin/jobs?status={}", s.code()),
+    };
     let pager = Pager::new(q.page, 50, overview.total, base);
     kit::render(&JobsPage { admin: staff.chrome(&st, "任务队列", "jobs").await?, overview, status, pager })
 }

@@ -11,6 +11,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use qifu_domain::accounts::LoginResult;
+use qifu_domain::messages::SmsStatus;
 use serde::Deserialize;
 
 #[derive(Template)]
