@@ -573,7 +573,7 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     }
     // Each node keeps its own search index current; a second process on the same
     // data directory (or a broken folder) leaves search on its database fallback.
-    let search = match qifu_app::search::start(&ctx, std::time::Duration::from_secs(2)) {
+    let search = match qifu_app::search::start(&ctx, std::time::Duration::from_millis(ctx.settings.search.sync_interval_ms.max(100))) {
         Ok(h) => Some(h),
         Err(e) => {
             tracing::warn!(error = %e, "search index not available; portal search falls back to titles");
