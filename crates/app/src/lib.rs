@@ -17,6 +17,7 @@ pub mod demands;
 pub mod demo;
 pub mod export;
 pub mod files;
+pub mod idempotency;
 pub mod index;
 pub mod integrations;
 pub mod jobs;

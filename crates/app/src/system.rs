@@ -65,6 +65,7 @@ pub async fn prune_security_records(ctx: &Ctx) -> Result<u64, DbErr> {
     let mut n = crate::accounts::prune_captchas(&ctx.db, ctx).await?;
     n += rate_event::Entity::delete_many().filter(rate_event::Column::At.lt(day_ago)).exec(&ctx.db).await?.rows_affected;
     n += sms_code::Entity::delete_many().filter(sms_code::Column::CreatedAt.lt(day_ago)).exec(&ctx.db).await?.rows_affected;
+    n += crate::idempotency::prune(ctx).await?;
     Ok(n)
 }
 
@@ -93,7 +94,8 @@ pub fn register_jobs(r: &mut crate::jobs::JobRegistry) {
     });
     r.register(|ctx: Ctx, _: PruneSessions| async move {
         let n = prune_sessions(&ctx).await?;
-        tracing::info!(deleted = n, "pruned expired sessions");
+        let m = prune_security_records(&ctx).await?;
+        tracing::info!(sessions = n, records = m, "pruned expired sessions, captchas, codes, rate events and idempotency keys");
         Ok(())
     });
     r.schedule("prune_sessions", "0 */10 * * * *", &PruneSessions);

@@ -573,13 +573,14 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     }
     // Each node keeps its own search index current; a second process on the same
     // data directory (or a broken folder) leaves search on its database fallback.
-    let search = match qifu_app::search::start(&ctx, std::time::Duration::from_millis(ctx.settings.search.sync_interval_ms.max(100))) {
-        Ok(h) => Some(h),
-        Err(e) => {
-            tracing::warn!(error = %e, "search index not available; portal search falls back to titles");
-            None
-        }
-    };
+    let search =
+        match qifu_app::search::start(&ctx, std::time::Duration::from_millis(ctx.settings.search.sync_interval_ms.max(100))) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::warn!(error = %e, "search index not available; portal search falls back to titles");
+                None
+            }
+        };
     let (tx, rx) = tokio::sync::watch::channel(false);
     let worker = if run_worker {
         let w = qifu_worker::Worker::new(ctx.clone(), qifu_worker::Registry::standard(), qifu_worker::default_schedules()?);

@@ -20,6 +20,7 @@ pub mod demand_event;
 pub mod demand_message;
 pub mod enterprise;
 pub mod file;
+pub mod idempotency_key;
 pub mod institution;
 pub mod institution_application;
 pub mod job;

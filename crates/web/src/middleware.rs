@@ -114,3 +114,74 @@ fn default_message(status: u16) -> &'static str {
         _ => "请求无法完成。",
     }
 }
+
+/// `Idempotency-Key` on the JSON API's POSTs: the first request with a key runs
+/// and its answer is kept a day; a retry with the same key and the same request
+/// gets that answer again (`Idempotency-Replayed: true`) without a second
+/// write; the same key with a different request is refused (422), and while
+/// the first is still running a retry gets 409. Server errors are not kept, so
+/// a retry after one runs again.
+pub async fn idempotency(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    use crate::error::ApiError;
+    use axum::http::{Method, StatusCode};
+    let Some(key) = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+        return next.run(req).await;
+    };
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    if !qifu_app::idempotency::valid_key(&key) {
+        return ApiError::invalid(
+            "Idempotency-Key 应为1到64个字母、数字、短横线或下划线",
+            vec![("Idempotency-Key", "格式不正确".to_owned())],
+        )
+        .into_response();
+    }
+    let route = format!("{} {}", req.method(), req.uri().path());
+    let (parts, body) = req.into_parts();
+    let limit = st.ctx.settings.web.body_limit_bytes;
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "提交的内容过大").into_response();
+    };
+    let fingerprint = qifu_app::crypto::sm3_hex(&bytes);
+    match qifu_app::idempotency::claim(&st.ctx, &key, &route, &fingerprint).await {
+        Ok(qifu_app::idempotency::Claim::New) => {}
+        Ok(qifu_app::idempotency::Claim::Replay { status, body }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut res = (status, body).into_response();
+            res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            res.headers_mut().insert("idempotency-replayed", HeaderValue::from_static("true"));
+            return res;
+        }
+        Ok(qifu_app::idempotency::Claim::Mismatch) => {
+            return ApiError::invalid(
+                "这个 Idempotency-Key 已用于另一个请求；新的请求请使用新的 Idempotency-Key",
+                vec![("Idempotency-Key", "已用于另一个请求".to_owned())],
+            )
+            .into_response();
+        }
+        Ok(qifu_app::idempotency::Claim::InFlight) => {
+            return ApiError::new(StatusCode::CONFLICT, "in_progress", "相同的请求正在处理，请稍后用同一 Idempotency-Key 重试")
+                .into_response();
+        }
+        Err(e) => return crate::error::WebError::from(e).into_response(),
+    }
+    let res = next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await;
+    let status = res.status();
+    if status.is_server_error() {
+        if let Err(e) = qifu_app::idempotency::abandon(&st.ctx, &key, &route).await {
+            tracing::warn!(error = %e, "idempotency key not released");
+        }
+        return res;
+    }
+    let (rparts, rbody) = res.into_parts();
+    let Ok(rbytes) = axum::body::to_bytes(rbody, 4 * 1024 * 1024).await else {
+        let _ = qifu_app::idempotency::abandon(&st.ctx, &key, &route).await;
+        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统繁忙，请稍后再试。").into_response();
+    };
+    let text = String::from_utf8_lossy(&rbytes).into_owned();
+    if let Err(e) = qifu_app::idempotency::finish(&st.ctx, &key, &route, status.as_u16(), &text).await {
+        tracing::warn!(error = %e, "idempotent answer not kept; a retry will run again after a minute");
+    }
+    Response::from_parts(rparts, Body::from(rbytes))
+}

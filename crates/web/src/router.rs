@@ -87,7 +87,7 @@ pub fn router_with(state: AppState, extra_admin: Router<AppState>) -> Router {
     Router::new()
         .merge(portal)
         .merge(crate::guard::back_office(back_office, &state))
-        .nest("/api/v1", api)
+        .nest("/api/v1", api.layer(axum::middleware::from_fn_with_state(state.clone(), crate::middleware::idempotency)))
         .merge(api_doc)
         .merge(ops)
         .fallback(home::not_found)

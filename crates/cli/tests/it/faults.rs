@@ -492,3 +492,58 @@ async fn the_application_count_is_exact_under_concurrency() {
     assert_eq!(made, 1000);
     assert_eq!(after - before, 1000, "every application counted once");
 }
+
+/// A client that lost the answer to a registration retries with the same
+/// `Idempotency-Key`: it gets the first answer again and no second account;
+/// the same key for another request is refused; concurrent retries make one write.
+#[tokio::test]
+async fn an_idempotency_key_makes_a_retried_post_write_once() {
+    use qifu_testkit::qifu_app::{Meta, accounts};
+    use qifu_testkit::qifu_db::entity::user;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let app = TestApp::spawn().await.unwrap();
+    let phone = "13911112222";
+    let meta = Meta { ip: "10.9.9.9".into(), ..Default::default() };
+    accounts::send_code(&app.ctx, &meta, &qifu_domain::accounts::Phone::parse(phone).unwrap(), accounts::SmsPurpose::Register)
+        .await
+        .unwrap();
+    let code = app.last_sms_code(phone).await.unwrap();
+    let body = serde_json::json!({"phone": phone, "enterprise_name": "北京幂等测试科技有限公司", "contact_name": "李明",
+        "password": "Canal-Bridge-7", "sms_code": code});
+    let post = |key: &'static str, body: serde_json::Value| {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/registrations"));
+        async move { client.post(url).header("Idempotency-Key", key).json(&body).send().await.unwrap() }
+    };
+    // Three retries at once and one after: one account, the same answer each time.
+    let (a, b, c) = tokio::join!(post("reg-7f3a", body.clone()), post("reg-7f3a", body.clone()), post("reg-7f3a", body.clone()));
+    let statuses: Vec<u16> = [&a, &b, &c].iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count() + statuses.iter().filter(|s| **s == 409).count(),
+        3,
+        "{statuses:?}"
+    );
+    let first: serde_json::Value = [a, b, c].into_iter().find(|r| r.status().as_u16() == 201).unwrap().json().await.unwrap();
+    let again = post("reg-7f3a", body.clone()).await;
+    assert_eq!(again.status().as_u16(), 201);
+    assert_eq!(again.headers().get("idempotency-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again, first, "the first answer again");
+    let n = user::Entity::find()
+        .filter(user::Column::Username.eq(first["username"].as_str().unwrap()))
+        .count(&app.ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let registered = user::Entity::find().count(&app.ctx.db).await.unwrap();
+    assert_eq!(registered, 1, "one account, not four");
+    // The same key for a different request.
+    let mut other = body.clone();
+    other["contact_name"] = serde_json::json!("王强");
+    let r = post("reg-7f3a", other).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert!(e["error"]["message"].as_str().unwrap().contains("Idempotency-Key"), "{e}");
+    // A malformed key is refused before anything runs.
+    let r = post("not a key!", body).await;
+    assert_eq!(r.status().as_u16(), 422);
+}

@@ -70,6 +70,7 @@ pub struct SmsCodeResponse {
 /// one a minute per phone; daily caps per phone and per IP).
 #[utoipa::path(
     post,
+    params(("Idempotency-Key" = Option<String>, Header, description = "可选：1到64个字母、数字、-、_（如 UUID）。同一键的重试得到第一次的应答（Idempotency-Replayed: true），不会重复写入；键保留一天。")),
     path = "/api/v1/sms-codes",
     tag = "accounts",
     request_body = SmsCodeRequest,
@@ -133,6 +134,7 @@ pub struct RegistrationResponse {
 /// Registers an enterprise account (快速注册) with a verified phone.
 #[utoipa::path(
     post,
+    params(("Idempotency-Key" = Option<String>, Header, description = "可选：1到64个字母、数字、-、_（如 UUID）。同一键的重试得到第一次的应答（Idempotency-Replayed: true），不会重复写入；键保留一天。")),
     path = "/api/v1/registrations",
     tag = "accounts",
     request_body = RegistrationRequest,

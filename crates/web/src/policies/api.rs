@@ -90,6 +90,7 @@ pub struct TraceLineDoc {
 /// content type (partners post plain bodies).
 #[utoipa::path(
     post,
+    params(("Idempotency-Key" = Option<String>, Header, description = "可选：1到64个字母、数字、-、_（如 UUID）。同一键的重试得到第一次的应答（Idempotency-Replayed: true），不会重复写入；键保留一天。")),
     path = "/api/v1/policy-matches",
     tag = "policies",
     request_body(content = ProfileDoc, description = "企业信息（各项均可缺省）"),
