@@ -58,6 +58,27 @@ pub struct Snapshot {
     /// Another organisation already certified with this credit code.
     pub conflict_org: Option<String>,
     pub error: Option<String>,
+    /// The registry's base fields (营业执照上的信息), where it provides them.
+    #[serde(default)]
+    pub base: crate::integrations::registry::RegistryBase,
+    /// Base fields a new enterprise record needs that the registry did not give:
+    /// the reviewer completes them from the licence image.
+    #[serde(default)]
+    pub incomplete: Vec<String>,
+}
+
+/// What the reviewer completes from the licence image when the registry did
+/// not give it (every field optional; the ones a new record needs are
+/// required then).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ReviewInput {
+    pub founded_on: String,
+    pub industry_code: String,
+    pub division_code: String,
+    pub entity_type: String,
+    pub registered_capital_wan: String,
+    pub address: String,
 }
 
 /// Outcome of a submission.
@@ -149,6 +170,8 @@ fn compare(
                     status: r.status.clone(),
                     conflict_org: None,
                     error: None,
+                    base: r.base.clone(),
+                    incomplete: Vec::new(),
                 },
             )
         }
@@ -186,6 +209,24 @@ pub async fn submit(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CertForm, licence
     if let Some(h) = &holder {
         exact = false;
         snap.conflict_org = Some(h.name.clone());
+    }
+    // A new enterprise record needs its founding date, industry and street: if
+    // the registry did not give them, a reviewer completes them from the licence.
+    let known = enterprise::Entity::find().filter(enterprise::Column::CreditCode.eq(code.as_str())).one(&txn).await?.is_some();
+    if !known {
+        let b = &snap.base;
+        for (missing, label) in [
+            (b.founded_on.is_none(), "成立日期"),
+            (b.industry_code.is_none(), "国民经济行业"),
+            (b.division_code.is_none(), "所属街道乡镇"),
+        ] {
+            if missing {
+                snap.incomplete.push(label.to_owned());
+            }
+        }
+        if !snap.incomplete.is_empty() {
+            exact = false;
+        }
     }
     let match_result = if snap.conflict_org.is_some() {
         MatchResult::Conflict
@@ -238,7 +279,7 @@ pub async fn submit(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CertForm, licence
     )
     .await?;
     if exact {
-        certify(&txn, ctx, &row).await?;
+        certify(&txn, ctx, &row, None, None).await?;
         messages::notify(
             &txn,
             ctx,
@@ -265,8 +306,15 @@ pub async fn submit(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &CertForm, licence
     Ok(if exact { Outcome::Certified } else { Outcome::InReview })
 }
 
-/// Marks the organisation certified and links the enterprise record.
-async fn certify<C: ConnectionTrait>(conn: &C, ctx: &Ctx, c: &certification::Model) -> Result<(), CertError> {
+/// Marks the organisation certified and creates or links its enterprise record
+/// (一企一档) from the registry's values and what the reviewer completed.
+async fn certify<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    c: &certification::Model,
+    review: Option<&ReviewInput>,
+    reviewer: Option<i64>,
+) -> Result<(), CertError> {
     let org = organisation::Entity::find_by_id(c.org_id).one(conn).await?.ok_or(AccessError::NotFound)?;
     let mut am: organisation::ActiveModel = org.into();
     am.credit_code = Set(Some(c.credit_code.clone()));
@@ -280,15 +328,122 @@ async fn certify<C: ConnectionTrait>(conn: &C, ctx: &Ctx, c: &certification::Mod
             e.into()
         }
     })?;
-    if let Some(e) =
-        enterprise::Entity::find().filter(enterprise::Column::CreditCode.eq(c.credit_code.as_str())).one(conn).await?
-    {
-        let mut am: enterprise::ActiveModel = e.into();
-        am.org_id = Set(Some(c.org_id));
-        am.certified = Set(true);
-        am.updated_at = Set(ctx.now());
-        let e = am.update(conn).await?;
-        crate::index::touch(conn, ctx.now(), qifu_search::Kind::Enterprise, e.id).await?;
+    use crate::governance::records::{FieldValue, Provenance, ensure_certified};
+    use qifu_domain::governance::EnterpriseField as F;
+    let snap: Snapshot = serde_json::from_str(&c.registry_snapshot).unwrap_or_default();
+    // The registry's values, as the registry's.
+    let mut registry_values: Vec<(F, FieldValue)> = Vec::new();
+    if snap.found {
+        registry_values.push((F::Name, FieldValue::Text(snap.name.clone())));
+        registry_values.push((F::LegalRep, FieldValue::Text(snap.legal_rep_name.clone())));
+        if !snap.status.is_empty() {
+            registry_values.push((F::RegistryStatus, FieldValue::Text(snap.status.clone())));
+        }
+        let b = &snap.base;
+        if let Some(v) = &b.entity_type {
+            registry_values.push((F::EntityType, FieldValue::Text(v.clone())));
+        }
+        if let Some(v) = b.founded_on {
+            registry_values.push((F::FoundedOn, FieldValue::Date(v)));
+        }
+        if let Some(v) = b.registered_capital_fen {
+            registry_values.push((F::RegisteredCapital, FieldValue::Money(v)));
+        }
+        if let Some(v) = &b.address {
+            registry_values.push((F::Address, FieldValue::Text(v.clone())));
+        }
+        if let Some(v) = &b.division_code {
+            registry_values.push((F::Division, FieldValue::Text(v.clone())));
+        }
+        if let Some(v) = &b.industry_code {
+            registry_values.push((F::Industry, FieldValue::Text(v.clone())));
+        }
+    }
+    // What the reviewer confirmed: the certified name and legal representative,
+    // and the base fields completed from the licence.
+    let mut reviewed: Vec<(F, FieldValue)> = Vec::new();
+    if !snap.found {
+        reviewed.push((F::Name, FieldValue::Text(c.name.clone())));
+        reviewed.push((F::LegalRep, FieldValue::Text(c.legal_rep_name.clone())));
+    }
+    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    if let Some(r) = review {
+        let today = ctx.now().date_naive();
+        if !r.founded_on.trim().is_empty() {
+            match qifu_domain::governance::parse_date(&r.founded_on).filter(|d| *d <= today) {
+                Some(d) => reviewed.push((F::FoundedOn, FieldValue::Date(d))),
+                None => errors.push(("founded_on", "成立日期不是有效的日期（如 2020-01-02），且不能晚于今天".to_owned())),
+            }
+        }
+        if !r.industry_code.trim().is_empty() {
+            match qifu_domain::governance::clean_industry(&r.industry_code) {
+                Some(code) => reviewed.push((F::Industry, FieldValue::Text(code))),
+                None => errors.push(("industry_code", "不是 GB/T 4754-2017 的行业代码".to_owned())),
+            }
+        }
+        if !r.division_code.trim().is_empty() {
+            match qifu_domain::governance::clean_division(&r.division_code) {
+                Some(code) => reviewed.push((F::Division, FieldValue::Text(code))),
+                None => errors.push(("division_code", "请选择通州区的街道或乡镇".to_owned())),
+            }
+        }
+        if !r.entity_type.trim().is_empty() {
+            reviewed.push((
+                F::EntityType,
+                FieldValue::Text(qifu_domain::governance::clean_text(&r.entity_type).chars().take(50).collect()),
+            ));
+        }
+        if !r.registered_capital_wan.trim().is_empty() {
+            match qifu_domain::governance::parse_number(&r.registered_capital_wan) {
+                Some(n) => reviewed.push((F::RegisteredCapital, FieldValue::Money(qifu_domain::governance::wan_to_fen(n)))),
+                None => errors.push(("registered_capital_wan", "注册资本应为不小于0的数字（万元）".to_owned())),
+            }
+        }
+        if !r.address.trim().is_empty() {
+            reviewed.push((
+                F::Address,
+                FieldValue::Text(qifu_domain::governance::clean_text(&r.address).chars().take(200).collect()),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(CertError::Fields(errors));
+    }
+    let cert_ref = Some(format!("certification:{}", c.id));
+    let from_registry =
+        Provenance { source: qifu_domain::governance::FieldSource::Registry, source_ref: cert_ref.clone(), by_user_id: None };
+    let from_review =
+        Provenance { source: qifu_domain::governance::FieldSource::Review, source_ref: cert_ref, by_user_id: reviewer };
+    // The reviewer's values complete the registry's (a field given by both: the registry's).
+    let mut values = registry_values.clone();
+    for (f, v) in &reviewed {
+        if !values.iter().any(|(k, _)| k == f) {
+            values.push((*f, v.clone()));
+        }
+    }
+    let e = match ensure_certified(conn, ctx, c.org_id, &c.credit_code, &values, &from_registry).await? {
+        Ok(e) => e,
+        Err(missing) => {
+            let fields: Vec<(&'static str, String)> = missing
+                .iter()
+                .map(|m| {
+                    let f = match m {
+                        crate::governance::records::Missing::FoundedOn => "founded_on",
+                        crate::governance::records::Missing::Industry => "industry_code",
+                        crate::governance::records::Missing::Division => "division_code",
+                    };
+                    (f, format!("登记信息中没有{}，请根据营业执照补充后再通过", m.label()))
+                })
+                .collect();
+            return Err(CertError::Fields(fields));
+        }
+    };
+    // The provenance of what the reviewer supplied says so (it was written as the registry's above).
+    let now = ctx.now();
+    for (f, v) in &reviewed {
+        if !registry_values.iter().any(|(k, _)| k == f) {
+            crate::governance::records::record_source(conn, now, e.id, *f, v, &from_review).await?;
+        }
     }
     Ok(())
 }
@@ -339,7 +494,15 @@ pub async fn review_detail(ctx: &Ctx, actor: &Actor, id: i64) -> Result<ReviewRo
 
 /// Approves or rejects a request in review. A rejection needs a reason; the
 /// enterprise is notified either way and may resubmit after a rejection.
-pub async fn decide(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, approve: bool, reason: &str) -> Result<(), CertError> {
+pub async fn decide(
+    ctx: &Ctx,
+    actor: &Actor,
+    meta: &Meta,
+    id: i64,
+    approve: bool,
+    reason: &str,
+    review: &ReviewInput,
+) -> Result<(), CertError> {
     crate::actor::require(actor, Permission::CertificationReview)?;
     let reason = reason.trim();
     if !approve && reason.chars().count() < 2 {
@@ -362,7 +525,7 @@ pub async fn decide(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, approve: boo
         if holder.is_some() {
             return Err(CertError::State("该统一社会信用代码已被其他企业认证，请先核实并处理冲突后再通过"));
         }
-        certify(&txn, ctx, &c).await?;
+        certify(&txn, ctx, &c, Some(review), Some(actor.user_id)).await?;
     }
     let status = if approve { CertificationStatus::Certified } else { CertificationStatus::Rejected };
     let mut am: certification::ActiveModel = c.clone().into();

@@ -29,6 +29,9 @@ pub const DEMO_PASSWORD: &str = "Demo@2026qifu";
 pub const DEFAULT_ENTERPRISES: u32 = 2000;
 pub const MAX_ENTERPRISES: u32 = 130_000;
 
+/// The registry type of every demo enterprise.
+const DEMO_ENTITY_TYPE: &str = "有限责任公司（自然人投资或控股）";
+
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     pub enterprises: u32,
@@ -305,6 +308,8 @@ async fn insert_enterprises<C: ConnectionTrait>(
         if i == 0 {
             first = Some((name.clone(), code.to_string(), legal_rep.clone()));
         }
+        let address = format!("北京市通州区{}{}{}号", street.name, rng.pick(names::ROADS), rng.range(1, 500));
+        let capital = Money::fen(Money::from_wan(*rng.pick(&[10, 50, 100, 200, 500, 1000, 3000])));
         batch.push(enterprise::ActiveModel {
             org_id: Set(None),
             name: Set(name),
@@ -312,9 +317,11 @@ async fn insert_enterprises<C: ConnectionTrait>(
             legal_rep_name: Set(legal_rep),
             industry_code: Set(ind.code.to_owned()),
             division_code: Set(street.code.to_owned()),
-            address: Set(Some(format!("北京市通州区{}{}{}号", street.name, rng.pick(names::ROADS), rng.range(1, 500)))),
+            address: Set(Some(address.clone())),
             founded_on: Set(founded),
-            registered_capital_fen: Set(Some(Money::fen(Money::from_wan(*rng.pick(&[10, 50, 100, 200, 500, 1000, 3000]))))),
+            registered_capital_fen: Set(Some(capital)),
+            entity_type: Set(Some(DEMO_ENTITY_TYPE.to_owned())),
+            registry_status: Set(Some("存续".to_owned())),
             employees: Set(i32::try_from(employees).ok()),
             revenue_fen: Set(Some(revenue.fen())),
             total_assets_fen: Set(Some(assets.fen())),
@@ -336,6 +343,12 @@ async fn insert_enterprises<C: ConnectionTrait>(
             status: Set("存续".to_owned()),
             source: Set("demo".to_owned()),
             updated_at: Set(now),
+            entity_type: Set(Some(DEMO_ENTITY_TYPE.to_owned())),
+            founded_on: Set(Some(founded)),
+            registered_capital_fen: Set(Some(capital)),
+            address: Set(Some(address)),
+            division_code: Set(Some(street.code.to_owned())),
+            industry_code: Set(Some(ind.code.to_owned())),
             ..Default::default()
         });
         if batch.len() == 1000 {

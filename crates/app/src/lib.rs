@@ -17,6 +17,7 @@ pub mod demands;
 pub mod demo;
 pub mod export;
 pub mod files;
+pub mod governance;
 pub mod idempotency;
 pub mod index;
 pub mod integrations;
@@ -39,6 +40,7 @@ pub fn job_registry() -> jobs::JobRegistry {
     policies::register_jobs(&mut r);
     crawl::register_jobs(&mut r);
     messages::register_jobs(&mut r);
+    governance::register_jobs(&mut r);
     r
 }
 pub use config::Settings;

@@ -16,6 +16,7 @@ mod m20261129_000011_policy_list_index;
 mod m20261201_000012_system_meta;
 mod m20261201_000013_category_kind;
 mod m20261201_000014_idempotency_keys;
+mod m20261201_000030_enterprise_records;
 mod util;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_system_meta::Migration),
             Box::new(m20261201_000013_category_kind::Migration),
             Box::new(m20261201_000014_idempotency_keys::Migration),
+            Box::new(m20261201_000030_enterprise_records::Migration),
         ]
     }
 }

@@ -175,6 +175,7 @@ impl BuiltinRole {
             BuiltinRole::OperatorAdmin => &[
                 (BackOffice, All),
                 (EnterpriseView, All),
+                (EnterpriseManage, All),
                 (UserManage, All),
                 (OrgManage, All),
                 (SmsOutboxView, All),

@@ -8,6 +8,7 @@ pub mod content;
 pub mod demands;
 pub mod eligibility;
 pub mod files;
+pub mod governance;
 pub mod messages;
 pub mod money;
 pub mod policy;

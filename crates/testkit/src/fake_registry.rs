@@ -164,12 +164,18 @@ fn accepts_json(headers: &HeaderMap) -> bool {
 }
 
 fn record_json(r: &RegistryRecord) -> serde_json::Value {
+    let b = &r.base;
     json!({
         "credit_code": r.credit_code,
         "name": r.name,
         "legal_representative": {"name": r.legal_rep_name, "id_number": r.legal_rep_id},
         "status": r.status,
-        "registered_on": REGISTERED_ON,
+        "registered_on": b.founded_on.map(|d| d.to_string()),
+        "entity_type": b.entity_type,
+        "registered_capital_wan": b.registered_capital_fen.map(|f| f as f64 / 1_000_000.0),
+        "address": b.address,
+        "division_code": b.division_code,
+        "industry_code": b.industry_code,
     })
 }
 
@@ -283,6 +289,10 @@ mod tests {
                 legal_rep_name: "李四".to_owned(),
                 legal_rep_id: None,
                 status: "存续".to_owned(),
+                base: qifu_app::integrations::registry::RegistryBase {
+                    founded_on: chrono::NaiveDate::parse_from_str(REGISTERED_ON, "%Y-%m-%d").ok(),
+                    ..Default::default()
+                },
             },
         );
         let (status, body) = call(&s, good(), &code()).await;

@@ -46,6 +46,7 @@ pub mod perm {
     markers!(
         BackOffice,
         EnterpriseView,
+        EnterpriseManage,
         UserManage,
         OrgManage,
         RoleManage,

@@ -17,6 +17,31 @@ pub struct RegistryRecord {
     pub legal_rep_id: Option<String>,
     /// e.g. 存续, 在业, 吊销, 注销
     pub status: String,
+    /// The record's base fields, where the registry provides them.
+    pub base: RegistryBase,
+}
+
+/// The base fields of a registration (营业执照上的信息), each optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RegistryBase {
+    /// 企业类型 (有限责任公司（自然人投资或控股） …)
+    #[serde(default)]
+    pub entity_type: Option<String>,
+    /// 成立日期
+    #[serde(default)]
+    pub founded_on: Option<chrono::NaiveDate>,
+    /// 注册资本 in fen
+    #[serde(default)]
+    pub registered_capital_fen: Option<i64>,
+    /// 住所
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The Tongzhou street or town (9-digit code)
+    #[serde(default)]
+    pub division_code: Option<String>,
+    /// GB/T 4754-2017 class code
+    #[serde(default)]
+    pub industry_code: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

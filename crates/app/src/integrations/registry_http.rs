@@ -219,6 +219,21 @@ struct EnterpriseResponse {
     name: String,
     legal_representative: LegalRepresentative,
     status: String,
+    /// Optional base fields (营业执照上的信息).
+    #[serde(default)]
+    entity_type: Option<String>,
+    /// `YYYY-MM-DD`
+    #[serde(default)]
+    registered_on: Option<String>,
+    /// 万元
+    #[serde(default)]
+    registered_capital_wan: Option<f64>,
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    division_code: Option<String>,
+    #[serde(default)]
+    industry_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -303,6 +318,18 @@ fn interpret(code: &CreditCode, status: StatusCode, body: &[u8]) -> Result<Optio
         legal_rep_name: legal_rep_name.to_owned(),
         legal_rep_id: parsed.legal_representative.id_number.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
         status: parsed.status.trim().to_owned(),
+        // Base fields are kept only when they pass the same checks as an import.
+        base: super::registry::RegistryBase {
+            entity_type: parsed.entity_type.map(|s| qifu_domain::governance::clean_text(&s)).filter(|s| !s.is_empty()),
+            founded_on: parsed.registered_on.as_deref().and_then(qifu_domain::governance::parse_date),
+            registered_capital_fen: parsed
+                .registered_capital_wan
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .map(qifu_domain::governance::wan_to_fen),
+            address: parsed.address.map(|s| qifu_domain::governance::clean_text(&s)).filter(|s| !s.is_empty()),
+            division_code: parsed.division_code.as_deref().and_then(qifu_domain::governance::clean_division),
+            industry_code: parsed.industry_code.as_deref().and_then(qifu_domain::governance::clean_industry),
+        },
     }))
 }
 
@@ -421,6 +448,7 @@ mod tests {
                 legal_rep_name: "张三".to_owned(),
                 legal_rep_id: Some("110112198001010011".to_owned()),
                 status: "存续".to_owned(),
+                base: got.as_ref().map(|g| g.base.clone()).unwrap_or_default(),
             })
         );
     }

@@ -33,6 +33,14 @@ impl Registry for LocalRegistry {
                 .await
                 .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
             Ok(row.map(|r| RegistryRecord {
+                base: super::registry::RegistryBase {
+                    entity_type: r.entity_type.clone(),
+                    founded_on: r.founded_on,
+                    registered_capital_fen: r.registered_capital_fen,
+                    address: r.address.clone(),
+                    division_code: r.division_code.clone(),
+                    industry_code: r.industry_code.clone(),
+                },
                 legal_rep_id: r.legal_rep_id_enc.as_deref().and_then(|e| self.crypto.decrypt(e).ok()),
                 credit_code: r.credit_code,
                 name: r.name,

@@ -25,6 +25,10 @@ fn record(code: &CreditCode) -> RegistryRecord {
         legal_rep_name: "张三".to_owned(),
         legal_rep_id: Some("110112198001010011".to_owned()),
         status: "存续".to_owned(),
+        base: qifu_testkit::qifu_app::integrations::registry::RegistryBase {
+            founded_on: chrono::NaiveDate::from_ymd_opt(2015, 6, 1),
+            ..Default::default()
+        },
     }
 }
 

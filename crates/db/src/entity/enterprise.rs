@@ -29,6 +29,13 @@ pub struct Model {
     pub credit_standing: Option<String>,
     /// JSON object of operator-defined attributes (name → number).
     pub custom_attrs: Option<String>,
+    /// 企业类型 as registered (有限责任公司 …).
+    pub entity_type: Option<String>,
+    /// 登记状态 (存续, 在业, 吊销, 注销).
+    pub registry_status: Option<String>,
+    /// Operator tags, comma-separated.
+    pub tags: Option<String>,
+    pub contact_phone_masked: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,12 @@ pub struct Model {
     pub status: String,
     pub source: String,
     pub updated_at: DateTimeUtc,
+    pub entity_type: Option<String>,
+    pub founded_on: Option<Date>,
+    pub registered_capital_fen: Option<i64>,
+    pub address: Option<String>,
+    pub division_code: Option<String>,
+    pub industry_code: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

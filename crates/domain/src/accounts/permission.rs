@@ -8,6 +8,7 @@ stored_enum! {
     pub enum Permission in ["role_permissions.permission", "menus.permission"] {
         BackOffice = "back_office" => "进入管理后台",
         EnterpriseView = "enterprise.view" => "查看企业",
+        EnterpriseManage = "enterprise.manage" => "管理企业数据（导入、核对、编辑、标签）",
         UserManage = "user.manage" => "管理用户和子账号",
         OrgManage = "org.manage" => "管理组织和机构账号",
         RoleManage = "role.manage" => "管理角色",
