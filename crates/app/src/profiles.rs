@@ -50,6 +50,14 @@ pub struct EnterpriseFilter {
     pub q: String,
     pub size_class: Option<SizeClass>,
     pub division_code: Option<String>,
+    /// A GB/T 4754 section letter (门类).
+    pub section: Option<String>,
+    /// 规上 (true) or 规下 (false).
+    pub above: Option<bool>,
+    pub certified: Option<bool>,
+    pub tag: Option<String>,
+    /// Only records whose quality score is under 60.
+    pub low_quality: bool,
 }
 
 pub struct Page<T> {
@@ -83,6 +91,41 @@ fn db_condition(filter: &EnterpriseFilter) -> Condition {
     }
     if let Some(d) = filter.division_code.as_deref().filter(|s| !s.is_empty()) {
         c = c.add(enterprise::Column::DivisionCode.eq(d));
+    }
+    extra_condition(c, filter)
+}
+
+/// The filters beyond text, size and street (shared by the list, the ranked search and the export).
+fn extra_condition(mut c: Condition, filter: &EnterpriseFilter) -> Condition {
+    use qifu_db::entity::quality_score;
+    use sea_orm::sea_query::Query;
+    if let Some(letter) = filter.section.as_deref().filter(|s| s.len() == 1) {
+        let prefixes: Vec<&str> = qifu_domain::reference::industry::divisions_of(letter);
+        let mut any = Condition::any();
+        for p in &prefixes {
+            any = any.add(enterprise::Column::IndustryCode.starts_with(*p));
+        }
+        c = c.add(if prefixes.is_empty() { Condition::all().add(enterprise::Column::Id.eq(-1)) } else { any });
+    }
+    if let Some(a) = filter.above {
+        c = c.add(enterprise::Column::AboveDesignatedSize.eq(a));
+    }
+    if let Some(v) = filter.certified {
+        c = c.add(enterprise::Column::Certified.eq(v));
+    }
+    if let Some(t) = filter.tag.as_deref().filter(|t| !t.is_empty()) {
+        c = c.add(enterprise::Column::Tags.contains(t));
+    }
+    if filter.low_quality {
+        c = c.add(
+            enterprise::Column::Id.in_subquery(
+                Query::select()
+                    .column(quality_score::Column::EnterpriseId)
+                    .from(quality_score::Entity)
+                    .and_where(quality_score::Column::Total.lt(60.0))
+                    .to_owned(),
+            ),
+        );
     }
     c
 }
@@ -122,6 +165,7 @@ pub async fn list_enterprises(
         if let Some(d) = filter.division_code.as_deref().filter(|s| !s.is_empty()) {
             q = q.filter(enterprise::Column::DivisionCode.eq(d));
         }
+        q = q.filter(extra_condition(Condition::all(), filter));
         let mut rows = q.all(&ctx.db).await?;
         rows.sort_by_key(|e| ids.iter().position(|id| *id == e.id).unwrap_or(usize::MAX));
         let total = rows.len() as u64;
@@ -221,4 +265,334 @@ impl From<sea_orm::DbErr> for ExportError {
     fn from(e: sea_orm::DbErr) -> Self {
         ExportError::Access(AccessError::Db(e))
     }
+}
+
+/// Everything the platform knows of one enterprise (一企一档), for staff.
+#[derive(Debug, Clone)]
+pub struct Dossier {
+    pub enterprise: enterprise::Model,
+    /// Each governed field: its value, and where it came from (latest).
+    pub fields:
+        Vec<(qifu_domain::governance::EnterpriseField, Option<String>, Option<qifu_db::entity::enterprise_field_source::Model>)>,
+    /// Every write, newest first (at most 200).
+    pub history: Vec<qifu_db::entity::enterprise_field_source::Model>,
+    pub size_reason: String,
+    pub above_reason: Option<(bool, String)>,
+    pub it_services: bool,
+    pub tags: Vec<String>,
+    pub users: Vec<qifu_db::entity::user::Model>,
+    pub certifications: Vec<qifu_db::entity::certification::Model>,
+    pub authorizations: Vec<qifu_db::entity::authorization::Model>,
+    pub demands: Vec<qifu_db::entity::demand::Model>,
+    /// Eligible and near results with the policy's title.
+    pub matches: Vec<(qifu_db::entity::policy_match::Model, String)>,
+    pub pushes: Vec<(qifu_db::entity::policy_push::Model, String)>,
+    pub quality: Option<qifu_db::entity::quality_score::Model>,
+    pub reviews: Vec<qifu_db::entity::merge_review::Model>,
+    /// Names of users in the provenance, by id.
+    pub people: std::collections::HashMap<i64, String>,
+}
+
+pub async fn dossier(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Dossier, AccessError> {
+    use qifu_db::entity::{
+        authorization, certification, demand, enterprise_field_source, policy, policy_match, policy_push, quality_score, user,
+    };
+    use qifu_domain::eligibility::Verdict;
+    use qifu_domain::governance::EnterpriseField;
+    crate::actor::require(actor, Permission::EnterpriseView)?;
+    let db = &ctx.db;
+    let e = enterprise::Entity::find_by_id(id).one(db).await?.ok_or(AccessError::NotFound)?;
+    let latest = crate::governance::records::sources(db, id).await?;
+    let fields = EnterpriseField::ALL
+        .iter()
+        .map(|f| (*f, crate::governance::records::current(&e, *f).map(|v| v.display()), latest.get(f).cloned()))
+        .collect();
+    let history = enterprise_field_source::Entity::find()
+        .filter(enterprise_field_source::Column::EnterpriseId.eq(id))
+        .order_by_desc(enterprise_field_source::Column::Id)
+        .limit(200)
+        .all(db)
+        .await?;
+    let ind = qifu_domain::profiles::Indicators {
+        employees: e.employees.map(i64::from),
+        revenue: e.revenue_fen.map(qifu_domain::money::Money::from_fen),
+        total_assets: e.total_assets_fen.map(qifu_domain::money::Money::from_fen),
+    };
+    let size_reason = qifu_domain::profiles::explain(qifu_domain::profiles::SizeGroup::of_industry(&e.industry_code), &ind);
+    let above_reason = qifu_domain::profiles::above_designated_size_reason(&e.industry_code, ind.revenue);
+    let org = e.org_id;
+    let users = match org {
+        Some(o) => user::Entity::find().filter(user::Column::OrgId.eq(o)).order_by_asc(user::Column::Id).all(db).await?,
+        None => Vec::new(),
+    };
+    let certifications = certification::Entity::find()
+        .filter(certification::Column::CreditCode.eq(e.credit_code.as_str()))
+        .order_by_desc(certification::Column::Id)
+        .limit(20)
+        .all(db)
+        .await?;
+    let authorizations = match org {
+        Some(o) => {
+            authorization::Entity::find()
+                .filter(authorization::Column::OrgId.eq(o))
+                .order_by_desc(authorization::Column::Id)
+                .limit(20)
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let demands = match org {
+        Some(o) => {
+            demand::Entity::find()
+                .filter(demand::Column::EnterpriseOrgId.eq(o))
+                .order_by_desc(demand::Column::Id)
+                .limit(20)
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let matches_rows = policy_match::Entity::find()
+        .filter(policy_match::Column::EnterpriseId.eq(id))
+        .filter(policy_match::Column::Verdict.is_in([Verdict::Eligible, Verdict::Near]))
+        .order_by_desc(policy_match::Column::ComputedAt)
+        .limit(30)
+        .all(db)
+        .await?;
+    let push_rows = policy_push::Entity::find()
+        .filter(policy_push::Column::EnterpriseId.eq(id))
+        .order_by_desc(policy_push::Column::PushedAt)
+        .limit(30)
+        .all(db)
+        .await?;
+    let policy_ids: Vec<i64> = matches_rows.iter().map(|m| m.policy_id).chain(push_rows.iter().map(|p| p.policy_id)).collect();
+    let titles: std::collections::HashMap<i64, String> = policy::Entity::find()
+        .filter(policy::Column::Id.is_in(policy_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.title))
+        .collect();
+    let title = |pid: i64| titles.get(&pid).cloned().unwrap_or_default();
+    let matches = matches_rows.into_iter().map(|m| (m.clone(), title(m.policy_id))).collect();
+    let pushes = push_rows.into_iter().map(|p| (p.clone(), title(p.policy_id))).collect();
+    let quality = quality_score::Entity::find_by_id(id).one(db).await?;
+    let reviews = crate::governance::reviews::open_for(ctx, id).await?;
+    let people_ids: Vec<i64> = history.iter().filter_map(|h| h.by_user_id).collect();
+    let people = user::Entity::find()
+        .filter(user::Column::Id.is_in(people_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    let tags = e.tags.as_deref().map(qifu_domain::text::split_list).unwrap_or_default();
+    Ok(Dossier {
+        it_services: qifu_domain::profiles::is_it_services(&e.industry_code),
+        enterprise: e,
+        fields,
+        history,
+        size_reason,
+        above_reason,
+        tags,
+        users,
+        certifications,
+        authorizations,
+        demands,
+        matches,
+        pushes,
+        quality,
+        reviews,
+        people,
+    })
+}
+
+/// An operator's correction of governed fields (each value as typed; empty = unchanged).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct RecordEdit {
+    pub name: String,
+    pub legal_rep_name: String,
+    pub entity_type: String,
+    pub founded_on: String,
+    pub registered_capital: String,
+    pub address: String,
+    pub division_code: String,
+    pub industry_code: String,
+    pub registry_status: String,
+    pub employees: String,
+    pub revenue: String,
+    pub total_assets: String,
+    pub above_designated_size: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("表单有误")]
+    Fields(Vec<(&'static str, String)>),
+    #[error(transparent)]
+    Access(#[from] AccessError),
+}
+
+impl From<sea_orm::DbErr> for EditError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        EditError::Access(AccessError::Db(e))
+    }
+}
+
+/// Saves an operator's corrections: cleaned and checked like an import, written
+/// with the operator as the source (it overrides less trusted sources; the
+/// industry still goes through the review queue unless its rule says otherwise). Audited.
+pub async fn edit_record(
+    ctx: &Ctx,
+    actor: &Actor,
+    meta: &crate::context::Meta,
+    id: i64,
+    f: &RecordEdit,
+) -> Result<usize, EditError> {
+    use qifu_domain::governance::{EnterpriseField as F, FieldSource, clean_row};
+    crate::actor::require(actor, Permission::EnterpriseManage)?;
+    let raw: Vec<(F, String)> = [
+        (F::Name, &f.name),
+        (F::LegalRep, &f.legal_rep_name),
+        (F::EntityType, &f.entity_type),
+        (F::FoundedOn, &f.founded_on),
+        (F::RegisteredCapital, &f.registered_capital),
+        (F::Address, &f.address),
+        (F::Division, &f.division_code),
+        (F::Industry, &f.industry_code),
+        (F::RegistryStatus, &f.registry_status),
+        (F::Employees, &f.employees),
+        (F::Revenue, &f.revenue),
+        (F::TotalAssets, &f.total_assets),
+        (F::AboveDesignatedSize, &f.above_designated_size),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| (k, v.clone()))
+    .collect();
+    let cleaned = clean_row(&raw, ctx.now().date_naive());
+    // Missing name / credit code are expected here (not edited): only the values typed count.
+    let errors: Vec<(&'static str, String)> = cleaned
+        .errors
+        .iter()
+        .filter(|e| raw.iter().any(|(k, _)| *k == e.field))
+        .map(|e| (e.field.code(), e.message.clone()))
+        .collect();
+    if !errors.is_empty() {
+        return Err(EditError::Fields(errors));
+    }
+    let values: Vec<_> = crate::governance::records::values_of(&cleaned.row)
+        .into_iter()
+        .filter(|(k, _)| raw.iter().any(|(r, _)| r == k))
+        .collect();
+    let txn = qifu_db::begin_write(&ctx.db).await?;
+    let e = enterprise::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    let from = crate::governance::Provenance { source: FieldSource::Operator, source_ref: None, by_user_id: Some(actor.user_id) };
+    let (_, applied) = crate::governance::records::apply(&txn, ctx, e, &values, &from).await?;
+    crate::audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        crate::audit::Entry::ok(
+            "enterprise.edit",
+            "enterprise",
+            id,
+            serde_json::json!({"changed": applied.changed, "to_review": applied.conflicts}),
+        ),
+    )
+    .await?;
+    if !applied.changed.is_empty() {
+        crate::jobs::enqueue(&txn, ctx, &crate::policies::RematchEnterprise { enterprise_id: id }, Default::default()).await?;
+    }
+    txn.commit().await?;
+    Ok(applied.changed.len())
+}
+
+/// Sets an enterprise's tags (from the operator's list). Audited.
+pub async fn set_tags(
+    ctx: &Ctx,
+    actor: &Actor,
+    meta: &crate::context::Meta,
+    id: i64,
+    tags: &[String],
+) -> Result<(), AccessError> {
+    use qifu_db::entity::enterprise_tag;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    crate::actor::require(actor, Permission::EnterpriseManage)?;
+    let known: Vec<String> = enterprise_tag::Entity::find().all(&ctx.db).await?.into_iter().map(|t| t.name).collect();
+    let chosen: Vec<String> = tags.iter().filter(|t| known.contains(t)).cloned().collect();
+    let txn = qifu_db::begin_write(&ctx.db).await?;
+    let e = enterprise::Entity::find_by_id(id).one(&txn).await?.ok_or(AccessError::NotFound)?;
+    let before = e.tags.clone();
+    let mut am: enterprise::ActiveModel = e.into();
+    am.tags = Set(if chosen.is_empty() { None } else { Some(chosen.join(",")) });
+    am.updated_at = Set(ctx.now());
+    am.update(&txn).await?;
+    crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Enterprise, id).await?;
+    crate::audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        crate::audit::Entry::ok("enterprise.tags", "enterprise", id, serde_json::json!({"before": before, "after": chosen})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The operator's tag list.
+pub async fn tag_names(ctx: &Ctx) -> Result<Vec<String>, sea_orm::DbErr> {
+    use qifu_db::entity::enterprise_tag;
+    Ok(enterprise_tag::Entity::find()
+        .order_by_asc(enterprise_tag::Column::Name)
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect())
+}
+
+/// Adds a tag to the operator's list (2–20 characters of text). Audited.
+pub async fn add_tag(ctx: &Ctx, actor: &Actor, meta: &crate::context::Meta, name: &str) -> Result<(), EditError> {
+    use qifu_db::entity::enterprise_tag;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    crate::actor::require(actor, Permission::EnterpriseManage)?;
+    let name = qifu_domain::governance::clean_text(name);
+    let n = name.chars().count();
+    if !(2..=20).contains(&n) || name.chars().any(|c| !c.is_alphanumeric()) {
+        return Err(EditError::Fields(vec![("tag", "标签为2到20个字，只能包含文字和数字".to_owned())]));
+    }
+    if tag_names(ctx).await?.contains(&name) {
+        return Err(EditError::Fields(vec![("tag", "已有这个标签".to_owned())]));
+    }
+    let txn = qifu_db::begin_write(&ctx.db).await?;
+    let t = enterprise_tag::ActiveModel { name: Set(name.clone()), created_at: Set(ctx.now()), ..Default::default() }
+        .insert(&txn)
+        .await?;
+    crate::audit::record(
+        &txn,
+        ctx,
+        Some(actor),
+        meta,
+        crate::audit::Entry::ok("enterprise.tag_add", "enterprise_tag", t.id, serde_json::json!({"name": name})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Quality totals of some records, by id.
+pub async fn scores_of(ctx: &Ctx, ids: &[i64]) -> Result<std::collections::HashMap<i64, f64>, sea_orm::DbErr> {
+    use qifu_db::entity::quality_score;
+    Ok(quality_score::Entity::find()
+        .filter(quality_score::Column::EnterpriseId.is_in(ids.to_vec()))
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|q| (q.enterprise_id, q.total))
+        .collect())
 }

@@ -69,6 +69,31 @@ enum Command {
     /// 校验代码：每个参数输出一行“值<TAB>valid”或“值<TAB>invalid<TAB>原因”；参数为 - 时从标准输入逐行读取
     #[command(subcommand)]
     Check(CheckCommand),
+    /// 数据导入
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// 导入企业基础数据（CSV：UTF-8 或 GB18030；或 xlsx）：逐行清洗校验并暂存，打印统计和错误文件路径；
+    /// 加 --commit 才写入企业档案（可重复导入：相同的数据不会重复写入）
+    Enterprises(ImportEnterprisesArgs),
+}
+
+#[derive(Args, Debug)]
+struct ImportEnterprisesArgs {
+    /// 数据文件（.csv 或 .xlsx）
+    file: PathBuf,
+    /// 数据来源名称，如“市场监管局登记信息”“统计局规上名录”（列对应关系按来源保存）
+    #[arg(long)]
+    source: String,
+    /// 列对应关系文件：每行“列名,字段代码”（字段代码见 docs/ARCHITECTURE.md 或错误提示）
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// 确认写入企业档案（不加时只暂存和检查）
+    #[arg(long)]
+    commit: bool,
 }
 
 #[derive(Args, Debug)]
@@ -490,6 +515,12 @@ async fn run(cli: Cli) -> Result<()> {
             let _ = handle.await;
             Ok(())
         }
+        Command::Import(ImportCommand::Enterprises(a)) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            import_enterprises(&ctx, a).await
+        }
         Command::Admin(AdminCommand::CreateUser(a)) => {
             let settings = load_settings(&cli.global, None)?;
             init_tracing(&settings);
@@ -621,6 +652,76 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     if let Some(w) = worker {
         let _ = tokio::time::timeout_at(deadline + std::time::Duration::from_secs(1), w).await;
     }
+    Ok(())
+}
+
+async fn import_enterprises(ctx: &Ctx, a: ImportEnterprisesArgs) -> Result<()> {
+    use qifu_app::governance::import;
+    use qifu_domain::governance::EnterpriseField;
+    let started = std::time::Instant::now();
+    let bytes = std::fs::read(&a.file).with_context(|| format!("无法读取 {}", a.file.display()))?;
+    let table = import::read_table(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let source = import::check_source(&a.source).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut map = import::mapping(&ctx.db, &source, &table.headers).await?;
+    if let Some(m) = &a.mapping {
+        let text = std::fs::read_to_string(m).with_context(|| format!("无法读取 {}", m.display()))?;
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#')) {
+            let (col, field) =
+                line.split_once([',', '\t']).with_context(|| format!("{} 第{}行应为“列名,字段代码”", m.display(), n + 1))?;
+            let field = EnterpriseField::parse(field.trim()).with_context(|| {
+                format!(
+                    "{} 第{}行：未知字段代码“{}”，可用：{}",
+                    m.display(),
+                    n + 1,
+                    field.trim(),
+                    EnterpriseField::CODES.join("、")
+                )
+            })?;
+            match table.headers.iter().position(|h| h == col.trim()) {
+                Some(i) => map[i] = Some(field),
+                None => bail!("{} 第{}行：文件中没有“{}”这一列", m.display(), n + 1, col.trim()),
+            }
+        }
+    }
+    let file_name = a.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (batch, counts) =
+        import::stage(ctx, None, &source, &file_name, &table, &map).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
+    let pairs: Vec<(String, EnterpriseField)> =
+        table.headers.iter().zip(&map).filter_map(|(h, f)| f.map(|f| (h.clone(), f))).collect();
+    import::save_mapping(&txn, &source, &pairs).await?;
+    txn.commit().await?;
+    println!(
+        "批次 {batch}（来源：{source}）：读取 {} 行，接受 {}，规范化 {} 个值，拒绝 {}，重复 {}",
+        counts.rows_read, counts.accepted, counts.normalised, counts.rejected, counts.duplicates
+    );
+    let unmapped: Vec<&String> = table.headers.iter().zip(&map).filter(|(_, f)| f.is_none()).map(|(h, _)| h).collect();
+    if !unmapped.is_empty() {
+        println!("未对应的列（未导入）：{}", unmapped.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("、"));
+    }
+    if counts.rejected + counts.duplicates > 0 {
+        let errors = import::error_file(&ctx.db, batch).await?;
+        let path = a.file.with_extension("errors.csv");
+        let path = match std::fs::write(&path, &errors) {
+            Ok(()) => path,
+            Err(_) => {
+                let p = ctx.settings.data_dir.join(format!("import-{batch}.errors.csv"));
+                std::fs::write(&p, &errors).with_context(|| format!("无法写入 {}", p.display()))?;
+                p
+            }
+        };
+        println!("错误文件：{}", path.display());
+    }
+    if a.commit {
+        let r = import::commit(ctx, batch, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!(
+            "已写入企业档案：新建 {}，更新 {}，无变化 {}，待人工核对的差异 {}",
+            r.created, r.updated, r.unchanged, r.conflicts
+        );
+    } else {
+        println!("尚未写入企业档案：确认无误后加 --commit 重新运行，或在管理后台“数据导入”中确认批次 {batch}");
+    }
+    println!("用时 {:.1} 秒", started.elapsed().as_secs_f64());
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 
 pub mod size;
 
-pub use size::{Indicators, SizeClass, SizeGroup, classify};
+pub use size::{Indicators, SizeClass, SizeGroup, classify, explain};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,4 +32,27 @@ pub struct Profile {
     pub certified: Option<bool>,
     #[serde(default)]
     pub custom: BTreeMap<String, f64>,
+}
+
+/// Software and information-technology services (GB/T 4754-2017 I63–I65).
+pub fn is_it_services(industry_code: &str) -> bool {
+    ["63", "64", "65"].iter().any(|p| industry_code.starts_with(p))
+}
+
+/// Whether revenue reaches the NBS 规模以上 / 限额以上 threshold of the industry, and why.
+pub fn above_designated_size_reason(industry_code: &str, revenue: Option<crate::money::Money>) -> Option<(bool, String)> {
+    let group = SizeGroup::of_industry(industry_code);
+    let threshold = group.above_designated_size_revenue()?;
+    let revenue = revenue?;
+    let above = revenue.fen() >= threshold.fen();
+    Some((
+        above,
+        format!(
+            "{}：营业收入 {} {} 规模以上标准 {}",
+            group.label(),
+            revenue.display_wan(),
+            if above { "达到" } else { "未达到" },
+            threshold.display_wan()
+        ),
+    ))
 }

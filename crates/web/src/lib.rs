@@ -19,6 +19,7 @@ mod catalog;
 mod certification;
 mod content;
 mod demands;
+mod governance;
 mod home;
 mod messages;
 mod policies;

@@ -1,4 +1,6 @@
-//! Enterprise profiles in the back office: the enterprise list and its xlsx export.
+//! Enterprise records in the back office (一企一档): the list with its filters
+//! and xlsx export, each enterprise's record with where every value came from,
+//! corrections and tags.
 
 use crate::AppState;
 use crate::error::WebError;
@@ -17,7 +19,20 @@ use qifu_domain::profiles::SizeClass;
 use serde::Deserialize;
 
 pub fn admin_routes() -> Router<AppState> {
-    Router::new().route("/admin/enterprises", get(list_enterprises))
+    Router::new()
+        .route("/admin/enterprises", get(list_enterprises))
+        .route("/admin/enterprises/tags", axum::routing::post(add_tag))
+        .route("/admin/enterprises/{id}", get(show_enterprise).post(edit_enterprise))
+        .route("/admin/enterprises/{id}/tags", axum::routing::post(save_tags))
+}
+
+impl From<qifu_app::profiles::EditError> for WebError {
+    fn from(e: qifu_app::profiles::EditError) -> Self {
+        match e {
+            qifu_app::profiles::EditError::Fields(f) => WebError::Invalid(f.into()),
+            qifu_app::profiles::EditError::Access(a) => a.into(),
+        }
+    }
 }
 
 impl From<ExportError> for WebError {
@@ -39,6 +54,24 @@ pub struct EnterprisesPage {
     pub size: Option<SizeClass>,
     pub street: String,
     pub streets: &'static [qifu_domain::reference::division::Street],
+    pub section: String,
+    pub above: String,
+    pub certified: String,
+    pub tag: String,
+    pub low: bool,
+    pub tags: Vec<String>,
+    /// Quality totals of the listed records, by id.
+    pub scores: std::collections::HashMap<i64, f64>,
+}
+
+impl EnterprisesPage {
+    pub fn score_of(&self, id: &i64) -> String {
+        self.scores.get(id).map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".to_owned())
+    }
+}
+
+pub fn sections() -> Vec<(&'static str, &'static str)> {
+    qifu_domain::reference::industry::sections().map(|s| (s.code, s.name)).collect()
 }
 
 pub fn size_label(s: &Option<SizeClass>) -> &'static str {
@@ -65,6 +98,24 @@ pub struct EnterpriseQuery {
     street: String,
     #[serde(default)]
     export: String,
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    above: String,
+    #[serde(default)]
+    certified: String,
+    #[serde(default)]
+    tag: String,
+    #[serde(default)]
+    low: String,
+}
+
+fn yes_no(s: &str) -> Option<bool> {
+    match s {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    }
 }
 
 pub async fn list_enterprises(
@@ -74,7 +125,17 @@ pub async fn list_enterprises(
 ) -> Result<Response, WebError> {
     let term: String = q.q.trim().chars().take(100).collect();
     let size = SizeClass::parse(&q.size);
-    let filter = EnterpriseFilter { q: term.clone(), size_class: size, division_code: Some(q.street.clone()) };
+    let section = q.section.trim().chars().take(1).collect::<String>().to_uppercase();
+    let filter = EnterpriseFilter {
+        q: term.clone(),
+        size_class: size,
+        division_code: Some(q.street.clone()),
+        section: (!section.is_empty()).then(|| section.clone()),
+        above: yes_no(&q.above),
+        certified: yes_no(&q.certified),
+        tag: Some(q.tag.trim().chars().take(20).collect::<String>()).filter(|t| !t.is_empty()),
+        low_quality: q.low == "1",
+    };
     if q.export == "xlsx" {
         return export_enterprises(&st, &staff.actor, &filter).await;
     }
@@ -84,11 +145,17 @@ pub async fn list_enterprises(
         serde_urlencoded::to_string([
             ("q", term.as_str()),
             ("size", size.map_or("", SizeClass::code)),
-            ("street", q.street.as_str())
+            ("street", q.street.as_str()),
+            ("section", section.as_str()),
+            ("above", q.above.as_str()),
+            ("certified", q.certified.as_str()),
+            ("tag", q.tag.as_str()),
+            ("low", q.low.as_str()),
         ])
         .unwrap_or_default()
     );
     let pager = Pager::new(page.page, page.per_page, page.total, base);
+    let scores = qifu_app::profiles::scores_of(&st.ctx, &page.items.iter().map(|e| e.id).collect::<Vec<_>>()).await?;
     let page = EnterprisesPage {
         admin: staff.chrome(&st, "企业管理", "enterprises").await?,
         items: page.items,
@@ -97,6 +164,13 @@ pub async fn list_enterprises(
         size,
         street: q.street,
         streets: qifu_domain::reference::division::tongzhou_streets(),
+        section,
+        above: q.above,
+        certified: q.certified,
+        tag: q.tag,
+        low: q.low == "1",
+        tags: qifu_app::profiles::tag_names(&st.ctx).await?,
+        scores,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -119,4 +193,134 @@ async fn export_enterprises(st: &AppState, actor: &Actor, filter: &EnterpriseFil
     let mut r = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
     xlsx_headers(&mut r, "enterprises");
     Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "profiles/admin_enterprise.html")]
+pub struct EnterprisePage {
+    pub admin: AdminChrome,
+    pub d: qifu_app::profiles::Dossier,
+    pub all_tags: Vec<String>,
+    pub can_manage: bool,
+    pub errors: crate::kit::FieldErrors,
+    pub notice: Option<String>,
+    pub streets: &'static [qifu_domain::reference::division::Street],
+}
+
+impl EnterprisePage {
+    pub fn who(&self, id: &Option<i64>) -> String {
+        match id {
+            Some(i) => self.d.people.get(i).cloned().unwrap_or_else(|| format!("用户 {i}")),
+            None => "系统".to_owned(),
+        }
+    }
+
+    /// A field's value as shown: codes with their names.
+    pub fn shown(f: &qifu_domain::governance::EnterpriseField, v: &Option<String>) -> String {
+        use qifu_domain::governance::EnterpriseField as F;
+        match (f, v) {
+            (_, None) => "—".to_owned(),
+            (F::Industry, Some(c)) => {
+                qifu_domain::reference::industry::path_name(c).map(|n| format!("{c} {n}")).unwrap_or_else(|| c.clone())
+            }
+            (F::Division, Some(c)) => format!("{} {c}", street_name(c)),
+            (_, Some(v)) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DoneQuery {
+    done: String,
+}
+
+async fn enterprise_page<P: crate::guard::Needs>(
+    st: &AppState,
+    staff: &Staff<P>,
+    id: i64,
+    errors: crate::kit::FieldErrors,
+    notice: Option<String>,
+) -> Result<EnterprisePage, WebError> {
+    let d = qifu_app::profiles::dossier(&st.ctx, &staff.actor, id).await?;
+    Ok(EnterprisePage {
+        admin: staff.chrome(st, &d.enterprise.name.clone(), "enterprises").await?,
+        d,
+        all_tags: qifu_app::profiles::tag_names(&st.ctx).await?,
+        can_manage: staff.actor.can(qifu_domain::accounts::Permission::EnterpriseManage),
+        errors,
+        notice,
+        streets: qifu_domain::reference::division::tongzhou_streets(),
+    })
+}
+
+pub async fn show_enterprise(
+    State(st): State<AppState>,
+    staff: Staff<perm::EnterpriseView>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Html<String>, WebError> {
+    let notice = crate::kit::notice(
+        &q.done,
+        &[("saved", "已保存；与更可信来源不一致的修改已转入“数据核对”等待确认。"), ("tags", "标签已保存。")],
+    );
+    crate::kit::render(&enterprise_page(&st, &staff, crate::kit::parse_id(&id)?, Default::default(), notice).await?)
+}
+
+pub async fn edit_enterprise(
+    State(st): State<AppState>,
+    staff: Staff<perm::EnterpriseManage>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    crate::extract::CsrfForm { form, .. }: crate::extract::CsrfForm<qifu_app::profiles::RecordEdit>,
+) -> Result<Response, WebError> {
+    let id = crate::kit::parse_id(&id)?;
+    match qifu_app::profiles::edit_record(&st.ctx, &staff.actor, &staff.viewer.meta, id, &form).await {
+        Ok(_) => Ok(axum::response::Redirect::to(&format!("/admin/enterprises/{id}?done=saved")).into_response()),
+        Err(e) => {
+            let errors = crate::kit::form::errors(e)?;
+            crate::kit::form::invalid(&enterprise_page(&st, &staff, id, errors, None).await?)
+        }
+    }
+}
+
+pub async fn save_tags(
+    State(st): State<AppState>,
+    staff: Staff<perm::EnterpriseManage>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::RawForm(raw): axum::extract::RawForm,
+) -> Result<Response, WebError> {
+    let id = crate::kit::parse_id(&id)?;
+    // Repeated `tag` fields: read as pairs (a form struct would take only one).
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(&raw).map_err(|_| WebError::BadRequest("表单内容格式不正确".into()))?;
+    let token = pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+    crate::extract::check_csrf(&staff.viewer, token)?;
+    let tags: Vec<String> = pairs.into_iter().filter(|(k, _)| k == "tag").map(|(_, v)| v).take(50).collect();
+    qifu_app::profiles::set_tags(&st.ctx, &staff.actor, &staff.viewer.meta, id, &tags).await?;
+    Ok(axum::response::Redirect::to(&format!("/admin/enterprises/{id}?done=tags")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewTag {
+    name: String,
+    back: String,
+}
+
+pub async fn add_tag(
+    State(st): State<AppState>,
+    staff: Staff<perm::EnterpriseManage>,
+    crate::extract::CsrfForm { form, .. }: crate::extract::CsrfForm<NewTag>,
+) -> Result<Response, WebError> {
+    qifu_app::profiles::add_tag(&st.ctx, &staff.actor, &staff.viewer.meta, &form.name).await?;
+    let back = crate::error::safe_next(Some(&form.back))
+        .filter(|b| b.starts_with("/admin/enterprises"))
+        .unwrap_or_else(|| "/admin/enterprises".to_owned());
+    Ok(axum::response::Redirect::to(&back).into_response())
+}
+
+/// A record's quality issues (JSON kept with its score) as one line.
+pub fn issues_text(json: &str) -> String {
+    let issues: Vec<qifu_app::governance::quality::Issue> = serde_json::from_str(json).unwrap_or_default();
+    issues.iter().map(|i| format!("{}{}（{}）", i.field.label(), i.message, i.dimension.label())).collect::<Vec<_>>().join("；")
 }

@@ -2,8 +2,8 @@
 
 use crate::middleware::{csrf_cookie, error_pages, track_metrics};
 use crate::{
-    AppState, accounts, assets, authorization, catalog, certification, content, demands, home, messages, policies, profiles,
-    search, system,
+    AppState, accounts, assets, authorization, catalog, certification, content, demands, governance, home, messages, policies,
+    profiles, search, system,
 };
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -48,6 +48,7 @@ pub fn router_with(state: AppState, extra_admin: Router<AppState>) -> Router {
     let back_office = Router::new()
         .merge(system::admin_routes())
         .merge(profiles::admin_routes())
+        .merge(governance::admin_routes())
         .merge(accounts::admin_routes())
         .merge(certification::admin_routes())
         .merge(catalog::admin_routes())

@@ -11,6 +11,12 @@ use qifu_testkit::reqwest::StatusCode;
 const PAGES: &[(&str, Permission)] = &[
     ("/admin", Permission::BackOffice),
     ("/admin/enterprises", Permission::EnterpriseView),
+    ("/admin/enterprises/999999", Permission::EnterpriseView),
+    ("/admin/imports", Permission::EnterpriseManage),
+    ("/admin/imports/999999", Permission::EnterpriseManage),
+    ("/admin/data-reviews", Permission::EnterpriseManage),
+    ("/admin/quality", Permission::EnterpriseView),
+    ("/admin/data-catalog", Permission::EnterpriseView),
     ("/admin/jobs", Permission::JobView),
     ("/admin/users", Permission::UserManage),
     ("/admin/orgs", Permission::OrgManage),
@@ -48,6 +54,11 @@ const PAGES: &[(&str, Permission)] = &[
 /// 404, the others 403.
 const ACTIONS: &[(&str, Permission)] = &[
     ("/admin/users/999999/disable", Permission::UserManage),
+    ("/admin/enterprises/999999", Permission::EnterpriseManage),
+    ("/admin/enterprises/999999/tags", Permission::EnterpriseManage),
+    ("/admin/imports/999999/commit", Permission::EnterpriseManage),
+    ("/admin/imports/999999/discard", Permission::EnterpriseManage),
+    ("/admin/data-reviews/999999/accept", Permission::EnterpriseManage),
     ("/admin/users/999999/reset-password", Permission::UserManage),
     ("/admin/orgs/999999/disable", Permission::OrgManage),
     ("/admin/institution-applications/999999", Permission::OrgManage),

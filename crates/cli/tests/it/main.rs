@@ -15,6 +15,7 @@ mod crawl;
 mod demands;
 mod demo;
 mod faults;
+mod governance;
 mod jobs;
 mod layout;
 mod messages;

@@ -204,6 +204,41 @@ pub fn classify(group: SizeGroup, ind: &Indicators) -> Result<SizeClass, Missing
     Ok(tier)
 }
 
+/// Why an enterprise has its size class: the group's rule for that class and
+/// the enterprise's figures, e.g. `工业：从业人员 120 人（≥20）、营业收入 800 万元（≥300）→ 小型`.
+pub fn explain(group: SizeGroup, ind: &Indicators) -> String {
+    let b = group.bounds();
+    let class = match classify(group, ind) {
+        Ok(c) => c,
+        Err(m) => return format!("{}：{}，无法按300号标准划型", group.label(), m),
+    };
+    let tier = match class {
+        SizeClass::Large => Some(0),
+        SizeClass::Medium => Some(1),
+        SizeClass::Small => Some(2),
+        SizeClass::Micro => None,
+    };
+    let mut parts = Vec::new();
+    let fmt = |label: &str, unit: &str, value: i64, bounds: Option<[i64; 3]>| -> Option<String> {
+        let bounds = bounds?;
+        Some(match tier {
+            Some(i) => format!("{label} {value} {unit}（≥{}）", bounds[i]),
+            None => format!("{label} {value} {unit}（<{}）", bounds[2]),
+        })
+    };
+    if let Some(e) = ind.employees {
+        parts.extend(fmt("从业人员", "人", e, b.employees));
+    }
+    if let Some(r) = ind.revenue {
+        parts.extend(fmt("营业收入", "万元", r.wan_floor(), b.revenue_wan));
+    }
+    if let Some(a) = ind.total_assets {
+        parts.extend(fmt("资产总额", "万元", a.wan_floor(), b.assets_wan));
+    }
+    let joiner = if class == SizeClass::Micro { "或" } else { "、" };
+    format!("{}：{} → {}企业（工信部联企业〔2011〕300号）", group.label(), parts.join(joiner), class.label())
+}
+
 impl SizeGroup {
     /// Half-open ranges `[low, high)` per indicator (人, 万元, 万元) that put an
     /// enterprise of this group in `class`; used to generate consistent data.
@@ -227,6 +262,14 @@ mod tests {
 
     fn ind(e: i64, r_wan: i64) -> Indicators {
         Indicators { employees: Some(e), revenue: Some(Money::from_wan(r_wan)), total_assets: None }
+    }
+
+    #[test]
+    fn the_explanation_names_the_rule_and_the_figures() {
+        let g = SizeGroup::of_industry("3911");
+        let e = explain(g, &ind(120, 800));
+        assert_eq!(e, "工业：从业人员 120 人（≥20）、营业收入 800 万元（≥300） → 小型企业（工信部联企业〔2011〕300号）");
+        assert!(explain(g, &Indicators::default()).contains("无法按300号标准划型"));
     }
 
     #[test]

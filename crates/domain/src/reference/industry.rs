@@ -68,6 +68,16 @@ pub fn find(code: &str) -> Option<&'static Industry> {
     t.by_code.get(code).map(|&i| &t.rows[i])
 }
 
+/// The 2-digit 大类 codes of a section letter (`I` → `63`, `64`, `65`).
+pub fn divisions_of(section: &str) -> Vec<&'static str> {
+    all().iter().filter(|r| r.level == Level::Division && r.section == section).map(|r| r.code).collect()
+}
+
+/// The 门类 rows (A–T) with their names.
+pub fn sections() -> impl Iterator<Item = &'static Industry> {
+    all().iter().filter(|r| r.level == Level::Section)
+}
+
 /// The 小类 (4-digit) rows, the level enterprises are classified at.
 pub fn classes() -> impl Iterator<Item = &'static Industry> {
     all().iter().filter(|r| r.level == Level::Class)
@@ -89,6 +99,12 @@ pub fn path_name(code: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sections_and_their_divisions() {
+        assert_eq!(divisions_of("I"), vec!["63", "64", "65"]);
+        assert_eq!(sections().count(), 20);
+    }
 
     #[test]
     fn table_loads() {
