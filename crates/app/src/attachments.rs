@@ -112,10 +112,12 @@ pub async fn add<C: ConnectionTrait>(
     Ok(Ok(stored))
 }
 
-/// Unlinks one attachment of an owner; returns the file id.
-pub async fn remove<C: ConnectionTrait>(conn: &C, owner: Owner, link_id: i64) -> Result<i64, AccessError> {
+/// Unlinks one attachment of an owner; returns the file id. The file itself
+/// is deleted once nothing else links it (a product revision may share it).
+pub async fn remove<C: ConnectionTrait>(conn: &C, ctx: &Ctx, owner: Owner, link_id: i64) -> Result<i64, AccessError> {
     let link = of(owner).filter(attachment::Column::Id.eq(link_id)).one(conn).await?.ok_or(AccessError::NotFound)?;
     attachment::Entity::delete_by_id(link.id).exec(conn).await?;
+    files::release(conn, ctx, link.file_id).await?;
     Ok(link.file_id)
 }
 
@@ -144,7 +146,10 @@ pub async fn copy<C: ConnectionTrait>(conn: &C, ctx: &Ctx, from: Owner, to: Owne
 }
 
 /// `from`'s attachments replace `to`'s (an approved revision's replace the listed version's).
-pub async fn replace<C: ConnectionTrait>(conn: &C, from: Owner, to: Owner) -> Result<(), DbErr> {
+pub async fn replace<C: ConnectionTrait>(conn: &C, ctx: &Ctx, from: Owner, to: Owner) -> Result<(), DbErr> {
+    for gone in of(to).all(conn).await? {
+        files::release(conn, ctx, gone.file_id).await?;
+    }
     attachment::Entity::delete_many()
         .filter(attachment::Column::OwnerKind.eq(to.kind()))
         .filter(attachment::Column::OwnerId.eq(to.id()))

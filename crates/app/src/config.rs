@@ -59,6 +59,47 @@ pub struct Settings {
     pub email: EmailSettings,
     pub wechat: WechatSettings,
     pub search: SearchSettings,
+    pub audit: AuditSettings,
+    pub crawl: CrawlSettings,
+    pub files: FileSettings,
+}
+
+/// The audit trail's signed anchors outside the database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditSettings {
+    /// Anchor the chain heads after this many new records (0 = only by time).
+    pub anchor_every_records: u64,
+    /// Anchor the chain heads at least this often while they move (0 = only by count).
+    pub anchor_every_minutes: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings { anchor_every_records: 1000, anchor_every_minutes: 60 }
+    }
+}
+
+/// Outside fetches whose address a user sets (crawl sources).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CrawlSettings {
+    /// Internal hosts (names or IP addresses) a crawl source may nevertheless reach.
+    pub allow_hosts: Vec<String>,
+}
+
+/// Uploaded files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FileSettings {
+    /// Days a rejected certification keeps its licence image before the file is deleted.
+    pub rejected_retention_days: i64,
+}
+
+impl Default for FileSettings {
+    fn default() -> Self {
+        FileSettings { rejected_retention_days: 180 }
+    }
 }
 
 /// Each node's search index: how it follows the change log and checks itself.
@@ -209,6 +250,8 @@ pub struct SecuritySettings {
     pub staff_client_cert: bool,
     pub client_cert_header: String,
     pub trust_forwarded_for: bool,
+    /// Proxies (CIDR) whose X-Forwarded-For entries are believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -239,6 +282,7 @@ impl Default for SecuritySettings {
             staff_client_cert: false,
             client_cert_header: "X-SSL-Client-Verify".to_owned(),
             trust_forwarded_for: false,
+            trusted_proxies: vec!["127.0.0.1/32".to_owned(), "::1/128".to_owned()],
         }
     }
 }
@@ -277,6 +321,8 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
+    /// Bearer token that opens /metrics to other than loopback peers (empty: loopback only).
+    pub metrics_token: Secret,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -331,6 +377,9 @@ impl Default for Settings {
             email: EmailSettings::default(),
             wechat: WechatSettings::default(),
             search: SearchSettings::default(),
+            audit: AuditSettings::default(),
+            crawl: CrawlSettings::default(),
+            files: FileSettings::default(),
         }
     }
 }
@@ -349,6 +398,7 @@ impl Default for WebSettings {
             secure_cookies: false,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            metrics_token: Secret::default(),
         }
     }
 }
@@ -488,6 +538,15 @@ pub const KEYS: &[(&str, &str)] = &[
     ("search.sync_interval_ms", "各节点搜索索引跟随变更记录的间隔毫秒数"),
     ("search.gap_window_secs", "变更序号出现空缺时继续查找的秒数（须长于最长的事务）：晚提交的变更不会被漏掉"),
     ("search.reconcile_minutes", "每隔多少分钟将搜索索引与数据库逐条核对并修复差异；0 表示不核对"),
+    (
+        "security.trusted_proxies",
+        "可信反向代理的地址段（CIDR 列表）：只有来自这些地址的连接才采信 X-Forwarded-For，且取最右侧不属于这些地址段的 IP",
+    ),
+    ("web.metrics_token", "/metrics 的访问令牌（Authorization: Bearer …）；留空则只允许本机（回环地址）访问；保密项"),
+    ("audit.anchor_every_records", "审计链每新增多少条记录即把签名的链头写入数据目录 audit-anchors/（0 表示只按时间）"),
+    ("audit.anchor_every_minutes", "链头有变化时至少每隔多少分钟写入一次签名锚点（0 表示只按条数）"),
+    ("crawl.allow_hosts", "政策采集允许访问的内网主机（主机名或 IP 列表）；默认拒绝回环、内网、链路本地等地址"),
+    ("files.rejected_retention_days", "被驳回的实名认证申请保留营业执照图片的天数，到期删除文件"),
 ];
 
 /// Where the settings come from.
@@ -587,6 +646,9 @@ impl Settings {
         }
         if self.worker.max_attempts <= 0 {
             return bad("worker.max_attempts 必须大于 0");
+        }
+        if let Some(bad_cidr) = self.security.trusted_proxies.iter().find(|c| crate::netguard::Cidr::parse(c).is_none()) {
+            return bad(&format!("security.trusted_proxies 中的“{bad_cidr}”不是有效的地址段（如 10.0.0.0/8）"));
         }
         if self.web.body_limit_bytes < 1024 {
             return bad("web.body_limit_bytes 至少为 1024");

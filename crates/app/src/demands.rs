@@ -340,7 +340,13 @@ pub enum DemandFile {
 }
 
 /// A file of a demand, for either side of it (or the operator).
-pub async fn demand_file(ctx: &Ctx, actor: &Actor, id: i64, which: DemandFile) -> Result<(file::Model, Vec<u8>), AccessError> {
+pub async fn demand_file(
+    ctx: &Ctx,
+    actor: &Actor,
+    meta: &Meta,
+    id: i64,
+    which: DemandFile,
+) -> Result<(file::Model, Vec<u8>), AccessError> {
     let d = demand::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     party(ctx, actor, &d).await?;
     let fid = match which {
@@ -350,6 +356,7 @@ pub async fn demand_file(ctx: &Ctx, actor: &Actor, id: i64, which: DemandFile) -
     .ok_or(AccessError::NotFound)?;
     let f = file::Entity::find_by_id(fid).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let bytes = files::read_bytes(ctx, &f).await?;
+    audit::record_read(ctx, actor, meta, "demand", id, serde_json::json!({"file": f.id, "purpose": f.purpose})).await?;
     Ok((f, bytes))
 }
 
@@ -411,6 +418,7 @@ pub async fn act(
     let from = d.status;
     let to = next(from, event, by).map_err(|e| DemandError::State(e.to_string()))?;
     let note = input.note.trim().chars().take(500).collect::<String>();
+    let d_proof_before = d.proof_file_id;
     let mut am: demand::ActiveModel = d.clone().into();
     let now = ctx.now();
     let mut proof = None;
@@ -476,6 +484,10 @@ pub async fn act(
     let txn = qifu_db::begin_write(&ctx.db).await?;
     if let Some(p) = proof {
         am.proof_file_id = Set(Some(store_file(&txn, ctx, actor.org_id, FilePurpose::DemandProof, "proof", p).await?));
+        // The replaced proof goes once nothing points at it.
+        if let Some(old) = d_proof_before {
+            files::release(&txn, ctx, old).await?;
+        }
     }
     am.update(&txn).await?;
     add_event(&txn, ctx, id, Some(actor), event.into(), Some(from), to, &note).await?;
@@ -598,6 +610,11 @@ pub async fn rate(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, stars: &str, c
 pub async fn post_message(ctx: &Ctx, actor: &Actor, id: i64, body: &str) -> Result<(), DemandError> {
     let d = demand::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?;
     let side = party(ctx, actor, &d).await?;
+    // The thread is between the enterprise and the institution; overseers
+    // (the operator, government viewers) read it but do not speak in it.
+    if side == Party::Operator {
+        return Err(AccessError::Forbidden.into());
+    }
     let body = body.trim();
     if body.is_empty() {
         return Err(DemandError::Fields(vec![("body", "请填写留言内容".to_owned())]));
@@ -706,8 +723,17 @@ pub async fn list(
 }
 
 /// The institution's inbox as xlsx.
-pub async fn export(ctx: &Ctx, actor: &Actor, f: &DemandFilter) -> Result<Vec<u8>, AccessError> {
+pub async fn export(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &DemandFilter) -> Result<Vec<u8>, AccessError> {
     let (rows, _) = list(ctx, actor, f, 1, crate::audit::EXPORT_LIMIT).await?;
+    audit::record_export(
+        ctx,
+        actor,
+        meta,
+        "demands",
+        serde_json::json!({"status": f.status, "from": f.from, "to": f.to, "overdue_only": f.overdue_only}),
+        rows.len(),
+    )
+    .await?;
     let products = product::Entity::find()
         .filter(product::Column::Id.is_in(rows.iter().map(|d| d.product_id).collect::<Vec<_>>()))
         .all(&ctx.db)

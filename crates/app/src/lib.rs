@@ -18,11 +18,13 @@ pub mod demo;
 pub mod export;
 pub mod files;
 pub mod governance;
+pub mod html;
 pub mod idempotency;
 pub mod index;
 pub mod integrations;
 pub mod jobs;
 pub mod messages;
+pub mod netguard;
 pub mod outbox;
 pub mod policies;
 pub mod profiles;
@@ -41,6 +43,8 @@ pub fn job_registry() -> jobs::JobRegistry {
     crawl::register_jobs(&mut r);
     messages::register_jobs(&mut r);
     governance::register_jobs(&mut r);
+    audit::register_jobs(&mut r);
+    files::register_jobs(&mut r);
     r
 }
 pub use config::Settings;

@@ -47,15 +47,27 @@ pub fn short_sign(ctx: &Ctx) -> String {
     }
 }
 
-/// The SMS outbox (短信发件箱) for operators.
+/// The SMS outbox (短信发件箱) for operators. It shows phone numbers and
+/// message texts (personal data): each page read is audited.
 pub async fn list(
     ctx: &Ctx,
     actor: &crate::actor::Actor,
+    meta: &crate::context::Meta,
     page: u64,
 ) -> Result<(Vec<sms_outbox::Model>, u64), crate::actor::AccessError> {
     use sea_orm::QuerySelect;
     crate::actor::require(actor, qifu_domain::accounts::Permission::SmsOutboxView)?;
     let q = sms_outbox::Entity::find().order_by_desc(sms_outbox::Column::Id);
     let total = q.clone().count(&ctx.db).await?;
-    Ok((q.offset(page.max(1).saturating_sub(1) * 30).limit(30).all(&ctx.db).await?, total))
+    let rows = q.offset(page.max(1).saturating_sub(1) * 30).limit(30).all(&ctx.db).await?;
+    crate::audit::record_read(
+        ctx,
+        actor,
+        meta,
+        "sms_outbox",
+        page.max(1),
+        serde_json::json!({"page": page.max(1), "rows": rows.len()}),
+    )
+    .await?;
+    Ok((rows, total))
 }

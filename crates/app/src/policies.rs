@@ -625,15 +625,9 @@ impl Job for PushPolicy {
     const DEADLINE_SECS: u64 = 1800;
 }
 
-/// Re-matches one enterprise after its profile changed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RematchEnterprise {
-    pub enterprise_id: i64,
-}
-
-impl Job for RematchEnterprise {
-    const KIND: &'static str = "policies.rematch";
-}
+/// Re-matches one enterprise after its record changed. The job is declared
+/// where enterprise records change (governance); its handler is here.
+pub use crate::governance::records::RematchEnterprise;
 
 /// What a push run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -910,7 +904,7 @@ fn validate_policy(ctx: &Ctx, f: &PolicyForm) -> Result<ValidPolicy, PolicyError
         amount,
         publish_date,
         valid_until,
-        body: ammonia::clean(if f.body.trim().is_empty() { &summary } else { &f.body }),
+        body: crate::html::clean(if f.body.trim().is_empty() { &summary } else { &f.body }, &ctx.settings.messages.public_url),
         summary,
         source_url: (!source.is_empty()).then(|| source.to_owned()),
         interpretation,
@@ -1114,7 +1108,7 @@ pub async fn add_attachment(
 pub async fn remove_attachment(ctx: &Ctx, actor: &Actor, meta: &Meta, policy_id: i64, link_id: i64) -> Result<(), PolicyError> {
     crate::actor::require(actor, Permission::PolicyManage)?;
     let txn = qifu_db::begin_write(&ctx.db).await?;
-    let file_id = crate::attachments::remove(&txn, crate::attachments::Owner::Policy(policy_id), link_id).await?;
+    let file_id = crate::attachments::remove(&txn, ctx, crate::attachments::Owner::Policy(policy_id), link_id).await?;
     audit::record(
         &txn,
         ctx,

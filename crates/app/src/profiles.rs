@@ -505,7 +505,8 @@ pub async fn edit_record(
     )
     .await?;
     if !applied.changed.is_empty() {
-        crate::jobs::enqueue(&txn, ctx, &crate::policies::RematchEnterprise { enterprise_id: id }, Default::default()).await?;
+        crate::jobs::enqueue(&txn, ctx, &crate::governance::records::RematchEnterprise { enterprise_id: id }, Default::default())
+            .await?;
     }
     txn.commit().await?;
     Ok(applied.changed.len())

@@ -173,8 +173,11 @@ enum BenchCommand {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// 校验审计日志的 SM3 哈希链；链断开时指出第一条有问题的记录并以非零状态退出
+    /// 校验审计日志和登录日志的哈希链（HMAC-SM3，密钥不在数据库中），并核对数据目录 audit-anchors/ 中
+    /// 每个签名锚点与现存记录一致（锚点之后的截断可被发现）；有问题时指出第一条并以非零状态退出
     Verify,
+    /// 立即把两条链的链头用平台 SM2 密钥签名，追加写入数据目录 audit-anchors/<日期>.log（只追加，0600）
+    Anchor,
 }
 
 #[derive(Args, Debug)]
@@ -321,6 +324,9 @@ async fn open(settings: Settings) -> Result<Ctx> {
     let db = qifu_db::open(&url, &settings.db_options()).await?;
     let ctx = Ctx::new(db, Arc::new(settings), Arc::new(SystemClock)).await?;
     qifu_app::system::bootstrap(&ctx).await.context("初始化内置角色和菜单失败")?;
+    // Keys, uploads, anchors and the SQLite file: the owner's only.
+    qifu_app::files::secure_data_dir(&ctx.settings.data_dir)
+        .with_context(|| format!("无法收紧数据目录 {} 的权限", ctx.settings.data_dir.display()))?;
     Ok(ctx)
 }
 
@@ -489,14 +495,28 @@ async fn run(cli: Cli) -> Result<()> {
             let settings = load_settings(&cli.global, None)?;
             init_tracing(&settings);
             let ctx = open(settings).await?;
-            let v = qifu_app::audit::verify(&ctx.db).await?;
+            let v = qifu_app::audit::verify(&ctx).await?;
             match v.broken {
                 None => {
-                    println!("审计链完整：已校验 {} 条记录。", v.checked);
+                    println!(
+                        "审计链完整：已校验审计日志 {} 条、登录日志 {} 条记录，签名锚点 {} 个全部相符。",
+                        v.checked, v.login_checked, v.anchors
+                    );
                     Ok(())
                 }
-                Some((seq, why)) => bail!("审计链在第 {seq} 条记录处断开：{why}（此前 {} 条完好）", v.checked),
+                Some((seq, why)) => bail!("{}在第 {seq} 条记录处断开：{why}（此前 {} 条完好）", v.chain, v.checked),
             }
+        }
+        Command::Audit(AuditCommand::Anchor) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            let anchors = qifu_app::audit::anchor(&ctx).await?;
+            for a in &anchors {
+                println!("已锚定 {}：第 {} 条，哈希 {}，签名密钥编号 {}", a.chain, a.seq, a.hash, a.key_id);
+            }
+            println!("锚点已写入 {}", qifu_app::audit::anchor_dir(&ctx).display());
+            Ok(())
         }
         Command::Worker(args) => {
             let settings = load_settings(&cli.global, None)?;

@@ -63,3 +63,4 @@ pub mod wechat_auto_reply;
 pub mod wechat_binding;
 pub mod wechat_log;
 pub mod wechat_menu;
+pub mod wechat_seen;

@@ -71,6 +71,27 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Opens a pool. SQLite gets WAL, a busy timeout and foreign keys on every connection.
+/// The SQLite file is created readable by its owner only (0600) before SQLite
+/// opens it (SQLite gives its -wal and -shm files the same mode); an existing
+/// file is narrowed to 0600 too.
+fn private_database_file(path: &Path) -> std::io::Result<()> {
+    if path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:") {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new().append(true).create(true).mode(0o600).open(path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let p = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if p.exists() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub async fn connect(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, ConnectError> {
     let backend = backend_of(url)?;
     if backend == DatabaseBackend::Sqlite {
@@ -80,6 +101,7 @@ pub async fn connect(url: &str, opts: &DbOptions) -> Result<DatabaseConnection, 
             std::fs::create_dir_all(parent)
                 .map_err(|source| ConnectError::DataDir { path: parent.display().to_string(), source })?;
         }
+        private_database_file(Path::new(path)).map_err(|source| ConnectError::DataDir { path: path.to_owned(), source })?;
     }
     let mut co = ConnectOptions::new(url.to_owned());
     co.max_connections(opts.max_connections)

@@ -16,6 +16,8 @@ mod m20261129_000011_policy_list_index;
 mod m20261201_000012_system_meta;
 mod m20261201_000013_category_kind;
 mod m20261201_000014_idempotency_keys;
+mod m20261201_000020_audit_append_only;
+mod m20261201_000021_wechat_replay;
 mod m20261201_000030_enterprise_records;
 mod util;
 
@@ -39,6 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_system_meta::Migration),
             Box::new(m20261201_000013_category_kind::Migration),
             Box::new(m20261201_000014_idempotency_keys::Migration),
+            Box::new(m20261201_000020_audit_append_only::Migration),
+            Box::new(m20261201_000021_wechat_replay::Migration),
             Box::new(m20261201_000030_enterprise_records::Migration),
         ]
     }

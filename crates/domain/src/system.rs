@@ -17,6 +17,8 @@ stored_enum! {
     /// The result an audit log entry records.
     pub enum AuditResult in ["audit_log.result"] {
         Ok = "ok" => "成功",
+        /// Refused: an authorisation failure recorded at the web boundary.
+        Denied = "denied" => "拒绝",
     }
 }
 

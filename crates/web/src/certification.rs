@@ -39,17 +39,17 @@ impl From<CertError> for WebError {
     }
 }
 
-async fn file(st: &AppState, actor: &Actor, id: &str) -> Result<Response, WebError> {
-    let (f, bytes) = qifu_app::files::read(&st.ctx, actor, parse_id(id)?).await?;
+async fn file(st: &AppState, actor: &Actor, meta: &qifu_app::Meta, id: &str) -> Result<Response, WebError> {
+    let (f, bytes) = qifu_app::files::read(&st.ctx, actor, meta, parse_id(id)?).await?;
     Ok(file_response(&f, bytes))
 }
 
 /// An uploaded file of the user's organisation.
 pub async fn show_own_file(State(st): State<AppState>, me: SignedIn, Path(id): Path<String>) -> Result<Response, WebError> {
-    file(&st, &me.actor, &id).await
+    file(&st, &me.actor, &me.viewer.meta, &id).await
 }
 
 /// An uploaded file, for a reviewer (the app decides who reviews what).
 pub async fn show_file(State(st): State<AppState>, staff: Staff, Path(id): Path<String>) -> Result<Response, WebError> {
-    file(&st, &staff.actor, &id).await
+    file(&st, &staff.actor, &staff.viewer.meta, &id).await
 }

@@ -135,13 +135,13 @@ async fn run_action(
     Ok("done")
 }
 
-async fn file(st: &AppState, actor: &Actor, id: &str, which: &str) -> Result<Response, WebError> {
+async fn file(st: &AppState, actor: &Actor, meta: &qifu_app::Meta, id: &str, which: &str) -> Result<Response, WebError> {
     let which = match which {
         "attachment" => DemandFile::Attachment,
         "proof" => DemandFile::Proof,
         _ => return Err(WebError::NotFound),
     };
-    let (f, bytes) = demands::demand_file(&st.ctx, actor, parse_id(id)?, which).await?;
+    let (f, bytes) = demands::demand_file(&st.ctx, actor, meta, parse_id(id)?, which).await?;
     Ok(file_response(&f, bytes))
 }
 
@@ -151,7 +151,7 @@ pub async fn show_own_file(
     me: SignedIn,
     Path((id, which)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    file(&st, &me.actor, &id, &which).await
+    file(&st, &me.actor, &me.viewer.meta, &id, &which).await
 }
 
 /// A demand's attachment or delivery proof, for the institution and the operator.
@@ -160,7 +160,7 @@ pub async fn show_file(
     staff: Staff,
     Path((id, which)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    file(&st, &staff.actor, &id, &which).await
+    file(&st, &staff.actor, &staff.viewer.meta, &id, &which).await
 }
 
 pub fn wan(fen: &Option<i64>) -> String {

@@ -13,6 +13,9 @@ pub enum WebError {
     NotFound,
     #[error("没有权限")]
     Forbidden,
+    /// Forbidden for want of a named permission (the guards say which).
+    #[error("没有权限")]
+    ForbiddenTo(qifu_domain::accounts::Permission),
     /// Forbidden, with the reason shown to the user.
     #[error("{0}")]
     ForbiddenBecause(String),
@@ -43,6 +46,24 @@ pub enum WebError {
 }
 
 impl WebError {
+    /// An access error of a check for `permission`: a refusal names it.
+    pub fn denied(e: qifu_app::actor::AccessError, permission: qifu_domain::accounts::Permission) -> Self {
+        match e {
+            qifu_app::actor::AccessError::Forbidden => WebError::ForbiddenTo(permission),
+            other => other.into(),
+        }
+    }
+
+    /// An authorisation failure (not a CSRF or password-change refusal), with
+    /// the permission asked for when known: audited at the boundary.
+    fn denial(&self) -> Option<Denied> {
+        match self {
+            WebError::Forbidden | WebError::ForbiddenBecause(_) => Some(Denied { permission: None }),
+            WebError::ForbiddenTo(p) => Some(Denied { permission: Some(p.code()) }),
+            _ => None,
+        }
+    }
+
     /// A single message for the whole form.
     pub fn invalid(message: impl Into<String>) -> Self {
         WebError::Invalid(FieldErrors::form(message))
@@ -51,7 +72,9 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
-            WebError::Forbidden | WebError::ForbiddenBecause(_) | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Forbidden | WebError::ForbiddenTo(_) | WebError::ForbiddenBecause(_) | WebError::Csrf => {
+                StatusCode::FORBIDDEN
+            }
             WebError::LoginRequired { .. } => StatusCode::UNAUTHORIZED,
             WebError::MustChangePassword => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -92,7 +115,7 @@ impl WebError {
     fn public_message(&self) -> String {
         match self {
             WebError::NotFound => "您访问的页面不存在或已被删除。".to_owned(),
-            WebError::Forbidden => "您没有访问此页面的权限。".to_owned(),
+            WebError::Forbidden | WebError::ForbiddenTo(_) => "您没有访问此页面的权限。".to_owned(),
             WebError::Csrf => "页面已过期或来源无法验证，请返回刷新后重试。".to_owned(),
             WebError::LoginRequired { .. } => "请先登录。".to_owned(),
             WebError::MustChangePassword => "请先修改初始密码。".to_owned(),
@@ -113,6 +136,12 @@ impl WebError {
 #[derive(Debug, Clone)]
 pub struct ErrorInfo {
     pub message: String,
+}
+
+/// Marks a refusal the error-page middleware records in the audit trail.
+#[derive(Debug, Clone, Copy)]
+pub struct Denied {
+    pub permission: Option<&'static str>,
 }
 
 impl From<sea_orm::DbErr> for WebError {
@@ -170,6 +199,9 @@ impl IntoResponse for WebError {
         };
         this.log();
         let mut res = this.status().into_response();
+        if let Some(d) = this.denial() {
+            res.extensions_mut().insert(d);
+        }
         res.extensions_mut().insert(ErrorInfo { message: this.public_message() });
         res
     }
@@ -258,11 +290,13 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub fields: Vec<(String, String)>,
+    /// An authorisation failure, recorded by the error-page middleware.
+    pub denied: Option<Denied>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), fields: Vec::new() }
+        ApiError { status, code, message: message.into(), fields: Vec::new(), denied: None }
     }
 
     /// A request the server cannot read (400).
@@ -308,6 +342,7 @@ impl ApiError {
 impl From<WebError> for ApiError {
     fn from(e: WebError) -> Self {
         e.log();
+        let denied = e.denial();
         let status = match e {
             // No redirects in an API: not signed in is 401.
             WebError::LoginRequired { .. } | WebError::MustChangePassword => StatusCode::UNAUTHORIZED,
@@ -322,7 +357,7 @@ impl From<WebError> for ApiError {
             WebError::Invalid(f) => f.0.into_iter().map(|(f, m)| (f.to_owned(), m)).collect(),
             _ => Vec::new(),
         };
-        ApiError { status, code, message, fields }
+        ApiError { status, code, message, fields, denied }
     }
 }
 
@@ -334,7 +369,11 @@ impl From<sea_orm::DbErr> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        let mut res = (self.status, Json(self.body())).into_response();
+        if let Some(d) = self.denied {
+            res.extensions_mut().insert(d);
+        }
+        res
     }
 }
 

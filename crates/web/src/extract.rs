@@ -224,22 +224,21 @@ impl FromRequestParts<AppState> for ApiMeta {
 
 /// Client address, user agent and request id of a request.
 pub fn request_meta(parts: &Parts, st: &AppState) -> Meta {
-    let peer = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "0.0.0.0".to_owned());
-    let ip = if st.ctx.settings.security.trust_forwarded_for {
-        parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|v| v.trim().to_owned())
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
-            .unwrap_or(peer)
-    } else {
-        peer
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let sec = &st.ctx.settings.security;
+    // X-Forwarded-For counts only when the connection comes from a trusted
+    // proxy, and then its right-most entry that is not a trusted proxy is the
+    // client: entries further left are whatever the client sent.
+    let ip = match peer {
+        Some(peer) if sec.trust_forwarded_for => {
+            let trusted: Vec<qifu_app::netguard::Cidr> =
+                sec.trusted_proxies.iter().filter_map(|c| qifu_app::netguard::Cidr::parse(c)).collect();
+            let header = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+            let joined = header.join(",");
+            qifu_app::netguard::client_ip(peer, (!header.is_empty()).then_some(joined.as_str()), &trusted).to_string()
+        }
+        Some(peer) => peer.to_string(),
+        None => "0.0.0.0".to_owned(),
     };
     let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     Meta { ip, user_agent: header("user-agent"), request_id: header("x-request-id") }

@@ -171,8 +171,8 @@ impl<P: Needs> FromRequestParts<AppState> for Staff<P> {
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
         let viewer = Viewer::from_request_parts(parts, st).await?;
         let actor = signed_in(&viewer)?;
-        qifu_app::actor::require(&actor, Permission::BackOffice)?;
-        let grant = qifu_app::actor::require(&actor, P::PERMISSION)?;
+        qifu_app::actor::require(&actor, Permission::BackOffice).map_err(|e| WebError::denied(e, Permission::BackOffice))?;
+        let grant = qifu_app::actor::require(&actor, P::PERMISSION).map_err(|e| WebError::denied(e, P::PERMISSION))?;
         Ok(Staff { viewer, actor, grant, _p: PhantomData })
     }
 }

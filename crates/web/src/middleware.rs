@@ -1,7 +1,7 @@
 //! Cross-cutting middleware: metrics, error pages, CSRF cookie.
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorInfo};
+use crate::error::{ApiError, Denied, ErrorInfo};
 use crate::extract::{AnonCsrf, CSRF_COOKIE};
 use crate::kit::{ErrorPage, PageChrome};
 use askama::Template;
@@ -55,10 +55,15 @@ pub async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -
     let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let a11y = crate::extract::a11y_from(req.headers());
     let wants_json = req.uri().path().starts_with("/api/");
-    let res = next.run(req).await;
+    let (parts, body) = req.into_parts();
+    let asked = Asked::of(&parts, &st);
+    let res = next.run(Request::from_parts(parts, body)).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
+    }
+    if let Some(d) = res.extensions().get::<Denied>().copied() {
+        asked.record_denied(&st, d).await;
     }
     let info = res.extensions().get::<ErrorInfo>().cloned();
     let has_own_body = res
@@ -72,6 +77,9 @@ pub async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -
     let message = info.map(|i| i.message).unwrap_or_else(|| default_message(status.as_u16()).to_owned());
     let (mut parts, _) = res.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
+    // The body is replaced: an encoding the compression layer gave the old one
+    // (gzip) no longer describes it, and a browser would fail to decode the page.
+    parts.headers.remove(header::CONTENT_ENCODING);
     if wants_json {
         let body = ApiError::new(status, ApiError::code_of(status), message).body();
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -99,6 +107,54 @@ pub async fn error_pages(State(st): State<AppState>, req: Request, next: Next) -
             Response::from_parts(parts, Body::from("系统繁忙，请稍后再试。"))
         }
     }
+}
+
+/// Who asked for what, kept from the request for a refusal's audit record.
+struct Asked {
+    method: String,
+    path: String,
+    session: Option<String>,
+    meta: qifu_app::Meta,
+}
+
+impl Asked {
+    fn of(parts: &axum::http::request::Parts, st: &AppState) -> Asked {
+        Asked {
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            session: crate::extract::cookie(&parts.headers, crate::extract::SESSION_COOKIE),
+            meta: crate::extract::request_meta(parts, st),
+        }
+    }
+
+    /// Records an authorisation failure (actor, path, permission); counts and alerts in `app`.
+    async fn record_denied(&self, st: &AppState, d: Denied) {
+        let actor = match &self.session {
+            Some(token) => qifu_app::accounts::resolve_session(&st.ctx, token).await.ok().flatten().map(|s| s.actor),
+            None => None,
+        };
+        if let Err(e) =
+            qifu_app::audit::record_denied(&st.ctx, actor.as_ref(), &self.meta, &self.method, &self.path, d.permission).await
+        {
+            tracing::warn!(error = %e, "authorisation failure not recorded");
+        }
+    }
+}
+
+/// `Cache-Control: no-store` on every response to a signed-in visitor (pages
+/// with personal data must not stay in a shared or browser cache) and on every
+/// download; static files keep their own caching.
+pub async fn no_store(req: Request, next: Next) -> Response {
+    let signed_in = crate::extract::cookie(req.headers(), crate::extract::SESSION_COOKIE).is_some();
+    let static_file = req.uri().path().starts_with("/static/") || req.uri().path() == "/favicon.ico";
+    let mut res = next.run(req).await;
+    let download =
+        res.headers().get(header::CONTENT_DISPOSITION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("attachment"));
+    if (signed_in && !static_file) || download {
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    }
+    res
 }
 
 fn default_message(status: u16) -> &'static str {

@@ -137,7 +137,7 @@ pub async fn list_enterprises(
         low_quality: q.low == "1",
     };
     if q.export == "xlsx" {
-        return export_enterprises(&st, &staff.actor, &filter).await;
+        return export_enterprises(&st, &staff.actor, &staff.viewer.meta, &filter).await;
     }
     let page = qifu_app::profiles::list_enterprises(&st.ctx, &staff.actor, &filter, q.page, 20).await?;
     let base = format!(
@@ -177,16 +177,33 @@ pub async fn list_enterprises(
 
 /// The enterprise list as xlsx, written to a temporary file in constant memory
 /// and streamed from it (130,000 rows never sit in memory at once).
-async fn export_enterprises(st: &AppState, actor: &Actor, filter: &EnterpriseFilter) -> Result<Response, WebError> {
+async fn export_enterprises(
+    st: &AppState,
+    actor: &Actor,
+    meta: &qifu_app::Meta,
+    filter: &EnterpriseFilter,
+) -> Result<Response, WebError> {
     let tmp = tempfile::NamedTempFile::new().map_err(|e| WebError::Internal(e.into()))?;
     // Writing 130,000 rows and zipping them is seconds of CPU: it runs on a
     // blocking thread (driving its database reads from there), not on the
     // workers that serve everyone else's pages.
     let (ctx, who, f, path) = (st.ctx.clone(), actor.clone(), filter.clone(), tmp.path().to_owned());
     let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || handle.block_on(qifu_app::profiles::export_enterprises(&ctx, &who, &f, &path)))
-        .await
-        .map_err(|e| WebError::Internal(anyhow::anyhow!("导出任务异常结束：{e}")))??;
+    let written =
+        tokio::task::spawn_blocking(move || handle.block_on(qifu_app::profiles::export_enterprises(&ctx, &who, &f, &path)))
+            .await
+            .map_err(|e| WebError::Internal(anyhow::anyhow!("导出任务异常结束：{e}")))??;
+    // Exports of personal data are audited (who, which filter, how many rows).
+    let rows = usize::try_from(written).unwrap_or(usize::MAX);
+    qifu_app::audit::record_export(
+        &st.ctx,
+        actor,
+        meta,
+        "enterprises",
+        serde_json::json!({"filter": format!("{filter:?}")}),
+        rows,
+    )
+    .await?;
     // Unlinked now; the open handle keeps the data readable until the stream ends.
     let file = tokio::fs::File::from_std(tmp.reopen().map_err(|e| WebError::Internal(e.into()))?);
     drop(tmp);

@@ -107,6 +107,7 @@ pub fn router_with(state: AppState, extra_admin: Router<AppState>) -> Router {
                     tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
                 }))
                 .layer(axum::middleware::from_fn_with_state(state, error_pages))
+                .layer(axum::middleware::from_fn(crate::middleware::no_store))
                 .layer(security)
                 .layer(tower::util::option_layer(hsts))
                 .layer(CompressionLayer::new())

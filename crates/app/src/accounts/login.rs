@@ -8,7 +8,7 @@ use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use chrono::Duration;
 use qifu_db::Committed;
-use qifu_db::entity::{login_log, user};
+use qifu_db::entity::user;
 use qifu_domain::accounts::LoginResult;
 use qifu_domain::accounts::Phone;
 use qifu_domain::accounts::SessionStage;
@@ -65,19 +65,9 @@ pub(crate) async fn log_attempt(
 }
 
 async fn log(ctx: &Ctx, meta: &Meta, account: &str, user_id: Option<i64>, ok: bool, reason: &str) -> Result<(), DbErr> {
-    login_log::ActiveModel {
-        at: Set(ctx.now()),
-        username: Set(account.chars().take(64).collect()),
-        user_id: Set(user_id),
-        ip: Set(meta.ip.chars().take(64).collect()),
-        user_agent: Set(meta.user_agent.chars().take(256).collect()),
-        result: Set(if ok { LoginResult::Success } else { LoginResult::Failure }),
-        reason: Set(reason.to_owned()),
-        ..Default::default()
-    }
-    .insert_committed(&ctx.db)
-    .await?;
-    Ok(())
+    // Appended to the login log's keyed chain (crate::audit).
+    let result = if ok { LoginResult::Success } else { LoginResult::Failure };
+    crate::audit::record_login(ctx, meta, account, user_id, result, reason).await
 }
 
 fn masked_account(account: &str) -> String {

@@ -68,7 +68,7 @@ pub async fn remove(ctx: &Ctx, actor: &Actor, meta: &Meta, product_id: i64, link
     crate::actor::require(actor, Permission::ProductManage)?;
     editable(&p)?;
     let txn = qifu_db::begin_write(&ctx.db).await?;
-    let file_id = att::remove(&txn, Owner::Product(p.id), link_id).await?;
+    let file_id = att::remove(&txn, ctx, Owner::Product(p.id), link_id).await?;
     audit::record(
         &txn,
         ctx,
@@ -91,10 +91,19 @@ pub async fn public_file(ctx: &Ctx, product_id: i64, link_id: i64) -> Result<(fi
     att::bytes(ctx, Owner::Product(product_id), link_id).await
 }
 
-/// An attachment of any product the actor may manage or review.
-pub async fn admin_file(ctx: &Ctx, actor: &Actor, product_id: i64, link_id: i64) -> Result<(file::Model, Vec<u8>), CatalogError> {
+/// An attachment of any product the actor may manage or review (the read is audited).
+pub async fn admin_file(
+    ctx: &Ctx,
+    actor: &Actor,
+    meta: &Meta,
+    product_id: i64,
+    link_id: i64,
+) -> Result<(file::Model, Vec<u8>), CatalogError> {
     product_for(ctx, actor, product_id).await?;
-    Ok(att::bytes(ctx, Owner::Product(product_id), link_id).await?)
+    let (f, bytes) = att::bytes(ctx, Owner::Product(product_id), link_id).await?;
+    audit::record_read(ctx, actor, meta, "product", product_id, serde_json::json!({"file": f.id, "name": f.original_name}))
+        .await?;
+    Ok((f, bytes))
 }
 
 /// A new revision starts with the listed version's attachments.
@@ -103,6 +112,6 @@ pub(crate) async fn copy_to<C: ConnectionTrait>(conn: &C, ctx: &Ctx, from: i64, 
 }
 
 /// An approved revision's attachments replace the listed version's.
-pub(crate) async fn replace<C: ConnectionTrait>(conn: &C, revision: i64, listed: i64) -> Result<(), DbErr> {
-    att::replace(conn, Owner::Product(revision), Owner::Product(listed)).await
+pub(crate) async fn replace<C: ConnectionTrait>(conn: &C, ctx: &Ctx, revision: i64, listed: i64) -> Result<(), DbErr> {
+    att::replace(conn, ctx, Owner::Product(revision), Owner::Product(listed)).await
 }

@@ -132,7 +132,7 @@ async fn validate(ctx: &Ctx, f: &ProductForm) -> Result<Valid, CatalogError> {
         e.push(("description", "产品详情不能超过20000个字".to_owned()));
     }
     // Rich text is kept, but only safe markup: scripts, handlers and styles are removed.
-    let description = ammonia::clean(&f.description);
+    let description = crate::html::clean(&f.description, &ctx.settings.messages.public_url);
     let pricing = Pricing::parse(f.pricing.trim());
     if pricing.is_none() {
         e.push(("pricing", "请选择收费方式".to_owned()));
@@ -424,7 +424,7 @@ async fn transition(
             am.guarantee_modes = Set(p.guarantee_modes.clone());
             am.updated_at = Set(now);
             am.update(&txn).await?;
-            super::attachments::replace(&txn, id, orig_id).await?;
+            super::attachments::replace(&txn, ctx, id, orig_id).await?;
             product::Entity::delete_by_id(id).exec(&txn).await?;
             crate::index::touch(&txn, ctx.now(), qifu_search::Kind::Product, orig_id).await?;
         }

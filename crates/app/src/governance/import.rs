@@ -324,7 +324,9 @@ pub async fn stage(
     let column_of = |f: EnterpriseField| -> String {
         mapping.iter().position(|m| *m == Some(f)).and_then(|i| table.headers.get(i).cloned()).unwrap_or_default()
     };
-    let mut staged: Vec<(String, Option<String>, Vec<StoredError>, Option<String>)> = Vec::with_capacity(cleaned.len());
+    // Per row: its JSON, its credit code, its errors, its duplicate note.
+    type Staged = (String, Option<String>, Vec<StoredError>, Option<String>);
+    let mut staged: Vec<Staged> = Vec::with_capacity(cleaned.len());
     for (i, c) in cleaned.iter().enumerate() {
         let mut errors: Vec<RowError> = c.errors.clone();
         let code = c.row.credit_code.clone();

@@ -26,8 +26,11 @@ impl crate::jobs::Job for ScoreAll {
     const DEADLINE_SECS: u64 = 1800;
 }
 
+/// A rule as shipped: field, dimension, kind, lower and upper bounds, weight.
+pub type DefaultRule = (EnterpriseField, Dimension, RuleKind, Option<f64>, Option<f64>, i32);
+
 /// The rules a fresh installation starts with (the operator edits them).
-pub fn default_rules() -> Vec<(EnterpriseField, Dimension, RuleKind, Option<f64>, Option<f64>, i32)> {
+pub fn default_rules() -> Vec<DefaultRule> {
     use Dimension as D;
     use EnterpriseField as F;
     use RuleKind as K;
@@ -76,7 +79,7 @@ pub async fn rules<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> Result<V
         .insert(conn)
         .await?;
     }
-    Ok(quality_rule::Entity::find().order_by_asc(quality_rule::Column::Id).all(conn).await?)
+    quality_rule::Entity::find().order_by_asc(quality_rule::Column::Id).all(conn).await
 }
 
 /// What one record's check found wrong.

@@ -394,12 +394,18 @@ pub async fn ensure_certified<C: ConnectionTrait>(
     let e = am.update(conn).await?;
     crate::index::touch(conn, now, qifu_search::Kind::Enterprise, e.id).await?;
     // A new or newly linked enterprise is matched against the open policies (and pushed).
-    crate::jobs::enqueue(
-        conn,
-        ctx,
-        &crate::policies::RematchEnterprise { enterprise_id: e.id },
-        crate::jobs::EnqueueOptions::default(),
-    )
-    .await?;
+    crate::jobs::enqueue(conn, ctx, &RematchEnterprise { enterprise_id: e.id }, crate::jobs::EnqueueOptions::default()).await?;
     Ok(Ok(e))
+}
+
+/// The enterprise record changed: its policy matches are to be redone. Every
+/// area that changes a record enqueues it; the policies area registers the
+/// handler (so records need not know about policies).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RematchEnterprise {
+    pub enterprise_id: i64,
+}
+
+impl crate::jobs::Job for RematchEnterprise {
+    const KIND: &'static str = "policies.rematch";
 }

@@ -508,7 +508,7 @@ pub async fn report(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Report, AccessE
 }
 
 /// The delivery report as xlsx: one row per recipient and channel.
-pub async fn report_xlsx(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Vec<u8>, AccessError> {
+pub async fn report_xlsx(ctx: &Ctx, actor: &Actor, meta: &crate::context::Meta, id: i64) -> Result<Vec<u8>, AccessError> {
     let r = report(ctx, actor, id).await?;
     let msgs = message::Entity::find()
         .filter(message::Column::BroadcastId.eq(id))
@@ -569,6 +569,7 @@ pub async fn report_xlsx(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Vec<u8>, A
         ]);
     }
     let title = format!("群发{}", r.broadcast.id);
+    crate::audit::record_export(ctx, actor, meta, "broadcast_report", serde_json::json!({"broadcast": id}), rows.len()).await?;
     crate::export::xlsx(&title, &["账号", "姓名", "发送渠道", "状态", "发送时间", "阅读", "阅读时间", "失败原因"], &rows)
         .map_err(|e| AccessError::Db(DbErr::Custom(e.to_string())))
 }

@@ -149,6 +149,12 @@ pub async fn handle(ctx: &Ctx, q: &WxQuery, body: &str) -> Result<String, Server
         return Err(ServerError::Forbidden);
     }
     let msg = wx::parse_message(&xml).map_err(|e| ServerError::BadRequest(e.to_string()))?;
+    // A signed message stays valid for the whole clock-skew window: a replay
+    // within it is answered as WeChat expects, without acting a second time.
+    if !first_delivery(ctx, &msg).await? {
+        log_refusal(ctx, &q.openid, "重复的消息（可能是重放），已忽略").await;
+        return Ok("success".to_owned());
+    }
     let reply = respond(ctx, &msg).await?;
     let Some(reply) = reply else { return Ok("success".to_owned()) };
     match crypto {
@@ -156,6 +162,36 @@ pub async fn handle(ctx: &Ctx, q: &WxQuery, body: &str) -> Result<String, Server
             .map_err(|e| ServerError::BadRequest(e.to_string())),
         None => Ok(reply),
     }
+}
+
+/// Records a message as handled; `false` when it already was (a replay, or
+/// WeChat's own retry of one we answered). Messages are told apart by MsgId,
+/// events by sender, time and event; entries expire with the skew window.
+async fn first_delivery(ctx: &Ctx, m: &wx::Message) -> Result<bool, DbErr> {
+    use qifu_db::entity::wechat_seen;
+    use sea_orm::sea_query::OnConflict;
+    let key = match m.msg_id.as_deref().filter(|id| !id.trim().is_empty()) {
+        Some(id) => format!("msg:{}", id.trim()),
+        None => format!(
+            "evt:{}:{}:{}:{}",
+            m.from_user_name,
+            m.create_time,
+            m.event.as_deref().unwrap_or_default(),
+            m.event_key.as_deref().unwrap_or_default()
+        ),
+    };
+    let key: String = crate::crypto::sm3_hex(key.as_bytes());
+    let now = ctx.now();
+    let keep = ctx.settings.wechat.max_clock_skew_secs.max(300) * 2;
+    wechat_seen::Entity::delete_many().filter(wechat_seen::Column::ExpiresAt.lt(now)).exec(&ctx.db).await?;
+    let inserted = wechat_seen::Entity::insert(wechat_seen::ActiveModel {
+        key: Set(key),
+        expires_at: Set(now + chrono::Duration::seconds(keep)),
+    })
+    .on_conflict(OnConflict::column(wechat_seen::Column::Key).do_nothing().to_owned())
+    .exec_without_returning(&ctx.db)
+    .await?;
+    Ok(inserted > 0)
 }
 
 /// The reply XML to a message or event, if any.

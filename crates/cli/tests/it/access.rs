@@ -464,8 +464,9 @@ async fn the_audit_chain_verifies_and_names_a_tampered_record() {
     assert!(ok, "{out}");
     assert!(out.contains("审计链完整"), "{out}");
 
-    // Someone edits one audit row directly in SQL.
+    // Someone who owns the database lifts the append-only triggers and edits one audit row in SQL.
     use sea_orm::ConnectionTrait;
+    crate::sec_ops::lift_append_only(&app).await;
     let target = disable.seq;
     app.ctx.db.execute_unprepared(&format!("UPDATE audit_log SET detail = '{{}}' WHERE seq = {target}")).await.unwrap();
     let dir = data_dir.clone();
@@ -486,8 +487,8 @@ async fn the_audit_chain_verifies_and_names_a_tampered_record() {
         ))
         .await
         .unwrap();
-    assert!(qifu_testkit::qifu_app::audit::verify(&app.ctx.db).await.unwrap().broken.is_none(), "restored");
+    assert!(qifu_testkit::qifu_app::audit::verify(&app.ctx).await.unwrap().broken.is_none(), "restored");
     app.ctx.db.execute_unprepared(&format!("DELETE FROM audit_log WHERE seq = {max}")).await.unwrap();
-    let v = qifu_testkit::qifu_app::audit::verify(&app.ctx.db).await.unwrap();
+    let v = qifu_testkit::qifu_app::audit::verify(&app.ctx).await.unwrap();
     assert_eq!(v.broken.map(|(s, _)| s), Some(max));
 }

@@ -89,7 +89,8 @@ fn form(base: &str) -> SourceForm {
 
 #[tokio::test]
 async fn new_unchanged_and_changed_pages_robots_honoured_and_bad_pages_skipped() {
-    let app = TestApp::spawn().await.unwrap();
+    // The fixture site is on this host: an internal address, allowed explicitly.
+    let app = TestApp::spawn_with(|s| s.crawl.allow_hosts = vec!["127.0.0.1".into()]).await.unwrap();
     app.seed_demo().await.unwrap();
     let site = Site::default();
     *site.p1.lock().unwrap() = "对企业上云用云给予最高50万元补贴，注册地在通州区的企业均可申请。".into();
@@ -162,7 +163,8 @@ async fn new_unchanged_and_changed_pages_robots_honoured_and_bad_pages_skipped()
 
 #[tokio::test]
 async fn the_crawl_job_runs_from_the_queue_and_an_unreachable_site_is_logged() {
-    let app = TestApp::spawn().await.unwrap();
+    // The fixture site is on this host: an internal address, allowed explicitly.
+    let app = TestApp::spawn_with(|s| s.crawl.allow_hosts = vec!["127.0.0.1".into()]).await.unwrap();
     app.seed_demo().await.unwrap();
     let op = qifu_testkit::qifu_app::actor::load_actor(&app.ctx.db, crate::security::user_id(&app, "operator").await)
         .await

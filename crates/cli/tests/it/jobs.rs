@@ -213,18 +213,20 @@ async fn cron_enqueues_each_firing_once_across_nodes() {
     let since = app.ctx.now();
     app.advance(Duration::minutes(25));
     let now = app.ctx.now();
-    // Two nodes tick the same window: the 10-minute session pruning fires (collapsed to its latest firing) once.
+    // Two nodes tick the same window: the 10-minute session pruning and the
+    // 5-minute audit anchoring each fire (collapsed to their latest firing) once.
     let n_a = a.tick_cron(since, now).await.unwrap();
     let n_b = b.tick_cron(since, now).await.unwrap();
-    assert_eq!(n_a + n_b, 1);
+    assert_eq!(n_a + n_b, 2);
     let jobs = job::Entity::find().all(&app.ctx.db).await.unwrap();
-    assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0].kind, "system.prune_sessions");
-    assert_eq!(a.drain().await.unwrap().succeeded, 1);
+    let mut kinds: Vec<&str> = jobs.iter().map(|j| j.kind.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["audit.anchor", "system.prune_sessions"]);
+    assert_eq!(a.drain().await.unwrap().succeeded, 2);
     // A later window fires again.
     let since = now;
     app.advance(Duration::minutes(10));
-    assert_eq!(a.tick_cron(since, app.ctx.now()).await.unwrap(), 1);
+    assert_eq!(a.tick_cron(since, app.ctx.now()).await.unwrap(), 2);
 }
 
 #[tokio::test]

@@ -116,9 +116,11 @@ const APP_KERNEL: &[&str] = &[
     "crypto",
     "export",
     "files",
+    "html",
     "index",
     "integrations",
     "jobs",
+    "netguard",
     "outbox",
     "signing",
 ];

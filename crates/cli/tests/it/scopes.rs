@@ -109,9 +109,11 @@ async fn session_login_and_operation_logs_follow_the_scope() {
     }
     // The export follows the same scope.
     let own = with(&w.staff, Permission::LoginLogView, Scope::Own);
-    let xlsx = audit::login_log_xlsx(ctx, &own, &Default::default()).await.unwrap();
+    let xlsx =
+        audit::login_log_xlsx(ctx, &own, &qifu_testkit::qifu_app::Meta::system("test"), &Default::default()).await.unwrap();
     let all = with(&w.staff, Permission::LoginLogView, Scope::All);
-    let xlsx_all = audit::login_log_xlsx(ctx, &all, &Default::default()).await.unwrap();
+    let xlsx_all =
+        audit::login_log_xlsx(ctx, &all, &qifu_testkit::qifu_app::Meta::system("test"), &Default::default()).await.unwrap();
     assert!(xlsx.len() < xlsx_all.len(), "本人 exports fewer rows than 全部");
 
     // 操作日志 (OperationLogView)

@@ -7,6 +7,8 @@ pub struct Model {
     pub id: i32,
     pub seq: i64,
     pub hash: String,
+    /// The first sequence number keyed with HMAC-SM3 (earlier ones: plain SM3, written before keying).
+    pub keyed_from: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

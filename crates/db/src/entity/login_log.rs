@@ -13,6 +13,10 @@ pub struct Model {
     pub user_agent: String,
     pub result: LoginResult,
     pub reason: String,
+    /// Position in the login chain (`None`: written before the chain existed).
+    pub seq: Option<i64>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

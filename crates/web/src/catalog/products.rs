@@ -367,6 +367,6 @@ pub async fn product_file(
     staff: Staff,
     Path((id, fid)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let (f, bytes) = attachments::admin_file(&st.ctx, &staff.actor, parse_id(&id)?, parse_id(&fid)?).await?;
+    let (f, bytes) = attachments::admin_file(&st.ctx, &staff.actor, &staff.viewer.meta, parse_id(&id)?, parse_id(&fid)?).await?;
     Ok(file_response(&f, bytes))
 }

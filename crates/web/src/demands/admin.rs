@@ -76,7 +76,7 @@ pub async fn list_demands(State(st): State<AppState>, staff: Staff, Query(q): Qu
     ])
     .unwrap_or_default();
     if q.export == "xlsx" {
-        return Ok(xlsx_response(demands::export(&st.ctx, actor, &f).await?, "demands"));
+        return Ok(xlsx_response(demands::export(&st.ctx, actor, &staff.viewer.meta, &f).await?, "demands"));
     }
     let (rows, total) = demands::list(&st.ctx, actor, &f, q.page, 20).await?;
     let title = if actor.org_kind == OrgKind::Institution { "需求受理" } else { "服务需求" };

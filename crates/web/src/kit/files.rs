@@ -30,6 +30,8 @@ pub fn xlsx_headers(r: &mut Response, name: &str) {
         HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     );
     let disposition = format!("attachment; filename=\"{name}.xlsx\"; filename*=UTF-8''{}.xlsx", crate::error::urlencode(name));
+    // Exports hold lists of personal data: never kept in any cache.
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }

@@ -150,7 +150,7 @@ pub async fn show_broadcast(
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
     if q.export == "xlsx" {
-        let bytes = broadcasts::report_xlsx(&st.ctx, &staff.actor, id).await?;
+        let bytes = broadcasts::report_xlsx(&st.ctx, &staff.actor, &staff.viewer.meta, id).await?;
         return Ok(xlsx_response(bytes, &format!("broadcast-{id}")));
     }
     let r = broadcasts::report(&st.ctx, &staff.actor, id).await?;

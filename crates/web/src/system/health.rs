@@ -47,7 +47,32 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
     }
 }
 
-pub async fn metrics(State(st): State<AppState>) -> Response {
+/// Whether a request may read /metrics: a loopback peer not relayed by a
+/// proxy, or the bearer token `web.metrics_token`.
+fn metrics_allowed(st: &AppState, peer: Option<std::net::IpAddr>, headers: &axum::http::HeaderMap) -> bool {
+    let token = st.ctx.settings.web.metrics_token.expose();
+    if !token.is_empty() {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let same = given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+        if same {
+            return true;
+        }
+    }
+    let relayed = headers.contains_key("x-forwarded-for") || headers.contains_key(header::FORWARDED);
+    peer.is_some_and(|p| p.is_loopback()) && !relayed
+}
+
+pub async fn metrics(State(st): State<AppState>, req: axum::extract::Request) -> Response {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    if !metrics_allowed(&st, peer, req.headers()) {
+        let mut r = StatusCode::UNAUTHORIZED.into_response();
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        return r;
+    }
     let db = &st.ctx.db;
     let (size, idle) = match db.get_database_backend() {
         DatabaseBackend::Sqlite => {

@@ -109,7 +109,7 @@ pub async fn login_log(
     let view = q.view();
     let f = qifu_app::audit::LoginLogFilter { username: view.who.clone(), result: view.result.clone(), from, to };
     if q.export == "xlsx" {
-        let bytes = qifu_app::audit::login_log_xlsx(&st.ctx, &staff.actor, &f).await?;
+        let bytes = qifu_app::audit::login_log_xlsx(&st.ctx, &staff.actor, &staff.viewer.meta, &f).await?;
         return Ok(xlsx_response(bytes, "login-log"));
     }
     let (rows, total) = qifu_app::audit::login_log(&st.ctx, &staff.actor, &f, q.page).await?;
@@ -131,7 +131,7 @@ async fn op_log<P: Needs>(st: &AppState, staff: &Staff<P>, q: &LogQuery, audit: 
     let view = q.view();
     let f = qifu_app::audit::LogFilter { actor: view.who.clone(), action: view.action.clone(), from, to };
     if q.export == "xlsx" {
-        let bytes = qifu_app::audit::operation_log_xlsx(&st.ctx, actor, &f, audit).await?;
+        let bytes = qifu_app::audit::operation_log_xlsx(&st.ctx, actor, &staff.viewer.meta, &f, audit).await?;
         return Ok(xlsx_response(bytes, if audit { "audit-log" } else { "operation-log" }));
     }
     let (rows, total) = if audit {
@@ -177,7 +177,7 @@ pub async fn sms_outbox(
     staff: Staff<perm::SmsOutboxView>,
     Query(q): Query<PageQuery>,
 ) -> Result<Html<String>, WebError> {
-    let (rows, total) = qifu_app::outbox::list(&st.ctx, &staff.actor, q.page).await?;
+    let (rows, total) = qifu_app::outbox::list(&st.ctx, &staff.actor, &staff.viewer.meta, q.page).await?;
     kit::render(&SmsPage {
         admin: staff.chrome(&st, "短信发件箱", "sms").await?,
         rows,
