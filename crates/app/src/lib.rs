@@ -27,6 +27,7 @@ pub mod messages;
 pub mod netguard;
 pub mod outbox;
 pub mod policies;
+pub mod portrait;
 pub mod profiles;
 pub mod search;
 pub mod signing;

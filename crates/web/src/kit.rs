@@ -8,6 +8,7 @@ pub mod fmt;
 pub mod form;
 pub mod labels;
 pub mod pager;
+pub mod radar;
 pub mod review;
 
 pub use chrome::{AdminChrome, ErrorPage, PageChrome};

@@ -18,12 +18,19 @@ use qifu_db::entity::enterprise;
 use qifu_domain::profiles::SizeClass;
 use serde::Deserialize;
 
+/// The enterprise's own portrait, on the portal.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/account/portrait", get(own_portrait))
+}
+
 pub fn admin_routes() -> Router<AppState> {
     Router::new()
         .route("/admin/enterprises", get(list_enterprises))
         .route("/admin/enterprises/tags", axum::routing::post(add_tag))
         .route("/admin/enterprises/{id}", get(show_enterprise).post(edit_enterprise))
         .route("/admin/enterprises/{id}/tags", axum::routing::post(save_tags))
+        .route("/admin/enterprises/{id}/portrait", get(record_portrait))
+        .route("/admin/demands/{id}/portrait", get(demand_portrait))
 }
 
 impl From<qifu_app::profiles::EditError> for WebError {
@@ -340,4 +347,103 @@ pub async fn add_tag(
 pub fn issues_text(json: &str) -> String {
     let issues: Vec<qifu_app::governance::quality::Issue> = serde_json::from_str(json).unwrap_or_default();
     issues.iter().map(|i| format!("{}{}（{}）", i.field.label(), i.message, i.dimension.label())).collect::<Vec<_>>().join("；")
+}
+
+// ---- The enterprise portrait (企业画像) ----
+
+impl From<qifu_app::portrait::PortraitError> for WebError {
+    fn from(e: qifu_app::portrait::PortraitError) -> Self {
+        use qifu_app::portrait::PortraitError as E;
+        match e {
+            E::Access(a) => a.into(),
+            e @ E::NotAuthorised => WebError::ForbiddenBecause(e.to_string()),
+            e @ E::NoRecord => WebError::Conflict(e.to_string()),
+        }
+    }
+}
+
+/// What the portrait pages show, for either layout.
+pub struct Portrait {
+    pub v: qifu_app::portrait::PortraitView,
+    /// The radar chart, drawn on the server (its labels escaped).
+    pub radar: String,
+    /// Where “back” goes.
+    pub back: (String, &'static str),
+}
+
+impl Portrait {
+    fn new(v: qifu_app::portrait::PortraitView, back: (String, &'static str)) -> Self {
+        let items: Vec<(&str, u8)> = v.scores.iter().map(|s| (s.axis.label(), s.value)).collect();
+        let radar = crate::kit::radar::radar_svg(&items);
+        Portrait { v, radar, back }
+    }
+
+    pub fn wan(fen: &Option<i64>) -> String {
+        fen.map(|f| format!("{:.2} 万元", f as f64 / 1_000_000.0)).unwrap_or_else(|| "—".to_owned())
+    }
+
+    pub fn rd(bp: &Option<i32>) -> String {
+        bp.map(|b| format!("{:.2}%", f64::from(b) / 100.0)).unwrap_or_else(|| "—".to_owned())
+    }
+
+    pub fn dim(v: &Option<f64>) -> String {
+        v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "—".to_owned())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "profiles/portrait_portal.html")]
+pub struct OwnPortraitPage {
+    pub chrome: crate::kit::PageChrome,
+    pub p: Portrait,
+}
+
+#[derive(Template)]
+#[template(path = "profiles/portrait_admin.html")]
+pub struct AdminPortraitPage {
+    pub admin: AdminChrome,
+    pub p: Portrait,
+}
+
+/// The enterprise's own portrait.
+pub async fn own_portrait(State(st): State<AppState>, me: crate::guard::EnterpriseUser) -> Result<Html<String>, WebError> {
+    use qifu_app::portrait::{PortraitError, Whom, view};
+    match view(&st.ctx, &me.actor, &me.viewer.meta, Whom::Own).await {
+        Ok(v) => crate::kit::render(&OwnPortraitPage {
+            chrome: crate::kit::PageChrome::new(&st, &me.viewer, "企业画像", ""),
+            p: Portrait::new(v, ("/account".to_owned(), "我的账号")),
+        }),
+        Err(PortraitError::NoRecord) => Err(WebError::Conflict("企业尚未完成实名认证，认证通过后即生成企业画像".to_owned())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An enterprise's portrait for staff who may view enterprises.
+pub async fn record_portrait(
+    State(st): State<AppState>,
+    staff: Staff<perm::EnterpriseView>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Html<String>, WebError> {
+    let id = crate::kit::parse_id(&id)?;
+    let v = qifu_app::portrait::view(&st.ctx, &staff.actor, &staff.viewer.meta, qifu_app::portrait::Whom::Record(id)).await?;
+    crate::kit::render(&AdminPortraitPage {
+        admin: staff.chrome(&st, &format!("企业画像：{}", v.enterprise.name), "enterprises").await?,
+        p: Portrait::new(v, (format!("/admin/enterprises/{id}"), "企业档案")),
+    })
+}
+
+/// The portrait of the enterprise behind a demand: for the demand's
+/// institution while the enterprise's data-use authorisation is in force, and
+/// for the operator.
+pub async fn demand_portrait(
+    State(st): State<AppState>,
+    staff: Staff,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Html<String>, WebError> {
+    let id = crate::kit::parse_id(&id)?;
+    let v = qifu_app::portrait::view(&st.ctx, &staff.actor, &staff.viewer.meta, qifu_app::portrait::Whom::Demand(id)).await?;
+    crate::kit::render(&AdminPortraitPage {
+        admin: staff.chrome(&st, &format!("企业画像：{}", v.enterprise.name), "demands").await?,
+        p: Portrait::new(v, (format!("/admin/demands/{id}"), "需求详情")),
+    })
 }

@@ -38,6 +38,7 @@ pub fn router_with(state: AppState, extra_admin: Router<AppState>) -> Router {
         .merge(search::routes())
         .merge(certification::routes())
         .merge(authorization::routes())
+        .merge(profiles::routes())
         .merge(messages::routes());
 
     // The JSON API.

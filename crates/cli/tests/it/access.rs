@@ -12,6 +12,7 @@ const PAGES: &[(&str, Permission)] = &[
     ("/admin", Permission::BackOffice),
     ("/admin/enterprises", Permission::EnterpriseView),
     ("/admin/enterprises/999999", Permission::EnterpriseView),
+    ("/admin/enterprises/999999/portrait", Permission::EnterpriseView),
     ("/admin/imports", Permission::EnterpriseManage),
     ("/admin/imports/999999", Permission::EnterpriseManage),
     ("/admin/data-reviews", Permission::EnterpriseManage),
@@ -98,7 +99,7 @@ async fn authorisation_matrix_every_route_by_every_role() {
         for (path, perm) in PAGES {
             let allowed = back_office && grants.contains(perm);
             let got = v.get(path).await.unwrap().status;
-            let ok = if path.ends_with("999999") { StatusCode::NOT_FOUND } else { StatusCode::OK };
+            let ok = if path.contains("999999") { StatusCode::NOT_FOUND } else { StatusCode::OK };
             let want = if allowed { ok } else { StatusCode::FORBIDDEN };
             if got != want {
                 failures.push(format!("{user} GET {path}: got {got}, want {want}"));

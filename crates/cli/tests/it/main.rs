@@ -22,6 +22,7 @@ mod messages;
 mod onboarding;
 mod policies;
 mod portal;
+mod portrait;
 mod products;
 mod registry_http;
 mod scopes;
