@@ -104,11 +104,64 @@ impl Platform {
 }
 
 async fn start_platform() -> Platform {
+    start_platform_with(true, &[]).await
+}
+
+/// The platform as a district's IT staff start it: `qifu migrate`, then each
+/// `qifu admin create-user` in `users` (username, display name, role, phone,
+/// password given on standard input), then `qifu serve` without demo data.
+async fn start_empty_platform(users: &[(&str, &str, &str, &str, &str)]) -> Platform {
+    start_platform_with(false, users).await
+}
+
+async fn start_platform_with(demo: bool, users: &[(&str, &str, &str, &str, &str)]) -> Platform {
+    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let db = qifu_testkit::TestDb::new().await.unwrap();
+    let cli = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_qifu"));
+        c.args(args).arg("--data-dir").arg(dir.path()).env("QIFU_LOG_LEVEL", "warn");
+        if db.is_postgres() {
+            c.env("QIFU_DATABASE_URL", &db.url);
+        }
+        c
+    };
+    if !demo {
+        let out = cli(&["migrate"]).output().unwrap();
+        assert!(out.status.success(), "qifu migrate: {}", String::from_utf8_lossy(&out.stderr));
+        for (username, display, role, phone, password) in users {
+            let mut child = cli(&[
+                "admin",
+                "create-user",
+                "--username",
+                username,
+                "--display-name",
+                display,
+                "--role",
+                role,
+                "--org-name",
+                "通州区中小微企业服务中心",
+                "--phone",
+                phone,
+                "--password-stdin",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+            writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "qifu admin create-user: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qifu"));
-    cmd.args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+    cmd.arg("serve");
+    if demo {
+        cmd.arg("--demo");
+    }
+    cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir.path())
         .env("QIFU_LOG_LEVEL", "warn")
         .stdout(Stdio::null())
@@ -703,4 +756,130 @@ async fn an_operator_publishes_a_policy_with_conditions_and_enterprises_see_thei
     let block = &src[src[..at].rfind("class=\"match\"").unwrap()..];
     let block = &block[..block.find("</table>").unwrap()];
     assert!(block.contains(">不符合<") && block.contains(other.name) && block.contains("不满足"), "{block}");
+}
+
+/// A valid resident ID number (check character computed) for a birth date.
+fn resident_id(area_and_birth_and_seq: &str) -> String {
+    // GB 11643: weights 2^(17-i) mod 11, check = (12 - sum mod 11) mod 11, 10 written X.
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = area_and_birth_and_seq.chars().zip(W).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
+    let check = (12 - sum % 11) % 11;
+    let id = format!("{area_and_birth_and_seq}{}", if check == 10 { 'X' } else { char::from_digit(check, 10).unwrap() });
+    assert!(qifu_domain::certification::ResidentId::parse(&id).is_ok(), "{id}");
+    id
+}
+
+#[tokio::test]
+async fn on_an_empty_install_an_enterprise_is_certified_listed_completes_its_profile_and_gets_a_push() {
+    use qifu_testkit::qifu_db::entity::{enterprise, policy, policy_push};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    if !browser_available() {
+        return;
+    }
+    const ADMIN_PHONE: &str = "13900002222";
+    const ADMIN_PASSWORD: &str = "Canal-Office-2026";
+    let platform = start_empty_platform(&[("wangke", "王科长", "operator_admin", ADMIN_PHONE, ADMIN_PASSWORD)]).await;
+    let db = platform.db().await;
+    assert_eq!(enterprise::Entity::find().count(&db).await.unwrap(), 0, "an empty install");
+    let png = platform.dir.path().join("licence.png");
+    std::fs::write(&png, PNG).unwrap();
+    let b = start_browser().await;
+    let c = &b.client;
+    let name = "北京运河新设智能科技有限公司";
+    let code = qifu_testkit::qifu_app::demo::credit_code(424_242, "110112").to_string();
+    let id = resident_id("11011219850312003");
+    let street = &qifu_domain::reference::division::tongzhou_streets()[0];
+
+    // 1. The enterprise registers and asks for certification: the registry knows nothing yet, so it goes to review.
+    register_and_sign_in(&platform, c, "13722223333", name).await;
+    c.goto(&format!("{}/account/certification", platform.base)).await.unwrap();
+    submit_certification(c, name, &code, "李新", &id, &png).await;
+    wait_path(c, "/account/certification").await;
+    wait_text(c, "已转人工审核").await;
+    sign_out(c).await;
+
+    // 2. The administrator created on the command line signs in (SMS second factor) and approves,
+    //    completing the base fields from the licence.
+    c.goto(&format!("{}/login", platform.base)).await.unwrap();
+    fill(c, "account", "wangke").await;
+    fill(c, "password", ADMIN_PASSWORD).await;
+    let answer = platform.captcha_answer(c).await;
+    fill(c, "captcha", &answer).await;
+    click(c, "form.form button[type=submit]").await;
+    wait_path(c, "/login/verify").await;
+    click(c, "button[value=send]").await;
+    wait_text(c, "验证码已发送").await;
+    fill(c, "code", &platform.sms_code(ADMIN_PHONE).await).await;
+    click(c, "button[value=verify]").await;
+    wait_path(c, "/admin").await;
+    c.goto(&format!("{}/admin/certifications", platform.base)).await.unwrap();
+    c.find(Locator::LinkText("审核")).await.unwrap().click().await.unwrap();
+    wait_text(c, "国民经济行业代码").await;
+    // A date input takes keys in the browser's locale order; set its value as a user's picker would.
+    c.execute("document.getElementById('founded_on').value = '2021-06-18';", vec![]).await.unwrap();
+    fill(c, "industry_code", "6513").await;
+    c.find(Locator::Css(&format!("#division_code option[value='{}']", street.code))).await.unwrap().click().await.unwrap();
+    fill(c, "address", "北京市通州区新华大街1号").await;
+    b.screenshot("empty-install-review").await;
+    click(c, "button[value=approve]").await;
+    wait_path(c, "/admin/certifications").await;
+
+    // 3. The enterprise is in the back-office list with its base fields and their source.
+    c.goto(&format!("{}/admin/enterprises", platform.base)).await.unwrap();
+    wait_text(c, name).await;
+    c.find(Locator::LinkText(name)).await.unwrap().click().await.unwrap();
+    wait_text(c, "基础信息及来源").await;
+    let dossier = c.source().await.unwrap();
+    assert!(dossier.contains(&code) && dossier.contains("6513") && dossier.contains(street.name), "the record's base fields");
+    let unsourced: Vec<&str> = dossier.split("<tr>").filter(|r| r.contains("建档前已有")).collect();
+    assert!(unsourced.is_empty(), "every base field has its source (the certification): {unsourced:?}");
+    b.screenshot("empty-install-dossier").await;
+
+    // 4. A policy for enterprises with at least 10 employees, published.
+    const TITLE: &str = "通州区小微企业稳岗补贴（空库测试）";
+    c.goto(&format!("{}/admin/policies/new", platform.base)).await.unwrap();
+    fill(c, "title", TITLE).await;
+    fill(c, "issuer", "通州区人力资源和社会保障局").await;
+    c.find(Locator::Css("#level option[value=district]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#support_type option[value='资金补贴']")).await.unwrap().click().await.unwrap();
+    fill(c, "amount_max_wan", "5").await;
+    fill(c, "summary", "对从业人员10人以上、稳定就业的小微企业给予补贴。").await;
+    click(c, "form.form button[type=submit]").await;
+    wait_text(c, "请设置申报条件后发布").await;
+    c.find(Locator::Css("#attr_0 option[value=employees]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#op_0 option[value=ge]")).await.unwrap().click().await.unwrap();
+    fill(c, "value_0", "10").await;
+    click(c, "form[action$='/rule'] button[type=submit]").await;
+    wait_text(c, "申报条件已保存为新版本").await;
+    click(c, "form[action$='/publish'] button").await;
+    wait_text(c, "已发布，正在后台匹配").await;
+    let pid = policy::Entity::find().filter(policy::Column::Title.eq(TITLE)).one(&db).await.unwrap().unwrap().id;
+    sign_out(c).await;
+
+    // 5. The enterprise completes its profile; the rematch pushes the policy.
+    c.goto(&format!("{}/login", platform.base)).await.unwrap();
+    fill(c, "account", "13722223333").await;
+    fill(c, "password", "Cert-Journey-26").await;
+    let answer = platform.captcha_answer(c).await;
+    fill(c, "captcha", &answer).await;
+    click(c, "form.form button[type=submit]").await;
+    wait_path(c, "/").await;
+    c.goto(&format!("{}/policies/calculator", platform.base)).await.unwrap();
+    wait_text(c, "完善企业信息").await;
+    fill(c, "f-emp", "25").await;
+    click(c, "form[action='/policies/calculator/profile'] button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while policy_push::Entity::find().filter(policy_push::Column::PolicyId.eq(pid)).count(&db).await.unwrap() == 0 {
+        assert!(Instant::now() < deadline, "no push within 20 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    c.goto(&format!("{}/account/messages", platform.base)).await.unwrap();
+    wait_text(c, &format!("您的企业符合政策：{TITLE}")).await;
+    c.goto(&format!("{}/account/portrait", platform.base)).await.unwrap();
+    wait_text(c, "企业画像").await;
+    assert!(c.source().await.unwrap().contains("从业人员 25 人"), "the portrait reads the completed profile");
+    b.screenshot("empty-install-portrait").await;
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    b.client.clone().close().await.unwrap();
 }

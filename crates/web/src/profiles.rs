@@ -239,6 +239,11 @@ impl EnterprisePage {
         }
     }
 
+    /// A field the platform derives by rule when no source gave it (规上 from revenue).
+    pub fn derived(f: &qifu_domain::governance::EnterpriseField) -> bool {
+        *f == qifu_domain::governance::EnterpriseField::AboveDesignatedSize
+    }
+
     /// A field's value as shown: codes with their names.
     pub fn shown(f: &qifu_domain::governance::EnterpriseField, v: &Option<String>) -> String {
         use qifu_domain::governance::EnterpriseField as F;

@@ -382,6 +382,11 @@ pub async fn ensure_certified<C: ConnectionTrait>(
             for (f, v) in values {
                 record_source(conn, now, e.id, *f, v, from).await?;
             }
+            // The key itself came from the same source.
+            if !values.iter().any(|(f, _)| *f == EnterpriseField::CreditCode) {
+                let code = FieldValue::Text(credit_code.to_owned());
+                record_source(conn, now, e.id, EnterpriseField::CreditCode, &code, from).await?;
+            }
             let e = reclassify(conn, e).await?;
             crate::index::touch(conn, now, qifu_search::Kind::Enterprise, e.id).await?;
             e
