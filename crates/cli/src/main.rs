@@ -169,6 +169,13 @@ enum BenchCommand {
     },
     /// 导出：全部企业写入 xlsx（与后台“导出 Excel”同一函数），计时并报告本进程峰值内存
     Export,
+    /// 导入：在空数据库上生成并导入企业基础数据（清洗、校验、查重、暂存、写入档案），再对全部档案评分，
+    /// 分步计时并报告本进程峰值内存
+    Import {
+        /// 生成的行数
+        #[arg(long, default_value_t = 130_000)]
+        rows: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -411,6 +418,12 @@ async fn run(cli: Cli) -> Result<()> {
             init_tracing(&settings);
             let ctx = open(settings).await?;
             bench_load::coldstart(&ctx, rounds.clamp(1, 50)).await
+        }
+        Command::Bench(BenchCommand::Import { rows }) => {
+            let settings = load_settings(&cli.global, None)?;
+            init_tracing(&settings);
+            let ctx = open(settings).await?;
+            bench::import(&ctx, rows).await
         }
         Command::Bench(BenchCommand::Export) => {
             let settings = load_settings(&cli.global, None)?;
