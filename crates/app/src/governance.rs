@@ -24,6 +24,17 @@ pub fn register_jobs(r: &mut crate::jobs::JobRegistry) {
         tracing::info!(records = n, "quality scores computed");
         Ok(())
     });
+    r.register(|ctx: crate::Ctx, _: import::SyncRegistry| async move {
+        // Nightly only from an outside registry; the local table is synced on request.
+        if ctx.registry.name() != "http" {
+            return Ok(());
+        }
+        let report = import::sync_registry(&ctx, None, None).await?;
+        tracing::info!(?report, "registry synced");
+        Ok(())
+    });
     // 02:30 Beijing time (schedules are in UTC).
     r.schedule("quality_scores", "0 30 18 * * *", &quality::ScoreAll);
+    // 01:30 Beijing time, before the scores.
+    r.schedule("registry_sync", "0 30 17 * * *", &import::SyncRegistry);
 }

@@ -14,6 +14,11 @@
 //!   code, and 404 `ROUTE_NOT_FOUND` for any other path — never `NOT_FOUND`,
 //!   so a client pointed at the wrong base path can tell.
 //!
+//! - `GET /changes?since=YYYY-MM-DD[&cursor=C]`: the records changed on or
+//!   after `since` (ordered by change date, then credit code), a page of
+//!   [`FakeRegistry::set_page_size`] at a time, as `{"items": [...],
+//!   "next_cursor": ...}`; 400 `INVALID_DATE` without a valid `since`.
+//!
 //! Every error body is `{"error": {"code": "...", "message": "..."}}`.
 //! [`FakeRegistry::fail_next_with`] makes the next request answer a given
 //! status (with `Retry-After` on 429), before any check, as a gateway in
@@ -37,6 +42,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// does not use it; the protocol carries it).
 pub const REGISTERED_ON: &str = "2015-06-01";
 
+/// The change date of records added without one.
+pub const DEFAULT_CHANGED_ON: &str = "2026-01-01";
+
 /// A running fake registry on `127.0.0.1`; stops when dropped.
 pub struct FakeRegistry {
     addr: SocketAddr,
@@ -53,6 +61,9 @@ struct Shared {
 struct Inner {
     /// By the credit code in the request path.
     records: HashMap<String, RegistryRecord>,
+    /// When each record last changed, by credit code.
+    changed: HashMap<String, chrono::NaiveDate>,
+    page_size: Option<usize>,
     fail_next: Option<u16>,
     requests: usize,
 }
@@ -70,7 +81,11 @@ impl FakeRegistry {
         let shared = Arc::new(Shared { token: token.to_owned(), inner: Mutex::new(Inner::default()) });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("bind the fake registry")?;
         let addr = listener.local_addr()?;
-        let app = Router::new().route("/enterprises/{code}", get(show_enterprise)).fallback(no_route).with_state(shared.clone());
+        let app = Router::new()
+            .route("/enterprises/{code}", get(show_enterprise))
+            .route("/changes", get(list_changes))
+            .fallback(no_route)
+            .with_state(shared.clone());
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "fake registry stopped");
@@ -95,6 +110,20 @@ impl FakeRegistry {
     /// enterprise.
     pub fn insert_under(&self, credit_code: &str, record: RegistryRecord) {
         self.shared.lock().records.insert(credit_code.to_owned(), record);
+    }
+
+    /// Adds (or replaces) an enterprise that changed on `on` (the default for
+    /// [`FakeRegistry::insert`] is [`DEFAULT_CHANGED_ON`]).
+    pub fn insert_changed(&self, record: RegistryRecord, on: chrono::NaiveDate) {
+        let code = record.credit_code.clone();
+        let mut inner = self.shared.lock();
+        inner.changed.insert(code.clone(), on);
+        inner.records.insert(code, record);
+    }
+
+    /// Records per page of `/changes` (default 100).
+    pub fn set_page_size(&self, n: usize) {
+        self.shared.lock().page_size = Some(n.max(1));
     }
 
     /// The next request, whatever it is, answers with this HTTP status and
@@ -204,6 +233,58 @@ async fn show_enterprise(State(shared): State<Arc<Shared>>, headers: HeaderMap, 
         Some(body) => (StatusCode::OK, Json(body)).into_response(),
         None => error(StatusCode::NOT_FOUND, "NOT_FOUND", "未找到该企业的登记信息"),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct ChangesQuery {
+    since: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn list_changes(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<ChangesQuery>,
+) -> Response {
+    if let Some(res) = arrive(&shared) {
+        return res;
+    }
+    if !authorised(&shared, &headers) {
+        return error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "缺少访问令牌或访问令牌无效");
+    }
+    if !accepts_json(&headers) {
+        return error(StatusCode::NOT_ACCEPTABLE, "NOT_ACCEPTABLE", "本接口只提供 application/json");
+    }
+    let Some(since) = q.since.as_deref().and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()) else {
+        return error(StatusCode::BAD_REQUEST, "INVALID_DATE", "since 应为 YYYY-MM-DD");
+    };
+    let offset: usize = match q.cursor.as_deref().map(str::parse) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "INVALID_CURSOR", "游标无效"),
+    };
+    let inner = shared.lock();
+    let default_on = chrono::NaiveDate::parse_from_str(DEFAULT_CHANGED_ON, "%Y-%m-%d").unwrap_or_default();
+    let mut all: Vec<(chrono::NaiveDate, &String, &RegistryRecord)> = inner
+        .records
+        .iter()
+        .map(|(code, r)| (inner.changed.get(code).copied().unwrap_or(default_on), code, r))
+        .filter(|(on, _, _)| *on >= since)
+        .collect();
+    all.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let size = inner.page_size.unwrap_or(100);
+    let items: Vec<serde_json::Value> = all
+        .iter()
+        .skip(offset)
+        .take(size)
+        .map(|(on, _, r)| {
+            let mut v = record_json(r);
+            v["changed_on"] = json!(on.to_string());
+            v
+        })
+        .collect();
+    let next = (offset + size < all.len()).then(|| (offset + size).to_string());
+    (StatusCode::OK, Json(json!({"items": items, "next_cursor": next}))).into_response()
 }
 
 async fn no_route(State(shared): State<Arc<Shared>>) -> Response {

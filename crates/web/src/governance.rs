@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::error::WebError;
 use crate::extract::{CsrfForm, MultipartForm};
 use crate::guard::{Staff, perm};
-use crate::kit::{self, AdminChrome, Empty, PageQuery, Pager, parse_id};
+use crate::kit::{self, AdminChrome, Empty, Pager, parse_id};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
@@ -20,6 +20,7 @@ use serde::Deserialize;
 pub fn admin_routes() -> Router<AppState> {
     Router::new()
         .route("/admin/imports", get(list_imports).post(upload))
+        .route("/admin/imports/registry-sync", post(sync_registry))
         .route("/admin/imports/{id}", get(show_import))
         .route("/admin/imports/{id}/errors.csv", get(error_file))
         .route("/admin/imports/{id}/commit", post(commit))
@@ -74,6 +75,10 @@ pub struct ImportsPage {
     pub error: Option<String>,
     pub source: String,
     pub fields: &'static [EnterpriseField],
+    pub notice: Option<String>,
+    /// 本地登记信息库 or 外部登记信息接口.
+    pub registry_name: &'static str,
+    pub checkpoint: Option<chrono::NaiveDate>,
 }
 
 async fn imports_page(
@@ -91,15 +96,34 @@ async fn imports_page(
         error,
         source,
         fields: &EnterpriseField::ALL,
+        notice: None,
+        registry_name: if st.ctx.registry.name() == "http" { "外部登记信息接口" } else { "本地登记信息库" },
+        checkpoint: import::sync_checkpoint(&st.ctx.db).await?,
     })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ImportsQuery {
+    #[serde(deserialize_with = "crate::kit::lenient_u64")]
+    page: u64,
+    done: String,
 }
 
 pub async fn list_imports(
     State(st): State<AppState>,
     staff: Manager,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<ImportsQuery>,
 ) -> Result<Html<String>, WebError> {
-    kit::render(&imports_page(&st, &staff, q.page, None, String::new()).await?)
+    let mut page = imports_page(&st, &staff, q.page, None, String::new()).await?;
+    page.notice = kit::notice(&q.done, &[("sync", "已开始同步登记信息，完成后批次显示在下方（刷新查看）。")]);
+    kit::render(&page)
+}
+
+/// Starts the registry sync (a job).
+pub async fn sync_registry(State(st): State<AppState>, staff: Manager, _: CsrfForm<Empty>) -> Result<Response, WebError> {
+    import::request_sync(&st.ctx, &staff.actor, &staff.viewer.meta).await?;
+    Ok(Redirect::to("/admin/imports?done=sync").into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

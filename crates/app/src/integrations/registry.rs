@@ -56,4 +56,23 @@ pub trait Registry: Send + Sync + Debug {
     fn name(&self) -> &'static str;
     /// The record for a credit code, or `None` if the registry has none.
     fn lookup<'a>(&'a self, code: &'a CreditCode) -> LookupFuture<'a>;
+    /// Registrations changed on or after `since`, a page at a time.
+    fn changes<'a>(&'a self, since: chrono::NaiveDate, cursor: Option<&'a str>) -> ChangesFuture<'a>;
 }
+
+/// A registration that changed, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub record: RegistryRecord,
+    /// The day the registry recorded the change (变更日期).
+    pub changed_on: chrono::NaiveDate,
+}
+
+/// One page of changes; `next_cursor` is `None` on the last page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangePage {
+    pub changes: Vec<Change>,
+    pub next_cursor: Option<String>,
+}
+
+pub type ChangesFuture<'a> = Pin<Box<dyn Future<Output = Result<ChangePage, RegistryError>> + Send + 'a>>;

@@ -38,11 +38,24 @@
 //!   `http_url` must not make every enterprise look unregistered). Errors
 //!   follow the same shape, `{"error": {"code": "...", "message": "..."}}`.
 //!
+//! The batch call, for the incremental sync (`qifu import registry`, the
+//! back office's 数据导入 page and the nightly job):
+//!
+//! ```text
+//! GET {http_url}changes?since=YYYY-MM-DD[&cursor=C]
+//! ```
+//!
+//! answers **200** with `{"items": [ENTERPRISE + "changed_on": "YYYY-MM-DD",
+//! …], "next_cursor": "C2" | null}`: every registration changed on or after
+//! `since`, a page at a time; the client asks again with `cursor` until
+//! `next_cursor` is null. Each item has the fields of the single answer
+//! above. Any other status is a failure, as above.
+//!
 //! Failures become [`RegistryError::Unavailable`] with a Chinese message that
 //! names the problem; the token never appears in a message or a log.
 
 use crate::config::RegistrySettings;
-use crate::integrations::registry::{LookupFuture, Registry, RegistryError, RegistryRecord};
+use crate::integrations::registry::{Change, ChangePage, ChangesFuture, LookupFuture, Registry, RegistryError, RegistryRecord};
 use anyhow::Context as _;
 use qifu_domain::certification::CreditCode;
 use reqwest::StatusCode;
@@ -148,6 +161,36 @@ impl HttpRegistry {
         interpret(code, status, &body)
     }
 
+    /// `{base}changes?since=YYYY-MM-DD[&cursor=C]`.
+    async fn changes_now(&self, since: chrono::NaiveDate, cursor: Option<&str>) -> Result<ChangePage, RegistryError> {
+        let mut url =
+            self.base.join("changes").map_err(|_| RegistryError::Unavailable("无法拼出登记信息接口的请求地址".to_owned()))?;
+        url.query_pairs_mut().append_pair("since", &since.format("%Y-%m-%d").to_string());
+        if let Some(c) = cursor {
+            url.query_pairs_mut().append_pair("cursor", c);
+        }
+        let mut res = self
+            .client
+            .get(url)
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| RegistryError::Unavailable(self.describe(e)))?;
+        let status = res.status();
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| RegistryError::Unavailable(self.describe(e)))? {
+            if body.len() + chunk.len() > MAX_CHANGES_BYTES {
+                return Err(RegistryError::Unavailable(format!(
+                    "登记信息接口的变更数据一页超过 {} MB（HTTP {status}）",
+                    MAX_CHANGES_BYTES / 1024 / 1024
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        interpret_changes(status, &body)
+    }
+
     /// A transport error in words. The URL is dropped: it is not secret, but
     /// it is noise in a message about the service.
     fn describe(&self, e: reqwest::Error) -> String {
@@ -164,6 +207,16 @@ impl HttpRegistry {
 impl Registry for HttpRegistry {
     fn name(&self) -> &'static str {
         "http"
+    }
+
+    fn changes<'a>(&'a self, since: chrono::NaiveDate, cursor: Option<&'a str>) -> ChangesFuture<'a> {
+        Box::pin(async move {
+            let result = self.changes_now(since, cursor).await;
+            if let Err(e) = &result {
+                tracing::warn!(%since, error = %e, "registry changes failed");
+            }
+            result
+        })
     }
 
     fn lookup<'a>(&'a self, code: &'a CreditCode) -> LookupFuture<'a> {
@@ -269,6 +322,19 @@ fn status_text(status: StatusCode, body: &[u8]) -> String {
     }
 }
 
+/// A status other than 200 (and the protocol's 404) as a failure of the service.
+fn refused(status: StatusCode, body: &[u8]) -> RegistryError {
+    RegistryError::Unavailable(match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            format!("登记信息接口拒绝了访问令牌（{}），请检查 registry.http_token", status_text(status, body))
+        }
+        StatusCode::TOO_MANY_REQUESTS => format!("登记信息接口请求过于频繁，已被限流（{}）", status_text(status, body)),
+        s if s.is_server_error() => format!("登记信息接口出错（{}）", status_text(s, body)),
+        s if s.is_redirection() => format!("登记信息接口要求重定向（HTTP {}），请检查 registry.http_url", s.as_u16()),
+        s => format!("登记信息接口返回了意外的状态（{}）", status_text(s, body)),
+    })
+}
+
 /// Reads one answer for `code` as the protocol defines it.
 fn interpret(code: &CreditCode, status: StatusCode, body: &[u8]) -> Result<Option<RegistryRecord>, RegistryError> {
     let unavailable = |m: String| Err(RegistryError::Unavailable(m));
@@ -282,24 +348,7 @@ fn interpret(code: &CreditCode, status: StatusCode, body: &[u8]) -> Result<Optio
                 )),
             };
         }
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-            return unavailable(format!(
-                "登记信息接口拒绝了访问令牌（{}），请检查 registry.http_token",
-                status_text(status, body)
-            ));
-        }
-        StatusCode::TOO_MANY_REQUESTS => {
-            return unavailable(format!("登记信息接口请求过于频繁，已被限流（{}）", status_text(status, body)));
-        }
-        s if s.is_server_error() => {
-            return unavailable(format!("登记信息接口出错（{}）", status_text(s, body)));
-        }
-        s if s.is_redirection() => {
-            return unavailable(format!("登记信息接口要求重定向（HTTP {}），请检查 registry.http_url", s.as_u16()));
-        }
-        s => {
-            return unavailable(format!("登记信息接口返回了意外的状态（{}）", status_text(s, body)));
-        }
+        s => return Err(refused(s, body)),
     }
     let Ok(parsed) = serde_json::from_slice::<EnterpriseResponse>(body) else {
         return unavailable("登记信息接口返回了无法识别的内容（HTTP 200）".to_owned());
@@ -312,8 +361,15 @@ fn interpret(code: &CreditCode, status: StatusCode, body: &[u8]) -> Result<Optio
     if name.is_empty() || legal_rep_name.is_empty() {
         return unavailable("登记信息接口返回的企业名称或法定代表人姓名为空".to_owned());
     }
-    Ok(Some(RegistryRecord {
-        credit_code: code.as_str().to_owned(),
+    Ok(Some(record_of(parsed)))
+}
+
+/// The record of an answer, its base fields kept only when they pass the same checks as an import.
+fn record_of(parsed: EnterpriseResponse) -> RegistryRecord {
+    let name = parsed.name.trim();
+    let legal_rep_name = parsed.legal_representative.name.trim();
+    RegistryRecord {
+        credit_code: parsed.credit_code.trim().to_owned(),
         name: name.to_owned(),
         legal_rep_name: legal_rep_name.to_owned(),
         legal_rep_id: parsed.legal_representative.id_number.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
@@ -330,7 +386,43 @@ fn interpret(code: &CreditCode, status: StatusCode, body: &[u8]) -> Result<Optio
             division_code: parsed.division_code.as_deref().and_then(qifu_domain::governance::clean_division),
             industry_code: parsed.industry_code.as_deref().and_then(qifu_domain::governance::clean_industry),
         },
-    }))
+    }
+}
+
+/// The largest page of changes read.
+pub const MAX_CHANGES_BYTES: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Deserialize)]
+struct ChangesResponse {
+    items: Vec<ChangedEnterprise>,
+    #[serde(default)]
+    next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChangedEnterprise {
+    #[serde(flatten)]
+    enterprise: EnterpriseResponse,
+    /// `YYYY-MM-DD`
+    changed_on: String,
+}
+
+/// Reads one page of changes as the protocol defines it.
+fn interpret_changes(status: StatusCode, body: &[u8]) -> Result<ChangePage, RegistryError> {
+    if status != StatusCode::OK {
+        return Err(refused(status, body));
+    }
+    let parsed: ChangesResponse = serde_json::from_slice(body)
+        .map_err(|_| RegistryError::Unavailable("登记信息接口的变更数据无法识别（HTTP 200）".to_owned()))?;
+    let mut changes = Vec::with_capacity(parsed.items.len());
+    for (i, item) in parsed.items.into_iter().enumerate() {
+        let changed_on = chrono::NaiveDate::parse_from_str(item.changed_on.trim(), "%Y-%m-%d").map_err(|_| {
+            RegistryError::Unavailable(format!("登记信息接口的变更数据第 {} 条变更日期无效：{}", i + 1, item.changed_on))
+        })?;
+        changes.push(Change { record: record_of(item.enterprise), changed_on });
+    }
+    let next_cursor = parsed.next_cursor.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    Ok(ChangePage { changes, next_cursor })
 }
 
 #[cfg(test)]

@@ -292,3 +292,108 @@ async fn quality_scores_on_a_known_dataset() {
     assert!((completeness - (100.0 + (12.0 * 100.0 / 17.0)) / 2.0).abs() < 1e-9);
     assert!(report.by_source.iter().any(|(s, _, n)| *s == FieldSource::Import && *n == 2));
 }
+
+fn registry_record(n: u64, name: &str, address: &str) -> qifu_testkit::qifu_app::integrations::registry::RegistryRecord {
+    use qifu_testkit::qifu_app::integrations::registry::{RegistryBase, RegistryRecord};
+    RegistryRecord {
+        credit_code: code(n),
+        name: name.to_owned(),
+        legal_rep_name: "王建国".to_owned(),
+        legal_rep_id: None,
+        status: "存续".to_owned(),
+        base: RegistryBase {
+            entity_type: Some("有限责任公司（自然人投资或控股）".to_owned()),
+            founded_on: chrono::NaiveDate::from_ymd_opt(2018, 3, 1),
+            registered_capital_fen: Some(500 * 1_000_000),
+            address: Some(address.to_owned()),
+            division_code: Some(qifu_domain::reference::division::tongzhou_streets()[0].code.to_owned()),
+            industry_code: Some("6513".to_owned()),
+        },
+    }
+}
+
+#[tokio::test]
+async fn the_registry_sync_takes_in_changes_incrementally_with_the_registry_as_source() {
+    use qifu_testkit::fake_registry::FakeRegistry;
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    let fake = FakeRegistry::start("sync-token").await.unwrap();
+    fake.set_page_size(2);
+    fake.insert_changed(registry_record(501, "北京同步甲科技有限公司", "北京市通州区新华大街1号"), day(1));
+    fake.insert_changed(registry_record(502, "北京同步乙科技有限公司", "北京市通州区新华大街2号"), day(2));
+    fake.insert_changed(registry_record(503, "北京同步丙科技有限公司", "北京市通州区新华大街3号"), day(3));
+    // A registration the checks refuse: no name.
+    fake.insert_changed(registry_record(504, "", "北京市通州区新华大街4号"), day(3));
+    let url = fake.url();
+    let app = TestApp::spawn_with(move |s| {
+        s.registry.provider = "http".into();
+        s.registry.http_url = url;
+        s.registry.http_token = qifu_testkit::qifu_app::config::Secret::new("sync-token");
+    })
+    .await
+    .unwrap();
+    let db = &app.ctx.db;
+
+    // First run: everything, over two pages; the refused row is reported, the rest committed.
+    let r = import::sync_registry(&app.ctx, None, None).await.unwrap();
+    assert_eq!((r.since, r.pages, r.counts.rows_read), (None, 2, 4), "{r:?}");
+    assert_eq!((r.counts.accepted, r.counts.rejected), (3, 1), "{r:?}");
+    assert_eq!(r.committed.created, 3);
+    assert_eq!(r.checkpoint, Some(day(3)));
+    let e = enterprise::Entity::find().filter(enterprise::Column::CreditCode.eq(code(502))).one(db).await.unwrap().unwrap();
+    assert_eq!(e.name, "北京同步乙科技有限公司");
+    assert_eq!(e.registry_status.as_deref(), Some("存续"));
+    let src = enterprise_field_source::Entity::find()
+        .filter(enterprise_field_source::Column::EnterpriseId.eq(e.id))
+        .filter(enterprise_field_source::Column::Field.eq(EnterpriseField::Address))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(src.source, FieldSource::Registry, "the registry is the values' source");
+
+    // The registry fails: nothing is written and the checkpoint stays.
+    fake.fail_next_with(503);
+    let err = import::sync_registry(&app.ctx, None, None).await.unwrap_err().to_string();
+    assert!(err.contains("登记信息接口出错") && err.contains("未写入任何数据"), "{err}");
+    assert_eq!(import::sync_checkpoint(db).await.unwrap(), Some(day(3)));
+
+    // Incremental: only what changed since the checkpoint comes back; a new address updates the record.
+    fake.insert_changed(registry_record(502, "北京同步乙科技有限公司", "北京市通州区运河东大街9号"), day(20));
+    let r = import::sync_registry(&app.ctx, None, None).await.unwrap();
+    assert_eq!(r.since, Some(day(3)));
+    // The day-3 changes come again (on or after the checkpoint) and change nothing; the day-20 one updates.
+    assert_eq!((r.committed.created, r.committed.updated), (0, 1), "{r:?}");
+    let e = enterprise::Entity::find_by_id(e.id).one(db).await.unwrap().unwrap();
+    assert_eq!(e.address.as_deref(), Some("北京市通州区运河东大街9号"));
+    assert_eq!(r.checkpoint, Some(day(20)));
+    assert_eq!(enterprise::Entity::find().count(db).await.unwrap(), 3, "nothing duplicated");
+
+    // A file import cannot borrow the registry's name (and its trust).
+    let table = import::read_table(planted().as_bytes()).unwrap();
+    let map = import::mapping(db, import::REGISTRY_SOURCE, &table.headers).await.unwrap();
+    let refused = import::stage(&app.ctx, None, import::REGISTRY_SOURCE, "x.csv", &table, &map).await.unwrap_err();
+    assert!(refused.to_string().contains("登记信息同步使用"), "{refused}");
+
+    // The back office starts it as a job (audited); the worker runs it.
+    qifu_testkit::qifu_app::accounts::create_user(
+        &app.ctx,
+        qifu_testkit::qifu_app::accounts::NewUser {
+            username: "clerk".into(),
+            display_name: "数据专员".into(),
+            password: crate::PASSWORD.into(),
+            role: qifu_domain::accounts::BuiltinRole::OperatorAdmin,
+            org_name: "通州区中小微企业服务中心".into(),
+            must_change_password: false,
+            phone: None,
+        },
+    )
+    .await
+    .unwrap();
+    let clerk =
+        qifu_testkit::qifu_app::actor::load_actor(db, crate::security::user_id(&app, "clerk").await).await.unwrap().unwrap();
+    fake.insert_changed(registry_record(505, "北京同步丁科技有限公司", "北京市通州区新华大街5号"), day(25));
+    import::request_sync(&app.ctx, &clerk, &Meta::default()).await.unwrap();
+    app.drain_jobs().await.unwrap();
+    assert!(enterprise::Entity::find().filter(enterprise::Column::CreditCode.eq(code(505))).one(db).await.unwrap().is_some());
+    assert_eq!(import::sync_checkpoint(db).await.unwrap(), Some(day(25)));
+}
