@@ -648,7 +648,7 @@ async fn commit_rows<C: ConnectionTrait>(
             .await?
             .into_iter()
             .collect();
-        let mut sources = Vec::new();
+        let mut sources: Vec<(i64, EnterpriseField, String)> = Vec::new();
         let mut changes = Vec::new();
         for (code, vals) in codes.iter().zip(values) {
             let Some(id) = ids.get(code).copied() else { continue };
@@ -660,21 +660,10 @@ async fn commit_rows<C: ConnectionTrait>(
                 ..Default::default()
             });
             for (f, v) in vals {
-                sources.push(qifu_db::entity::enterprise_field_source::ActiveModel {
-                    enterprise_id: Set(id),
-                    field: Set(f),
-                    value: Set(v.display()),
-                    source: Set(from.source),
-                    source_ref: Set(from.source_ref.clone()),
-                    by_user_id: Set(from.by_user_id),
-                    at: Set(now),
-                    ..Default::default()
-                });
+                sources.push((id, f, v.display()));
             }
         }
-        for chunk in sources.chunks(1000) {
-            qifu_db::entity::enterprise_field_source::Entity::insert_many(chunk.to_vec()).exec_without_returning(conn).await?;
-        }
+        insert_sources(conn, &sources, from, now).await?;
         for chunk in changes.chunks(1000) {
             qifu_db::entity::search_change::Entity::insert_many(chunk.to_vec()).exec_without_returning(conn).await?;
         }
@@ -958,5 +947,55 @@ pub async fn request_sync(ctx: &Ctx, actor: &Actor, meta: &Meta) -> Result<(), I
     )
     .await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Writes provenance rows (one per field per record: 1.1 million for the
+/// initial load). On PostgreSQL a chunk goes as one JSON parameter expanded by
+/// `json_to_recordset`, much faster than multi-row VALUES over the wire; on
+/// SQLite multi-row INSERTs are already fast.
+async fn insert_sources<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[(i64, EnterpriseField, String)],
+    from: &Provenance,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
+    use qifu_db::entity::enterprise_field_source;
+    if conn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        for chunk in rows.chunks(1000) {
+            let models: Vec<enterprise_field_source::ActiveModel> = chunk
+                .iter()
+                .map(|(id, f, v)| enterprise_field_source::ActiveModel {
+                    enterprise_id: Set(*id),
+                    field: Set(*f),
+                    value: Set(v.clone()),
+                    source: Set(from.source),
+                    source_ref: Set(from.source_ref.clone()),
+                    by_user_id: Set(from.by_user_id),
+                    at: Set(now),
+                    ..Default::default()
+                })
+                .collect();
+            enterprise_field_source::Entity::insert_many(models).exec_without_returning(conn).await?;
+        }
+        return Ok(());
+    }
+    for chunk in rows.chunks(20_000) {
+        let json: Vec<serde_json::Value> =
+            chunk.iter().map(|(id, f, v)| serde_json::json!({"e": id, "f": f.code(), "v": v})).collect();
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "INSERT INTO enterprise_field_sources (enterprise_id, field, value, source, source_ref, by_user_id, at) \
+             SELECT x.e, x.f, x.v, $2, $3, $4, $5 FROM json_to_recordset($1::json) AS x(e bigint, f text, v text)",
+            [
+                serde_json::Value::Array(json).to_string().into(),
+                from.source.code().into(),
+                from.source_ref.clone().into(),
+                from.by_user_id.into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    }
     Ok(())
 }
