@@ -122,6 +122,11 @@ impl TestApp {
         let mut settings = Settings { data_dir: data.path().to_path_buf(), ..Settings::default() };
         settings.database_url = qifu_app::config::Secret::new(db.url.clone());
         settings.database.max_connections = 5;
+        // A loaded CI machine (two cores, other test binaries) can hold a pooled
+        // connection for seconds; the production default (5 s, then 503) is for
+        // servers, not for tests that assert every write succeeds. Tests of the
+        // overload behaviour set their own.
+        settings.database.acquire_timeout_secs = 30;
         tweak(&mut settings);
         let conn = qifu_db::open(&db.url, &settings.db_options()).await?;
         let clock = ManualClock::new(start_time());

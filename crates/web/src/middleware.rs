@@ -241,3 +241,138 @@ pub async fn idempotency(State(st): State<AppState>, req: Request, next: Next) -
     }
     Response::from_parts(rparts, Body::from(rbytes))
 }
+
+/// What a replayed page-form answer needs: its status, where it sent the
+/// browser, and the page (for a re-rendered form).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FormAnswer {
+    location: Option<String>,
+    content_type: Option<String>,
+    body: String,
+}
+
+/// Paths whose answers set or clear cookies: replaying them without the
+/// cookie would be wrong, so they are never deduplicated.
+const FORM_ONCE_EXEMPT: &[&str] = &["/login", "/logout", "/register", "/password/reset", "/account/password"];
+
+/// The page forms' double-submit guard. Every page carries a random `_once`
+/// value in its forms; a form posted again with the same value, the same
+/// session and the same content (a double click, the back button, a retry
+/// after a dropped connection) gets the first answer again instead of a second
+/// write — a redirect to the same place, or the same re-rendered form. While
+/// the first is still running, the second waits for its answer (up to 10 s).
+/// Forms without `_once` (scripts, multipart uploads) are not affected.
+pub async fn form_once(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    use axum::http::{Method, StatusCode};
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let multipart = content_type.starts_with("multipart/form-data");
+    let is_form = multipart || content_type.starts_with("application/x-www-form-urlencoded");
+    let path = req.uri().path().to_owned();
+    if req.method() != Method::POST
+        || !is_form
+        || FORM_ONCE_EXEMPT.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    {
+        return next.run(req).await;
+    }
+    let session = crate::extract::cookie(req.headers(), crate::extract::SESSION_COOKIE).unwrap_or_default();
+    let (parts, body) = req.into_parts();
+    let limit = st.ctx.settings.web.body_limit_bytes;
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return crate::error::WebError::BadRequest("提交的内容过大".to_owned()).into_response();
+    };
+    let once = if multipart {
+        once_in_multipart(&bytes)
+    } else {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "_once").map(|(_, v)| v))
+    };
+    let Some(once) = once.filter(|o| qifu_app::idempotency::valid_key(o)) else {
+        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    };
+    // The route names the session, so one visitor's answers are never shown to another.
+    let short: String = path.chars().take(160).collect();
+    let route = format!("FORM {short} {}", &qifu_app::crypto::sm3_hex(session.as_bytes())[..16]);
+    // A browser picks a new multipart boundary for every submission: the
+    // fingerprint is of the content with the boundary taken out.
+    let boundary = content_type.split("boundary=").nth(1).map(|b| b.trim_matches('"').to_owned()).filter(|b| !b.is_empty());
+    let fingerprint = match boundary {
+        Some(b) if multipart => {
+            let text = String::from_utf8_lossy(&bytes).replace(&b, "");
+            qifu_app::crypto::sm3_hex(text.as_bytes())
+        }
+        _ => qifu_app::crypto::sm3_hex(&bytes),
+    };
+    let mut waited = 0;
+    loop {
+        match qifu_app::idempotency::claim(&st.ctx, &once, &route, &fingerprint).await {
+            Ok(qifu_app::idempotency::Claim::New) => break,
+            Ok(qifu_app::idempotency::Claim::Replay { status, body }) => {
+                let Ok(answer) = serde_json::from_str::<FormAnswer>(&body) else { break };
+                let mut res = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), answer.body).into_response();
+                if let Some(l) = answer.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                    res.headers_mut().insert(header::LOCATION, l);
+                }
+                if let Some(c) = answer.content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                    res.headers_mut().insert(header::CONTENT_TYPE, c);
+                }
+                res.headers_mut().insert("idempotency-replayed", HeaderValue::from_static("true"));
+                return res;
+            }
+            // Another request from the same page (a second form to the same
+            // place with other values): an ordinary request of its own.
+            Ok(qifu_app::idempotency::Claim::Mismatch) => {
+                return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            }
+            Ok(qifu_app::idempotency::Claim::InFlight) if waited < 100 => {
+                waited += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Ok(qifu_app::idempotency::Claim::InFlight) => {
+                return crate::error::WebError::Conflict("同一表单正在处理，请勿重复提交，稍后刷新页面查看结果".to_owned())
+                    .into_response();
+            }
+            Err(e) => return crate::error::WebError::from(e).into_response(),
+        }
+    }
+    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let status = res.status();
+    if status.is_server_error() {
+        let _ = qifu_app::idempotency::abandon(&st.ctx, &once, &route).await;
+        return res;
+    }
+    let (rparts, rbody) = res.into_parts();
+    let Ok(rbytes) = axum::body::to_bytes(rbody, 4 * 1024 * 1024).await else {
+        let _ = qifu_app::idempotency::abandon(&st.ctx, &once, &route).await;
+        return crate::error::WebError::Internal(anyhow::anyhow!("页面过大，无法保存")).into_response();
+    };
+    // A compressed body is kept as it is sent; replays carry no encoding header, so keep only plain ones.
+    let plain = rparts.headers.get(header::CONTENT_ENCODING).is_none();
+    let header_text = |h: header::HeaderName| rparts.headers.get(h).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if plain {
+        let answer = FormAnswer {
+            location: header_text(header::LOCATION),
+            content_type: header_text(header::CONTENT_TYPE),
+            body: String::from_utf8_lossy(&rbytes).into_owned(),
+        };
+        let text = serde_json::to_string(&answer).unwrap_or_default();
+        if let Err(e) = qifu_app::idempotency::finish(&st.ctx, &once, &route, status.as_u16(), &text).await {
+            tracing::warn!(error = %e, "form answer not kept");
+        }
+    } else {
+        let _ = qifu_app::idempotency::abandon(&st.ctx, &once, &route).await;
+    }
+    Response::from_parts(rparts, Body::from(rbytes))
+}
+
+/// The `_once` field of a multipart form: our forms put it right after the
+/// CSRF token, before any file, as `name="_once"`, a blank line, the value.
+fn once_in_multipart(body: &[u8]) -> Option<String> {
+    let marker = b"name=\"_once\"";
+    let at = body.windows(marker.len()).position(|w| w == marker)?;
+    let rest = &body[at + marker.len()..];
+    let start = rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let value = &rest[start..];
+    let end = value.windows(2).position(|w| w == b"\r\n")?;
+    std::str::from_utf8(&value[..end]).ok().map(str::to_owned)
+}

@@ -87,8 +87,11 @@ pub fn router_with(state: AppState, extra_admin: Router<AppState>) -> Router {
     };
 
     Router::new()
-        .merge(portal)
-        .merge(crate::guard::back_office(back_office, &state))
+        .merge(portal.layer(axum::middleware::from_fn_with_state(state.clone(), crate::middleware::form_once)))
+        .merge(
+            crate::guard::back_office(back_office, &state)
+                .layer(axum::middleware::from_fn_with_state(state.clone(), crate::middleware::form_once)),
+        )
         .nest("/api/v1", api.layer(axum::middleware::from_fn_with_state(state.clone(), crate::middleware::idempotency)))
         .merge(api_doc)
         .merge(ops)

@@ -559,3 +559,91 @@ async fn an_idempotency_key_makes_a_retried_post_write_once() {
     let r = post("not a key!", body).await;
     assert_eq!(r.status().as_u16(), 422);
 }
+
+/// A page form sent twice with the same `_once` (a double click, the back
+/// button, a retry after a dropped connection) is carried out once: the second
+/// gets the first answer; concurrent duplicates write once too; another
+/// visitor's form with the same value is its own request.
+#[tokio::test]
+async fn a_page_form_sent_twice_is_carried_out_once() {
+    use qifu_testkit::qifu_db::entity::{demand, product};
+    use qifu_testkit::reqwest::StatusCode;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let ent = app.new_visitor().unwrap();
+    ent.login("enterprise", crate::PASSWORD).await.unwrap();
+    let pid = product::Entity::find()
+        .filter(product::Column::Name.eq("中小企业常年法律顾问"))
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let page = ent.get(&format!("/products/{pid}/apply")).await.unwrap();
+    let once = regex::Regex::new(r#"name="_once" value="([0-9a-f]{32})""#).unwrap().captures(&page.body).unwrap()[1].to_owned();
+    let csrf = page.csrf().unwrap();
+    let count = || async { demand::Entity::find().filter(demand::Column::ProductId.eq(pid)).count(&app.ctx.db).await.unwrap() };
+    let before = count().await;
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("_once", once.as_str()),
+        ("needs", "需要年度法律顾问服务，重点是劳动合同审查"),
+        ("contact_name", "王建国"),
+        ("contact_phone", "13812345678"),
+    ];
+    let path = format!("/products/{pid}/apply");
+    let first = ent.post_raw(&path, &form).await.unwrap();
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let again = ent.post_raw(&path, &form).await.unwrap();
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(again.location(), first.location(), "the same answer");
+    assert_eq!(again.headers.get("idempotency-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    assert_eq!(count().await, before + 1, "one demand");
+
+    // A double click: both at once, still one.
+    let page = ent.get(&path).await.unwrap();
+    let once2 = regex::Regex::new(r#"name="_once" value="([0-9a-f]{32})""#).unwrap().captures(&page.body).unwrap()[1].to_owned();
+    assert_ne!(once2, once, "every page has its own value");
+    let mut form2 = form;
+    form2[1] = ("_once", once2.as_str());
+    form2[2] = ("needs", "需要劳动合同审查，第二次申请");
+    let (a, b) = tokio::join!(ent.post_raw(&path, &form2), ent.post_raw(&path, &form2));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.status, b.status), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER), "{} / {}", a.body, b.body);
+    assert_eq!(a.location(), b.location());
+    assert_eq!(count().await, before + 2, "one more demand, not two");
+
+    // A form without the value (a script) is not affected; a bad value is ignored.
+    let p = ent
+        .post_form(&path, &[("needs", "脚本提交的申请一"), ("contact_name", "王建国"), ("contact_phone", "13812345678")])
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let p = ent
+        .post_form(
+            &path,
+            &[("_once", "<script>"), ("needs", "脚本提交的申请二"), ("contact_name", "王建国"), ("contact_phone", "13812345678")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(count().await, before + 4);
+
+    // The browser's form is multipart (it may carry an attachment): the same holds.
+    let page = ent.get(&path).await.unwrap();
+    let once3 = regex::Regex::new(r#"name="_once" value="([0-9a-f]{32})""#).unwrap().captures(&page.body).unwrap()[1].to_owned();
+    let multipart = || {
+        reqwest::multipart::Form::new()
+            .text("_csrf", csrf.clone())
+            .text("_once", once3.clone())
+            .text("needs", "需要知识产权咨询（多部分表单）")
+            .text("contact_name", "王建国")
+            .text("contact_phone", "13812345678")
+    };
+    let m1 = ent.client.post(app.url(&path)).multipart(multipart()).send().await.unwrap();
+    let m2 = ent.client.post(app.url(&path)).multipart(multipart()).send().await.unwrap();
+    assert_eq!((m1.status(), m2.status()), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    assert_eq!(m2.headers().get("idempotency-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    assert_eq!(count().await, before + 5);
+}

@@ -30,6 +30,9 @@ pub struct PageChrome {
     pub emblem: String,
     pub user: Option<UserBadge>,
     pub csrf: String,
+    /// One per rendered page: a form sent twice with it (a double click, a
+    /// retry after a dropped connection) is carried out once (`middleware::form_once`).
+    pub once: String,
     pub a11y: bool,
     pub here: String,
     pub q: String,
@@ -63,6 +66,7 @@ impl PageChrome {
             emblem: st.assets.url("emblem.svg").to_owned(),
             user: None,
             csrf: String::new(),
+            once: uuid::Uuid::new_v4().simple().to_string(),
             a11y,
             here: "/".to_owned(),
             q: String::new(),
