@@ -76,6 +76,8 @@ stored_enum! {
     pub enum BatchState in ["import_batches.status"] {
         /// Read and checked; nothing written to the records yet.
         Staged = "staged" => "待确认",
+        /// Being written to the records by the job; the counts grow chunk by chunk.
+        Committing = "committing" => "写入中",
         Committed = "committed" => "已导入",
         Discarded = "discarded" => "已放弃",
     }

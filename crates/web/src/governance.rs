@@ -170,6 +170,11 @@ impl ImportPage {
     pub fn staged(&self) -> bool {
         self.b.status == BatchState::Staged
     }
+
+    /// The commit job is writing the batch.
+    pub fn committing(&self) -> bool {
+        self.b.status == BatchState::Committing
+    }
 }
 
 pub async fn show_import(

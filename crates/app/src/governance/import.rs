@@ -772,6 +772,10 @@ pub async fn request_commit(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> R
         return Err(ImportError::State("该批次不是待确认状态"));
     }
     crate::jobs::enqueue(&txn, ctx, &CommitImport { batch_id: id, by_user_id: Some(actor.user_id) }, Default::default()).await?;
+    // Shown as 写入中 with the counts growing until the job has written every chunk.
+    let mut am: import_batch::ActiveModel = b.into();
+    am.status = Set(BatchState::Committing);
+    am.update(&txn).await?;
     audit::record(&txn, ctx, Some(actor), meta, Entry::ok("enterprise.import_commit", "import_batch", id, serde_json::json!({})))
         .await?;
     txn.commit().await?;

@@ -397,3 +397,37 @@ async fn the_registry_sync_takes_in_changes_incrementally_with_the_registry_as_s
     assert!(enterprise::Entity::find().filter(enterprise::Column::CreditCode.eq(code(505))).one(db).await.unwrap().is_some());
     assert_eq!(import::sync_checkpoint(db).await.unwrap(), Some(day(25)));
 }
+
+#[tokio::test]
+async fn a_commit_from_the_back_office_runs_as_a_job_and_shows_its_progress() {
+    use qifu_domain::governance::BatchState;
+    use qifu_testkit::qifu_db::entity::import_batch;
+    let app = TestApp::spawn().await.unwrap();
+    let db = &app.ctx.db;
+    let (batch, counts) = stage(&app, "统计局规上名录", planted().as_bytes()).await;
+    qifu_testkit::qifu_app::accounts::create_user(
+        &app.ctx,
+        qifu_testkit::qifu_app::accounts::NewUser {
+            username: "clerk2".into(),
+            display_name: "数据专员".into(),
+            password: crate::PASSWORD.into(),
+            role: qifu_domain::accounts::BuiltinRole::OperatorAdmin,
+            org_name: "通州区中小微企业服务中心".into(),
+            must_change_password: false,
+            phone: None,
+        },
+    )
+    .await
+    .unwrap();
+    let clerk =
+        qifu_testkit::qifu_app::actor::load_actor(db, crate::security::user_id(&app, "clerk2").await).await.unwrap().unwrap();
+    import::request_commit(&app.ctx, &clerk, &Meta::default(), batch).await.unwrap();
+    let b = import_batch::Entity::find_by_id(batch).one(db).await.unwrap().unwrap();
+    assert_eq!(b.status, BatchState::Committing, "shown as 写入中 until the job is done");
+    // Asked twice: refused, not a second job.
+    assert!(import::request_commit(&app.ctx, &clerk, &Meta::default(), batch).await.is_err());
+    app.drain_jobs().await.unwrap();
+    let b = import_batch::Entity::find_by_id(batch).one(db).await.unwrap().unwrap();
+    assert_eq!(b.status, BatchState::Committed);
+    assert_eq!(b.created_records as usize, counts.accepted, "every accepted row written");
+}
