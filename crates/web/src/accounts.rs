@@ -127,9 +127,10 @@ impl From<SecondFactorError> for WebError {
         match e {
             SecondFactorError::Db(d) => d.into(),
             SecondFactorError::Sms(s) => s.into(),
-            e @ (SecondFactorError::Expired | SecondFactorError::NoPhone | SecondFactorError::WrongCode) => {
-                WebError::invalid(e.to_string())
-            }
+            e @ (SecondFactorError::Expired
+            | SecondFactorError::NoPhone
+            | SecondFactorError::WrongCode
+            | SecondFactorError::TooManyFailures(_)) => WebError::invalid(e.to_string()),
         }
     }
 }
@@ -138,9 +139,15 @@ impl From<TotpError> for WebError {
     fn from(e: TotpError) -> Self {
         match e {
             TotpError::Db(d) => d.into(),
-            e @ (TotpError::WrongCode | TotpError::Expired | TotpError::NotEnrolled | TotpError::Invalid) => {
-                WebError::invalid(e.to_string())
-            }
+            e @ (TotpError::WrongCode
+            | TotpError::Expired
+            | TotpError::NotEnrolled
+            | TotpError::Invalid
+            | TotpError::Replayed
+            | TotpError::PasswordRequired
+            | TotpError::WrongPassword
+            | TotpError::ProofRequired
+            | TotpError::TooManyFailures(_)) => WebError::invalid(e.to_string()),
         }
     }
 }

@@ -1,0 +1,171 @@
+//! 等保 2.0 level 3 hardening of accounts (issue 26): second-factor brute force
+//! and replay, separation of duties, password rules, sessions, registration.
+
+use crate::security::regex_capture;
+use crate::{PASSWORD, TestApp};
+use qifu_testkit::qifu_app::accounts::totp::current_code;
+use qifu_testkit::qifu_db::entity::{message, user};
+use qifu_testkit::reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+async fn user_row(app: &TestApp, username: &str) -> user::Model {
+    user::Entity::find().filter(user::Column::Username.eq(username)).one(&app.ctx.db).await.unwrap().unwrap()
+}
+
+async fn alerts_for(app: &TestApp, username: &str, title: &str) -> Vec<message::Model> {
+    let uid = user_row(app, username).await.id;
+    message::Entity::find()
+        .filter(message::Column::UserId.eq(uid))
+        .filter(message::Column::Title.contains(title))
+        .all(&app.ctx.db)
+        .await
+        .unwrap()
+}
+
+async fn wrong_code(v: &qifu_testkit::Visitor, action: &str) -> qifu_testkit::Page {
+    let page = v.get("/login/verify").await.unwrap();
+    let token = page.csrf().unwrap();
+    if action == "verify" {
+        let sent = v.post_raw("/login/verify", &[("_csrf", &token), ("action", "send")]).await.unwrap();
+        assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    }
+    v.post_raw("/login/verify", &[("_csrf", &token), ("action", action), ("code", "000001")]).await.unwrap()
+}
+
+#[tokio::test]
+async fn second_factor_failures_end_the_pending_session_and_lock_the_account() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    // Four wrong SMS codes on one pending session: still pending.
+    let v = app.new_visitor().unwrap();
+    assert_eq!(v.post_login("gov", PASSWORD).await.unwrap().location(), Some("/login/verify"));
+    for _ in 0..4 {
+        app.advance(chrono::Duration::seconds(61));
+        let p = wrong_code(&v, "verify").await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+        assert!(p.body.contains("短信验证码错误"), "{}", p.body);
+    }
+    // The fifth (an authenticator code, counted together) ends it and locks the account.
+    let p = wrong_code(&v, "totp").await;
+    assert!(p.body.contains("账号已临时锁定15分钟"), "{}", p.body);
+    assert_eq!(v.get("/login/verify").await.unwrap().location(), Some("/login"), "the pending session is gone");
+    let again = app.new_visitor().unwrap().post_login("gov", PASSWORD).await.unwrap();
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("已锁定"), "{}", again.body);
+    let alerts = alerts_for(&app, "secadmin", "第二因素验证连续失败").await;
+    assert_eq!(alerts.len(), 1);
+    assert!(alerts[0].body.contains("gov"));
+
+    // Counted per user too: new pending sessions do not restart the count.
+    app.advance(chrono::Duration::minutes(16));
+    for i in 0..5 {
+        let w = app.new_visitor().unwrap();
+        assert_eq!(w.post_login("gov", PASSWORD).await.unwrap().location(), Some("/login/verify"), "attempt {i}");
+        let p = wrong_code(&w, "totp").await;
+        if i < 4 {
+            assert!(p.body.contains("尚未绑定动态口令"), "{}", p.body);
+        } else {
+            assert!(p.body.contains("账号已临时锁定"), "{}", p.body);
+        }
+    }
+    assert!(user_row(&app, "gov").await.locked_until.is_some_and(|t| t > app.ctx.now()));
+    // A success clears the count.
+    app.advance(chrono::Duration::minutes(16));
+    let w = app.new_visitor().unwrap();
+    w.post_login("gov", PASSWORD).await.unwrap();
+    wrong_code(&w, "totp").await;
+    assert_eq!(w.second_factor("gov").await.unwrap().location(), Some("/admin"));
+    assert_eq!(user_row(&app, "gov").await.mfa_failures, 0);
+}
+
+#[tokio::test]
+async fn the_session_token_changes_when_the_second_factor_completes() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let v = app.new_visitor().unwrap();
+    v.post_login("gov", PASSWORD).await.unwrap();
+    let pending = v.cookie("qifu_session").unwrap();
+    assert_eq!(v.second_factor("gov").await.unwrap().location(), Some("/admin"));
+    let full = v.cookie("qifu_session").unwrap();
+    assert_ne!(pending, full, "a new token after the second factor");
+    assert_eq!(v.get("/admin").await.unwrap().status, StatusCode::OK);
+    // The token seen before the second factor is worthless now.
+    let old = app.client.get(app.url("/admin")).header("cookie", format!("qifu_session={pending}")).send().await.unwrap();
+    assert_ne!(old.status(), StatusCode::OK);
+}
+
+fn hex_of_base32(s: &str) -> String {
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut n, mut out) = (0u64, 0, Vec::new());
+    for c in s.trim_end_matches('=').chars() {
+        bits = (bits << 5) | alphabet.find(c).unwrap() as u64;
+        n += 5;
+        if n >= 8 {
+            out.push(((bits >> (n - 8)) & 0xFF) as u8);
+            n -= 8;
+        }
+    }
+    out.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now_secs(app: &TestApp) -> u64 {
+    u64::try_from(app.ctx.now().timestamp()).unwrap()
+}
+
+#[tokio::test]
+async fn a_totp_code_is_accepted_once_and_enrolment_needs_the_password() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let v = app.new_visitor().unwrap();
+    v.login("gov", PASSWORD).await.unwrap();
+    let page = v.get("/account/totp").await.unwrap();
+    let base32 = regex_capture(&page.body, r#"<code class="secret">([A-Z2-7=]+)</code>"#).unwrap();
+    let sealed = regex_capture(&page.body, r#"name="sealed" value="([^"]+)""#).unwrap();
+    let secret = hex_of_base32(&base32);
+    let code = current_code(&secret, now_secs(&app)).unwrap();
+    // Without the current password (a hijacked session) the authenticator is not bound.
+    let p = v.post_form("/account/totp", &[("action", "enrol"), ("sealed", &sealed), ("code", &code)]).await.unwrap();
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("请填写当前登录密码"), "{}", p.body);
+    let p = v
+        .post_form("/account/totp", &[("action", "enrol"), ("sealed", &sealed), ("code", &code), ("password", "Wrong@2026x")])
+        .await
+        .unwrap();
+    assert!(p.body.contains("当前登录密码不正确"), "{}", p.body);
+    let p = v
+        .post_form("/account/totp", &[("action", "enrol"), ("sealed", &sealed), ("code", &code), ("password", PASSWORD)])
+        .await
+        .unwrap();
+    assert!(p.body.contains("绑定成功"), "{}", p.body);
+    assert_eq!(alerts_for(&app, "secadmin", "动态口令已绑定").await.len(), 1);
+
+    // The enrolment code cannot sign in; the next step's can, once.
+    let w = app.new_visitor().unwrap();
+    w.post_login("gov", PASSWORD).await.unwrap();
+    let t = w.get("/login/verify").await.unwrap().csrf().unwrap();
+    let p = w.post_raw("/login/verify", &[("_csrf", &t), ("action", "totp"), ("code", &code)]).await.unwrap();
+    assert!(p.body.contains("该动态口令已使用过"), "{}", p.body);
+    app.advance(chrono::Duration::seconds(30));
+    let next = current_code(&secret, now_secs(&app)).unwrap();
+    let p = w.post_raw("/login/verify", &[("_csrf", &t), ("action", "totp"), ("code", &next)]).await.unwrap();
+    assert_eq!(p.location(), Some("/admin"), "{}", p.body);
+    // The same code again, within its window, on another sign-in: refused.
+    let x = app.new_visitor().unwrap();
+    x.post_login("gov", PASSWORD).await.unwrap();
+    let t = x.get("/login/verify").await.unwrap().csrf().unwrap();
+    let p = x.post_raw("/login/verify", &[("_csrf", &t), ("action", "totp"), ("code", &next)]).await.unwrap();
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("该动态口令已使用过"), "{}", p.body);
+
+    // Removing needs the password or a current code.
+    let p = v.post_form("/account/totp", &[("action", "remove")]).await.unwrap();
+    assert!(p.body.contains("请填写当前登录密码或验证器中当前显示的动态口令"), "{}", p.body);
+    let p = v.post_form("/account/totp", &[("action", "remove"), ("password", "Wrong@2026x")]).await.unwrap();
+    assert!(p.body.contains("当前登录密码不正确"), "{}", p.body);
+    app.advance(chrono::Duration::seconds(30));
+    let later = current_code(&secret, now_secs(&app)).unwrap();
+    let p = v.post_form("/account/totp", &[("action", "remove"), ("code", &later)]).await.unwrap();
+    assert!(p.body.contains("已解除绑定"), "{}", p.body);
+    assert!(user_row(&app, "gov").await.totp_secret_enc.is_none());
+    assert_eq!(alerts_for(&app, "secadmin", "动态口令已解除").await.len(), 1);
+}
