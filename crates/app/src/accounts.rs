@@ -33,8 +33,8 @@ pub use session::{
 };
 pub use sms_code::{SmsCodeError, SmsPurpose, send_code, verify_code};
 pub use users::{
-    NewSubAccount, UserError, UserFilter, UserRow, create_sub_account, list_users, reset_user_password, set_user_status,
-    unlock_user,
+    NewSubAccount, RoleChoice, UserError, UserFilter, UserRow, create_sub_account, grantable_roles, list_users,
+    reset_user_password, set_user_status, unlock_user,
 };
 
 use crate::actor::{Actor, load_actor, operator_users, require};

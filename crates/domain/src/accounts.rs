@@ -4,7 +4,7 @@
 mod permission;
 mod phone;
 
-pub use permission::{Duty, Permission, Scope, check_separation};
+pub use permission::{Duty, Permission, Scope, check_separation, duties};
 pub use phone::{Phone, PhoneError};
 
 use crate::stored::stored_enum;
@@ -195,8 +195,10 @@ impl BuiltinRole {
                 (JobView, All),
                 (SmsOutboxView, All),
             ],
+            // User management too: only the security administrator manages the
+            // accounts that hold the security or audit duty (三权分立).
             BuiltinRole::SecurityAdmin => {
-                &[(BackOffice, All), (SessionOnline, All), (LoginLogView, All), (OperationLogView, All)]
+                &[(BackOffice, All), (UserManage, All), (SessionOnline, All), (LoginLogView, All), (OperationLogView, All)]
             }
             BuiltinRole::Auditor => &[(BackOffice, All), (AuditView, All)],
         }

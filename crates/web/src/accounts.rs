@@ -74,6 +74,7 @@ impl From<UserError> for WebError {
         match e {
             UserError::Fields(list) => WebError::Invalid(list.into()),
             UserError::Invalid(m) => WebError::invalid(m),
+            UserError::Forbidden(m) => WebError::ForbiddenBecause(m.to_owned()),
             UserError::Access(a) => a.into(),
         }
     }
@@ -180,6 +181,7 @@ pub struct NewUserForm {
     pub display_name: String,
     pub phone: String,
     pub org_id: String,
+    pub role: String,
 }
 
 /// A new user as submitted (a sub-account, or a user of any organisation in
@@ -194,6 +196,8 @@ pub struct SubAccountForm {
     pub phone: String,
     #[serde(default)]
     pub org_id: String,
+    #[serde(default)]
+    pub role: String,
 }
 
 impl SubAccountForm {
@@ -203,6 +207,7 @@ impl SubAccountForm {
             display_name: self.display_name.clone(),
             phone: self.phone.clone(),
             org_id: self.org_id.clone(),
+            role: self.role.clone(),
         }
     }
 }

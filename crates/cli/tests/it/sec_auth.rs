@@ -12,6 +12,12 @@ async fn user_row(app: &TestApp, username: &str) -> user::Model {
     user::Entity::find().filter(user::Column::Username.eq(username)).one(&app.ctx.db).await.unwrap().unwrap()
 }
 
+/// The id of a role by code, as a form value.
+pub async fn role_id(app: &TestApp, code: &str) -> String {
+    use qifu_testkit::qifu_db::entity::role;
+    role::Entity::find().filter(role::Column::Code.eq(code)).one(&app.ctx.db).await.unwrap().unwrap().id.to_string()
+}
+
 async fn alerts_for(app: &TestApp, username: &str, title: &str) -> Vec<message::Model> {
     let uid = user_row(app, username).await.id;
     message::Entity::find()
@@ -168,4 +174,92 @@ async fn a_totp_code_is_accepted_once_and_enrolment_needs_the_password() {
     assert!(p.body.contains("已解除绑定"), "{}", p.body);
     assert!(user_row(&app, "gov").await.totp_secret_enc.is_none());
     assert_eq!(alerts_for(&app, "secadmin", "动态口令已解除").await.len(), 1);
+}
+
+#[tokio::test]
+async fn one_duty_per_role_and_user_and_only_the_security_admin_manages_security_accounts() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let sys = app.new_visitor().unwrap();
+    sys.login("sysadmin", PASSWORD).await.unwrap();
+    // Two duties in one role: refused.
+    let p = sys
+        .post_form(
+            "/admin/roles/new",
+            &[
+                ("code", "sys_and_logs"),
+                ("name", "系统与日志"),
+                ("org_kind", "operator"),
+                ("perm:role.manage", "all"),
+                ("perm:log.login", "all"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("只能承担系统管理、安全管理、安全审计中的一类职责"), "{}", p.body);
+    // A built-in role without a duty cannot gain one.
+    let op_role = role_id(&app, "operator_admin").await;
+    let p = sys
+        .post_form(
+            &format!("/admin/roles/{op_role}"),
+            &[("name", "运营管理员"), ("perm:back_office", "all"), ("perm:menu.manage", "all")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("内置角色不能增加其他职责类别的权限"), "{}", p.body);
+    // Enterprise and institution roles get no platform-wide grants.
+    for (kind, perm) in [("enterprise", "perm:user.manage"), ("institution", "perm:org.manage")] {
+        let code = format!("wide_{kind}");
+        let p = sys
+            .post_form("/admin/roles/new", &[("code", &code), ("name", "越权角色"), ("org_kind", kind), (perm, "all")])
+            .await
+            .unwrap();
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
+        assert!(p.body.contains("企业和机构的角色不能获得平台范围的权限"), "{}", p.body);
+    }
+
+    // Creating a user: the role is required, and the security and audit roles are not the sysadmin's to give.
+    let users = sys.get("/admin/users").await.unwrap();
+    assert!(users.body.contains("请选择角色"));
+    assert!(!users.body.contains(">安全管理员（") && !users.body.contains(">审计员（"), "not offered to the sysadmin");
+    let p = sys.post_form("/admin/users", &[("username", "no_role"), ("display_name", "无角色")]).await.unwrap();
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("请选择角色"));
+    let audit_role = role_id(&app, "auditor").await;
+    let p = sys
+        .post_form("/admin/users", &[("username", "audit2"), ("display_name", "周审计"), ("role", &audit_role)])
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("只能由安全管理员创建"), "{}", p.body);
+    // Nor can the sysadmin reset, disable or unlock the security administrator or the auditor.
+    for who in ["secadmin", "auditor"] {
+        let id = user_row(&app, who).await.id;
+        for action in ["reset-password", "disable", "unlock"] {
+            let p = sys.post_form(&format!("/admin/users/{id}/{action}"), &[]).await.unwrap();
+            assert_eq!(p.status, StatusCode::FORBIDDEN, "{who} {action}");
+            assert!(p.body.contains("三权分立"), "{}", p.body);
+        }
+    }
+    // The security administrator can.
+    let sec = app.new_visitor().unwrap();
+    sec.login("secadmin", PASSWORD).await.unwrap();
+    let p = sec
+        .post_form("/admin/users", &[("username", "audit2"), ("display_name", "周审计"), ("role", &audit_role)])
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("初始密码"));
+    let id = user_row(&app, "auditor").await.id;
+    let p = sec.post_form(&format!("/admin/users/{id}/reset-password"), &[]).await.unwrap();
+    assert!(p.body.contains("密码已重置"), "{}", p.body);
+    // Nobody hands out more than they hold: the operator cannot give the system administrator's role.
+    let op = app.new_visitor().unwrap();
+    op.login("operator", PASSWORD).await.unwrap();
+    let sys_role = role_id(&app, "system_admin").await;
+    let p = op.post_form("/admin/users", &[("username", "sys2"), ("display_name", "吴系统"), ("role", &sys_role)]).await.unwrap();
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(user::Entity::find().filter(user::Column::Username.eq("sys2")).one(&app.ctx.db).await.unwrap().is_none());
 }
