@@ -263,3 +263,26 @@ async fn one_duty_per_role_and_user_and_only_the_security_admin_manages_security
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(user::Entity::find().filter(user::Column::Username.eq("sys2")).one(&app.ctx.db).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn weak_passwords_are_refused_and_a_password_change_ends_the_other_sessions() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    let here = app.new_visitor().unwrap();
+    here.login("enterprise", PASSWORD).await.unwrap();
+    let elsewhere = app.new_visitor().unwrap();
+    elsewhere.login("enterprise", PASSWORD).await.unwrap();
+    assert_eq!(elsewhere.get("/account").await.unwrap().status, StatusCode::OK);
+    for weak in ["P@ssw0rd2026", "Zxcvbnm@123", "Qq123456789"] {
+        let p = here.post_form("/account/password", &[("old", PASSWORD), ("new", weak), ("confirm", weak)]).await.unwrap();
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{weak}");
+        assert!(p.body.contains("密码过于常见"), "{weak}: {}", p.body);
+    }
+    let p = here
+        .post_form("/account/password", &[("old", PASSWORD), ("new", "Harbor-Light-91"), ("confirm", "Harbor-Light-91")])
+        .await
+        .unwrap();
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(here.get("/account").await.unwrap().status, StatusCode::OK, "this session stays");
+    assert_ne!(elsewhere.get("/account").await.unwrap().status, StatusCode::OK, "the other one ended");
+}

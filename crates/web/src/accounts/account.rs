@@ -104,7 +104,8 @@ pub async fn change_password(
     me: SignedIn,
     CsrfForm { form, .. }: CsrfForm<PasswordForm>,
 ) -> Result<Response, WebError> {
-    match accounts::change_password(&st.ctx, &me.actor, &me.viewer.meta, &form.old, &form.new, &form.confirm).await {
+    let current = me.viewer.session.as_ref().map(|s| s.id.clone()).unwrap_or_default();
+    match accounts::change_password(&st.ctx, &me.actor, &me.viewer.meta, &current, &form.old, &form.new, &form.confirm).await {
         Ok(()) => Ok(Redirect::to("/account?done=password").into_response()),
         Err(e) => form::invalid(&password_page(&st, &me, form::errors(e)?)),
     }
