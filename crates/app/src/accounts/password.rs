@@ -110,12 +110,16 @@ pub async fn change_password(
     Ok(())
 }
 
+const STAFF_RESET: &str =
+    "工作人员账号不能仅凭短信验证码重置密码：请同时填写已绑定的动态口令，或联系安全管理员重置（重置后首次登录须修改密码）";
+
 /// Resets a forgotten password with an SMS code sent to the account's phone.
 pub async fn reset_password_by_sms(
     ctx: &Ctx,
     meta: &Meta,
     phone: &Phone,
     code: &str,
+    totp_code: &str,
     new: &str,
     confirm: &str,
 ) -> Result<(), PasswordError> {
@@ -133,6 +137,19 @@ pub async fn reset_password_by_sms(
         txn.commit().await?;
         return Err(PasswordError::Field("phone", "该手机号码没有注册账号"));
     };
+    // Staff (operator, government) need more than the SMS code: the code of
+    // their enrolled authenticator; otherwise the security administrator resets
+    // the password (a new initial password, changed at the next sign-in).
+    let staff = qifu_db::entity::organisation::Entity::find_by_id(u.org_id).one(&txn).await?.is_some_and(|o| o.kind.is_staff());
+    if staff {
+        let ok = u.totp_secret_enc.is_some()
+            && !totp_code.trim().is_empty()
+            && matches!(super::totp::accept_code(&txn, ctx, &u, totp_code).await, Ok(true));
+        if !ok {
+            txn.commit().await?;
+            return Err(PasswordError::Field("totp", STAFF_RESET));
+        }
+    }
     check_password_with(new, Some(&u.username), Some(phone.as_str()), &[&u.display_name])
         .map_err(|m| PasswordError::Field("new", m))?;
     let hash = hash_password(new).map_err(|_| PasswordError::Field("new", "密码无法处理"))?;

@@ -70,7 +70,12 @@ fn secret_of(ctx: &Ctx, u: &user::Model) -> Option<Vec<u8>> {
 /// Accepts `code` for the user once: the step it belongs to must be later than
 /// the last accepted one (conditional update, so two concurrent uses of one
 /// code cannot both pass). `Ok(false)`: wrong code; `Err(Replayed)`: used before.
-async fn accept_code(ctx: &Ctx, u: &user::Model, code: &str) -> Result<bool, TotpError> {
+pub(crate) async fn accept_code<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    u: &user::Model,
+    code: &str,
+) -> Result<bool, TotpError> {
     let raw = secret_of(ctx, u).ok_or(TotpError::NotEnrolled)?;
     let Some(step) = matching_step(&totp(&raw)?, code, now_secs(ctx)) else {
         return Ok(false);
@@ -79,7 +84,7 @@ async fn accept_code(ctx: &Ctx, u: &user::Model, code: &str) -> Result<bool, Tot
         .col_expr(user::Column::TotpLastStep, Expr::value(Some(step)))
         .filter(user::Column::Id.eq(u.id))
         .filter(Condition::any().add(user::Column::TotpLastStep.is_null()).add(user::Column::TotpLastStep.lt(step)))
-        .exec(&ctx.db)
+        .exec(conn)
         .await?;
     if r.rows_affected == 0 {
         return Err(TotpError::Replayed);
@@ -176,7 +181,7 @@ pub async fn confirm_enrolment(
 pub async fn remove(ctx: &Ctx, actor: &Actor, meta: &Meta, password: &str, code: &str) -> Result<(), TotpError> {
     let u = user::Entity::find_by_id(actor.user_id).one(&ctx.db).await?.ok_or(TotpError::Invalid)?;
     if !code.trim().is_empty() {
-        if !accept_code(ctx, &u, code).await? {
+        if !accept_code(&ctx.db, ctx, &u, code).await? {
             return Err(TotpError::WrongCode);
         }
     } else if password.is_empty() {
@@ -216,7 +221,7 @@ pub async fn verify_login(ctx: &Ctx, meta: &Meta, token: &str, code: &str) -> Re
         return Err(TotpError::Expired);
     }
     let u = user::Entity::find_by_id(s.actor.user_id).one(&ctx.db).await?.ok_or(TotpError::Expired)?;
-    let wrong = match accept_code(ctx, &u, code).await {
+    let wrong = match accept_code(&ctx.db, ctx, &u, code).await {
         Ok(true) => None,
         Ok(false) => Some(TotpError::WrongCode),
         Err(TotpError::Replayed) => Some(TotpError::Replayed),

@@ -286,3 +286,62 @@ async fn weak_passwords_are_refused_and_a_password_change_ends_the_other_session
     assert_eq!(here.get("/account").await.unwrap().status, StatusCode::OK, "this session stays");
     assert_ne!(elsewhere.get("/account").await.unwrap().status, StatusCode::OK, "the other one ended");
 }
+
+async fn reset_with(app: &TestApp, phone: &str, totp: &str, password: &str) -> qifu_testkit::Page {
+    let v = app.new_visitor().unwrap();
+    let page = v.get("/password/reset").await.unwrap();
+    let token = page.csrf().unwrap();
+    let (cid, answer) = qifu_testkit::captcha_answer(&app.ctx, &page).await.unwrap();
+    let sent = v
+        .post_raw(
+            "/password/reset",
+            &[("_csrf", &token), ("action", "send_code"), ("phone", phone), ("captcha_id", &cid), ("captcha", &answer)],
+        )
+        .await
+        .unwrap();
+    assert!(sent.body.contains("验证码已发送"), "{}", sent.body);
+    let code = app.last_sms_code(phone).await.unwrap();
+    v.post_raw(
+        "/password/reset",
+        &[
+            ("_csrf", &token),
+            ("action", "reset"),
+            ("phone", phone),
+            ("sms_code", &code),
+            ("totp", totp),
+            ("password", password),
+            ("confirm", password),
+        ],
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn staff_passwords_are_not_reset_by_sms_alone() {
+    let app = TestApp::spawn().await.unwrap();
+    app.seed_demo().await.unwrap();
+    // The SMS code alone does not reset a staff password.
+    let p = reset_with(&app, "13900000005", "", "Fresh-Start-88").await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("工作人员账号不能仅凭短信验证码重置密码"), "{}", p.body);
+    assert_eq!(
+        app.new_visitor().unwrap().post_login("gov", "Fresh-Start-88").await.unwrap().status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // With the enrolled authenticator's code it does.
+    app.advance(chrono::Duration::seconds(61));
+    let v = app.new_visitor().unwrap();
+    v.login("gov", PASSWORD).await.unwrap();
+    let page = v.get("/account/totp").await.unwrap();
+    let secret = hex_of_base32(&regex_capture(&page.body, r#"<code class="secret">([A-Z2-7=]+)</code>"#).unwrap());
+    let sealed = regex_capture(&page.body, r#"name="sealed" value="([^"]+)""#).unwrap();
+    let code = current_code(&secret, now_secs(&app)).unwrap();
+    v.post_form("/account/totp", &[("action", "enrol"), ("sealed", &sealed), ("code", &code), ("password", PASSWORD)])
+        .await
+        .unwrap();
+    app.advance(chrono::Duration::seconds(61));
+    let p = reset_with(&app, "13900000005", &current_code(&secret, now_secs(&app)).unwrap(), "Fresh-Start-88").await;
+    assert_eq!(p.location(), Some("/login?reset=1"), "{}", p.body);
+    assert_eq!(app.new_visitor().unwrap().post_login("gov", "Fresh-Start-88").await.unwrap().location(), Some("/login/verify"));
+}
