@@ -462,10 +462,10 @@ pub fn check_password(pw: &str, username: Option<&str>, phone: Option<&str>) -> 
 /// inside the password, case-insensitively and with leetspeak undone.
 pub fn check_password_with(pw: &str, username: Option<&str>, phone: Option<&str>, names: &[&str]) -> Result<(), &'static str> {
     check_password_strength(pw)?;
-    if let Some(p) = phone.filter(|p| p.len() >= 8) {
-        if pw.contains(p) || pw.contains(&p[p.len() - 8..]) {
-            return Err("密码不能包含手机号码");
-        }
+    if let Some(p) = phone.filter(|p| p.len() >= 8)
+        && (pw.contains(p) || p.get(p.len() - 8..).is_some_and(|tail| pw.contains(tail)))
+    {
+        return Err("密码不能包含手机号码");
     }
     let plain = unleet(pw);
     if username.is_some_and(|u| u.len() >= 3 && (pw.to_lowercase().contains(&u.to_lowercase()) || plain.contains(&unleet(u)))) {
