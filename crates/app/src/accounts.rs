@@ -33,15 +33,15 @@ pub use session::{
 };
 pub use sms_code::{SmsCodeError, SmsPurpose, send_code, verify_code};
 pub use users::{
-    NewSubAccount, UserError, UserFilter, UserRow, create_sub_account, list_users, reset_user_password, set_user_status,
-    unlock_user,
+    NewSubAccount, RoleChoice, UserError, UserFilter, UserRow, create_sub_account, grantable_roles, list_users,
+    reset_user_password, set_user_status, unlock_user,
 };
 
 use crate::actor::{Actor, load_actor, operator_users, require};
 use crate::context::Ctx;
 use qifu_db::entity::{organisation, role, role_permission, user, user_role};
 use qifu_domain::accounts::AccountStatus;
-use qifu_domain::accounts::{BuiltinRole, OrgKind, Permission, check_password, check_username};
+use qifu_domain::accounts::{BuiltinRole, OrgKind, Permission, check_password_with, check_username};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 /// Creates the built-in roles where missing and gives every built-in role the
@@ -126,7 +126,8 @@ pub async fn create_user(ctx: &Ctx, new: NewUser) -> Result<i64, CreateUserError
 /// Creates a user inside the caller's transaction.
 pub async fn create_user_in<C: ConnectionTrait>(conn: &C, ctx: &Ctx, new: NewUser) -> Result<i64, CreateUserError> {
     check_username(&new.username).map_err(CreateUserError::Invalid)?;
-    check_password(&new.password, Some(&new.username), new.phone.as_deref()).map_err(CreateUserError::Invalid)?;
+    check_password_with(&new.password, Some(&new.username), new.phone.as_deref(), &[&new.display_name, &new.org_name])
+        .map_err(CreateUserError::Invalid)?;
     let display = new.display_name.trim();
     if display.is_empty() || display.chars().count() > 64 {
         return Err(CreateUserError::Invalid("姓名不能为空且不超过64个字符"));

@@ -348,13 +348,37 @@ pub async fn record_denied(
             .count(&txn)
             .await?;
         if n == DENIED_ALERT_THRESHOLD + 1 {
-            alert_security_admins(&txn, ctx, a, n).await?;
+            alert_denied(&txn, ctx, a, n).await?;
         }
     }
     txn.commit().await
 }
 
-async fn alert_security_admins<C: ConnectionTrait>(conn: &C, ctx: &Ctx, who: &Actor, n: u64) -> Result<(), DbErr> {
+async fn alert_denied<C: ConnectionTrait>(conn: &C, ctx: &Ctx, who: &Actor, n: u64) -> Result<(), DbErr> {
+    metrics::counter!("qifu_access_denied_alerts_total").increment(1);
+    tracing::warn!(user = who.user_id, refusals = n, "repeated authorisation failures");
+    alert_security_admins(
+        conn,
+        ctx,
+        "安全告警：越权访问次数异常",
+        &format!(
+            "用户 {}（{}）在{}分钟内被拒绝访问{}次，可能在尝试越权操作。请在操作日志中查看“越权访问”记录并核实。",
+            who.display_name, who.username, DENIED_WINDOW_MINUTES, n
+        ),
+        "/admin/operation-log?action=access.denied",
+    )
+    .await
+}
+
+/// Sends every security administrator an in-site message (安全告警) in the
+/// caller's transaction.
+pub async fn alert_security_admins<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Ctx,
+    title: &str,
+    body: &str,
+    link: &str,
+) -> Result<(), DbErr> {
     use qifu_db::entity::{message, role, user_role};
     let role_ids: Vec<i64> = role::Entity::find()
         .filter(role::Column::Code.eq(qifu_domain::accounts::BuiltinRole::SecurityAdmin.code()))
@@ -371,18 +395,13 @@ async fn alert_security_admins<C: ConnectionTrait>(conn: &C, ctx: &Ctx, who: &Ac
         .into_tuple()
         .all(conn)
         .await?;
-    metrics::counter!("qifu_access_denied_alerts_total").increment(1);
-    tracing::warn!(user = who.user_id, refusals = n, "repeated authorisation failures");
     for uid in users {
         message::ActiveModel {
             user_id: Set(uid),
             category: Set(qifu_domain::messages::MessageCategory::Account),
-            title: Set("安全告警：越权访问次数异常".to_owned()),
-            body: Set(format!(
-                "用户 {}（{}）在{}分钟内被拒绝访问{}次，可能在尝试越权操作。请在操作日志中查看“越权访问”记录并核实。",
-                who.display_name, who.username, DENIED_WINDOW_MINUTES, n
-            )),
-            link: Set(Some("/admin/operation-log?action=access.denied".to_owned())),
+            title: Set(title.to_owned()),
+            body: Set(body.to_owned()),
+            link: Set(Some(link.to_owned())),
             read_at: Set(None),
             broadcast_id: Set(None),
             created_at: Set(ctx.now()),

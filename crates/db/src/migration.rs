@@ -19,6 +19,7 @@ mod m20261201_000014_idempotency_keys;
 mod m20261201_000020_audit_append_only;
 mod m20261201_000021_wechat_replay;
 mod m20261201_000030_enterprise_records;
+mod m20261201_000031_second_factor_guard;
 mod util;
 
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000020_audit_append_only::Migration),
             Box::new(m20261201_000021_wechat_replay::Migration),
             Box::new(m20261201_000030_enterprise_records::Migration),
+            Box::new(m20261201_000031_second_factor_guard::Migration),
         ]
     }
 }

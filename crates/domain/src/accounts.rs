@@ -4,7 +4,7 @@
 mod permission;
 mod phone;
 
-pub use permission::{Duty, Permission, Scope, check_separation};
+pub use permission::{Duty, Permission, Scope, check_separation, duties};
 pub use phone::{Phone, PhoneError};
 
 use crate::stored::stored_enum;
@@ -195,8 +195,10 @@ impl BuiltinRole {
                 (JobView, All),
                 (SmsOutboxView, All),
             ],
+            // User management too: only the security administrator manages the
+            // accounts that hold the security or audit duty (三权分立).
             BuiltinRole::SecurityAdmin => {
-                &[(BackOffice, All), (SessionOnline, All), (LoginLogView, All), (OperationLogView, All)]
+                &[(BackOffice, All), (UserManage, All), (SessionOnline, All), (LoginLogView, All), (OperationLogView, All)]
             }
             BuiltinRole::Auditor => &[(BackOffice, All), (AuditView, All)],
         }
@@ -346,59 +348,134 @@ mod password_tests {
 
 const COMMON_PASSWORDS: &str = include_str!("../data/common_passwords.txt");
 
-/// Whether a password is on the shipped list of common passwords, or is a
-/// common base word padded with digits and symbols (e.g. `Password2026!`).
+fn common_set() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMON_PASSWORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect())
+}
+
+/// Lower case with leetspeak undone (`P@ssw0rd` → `password`).
+pub fn unleet(s: &str) -> String {
+    s.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            '@' | '4' => 'a',
+            '0' => 'o',
+            '1' | '!' | '|' => 'i',
+            '3' => 'e',
+            '$' | '5' => 's',
+            '7' | '+' => 't',
+            '9' => 'g',
+            c => c,
+        })
+        .collect()
+}
+
+const BASES: &[&str] = &[
+    "password",
+    "passw",
+    "passwd",
+    "admin",
+    "administrator",
+    "qwerty",
+    "qwer",
+    "qwertyuiop",
+    "welcome",
+    "root",
+    "test",
+    "huawei",
+    "woaini",
+    "iloveyou",
+    "abc",
+    "abcd",
+    "abcdef",
+    "abcdefg",
+    "asdf",
+    "asdfgh",
+    "asdfghjkl",
+    "zxcv",
+    "zxcvb",
+    "zxcvbn",
+    "zxcvbnm",
+    "qaz",
+    "qazwsx",
+    "qazwsxedc",
+    "qweasd",
+    "qweasdzxc",
+    "qwe",
+    "asd",
+    "zxc",
+    "changeme",
+    "letmein",
+    "default",
+    "beijing",
+    "china",
+    "tongzhou",
+    "aa",
+    "a",
+    "pssw",
+    "psswrd",
+    "pwd",
+    "guest",
+    "user",
+    "login",
+    "qq",
+    "wx",
+];
+
+/// Whether a digit string is a run (`123456`, `987654`) or one digit repeated.
+fn trivial_digits(d: &str) -> bool {
+    let b = d.as_bytes();
+    b.len() >= 4
+        && (b.windows(2).all(|w| w[1] == w[0])
+            || b.windows(2).all(|w| w[1] == w[0] + 1 || (w[0] == b'9' && w[1] == b'0'))
+            || b.windows(2).all(|w| w[0] == w[1] + 1))
+}
+
+/// Whether a password is on the shipped list of common passwords (a few
+/// thousand), or is a common word or keyboard walk (leetspeak undone) padded
+/// with digits and symbols (`P@ssw0rd2026`, `Zxcvbnm@123`), or a couple of
+/// letters in front of a run of digits (`Qq123456789`).
 pub fn is_common_password(pw: &str) -> bool {
     let lower = pw.to_lowercase();
-    if COMMON_PASSWORDS.lines().any(|l| !l.starts_with('#') && l.trim() == lower) {
+    let set = common_set();
+    if set.contains(lower.as_str()) || set.contains(unleet(&lower).as_str()) {
         return true;
     }
-    let letters: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
-    const BASES: &[&str] = &[
-        "password",
-        "passw",
-        "admin",
-        "administrator",
-        "qwerty",
-        "qwer",
-        "qwertyuiop",
-        "welcome",
-        "root",
-        "test",
-        "huawei",
-        "woaini",
-        "iloveyou",
-        "abc",
-        "abcd",
-        "asdf",
-        "zxcv",
-        "qaz",
-        "qazwsx",
-        "qazwsxedc",
-        "qweasdzxc",
-        "qwe",
-        "qweasd",
-        "changeme",
-        "letmein",
-        "default",
-        "beijing",
-        "china",
-        "tongzhou",
-        "aa",
-        "a",
-        "pssw",
-    ];
-    BASES.contains(&letters.as_str())
+    // The core: without the digits and symbols padding either end.
+    let core = lower.trim_matches(|c: char| !c.is_alphabetic());
+    let core_plain = unleet(core);
+    let letters: String = core_plain.chars().filter(|c| c.is_alphabetic()).collect();
+    if set.contains(core_plain.as_str()) || BASES.contains(&core_plain.as_str()) || BASES.contains(&letters.as_str()) {
+        return true;
+    }
+    let all_letters: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
+    let digits: String = lower.chars().filter(char::is_ascii_digit).collect();
+    all_letters.chars().count() <= 2 && trivial_digits(&digits)
 }
 
 /// The full password policy: strength, not the phone number or username, not common.
 pub fn check_password(pw: &str, username: Option<&str>, phone: Option<&str>) -> Result<(), &'static str> {
+    check_password_with(pw, username, phone, &[])
+}
+
+/// The full policy, also refusing the user's own names (person, organisation)
+/// inside the password, case-insensitively and with leetspeak undone.
+pub fn check_password_with(pw: &str, username: Option<&str>, phone: Option<&str>, names: &[&str]) -> Result<(), &'static str> {
     check_password_strength(pw)?;
-    if phone.is_some_and(|p| !p.is_empty() && pw.contains(p)) {
+    if let Some(p) = phone.filter(|p| p.len() >= 8)
+        && (pw.contains(p) || p.get(p.len() - 8..).is_some_and(|tail| pw.contains(tail)))
+    {
         return Err("密码不能包含手机号码");
     }
-    if username.is_some_and(|u| u.len() >= 3 && pw.to_lowercase().contains(&u.to_lowercase())) {
+    let plain = unleet(pw);
+    if username.is_some_and(|u| u.len() >= 3 && (pw.to_lowercase().contains(&u.to_lowercase()) || plain.contains(&unleet(u)))) {
         return Err("密码不能包含用户名");
+    }
+    for n in names {
+        let n: String = n.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+        if n.chars().count() >= 2 && (pw.to_lowercase().contains(&n) || plain.contains(&unleet(&n))) {
+            return Err("密码不能包含姓名或单位名称");
+        }
     }
     if is_common_password(pw) {
         return Err("密码过于常见，容易被猜到，请换一个");
@@ -421,5 +498,26 @@ mod policy_tests {
         assert_eq!(check_password("zhangsan@Home9", Some("zhangsan"), None), Err("密码不能包含用户名"));
         assert!(check_password("Canal-Bridge-7", Some("zhangsan"), Some("13800138000")).is_ok());
         assert!(check_password("Demo@2026qifu", None, None).is_ok());
+    }
+
+    #[test]
+    fn leetspeak_walks_and_padded_digits_are_common() {
+        for pw in ["P@ssw0rd2026", "Zxcvbnm@123", "Qq123456789", "Adm1n@2026!", "1qaz@WSX3edc", "Aa987654321!"] {
+            assert!(is_common_password(pw), "{pw}");
+            assert!(check_password(pw, None, None).is_err(), "{pw}");
+        }
+        for pw in ["Canal-Bridge-7", "Demo@2026qifu", "Harbor-Light-91", "7#9kQ2!x8@4Z"] {
+            assert!(!is_common_password(pw), "{pw}");
+        }
+        assert!(common_set().len() > 2000);
+    }
+
+    #[test]
+    fn own_names_are_refused() {
+        assert_eq!(check_password_with("Zh@ngW3i#2026", Some("zw01"), None, &["zhangwei"]), Err("密码不能包含姓名或单位名称"));
+        assert_eq!(check_password_with("Tongda-Tech-99", None, None, &["TongDa"]), Err("密码不能包含姓名或单位名称"));
+        assert_eq!(check_password_with("Xq8!00138000xy", None, Some("13800138000"), &[]), Err("密码不能包含手机号码"));
+        assert_eq!(check_password_with("Z3ngsan#Home9", Some("zengsan"), None, &[]), Err("密码不能包含用户名"));
+        assert!(check_password_with("Canal-Bridge-7", Some("zhangsan"), Some("13800138000"), &["张伟", "通州科技"]).is_ok());
     }
 }

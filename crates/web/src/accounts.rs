@@ -74,6 +74,7 @@ impl From<UserError> for WebError {
         match e {
             UserError::Fields(list) => WebError::Invalid(list.into()),
             UserError::Invalid(m) => WebError::invalid(m),
+            UserError::Forbidden(m) => WebError::ForbiddenBecause(m.to_owned()),
             UserError::Access(a) => a.into(),
         }
     }
@@ -127,9 +128,10 @@ impl From<SecondFactorError> for WebError {
         match e {
             SecondFactorError::Db(d) => d.into(),
             SecondFactorError::Sms(s) => s.into(),
-            e @ (SecondFactorError::Expired | SecondFactorError::NoPhone | SecondFactorError::WrongCode) => {
-                WebError::invalid(e.to_string())
-            }
+            e @ (SecondFactorError::Expired
+            | SecondFactorError::NoPhone
+            | SecondFactorError::WrongCode
+            | SecondFactorError::TooManyFailures(_)) => WebError::invalid(e.to_string()),
         }
     }
 }
@@ -138,9 +140,15 @@ impl From<TotpError> for WebError {
     fn from(e: TotpError) -> Self {
         match e {
             TotpError::Db(d) => d.into(),
-            e @ (TotpError::WrongCode | TotpError::Expired | TotpError::NotEnrolled | TotpError::Invalid) => {
-                WebError::invalid(e.to_string())
-            }
+            e @ (TotpError::WrongCode
+            | TotpError::Expired
+            | TotpError::NotEnrolled
+            | TotpError::Invalid
+            | TotpError::Replayed
+            | TotpError::PasswordRequired
+            | TotpError::WrongPassword
+            | TotpError::ProofRequired
+            | TotpError::TooManyFailures(_)) => WebError::invalid(e.to_string()),
         }
     }
 }
@@ -173,6 +181,7 @@ pub struct NewUserForm {
     pub display_name: String,
     pub phone: String,
     pub org_id: String,
+    pub role: String,
 }
 
 /// A new user as submitted (a sub-account, or a user of any organisation in
@@ -187,6 +196,8 @@ pub struct SubAccountForm {
     pub phone: String,
     #[serde(default)]
     pub org_id: String,
+    #[serde(default)]
+    pub role: String,
 }
 
 impl SubAccountForm {
@@ -196,6 +207,7 @@ impl SubAccountForm {
             display_name: self.display_name.clone(),
             phone: self.phone.clone(),
             org_id: self.org_id.clone(),
+            role: self.role.clone(),
         }
     }
 }

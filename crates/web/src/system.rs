@@ -43,7 +43,8 @@ pub fn login_reason_label(r: &str) -> &'static str {
         "ip_throttled" => "IP 失败次数过多",
         "disabled" => "账号或组织已停用",
         "client_cert" => "缺少客户端证书",
-        "second_factor" => "短信验证码错误",
+        "second_factor" => "第二因素验证码错误",
+        "second_factor_locked" => "第二因素连续错误，账号已锁定",
         _ => "其他",
     }
 }

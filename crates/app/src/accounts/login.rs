@@ -53,17 +53,6 @@ pub enum LoginOutcome {
     SecondFactor { token: String },
 }
 
-pub(crate) async fn log_attempt(
-    ctx: &Ctx,
-    meta: &Meta,
-    account: &str,
-    user_id: Option<i64>,
-    ok: bool,
-    reason: &str,
-) -> Result<(), DbErr> {
-    log(ctx, meta, account, user_id, ok, reason).await
-}
-
 async fn log(ctx: &Ctx, meta: &Meta, account: &str, user_id: Option<i64>, ok: bool, reason: &str) -> Result<(), DbErr> {
     // Appended to the login log's keyed chain (crate::audit).
     let result = if ok { LoginResult::Success } else { LoginResult::Failure };
@@ -177,6 +166,8 @@ pub enum SecondFactorError {
     NoPhone,
     #[error("短信验证码错误或已过期")]
     WrongCode,
+    #[error("验证码错误次数过多，本次登录已结束，账号已临时锁定{0}分钟，请稍后重新登录或联系安全管理员")]
+    TooManyFailures(i64),
     #[error(transparent)]
     Sms(#[from] SmsCodeError),
     #[error(transparent)]
@@ -206,13 +197,107 @@ pub async fn send_second_factor(ctx: &Ctx, meta: &Meta, token: &str) -> Result<S
 }
 
 /// Completes a pending login with the SMS code.
-pub async fn verify_second_factor(ctx: &Ctx, meta: &Meta, token: &str, code: &str) -> Result<SessionInfo, SecondFactorError> {
+pub async fn verify_second_factor(
+    ctx: &Ctx,
+    meta: &Meta,
+    token: &str,
+    code: &str,
+) -> Result<(String, SessionInfo), SecondFactorError> {
     let (s, phone) = pending(ctx, token).await?;
     if !sms_code::verify_code(&ctx.db, ctx, &phone, SmsPurpose::Login, code).await? {
-        log(ctx, meta, &s.actor.username, Some(s.actor.user_id), false, "second_factor").await?;
-        return Err(SecondFactorError::WrongCode);
+        return Err(match second_factor_failed(ctx, meta, &s, "sms").await? {
+            Some(minutes) => SecondFactorError::TooManyFailures(minutes),
+            None => SecondFactorError::WrongCode,
+        });
     }
-    super::session::promote(ctx, &s.id).await?;
+    Ok(second_factor_passed(ctx, meta, s).await?)
+}
+
+/// A second factor that passed: the user's failure count is cleared, and the
+/// pending session is replaced by a full one under a new token and a new CSRF
+/// token (the token seen before the second factor is worthless afterwards).
+/// Returns the new cookie token and the session.
+pub(crate) async fn second_factor_passed(ctx: &Ctx, meta: &Meta, s: SessionInfo) -> Result<(String, SessionInfo), DbErr> {
+    let txn = qifu_db::begin_write(&ctx.db).await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::MfaFailures, Expr::value(0))
+        .filter(user::Column::Id.eq(s.actor.user_id))
+        .exec(&txn)
+        .await?;
+    let (token, csrf, id) = super::session::rotate_to_full(&txn, &s.id).await?;
+    txn.commit().await?;
     log(ctx, meta, &s.actor.username, Some(s.actor.user_id), true, "ok").await?;
-    Ok(SessionInfo { stage: SessionStage::Full, ..s })
+    Ok((token, SessionInfo { stage: SessionStage::Full, csrf_token: csrf, id, ..s }))
+}
+
+/// A wrong second factor (SMS code or authenticator code) on a pending session.
+/// Failures count on the session and on the user; once either reaches
+/// `security.lockout_threshold` the user's pending sessions end, the account
+/// locks for `security.lockout_minutes`, and the security administrators are
+/// alerted. Returns the lock's minutes when it locked.
+pub(crate) async fn second_factor_failed(ctx: &Ctx, meta: &Meta, s: &SessionInfo, method: &str) -> Result<Option<i64>, DbErr> {
+    use qifu_db::entity::session;
+    let sec = &ctx.settings.security;
+    let uid = s.actor.user_id;
+    let txn = qifu_db::begin_write(&ctx.db).await?;
+    // Counted atomically and read back in the same transaction (as wrong passwords).
+    user::Entity::update_many()
+        .col_expr(user::Column::MfaFailures, sea_orm::sea_query::ExprTrait::add(Expr::col(user::Column::MfaFailures), 1))
+        .filter(user::Column::Id.eq(uid))
+        .exec(&txn)
+        .await?;
+    session::Entity::update_many()
+        .col_expr(session::Column::MfaFailures, sea_orm::sea_query::ExprTrait::add(Expr::col(session::Column::MfaFailures), 1))
+        .filter(session::Column::Id.eq(s.id.as_str()))
+        .exec(&txn)
+        .await?;
+    let by_user = user::Entity::find_by_id(uid).one(&txn).await?.map(|u| u.mfa_failures).unwrap_or(1);
+    let by_session = session::Entity::find_by_id(s.id.clone()).one(&txn).await?.map(|x| x.mfa_failures).unwrap_or(1);
+    let locked = by_user.max(by_session) >= sec.lockout_threshold;
+    if locked {
+        let now = ctx.now();
+        user::Entity::update_many()
+            .col_expr(user::Column::MfaFailures, Expr::value(0))
+            .col_expr(user::Column::FailedLogins, Expr::value(0))
+            .col_expr(user::Column::LockedUntil, Expr::value(Some(now + Duration::minutes(sec.lockout_minutes))))
+            .filter(user::Column::Id.eq(uid))
+            .exec(&txn)
+            .await?;
+        session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(uid))
+            .filter(session::Column::Stage.eq(SessionStage::Mfa))
+            .exec(&txn)
+            .await?;
+        audit::record(
+            &txn,
+            ctx,
+            None,
+            meta,
+            Entry::ok(
+                "user.lock",
+                "user",
+                uid,
+                serde_json::json!({"reason": "second_factor", "method": method, "failures": by_user.max(by_session), "minutes": sec.lockout_minutes}),
+            ),
+        )
+        .await?;
+        audit::alert_security_admins(
+            &txn,
+            ctx,
+            "安全告警：第二因素验证连续失败",
+            &format!(
+                "用户 {}（{}）登录时第二因素验证（短信验证码或动态口令）连续失败{}次，本次登录已结束，账号已锁定{}分钟。若非本人操作，其密码可能已泄露，请核实并重置密码。",
+                s.actor.display_name,
+                s.actor.username,
+                by_user.max(by_session),
+                sec.lockout_minutes
+            ),
+            "/admin/operation-log?action=user.lock",
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    let reason = if locked { "second_factor_locked" } else { "second_factor" };
+    log(ctx, meta, &s.actor.username, Some(uid), false, reason).await?;
+    Ok(locked.then_some(sec.lockout_minutes))
 }

@@ -49,7 +49,7 @@ use super::sms_code::{self, SmsPurpose};
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::user;
-use qifu_domain::accounts::{Phone, check_password};
+use qifu_domain::accounts::{Phone, check_password_with};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +70,7 @@ pub async fn change_password(
     ctx: &Ctx,
     actor: &Actor,
     meta: &Meta,
+    current_session: &str,
     old: &str,
     new: &str,
     confirm: &str,
@@ -87,9 +88,16 @@ pub async fn change_password(
     if new == old {
         return Err(PasswordError::Field("new", "新密码不能与原密码相同"));
     }
-    check_password(new, Some(&u.username), phone_of(ctx, &u).as_deref()).map_err(|m| PasswordError::Field("new", m))?;
+    check_password_with(new, Some(&u.username), phone_of(ctx, &u).as_deref(), &[&u.display_name, &actor.org_name])
+        .map_err(|m| PasswordError::Field("new", m))?;
     let hash = hash_password(new).map_err(|_| PasswordError::Field("new", "密码无法处理"))?;
     let txn = qifu_db::begin_write(&ctx.db).await?;
+    // Every other session of the user ends (a thief's among them); this one stays.
+    qifu_db::entity::session::Entity::delete_many()
+        .filter(qifu_db::entity::session::Column::UserId.eq(actor.user_id))
+        .filter(qifu_db::entity::session::Column::Id.ne(current_session))
+        .exec(&txn)
+        .await?;
     let uid = u.id;
     let mut am: user::ActiveModel = u.into();
     am.password_hash = Set(hash);
@@ -102,12 +110,16 @@ pub async fn change_password(
     Ok(())
 }
 
+const STAFF_RESET: &str =
+    "工作人员账号不能仅凭短信验证码重置密码：请同时填写已绑定的动态口令，或联系安全管理员重置（重置后首次登录须修改密码）";
+
 /// Resets a forgotten password with an SMS code sent to the account's phone.
 pub async fn reset_password_by_sms(
     ctx: &Ctx,
     meta: &Meta,
     phone: &Phone,
     code: &str,
+    totp_code: &str,
     new: &str,
     confirm: &str,
 ) -> Result<(), PasswordError> {
@@ -125,7 +137,21 @@ pub async fn reset_password_by_sms(
         txn.commit().await?;
         return Err(PasswordError::Field("phone", "该手机号码没有注册账号"));
     };
-    check_password(new, Some(&u.username), Some(phone.as_str())).map_err(|m| PasswordError::Field("new", m))?;
+    // Staff (operator, government) need more than the SMS code: the code of
+    // their enrolled authenticator; otherwise the security administrator resets
+    // the password (a new initial password, changed at the next sign-in).
+    let staff = qifu_db::entity::organisation::Entity::find_by_id(u.org_id).one(&txn).await?.is_some_and(|o| o.kind.is_staff());
+    if staff {
+        let ok = u.totp_secret_enc.is_some()
+            && !totp_code.trim().is_empty()
+            && matches!(super::totp::accept_code(&txn, ctx, &u, totp_code).await, Ok(true));
+        if !ok {
+            txn.commit().await?;
+            return Err(PasswordError::Field("totp", STAFF_RESET));
+        }
+    }
+    check_password_with(new, Some(&u.username), Some(phone.as_str()), &[&u.display_name])
+        .map_err(|m| PasswordError::Field("new", m))?;
     let hash = hash_password(new).map_err(|_| PasswordError::Field("new", "密码无法处理"))?;
     let uid = u.id;
     let mut am: user::ActiveModel = u.into();

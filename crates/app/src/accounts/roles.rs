@@ -7,7 +7,7 @@ use crate::actor::AccessError;
 use crate::audit::{self, Entry};
 use crate::context::{Ctx, Meta};
 use qifu_db::entity::{role, role_permission};
-use qifu_domain::accounts::{OrgKind, Permission, Scope, check_separation};
+use qifu_domain::accounts::{BuiltinRole, OrgKind, Permission, Scope, check_separation, duties};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 #[derive(Debug, Clone)]
@@ -75,6 +75,27 @@ pub async fn save_role(ctx: &Ctx, actor: &Actor, meta: &Meta, id: Option<i64>, f
     }
     if let Err(m) = check_separation(grants.iter().map(|(p, _)| *p)) {
         errors.push(("grants", m.to_owned()));
+    }
+    let existing = match id {
+        Some(id) => Some(role::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AccessError::NotFound)?),
+        None => None,
+    };
+    // A built-in role keeps its duty: it cannot gain another one.
+    if let Some(builtin) = existing.as_ref().filter(|r| r.builtin).and_then(|r| BuiltinRole::parse(&r.code)) {
+        let allowed = duties(builtin.grants().iter().map(|(p, _)| *p));
+        if !duties(grants.iter().map(|(p, _)| *p)).is_subset(&allowed) {
+            errors.push(("grants", "三权分立：内置角色不能增加其他职责类别的权限".to_owned()));
+        }
+    }
+    // Enterprise and institution roles reach their own organisation at most.
+    let role_kind = existing.as_ref().map(|r| r.org_kind).or(kind);
+    if matches!(role_kind, Some(OrgKind::Enterprise | OrgKind::Institution)) {
+        for (p, s) in &grants {
+            let back_office = *p == Permission::BackOffice && role_kind == Some(OrgKind::Institution);
+            if *s == Scope::All && !back_office {
+                errors.push(("grants", format!("企业和机构的角色不能获得平台范围的权限：“{}”", p.label())));
+            }
+        }
     }
     if !errors.is_empty() {
         return Err(UserError::Fields(errors));

@@ -12,7 +12,8 @@ use qifu_db::entity::{organisation, session, user};
 use qifu_domain::accounts::Permission;
 use qifu_domain::accounts::SessionStage;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use sm3::{Digest, Sm3};
 
@@ -49,6 +50,7 @@ pub(crate) async fn create_session(ctx: &Ctx, user_id: i64, stage: SessionStage,
         last_seen_at: Set(now),
         expires_at: Set(now + Duration::hours(ctx.settings.web.session_absolute_hours)),
         stage: Set(stage),
+        mfa_failures: Set(0),
     }
     .insert_committed(&ctx.db)
     .await?;
@@ -226,14 +228,31 @@ pub async fn force_out(ctx: &Ctx, actor: &Actor, meta: &Meta, session_id: &str) 
     Ok(())
 }
 
-/// Marks an "mfa" session as fully signed in.
-pub(crate) async fn promote(ctx: &Ctx, id: &str) -> Result<(), DbErr> {
-    session::Entity::update_many()
-        .col_expr(session::Column::Stage, sea_orm::sea_query::Expr::value(SessionStage::Full))
-        .filter(session::Column::Id.eq(id))
-        .exec(&ctx.db)
-        .await?;
-    Ok(())
+/// Replaces an "mfa" session by a fully signed-in one under a new token and a
+/// new CSRF token (same user, creation and expiry). Returns the cookie token,
+/// the CSRF token and the new id.
+pub(crate) async fn rotate_to_full<C: sea_orm::ConnectionTrait>(conn: &C, id: &str) -> Result<(String, String, String), DbErr> {
+    let old =
+        session::Entity::find_by_id(id.to_owned()).one(conn).await?.ok_or_else(|| DbErr::RecordNotFound("session".into()))?;
+    let token = random_token();
+    let csrf = random_token();
+    let new_id = token_id(&token);
+    session::Entity::delete_by_id(id.to_owned()).exec(conn).await?;
+    session::ActiveModel {
+        id: Set(new_id.clone()),
+        user_id: Set(old.user_id),
+        csrf_token: Set(csrf.clone()),
+        ip: Set(old.ip),
+        user_agent: Set(old.user_agent),
+        created_at: Set(old.created_at),
+        last_seen_at: Set(old.last_seen_at),
+        expires_at: Set(old.expires_at),
+        stage: Set(SessionStage::Full),
+        mfa_failures: Set(0),
+    }
+    .insert(conn)
+    .await?;
+    Ok((token, csrf, new_id))
 }
 
 /// Ends every session of a user (after a password reset or when disabled).

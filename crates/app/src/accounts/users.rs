@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use qifu_db::entity::{organisation, role, user, user_role};
 use qifu_domain::accounts::AccountStatus;
 use qifu_domain::accounts::check_person_name;
-use qifu_domain::accounts::{OrgKind, Permission, Phone, check_separation, check_username};
+use qifu_domain::accounts::{Duty, OrgKind, Permission, Phone, Scope, check_separation, check_username};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -133,8 +133,85 @@ pub enum UserError {
     Fields(Vec<(&'static str, String)>),
     #[error("{0}")]
     Invalid(String),
+    /// Refused, with the reason to show (separation of duties).
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error(transparent)]
     Access(#[from] AccessError),
+}
+
+const ONLY_SECURITY_ADMIN: &str = "三权分立：持有安全管理或安全审计职责的账号只能由安全管理员创建、停用、解锁或重置密码";
+
+/// The duties held by the actor's permissions.
+fn actor_duties(actor: &Actor) -> std::collections::BTreeSet<Duty> {
+    qifu_domain::accounts::duties(actor.grants.keys().copied())
+}
+
+/// Whether the actor may give a role with these grants: a role holding the
+/// security or audit duty only by a holder of the security duty, the system
+/// duty only by a holder of it, and any other permission only if the actor holds
+/// it with at least the same scope (no one hands out more than they have).
+pub(crate) fn may_grant(actor: &Actor, grants: &[(Permission, Scope)]) -> bool {
+    let mine = actor_duties(actor);
+    grants.iter().all(|(p, s)| match p.duty() {
+        Some(Duty::Security | Duty::Audit) => mine.contains(&Duty::Security),
+        Some(Duty::System) => mine.contains(&Duty::System),
+        None => actor.scope(*p).is_some_and(|held| held >= *s),
+    })
+}
+
+/// The duties a user's roles hold.
+async fn user_duties<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<std::collections::BTreeSet<Duty>, DbErr> {
+    use qifu_db::entity::role_permission;
+    let role_ids: Vec<i64> = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| l.role_id)
+        .collect();
+    let perms = role_permission::Entity::find().filter(role_permission::Column::RoleId.is_in(role_ids)).all(conn).await?;
+    Ok(qifu_domain::accounts::duties(perms.into_iter().map(|p| p.permission)))
+}
+
+/// Accounts holding the security or audit duty are managed by the security
+/// administrator only (the system administrator cannot take them over).
+async fn check_may_manage<C: ConnectionTrait>(conn: &C, actor: &Actor, target: i64) -> Result<(), UserError> {
+    let theirs = user_duties(conn, target).await?;
+    if (theirs.contains(&Duty::Security) || theirs.contains(&Duty::Audit)) && !actor_duties(actor).contains(&Duty::Security) {
+        return Err(UserError::Forbidden(ONLY_SECURITY_ADMIN));
+    }
+    Ok(())
+}
+
+/// A role the actor may choose for a new account.
+#[derive(Debug, Clone)]
+pub struct RoleChoice {
+    pub id: i64,
+    pub name: String,
+    pub org_kind: OrgKind,
+}
+
+/// The roles the actor may give to new accounts: of the actor's own
+/// organisation kind unless the actor manages users everywhere, and only those
+/// [`may_grant`] allows.
+pub async fn grantable_roles(ctx: &Ctx, actor: &Actor) -> Result<Vec<RoleChoice>, UserError> {
+    let grant = user_scope(actor)?;
+    let mut q = role::Entity::find().order_by_asc(role::Column::Id);
+    if !grant.is_all() {
+        q = q.filter(role::Column::OrgKind.eq(actor.org_kind));
+    }
+    let roles = q.all(&ctx.db).await?;
+    let perms = qifu_db::entity::role_permission::Entity::find().all(&ctx.db).await?;
+    Ok(roles
+        .into_iter()
+        .filter(|r| {
+            let g: Vec<(Permission, Scope)> =
+                perms.iter().filter(|p| p.role_id == r.id).map(|p| (p.permission, p.scope)).collect();
+            may_grant(actor, &g)
+        })
+        .map(|r| RoleChoice { id: r.id, name: r.name, org_kind: r.org_kind })
+        .collect())
 }
 
 impl CreateUserError {
@@ -188,15 +265,27 @@ pub async fn create_sub_account(ctx: &Ctx, actor: &Actor, meta: &Meta, n: &NewSu
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let org = organisation::Entity::find_by_id(org_id).one(&txn).await?.ok_or(AccessError::NotFound)?;
     let kind = org.kind;
-    let roles = role::Entity::find().filter(role::Column::OrgKind.eq(kind)).all(&txn).await?;
-    let role = match n.role_id {
-        Some(id) => roles.iter().find(|r| r.id == id),
-        None => roles.iter().find(|r| r.builtin),
-    };
-    let Some(role) = role else {
-        errors.push(("role", "请选择该组织可用的角色".to_owned()));
+    // The role is an explicit choice (no default), among those the actor may grant.
+    let Some(role_id) = n.role_id else {
+        errors.push(("role", "请选择角色".to_owned()));
         return Err(UserError::Fields(errors));
     };
+    let Some(role) = role::Entity::find_by_id(role_id).one(&txn).await?.filter(|r| r.org_kind == kind) else {
+        errors.push(("role", "所选角色不适用于该组织，请选择该组织类型的角色".to_owned()));
+        return Err(UserError::Fields(errors));
+    };
+    let role_grants: Vec<(Permission, Scope)> = qifu_db::entity::role_permission::Entity::find()
+        .filter(qifu_db::entity::role_permission::Column::RoleId.eq(role.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.permission, p.scope))
+        .collect();
+    if !may_grant(actor, &role_grants) {
+        let duty = role_grants.iter().any(|(p, _)| matches!(p.duty(), Some(Duty::Security | Duty::Audit)));
+        errors.push(("role", if duty { ONLY_SECURITY_ADMIN.to_owned() } else { "不能授予超出本人权限的角色".to_owned() }));
+        return Err(UserError::Fields(errors));
+    }
     if !errors.is_empty() {
         return Err(UserError::Fields(errors));
     }
@@ -243,6 +332,7 @@ pub async fn set_user_status(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64, act
     }
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let u = find_in_scope(&txn, &grant, id).await?;
+    check_may_manage(&txn, actor, id).await?;
     let before = u.status;
     let status = if active { AccountStatus::Active } else { AccountStatus::Disabled };
     let mut am: user::ActiveModel = u.into();
@@ -269,6 +359,7 @@ pub async fn unlock_user(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64) -> Resu
     let grant = user_scope(actor)?;
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let u = find_in_scope(&txn, &grant, id).await?;
+    check_may_manage(&txn, actor, id).await?;
     let mut am: user::ActiveModel = u.into();
     am.locked_until = Set(None);
     am.failed_logins = Set(0);
@@ -283,6 +374,7 @@ pub async fn reset_user_password(ctx: &Ctx, actor: &Actor, meta: &Meta, id: i64)
     let grant = user_scope(actor)?;
     let txn = qifu_db::begin_write(&ctx.db).await?;
     let u = find_in_scope(&txn, &grant, id).await?;
+    check_may_manage(&txn, actor, id).await?;
     let password = initial_password();
     let hash = super::hash_password(&password).map_err(|_| UserError::Invalid("密码无法处理".to_owned()))?;
     let mut am: user::ActiveModel = u.into();

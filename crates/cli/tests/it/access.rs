@@ -222,7 +222,11 @@ async fn an_institution_sees_and_touches_only_its_own_accounts() {
     let op_id = user_id(&app, "operator").await;
     assert_eq!(v.post_form(&format!("/admin/users/{op_id}/disable"), &[]).await.unwrap().status, StatusCode::NOT_FOUND);
     // A sub-account created by the institution lands in the institution.
-    let p = v.post_form("/admin/users", &[("username", "a_clerk"), ("display_name", "钱助理"), ("org_id", "1")]).await.unwrap();
+    let inst_role = crate::sec_auth::role_id(&app, "institution_admin").await;
+    let p = v
+        .post_form("/admin/users", &[("username", "a_clerk"), ("display_name", "钱助理"), ("org_id", "1"), ("role", &inst_role)])
+        .await
+        .unwrap();
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     use qifu_testkit::qifu_db::entity::user;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -238,7 +242,11 @@ async fn an_enterprise_admin_manages_only_its_sub_accounts() {
     app.seed_demo().await.unwrap();
     let v = app.new_visitor().unwrap();
     v.login("enterprise", PASSWORD).await.unwrap();
-    let p = v.post_form("/account/users", &[("username", "ent_clerk"), ("display_name", "孙出纳"), ("phone", "")]).await.unwrap();
+    let ent_role = crate::sec_auth::role_id(&app, "enterprise_admin").await;
+    let p = v
+        .post_form("/account/users", &[("username", "ent_clerk"), ("display_name", "孙出纳"), ("phone", ""), ("role", &ent_role)])
+        .await
+        .unwrap();
     assert!(p.body.contains("初始密码"));
     let p = v.get("/account/users").await.unwrap();
     assert!(p.body.contains("ent_clerk") && !p.body.contains("operator"));
@@ -250,7 +258,8 @@ async fn an_enterprise_admin_manages_only_its_sub_accounts() {
     let p = v.post_form("/account/users", &[("username", "<b>x</b>"), ("display_name", ""), ("phone", "12")]).await.unwrap();
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("用户名只能包含") && p.body.contains("请填写") && p.body.contains("手机号码"));
-    let p = v.post_form("/account/users", &[("username", "ent_clerk"), ("display_name", "重复")]).await.unwrap();
+    let p =
+        v.post_form("/account/users", &[("username", "ent_clerk"), ("display_name", "重复"), ("role", &ent_role)]).await.unwrap();
     assert!(p.body.contains("已被使用"));
 }
 
@@ -430,7 +439,8 @@ async fn the_audit_chain_verifies_and_names_a_tampered_record() {
     // A scripted series of audited actions through the pages.
     let op = app.new_visitor().unwrap();
     op.login("operator", PASSWORD).await.unwrap();
-    op.post_form("/admin/users", &[("username", "op_clerk"), ("display_name", "吴专员")]).await.unwrap();
+    let op_role = crate::sec_auth::role_id(&app, "operator_admin").await;
+    op.post_form("/admin/users", &[("username", "op_clerk"), ("display_name", "吴专员"), ("role", &op_role)]).await.unwrap();
     let clerk = user_id(&app, "op_clerk").await;
     op.post_form(&format!("/admin/users/{clerk}/disable"), &[]).await.unwrap();
     op.post_form(&format!("/admin/users/{clerk}/enable"), &[]).await.unwrap();

@@ -28,6 +28,7 @@ mod registry_http;
 mod scopes;
 mod search;
 mod search_faults;
+mod sec_auth;
 mod sec_ops;
 mod security;
 mod signing;

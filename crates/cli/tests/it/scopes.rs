@@ -39,7 +39,7 @@ async fn world() -> World {
             username: "inst_staff".into(),
             display_name: "客户经理".into(),
             phone: "13800001111".into(),
-            role_id: None,
+            role_id: Some(crate::sec_auth::role_id(&app, "institution_admin").await.parse().unwrap()),
         },
     )
     .await
@@ -51,7 +51,7 @@ async fn world() -> World {
     let p = v.post_login("inst_staff", &initial).await.unwrap();
     assert!(p.status.is_redirection(), "{}", p.body);
     let staff = load_actor(&app.ctx.db, staff_id).await.unwrap().unwrap();
-    accounts::change_password(&app.ctx, &staff, &Meta::system("test"), &initial, "Scope@2026staff", "Scope@2026staff")
+    accounts::change_password(&app.ctx, &staff, &Meta::system("test"), "", &initial, "Scope@2026staff", "Scope@2026staff")
         .await
         .unwrap();
     app.new_visitor().unwrap().login("inst_staff", "Scope@2026staff").await.unwrap();
@@ -59,15 +59,19 @@ async fn world() -> World {
     app.new_visitor().unwrap().login("institution", PASSWORD).await.unwrap();
     app.new_visitor().unwrap().login("operator", PASSWORD).await.unwrap();
     let admin = load_actor(&app.ctx.db, admin.user_id).await.unwrap().unwrap();
-    accounts::change_password(&app.ctx, &admin, &Meta::system("test"), PASSWORD, "Scope@2026admin", "Scope@2026admin")
+    accounts::change_password(&app.ctx, &admin, &Meta::system("test"), "", PASSWORD, "Scope@2026admin", "Scope@2026admin")
         .await
         .unwrap();
     let staff = load_actor(&app.ctx.db, staff_id).await.unwrap().unwrap();
     let operator_id = user_id(&app, "operator").await;
     let operator = load_actor(&app.ctx.db, operator_id).await.unwrap().unwrap();
-    accounts::change_password(&app.ctx, &operator, &Meta::system("test"), PASSWORD, "Scope@2026oper", "Scope@2026oper")
+    accounts::change_password(&app.ctx, &operator, &Meta::system("test"), "", PASSWORD, "Scope@2026oper", "Scope@2026oper")
         .await
         .unwrap();
+    // A password change ends the user's other sessions: sign in again (after the SMS resend interval).
+    app.advance(chrono::Duration::seconds(61));
+    app.new_visitor().unwrap().login("institution", "Scope@2026admin").await.unwrap();
+    app.new_visitor().unwrap().login("operator", "Scope@2026oper").await.unwrap();
     World { app, admin, staff, operator_id }
 }
 

@@ -419,7 +419,15 @@ async fn an_initial_password_must_be_changed_first() {
     let admin = app.new_visitor().unwrap();
     admin.login("enterprise", PASSWORD).await.unwrap();
     let p = admin
-        .post_form("/account/users", &[("username", "clerk01"), ("display_name", "赵会计"), ("phone", "13700001111")])
+        .post_form(
+            "/account/users",
+            &[
+                ("username", "clerk01"),
+                ("display_name", "赵会计"),
+                ("phone", "13700001111"),
+                ("role", &crate::sec_auth::role_id(&app, "enterprise_admin").await),
+            ],
+        )
         .await
         .unwrap();
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);

@@ -17,7 +17,10 @@ async fn an_enrolled_authenticator_replaces_the_sms_code() {
     let sealed = crate::security::regex_capture(&page.body, r#"name="sealed" value="([^"]+)""#).unwrap();
     let secret_hex = hex_of_base32(&base32);
     let now = u64::try_from(app.ctx.now().timestamp()).unwrap();
-    let wrong = v.post_form("/account/totp", &[("action", "enrol"), ("sealed", &sealed), ("code", "000000")]).await.unwrap();
+    let wrong = v
+        .post_form("/account/totp", &[("action", "enrol"), ("sealed", &sealed), ("code", "000000"), ("password", PASSWORD)])
+        .await
+        .unwrap();
     if current_code(&secret_hex, now).unwrap() != "000000" {
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(wrong.body.contains(&base32), "the same secret is offered again");
@@ -25,7 +28,12 @@ async fn an_enrolled_authenticator_replaces_the_sms_code() {
     let ok = v
         .post_form(
             "/account/totp",
-            &[("action", "enrol"), ("sealed", &sealed), ("code", &current_code(&secret_hex, now).unwrap())],
+            &[
+                ("action", "enrol"),
+                ("sealed", &sealed),
+                ("code", &current_code(&secret_hex, now).unwrap()),
+                ("password", PASSWORD),
+            ],
         )
         .await
         .unwrap();

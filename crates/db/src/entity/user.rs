@@ -23,6 +23,8 @@ pub struct Model {
     pub totp_secret_enc: Option<String>,
     pub password_changed_at: Option<DateTimeUtc>,
     pub is_org_admin: bool,
+    pub mfa_failures: i32,
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -69,8 +69,8 @@ impl Permission {
     }
 }
 
-/// The three duties that must never all sit with one role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The three duties (三权): a role, and a user, holds at most one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Duty {
     /// 系统管理
     System,
@@ -93,19 +93,17 @@ stored_enum! {
     }
 }
 
-/// Separation of duties: a set of permissions may not cover all three duties.
+/// The duties a set of permissions covers.
+pub fn duties<I: IntoIterator<Item = Permission>>(perms: I) -> std::collections::BTreeSet<Duty> {
+    perms.into_iter().filter_map(Permission::duty).collect()
+}
+
+/// Separation of duties (三权分立): a set of permissions (a role's, or all of a
+/// user's roles' together) covers at most one of the system, security and
+/// audit duties.
 pub fn check_separation<I: IntoIterator<Item = Permission>>(perms: I) -> Result<(), &'static str> {
-    let mut seen = [false; 3];
-    for p in perms {
-        match p.duty() {
-            Some(Duty::System) => seen[0] = true,
-            Some(Duty::Security) => seen[1] = true,
-            Some(Duty::Audit) => seen[2] = true,
-            None => {}
-        }
-    }
-    if seen.iter().all(|&b| b) {
-        Err("三权分立：同一角色（或同一用户）不能同时拥有系统管理、安全管理和安全审计三类权限")
+    if duties(perms).len() > 1 {
+        Err("三权分立：同一角色（或同一用户）只能承担系统管理、安全管理、安全审计中的一类职责")
     } else {
         Ok(())
     }
@@ -148,9 +146,15 @@ mod tests {
     #[test]
     fn separation_of_duties() {
         use Permission::*;
-        assert!(check_separation([RoleManage, SessionOnline]).is_ok());
-        assert!(check_separation([AuditView, LoginLogView]).is_ok());
+        assert!(check_separation([RoleManage, MenuManage, BackOffice]).is_ok());
+        assert!(check_separation([SessionOnline, LoginLogView, OperationLogView]).is_ok());
+        assert!(check_separation([AuditView, BackOffice]).is_ok());
+        assert!(check_separation([RoleManage, SessionOnline]).is_err());
+        assert!(check_separation([AuditView, LoginLogView]).is_err());
         assert!(check_separation([RoleManage, SessionOnline, AuditView]).is_err());
+        for r in crate::accounts::BuiltinRole::ALL {
+            assert!(check_separation(r.grants().iter().map(|(p, _)| *p)).is_ok(), "{r:?}");
+        }
         assert!(check_separation(Permission::ALL).is_err());
     }
 }

@@ -48,6 +48,8 @@ pub struct SubAccountsPage {
     pub form: NewUserForm,
     pub errors: FieldErrors,
     pub notice: Option<String>,
+    /// The roles the actor may give (the choice is required).
+    pub roles: Vec<accounts::RoleChoice>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,7 +104,8 @@ pub async fn change_password(
     me: SignedIn,
     CsrfForm { form, .. }: CsrfForm<PasswordForm>,
 ) -> Result<Response, WebError> {
-    match accounts::change_password(&st.ctx, &me.actor, &me.viewer.meta, &form.old, &form.new, &form.confirm).await {
+    let current = me.viewer.session.as_ref().map(|s| s.id.clone()).unwrap_or_default();
+    match accounts::change_password(&st.ctx, &me.actor, &me.viewer.meta, &current, &form.old, &form.new, &form.confirm).await {
         Ok(()) => Ok(Redirect::to("/account?done=password").into_response()),
         Err(e) => form::invalid(&password_page(&st, &me, form::errors(e)?)),
     }
@@ -129,7 +132,8 @@ async fn subaccounts_page(
     notice: Option<String>,
 ) -> Result<SubAccountsPage, WebError> {
     let (users, _) = accounts::list_users(&st.ctx, &me.actor, &UserFilter::default(), 1).await?;
-    Ok(SubAccountsPage { chrome: PageChrome::new(st, &me.viewer, "子账号管理", ""), users, form, errors, notice })
+    let roles = accounts::grantable_roles(&st.ctx, &me.actor).await?;
+    Ok(SubAccountsPage { chrome: PageChrome::new(st, &me.viewer, "子账号管理", ""), users, form, errors, notice, roles })
 }
 
 pub async fn show_subaccounts(State(st): State<AppState>, me: SignedIn) -> Result<Html<String>, WebError> {
@@ -146,7 +150,7 @@ pub async fn create_subaccount(
         username: form.username.clone(),
         display_name: form.display_name.clone(),
         phone: form.phone.clone(),
-        role_id: None,
+        role_id: form.role.trim().parse::<i64>().ok(),
     };
     let keep = NewUserForm { org_id: String::new(), ..form.keep() };
     match accounts::create_sub_account(&st.ctx, &me.actor, &me.viewer.meta, &n).await {

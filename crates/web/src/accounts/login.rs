@@ -205,13 +205,14 @@ pub async fn verify(
         error,
         totp,
     };
-    let signed_in = |info: accounts::SessionInfo| {
+    // The session was rotated: the new token replaces the pending one.
+    let signed_in = |(new_token, info): (String, accounts::SessionInfo)| {
         let fallback = if info.actor.can_use_back_office() { "/admin" } else { "/" };
-        Redirect::to(if next.is_empty() { fallback } else { &next }).into_response()
+        with_cookie(Redirect::to(if next.is_empty() { fallback } else { &next }).into_response(), session_cookie(&st, &new_token))
     };
     if form.action == "totp" {
         return match accounts::totp::verify_login(&st.ctx, &viewer.meta, &token, &form.code).await {
-            Ok(info) => Ok(signed_in(info)),
+            Ok(done) => Ok(signed_in(done)),
             Err(TotpError::Expired) => Ok(Redirect::to("/login").into_response()),
             Err(e) => form::invalid(&render(None, Some(WebError::from(e).into_message()?))),
         };
@@ -223,7 +224,7 @@ pub async fn verify(
         };
     }
     match accounts::verify_second_factor(&st.ctx, &viewer.meta, &token, &form.code).await {
-        Ok(info) => Ok(signed_in(info)),
+        Ok(done) => Ok(signed_in(done)),
         Err(SecondFactorError::Expired) => Ok(Redirect::to("/login").into_response()),
         Err(e) => form::invalid(&render(Some(String::new()), Some(WebError::from(e).into_message()?))),
     }

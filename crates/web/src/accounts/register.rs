@@ -191,6 +191,9 @@ pub struct ResetForm {
     captcha: String,
     #[serde(default)]
     sms_code: String,
+    /// Staff: the code of their enrolled authenticator.
+    #[serde(default)]
+    totp: String,
     #[serde(default)]
     password: String,
     #[serde(default)]
@@ -231,7 +234,17 @@ pub async fn reset(State(st): State<AppState>, CsrfForm { viewer, form }: CsrfFo
             return form::invalid(&reset_page(&st, &viewer, phone_in, errors, None).await?);
         }
     };
-    match accounts::reset_password_by_sms(&st.ctx, &viewer.meta, &phone, &form.sms_code, &form.password, &form.confirm).await {
+    match accounts::reset_password_by_sms(
+        &st.ctx,
+        &viewer.meta,
+        &phone,
+        &form.sms_code,
+        &form.totp,
+        &form.password,
+        &form.confirm,
+    )
+    .await
+    {
         Ok(()) => Ok(Redirect::to("/login?reset=1").into_response()),
         Err(e) => {
             let errors = form::errors(e)?;

@@ -46,6 +46,8 @@ pub struct TotpForm {
     sealed: String,
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    password: String,
 }
 
 pub async fn save_totp(
@@ -55,8 +57,8 @@ pub async fn save_totp(
 ) -> Result<Response, WebError> {
     let (actor, meta) = (&me.actor, &me.viewer.meta);
     let result = match form.action.as_str() {
-        "remove" => totp::remove(&st.ctx, actor, meta).await.map(|_| "已解除绑定。"),
-        _ => totp::confirm_enrolment(&st.ctx, actor, meta, &form.sealed, &form.code)
+        "remove" => totp::remove(&st.ctx, actor, meta, &form.password, &form.code).await.map(|_| "已解除绑定。"),
+        _ => totp::confirm_enrolment(&st.ctx, actor, meta, &form.sealed, &form.code, &form.password)
             .await
             .map(|_| "绑定成功，下次登录可使用动态口令。"),
     };

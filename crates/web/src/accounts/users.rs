@@ -28,6 +28,8 @@ pub struct UsersPage {
     pub errors: FieldErrors,
     pub notice: Option<String>,
     pub all_orgs: bool,
+    /// The roles the actor may give (the choice is required).
+    pub roles: Vec<accounts::RoleChoice>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -76,6 +78,7 @@ async fn users_page(
         errors,
         notice: notice.or_else(|| done_notice(&q.done)),
         all_orgs: staff.grant.is_all(),
+        roles: accounts::grantable_roles(&st.ctx, &staff.actor).await?,
     })
 }
 
@@ -97,7 +100,7 @@ pub async fn create_user(
         username: form.username.clone(),
         display_name: form.display_name.clone(),
         phone: form.phone.clone(),
-        role_id: None,
+        role_id: form.role.trim().parse::<i64>().ok(),
     };
     let keep = form.keep();
     let q = UsersQuery::default();
