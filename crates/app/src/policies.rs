@@ -591,11 +591,7 @@ pub async fn fill_profile(ctx: &Ctx, actor: &Actor, meta: &Meta, f: &ProfileForm
     am.updated_at = Set(ctx.now());
     let e = am.update(&txn).await?;
     // New indicators may change the size class: recompute it by the 300号 rules when they suffice.
-    let ind = qifu_domain::profiles::Indicators {
-        employees: e.employees.map(i64::from),
-        revenue: e.revenue_fen.map(qifu_domain::money::Money::from_fen),
-        total_assets: e.total_assets_fen.map(qifu_domain::money::Money::from_fen),
-    };
+    let ind = crate::profiles::indicators(&e);
     if let Ok(class) = qifu_domain::profiles::classify(qifu_domain::profiles::SizeGroup::of_industry(&e.industry_code), &ind)
         && e.size_class != Some(class)
     {

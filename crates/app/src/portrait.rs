@@ -92,12 +92,7 @@ pub async fn view(ctx: &Ctx, actor: &Actor, meta: &Meta, whom: Whom) -> Result<P
     let signals = signals(ctx, &e).await?;
     let profile = crate::profiles::profile_of(&e, Some(e.certified), ctx.now().date_naive());
     let scores = portrait(&profile, &signals);
-    let ind = qifu_domain::profiles::Indicators {
-        employees: e.employees.map(i64::from),
-        revenue: e.revenue_fen.map(qifu_domain::money::Money::from_fen),
-        total_assets: e.total_assets_fen.map(qifu_domain::money::Money::from_fen),
-    };
-    let size_reason = qifu_domain::profiles::explain(qifu_domain::profiles::SizeGroup::of_industry(&e.industry_code), &ind);
+    let size_reason = crate::profiles::size_reason(&e);
     let quality = quality_score::Entity::find_by_id(e.id).one(db).await?;
     if institution {
         crate::audit::record_read(ctx, actor, meta, "enterprise_portrait", e.id, serde_json::json!({"demand": whom_id(whom)}))

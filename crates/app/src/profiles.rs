@@ -44,6 +44,20 @@ pub fn profile_of(e: &enterprise::Model, certified: Option<bool>, today: NaiveDa
     }
 }
 
+/// The record's figures as the 300号 size rules read them.
+pub fn indicators(e: &enterprise::Model) -> qifu_domain::profiles::Indicators {
+    qifu_domain::profiles::Indicators {
+        employees: e.employees.map(i64::from),
+        revenue: e.revenue_fen.map(qifu_domain::money::Money::from_fen),
+        total_assets: e.total_assets_fen.map(qifu_domain::money::Money::from_fen),
+    }
+}
+
+/// Why the record has its size class (which figures, which rule).
+pub fn size_reason(e: &enterprise::Model) -> String {
+    qifu_domain::profiles::explain(qifu_domain::profiles::SizeGroup::of_industry(&e.industry_code), &indicators(e))
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct EnterpriseFilter {
     /// Part of the name, or a credit-code prefix.
@@ -313,13 +327,8 @@ pub async fn dossier(ctx: &Ctx, actor: &Actor, id: i64) -> Result<Dossier, Acces
         .limit(200)
         .all(db)
         .await?;
-    let ind = qifu_domain::profiles::Indicators {
-        employees: e.employees.map(i64::from),
-        revenue: e.revenue_fen.map(qifu_domain::money::Money::from_fen),
-        total_assets: e.total_assets_fen.map(qifu_domain::money::Money::from_fen),
-    };
-    let size_reason = qifu_domain::profiles::explain(qifu_domain::profiles::SizeGroup::of_industry(&e.industry_code), &ind);
-    let above_reason = qifu_domain::profiles::above_designated_size_reason(&e.industry_code, ind.revenue);
+    let size_reason = size_reason(&e);
+    let above_reason = qifu_domain::profiles::above_designated_size_reason(&e.industry_code, indicators(&e).revenue);
     let org = e.org_id;
     let users = match org {
         Some(o) => user::Entity::find().filter(user::Column::OrgId.eq(o)).order_by_asc(user::Column::Id).all(db).await?,

@@ -139,25 +139,7 @@ impl HttpRegistry {
 
     async fn lookup_now(&self, code: &CreditCode) -> Result<Option<RegistryRecord>, RegistryError> {
         let url = self.enterprise_url(code)?;
-        let mut res = self
-            .client
-            .get(url)
-            .header(AUTHORIZATION, self.authorization.clone())
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| RegistryError::Unavailable(self.describe(e)))?;
-        let status = res.status();
-        let mut body = Vec::new();
-        while let Some(chunk) = res.chunk().await.map_err(|e| RegistryError::Unavailable(self.describe(e)))? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(RegistryError::Unavailable(format!(
-                    "登记信息接口的响应超过 {} KB（HTTP {status}）",
-                    MAX_BODY_BYTES / 1024
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let (status, body) = self.get_capped(url, MAX_BODY_BYTES, "登记信息接口的响应").await?;
         interpret(code, status, &body)
     }
 
@@ -169,6 +151,13 @@ impl HttpRegistry {
         if let Some(c) = cursor {
             url.query_pairs_mut().append_pair("cursor", c);
         }
+        let (status, body) = self.get_capped(url, MAX_CHANGES_BYTES, "登记信息接口的变更数据一页").await?;
+        interpret_changes(status, &body)
+    }
+
+    /// GETs `url` with the token and reads at most `max` bytes of the answer;
+    /// `what` names the answer in the message when it is larger.
+    async fn get_capped(&self, url: reqwest::Url, max: usize, what: &str) -> Result<(StatusCode, Vec<u8>), RegistryError> {
         let mut res = self
             .client
             .get(url)
@@ -180,15 +169,13 @@ impl HttpRegistry {
         let status = res.status();
         let mut body = Vec::new();
         while let Some(chunk) = res.chunk().await.map_err(|e| RegistryError::Unavailable(self.describe(e)))? {
-            if body.len() + chunk.len() > MAX_CHANGES_BYTES {
-                return Err(RegistryError::Unavailable(format!(
-                    "登记信息接口的变更数据一页超过 {} MB（HTTP {status}）",
-                    MAX_CHANGES_BYTES / 1024 / 1024
-                )));
+            if body.len() + chunk.len() > max {
+                let size = if max >= 1024 * 1024 { format!("{} MB", max / 1024 / 1024) } else { format!("{} KB", max / 1024) };
+                return Err(RegistryError::Unavailable(format!("{what}超过 {size}（HTTP {status}）")));
             }
             body.extend_from_slice(&chunk);
         }
-        interpret_changes(status, &body)
+        Ok((status, body))
     }
 
     /// A transport error in words. The URL is dropped: it is not secret, but

@@ -375,22 +375,7 @@ async fn the_registry_sync_takes_in_changes_incrementally_with_the_registry_as_s
     assert!(refused.to_string().contains("登记信息同步使用"), "{refused}");
 
     // The back office starts it as a job (audited); the worker runs it.
-    qifu_testkit::qifu_app::accounts::create_user(
-        &app.ctx,
-        qifu_testkit::qifu_app::accounts::NewUser {
-            username: "clerk".into(),
-            display_name: "数据专员".into(),
-            password: crate::PASSWORD.into(),
-            role: qifu_domain::accounts::BuiltinRole::OperatorAdmin,
-            org_name: "通州区中小微企业服务中心".into(),
-            must_change_password: false,
-            phone: None,
-        },
-    )
-    .await
-    .unwrap();
-    let clerk =
-        qifu_testkit::qifu_app::actor::load_actor(db, crate::security::user_id(&app, "clerk").await).await.unwrap().unwrap();
+    let clerk = data_clerk(&app).await;
     fake.insert_changed(registry_record(505, "北京同步丁科技有限公司", "北京市通州区新华大街5号"), day(25));
     import::request_sync(&app.ctx, &clerk, &Meta::default()).await.unwrap();
     app.drain_jobs().await.unwrap();
@@ -405,10 +390,24 @@ async fn a_commit_from_the_back_office_runs_as_a_job_and_shows_its_progress() {
     let app = TestApp::spawn().await.unwrap();
     let db = &app.ctx.db;
     let (batch, counts) = stage(&app, "统计局规上名录", planted().as_bytes()).await;
+    let clerk = data_clerk(&app).await;
+    import::request_commit(&app.ctx, &clerk, &Meta::default(), batch).await.unwrap();
+    let b = import_batch::Entity::find_by_id(batch).one(db).await.unwrap().unwrap();
+    assert_eq!(b.status, BatchState::Committing, "shown as 写入中 until the job is done");
+    // Asked twice: refused, not a second job.
+    assert!(import::request_commit(&app.ctx, &clerk, &Meta::default(), batch).await.is_err());
+    app.drain_jobs().await.unwrap();
+    let b = import_batch::Entity::find_by_id(batch).one(db).await.unwrap().unwrap();
+    assert_eq!(b.status, BatchState::Committed);
+    assert_eq!(b.created_records as usize, counts.accepted, "every accepted row written");
+}
+
+/// An operator account (enterprise.manage) created as on an empty install.
+async fn data_clerk(app: &TestApp) -> qifu_testkit::qifu_app::actor::Actor {
     qifu_testkit::qifu_app::accounts::create_user(
         &app.ctx,
         qifu_testkit::qifu_app::accounts::NewUser {
-            username: "clerk2".into(),
+            username: "clerk".into(),
             display_name: "数据专员".into(),
             password: crate::PASSWORD.into(),
             role: qifu_domain::accounts::BuiltinRole::OperatorAdmin,
@@ -419,15 +418,5 @@ async fn a_commit_from_the_back_office_runs_as_a_job_and_shows_its_progress() {
     )
     .await
     .unwrap();
-    let clerk =
-        qifu_testkit::qifu_app::actor::load_actor(db, crate::security::user_id(&app, "clerk2").await).await.unwrap().unwrap();
-    import::request_commit(&app.ctx, &clerk, &Meta::default(), batch).await.unwrap();
-    let b = import_batch::Entity::find_by_id(batch).one(db).await.unwrap().unwrap();
-    assert_eq!(b.status, BatchState::Committing, "shown as 写入中 until the job is done");
-    // Asked twice: refused, not a second job.
-    assert!(import::request_commit(&app.ctx, &clerk, &Meta::default(), batch).await.is_err());
-    app.drain_jobs().await.unwrap();
-    let b = import_batch::Entity::find_by_id(batch).one(db).await.unwrap().unwrap();
-    assert_eq!(b.status, BatchState::Committed);
-    assert_eq!(b.created_records as usize, counts.accepted, "every accepted row written");
+    qifu_testkit::qifu_app::actor::load_actor(&app.ctx.db, crate::security::user_id(app, "clerk").await).await.unwrap().unwrap()
 }
