@@ -223,21 +223,44 @@ pub async fn idempotency(State(st): State<AppState>, req: Request, next: Next) -
         Err(e) => return crate::error::WebError::from(e).into_response(),
     }
     let res = next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await;
-    let status = res.status();
-    if status.is_server_error() {
-        if let Err(e) = qifu_app::idempotency::abandon(&st.ctx, &key, &route).await {
+    let too_large = || ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统繁忙，请稍后再试。").into_response();
+    run_and_keep(&st, &key, &route, res, too_large, |_, body| Some(String::from_utf8_lossy(body).into_owned())).await
+}
+
+/// The second half of both idempotency guards: the answer to a claimed key is
+/// kept (as `encode` writes it; `None` keeps nothing) for retries to get
+/// again. A server error, an answer too large to keep, or one `encode`
+/// declines releases the key, so a retry runs again.
+async fn run_and_keep(
+    st: &AppState,
+    key: &str,
+    route: &str,
+    res: Response,
+    too_large: impl FnOnce() -> Response,
+    encode: impl FnOnce(&axum::http::response::Parts, &[u8]) -> Option<String>,
+) -> Response {
+    let release = || async {
+        if let Err(e) = qifu_app::idempotency::abandon(&st.ctx, key, route).await {
             tracing::warn!(error = %e, "idempotency key not released");
         }
+    };
+    let status = res.status();
+    if status.is_server_error() {
+        release().await;
         return res;
     }
     let (rparts, rbody) = res.into_parts();
     let Ok(rbytes) = axum::body::to_bytes(rbody, 4 * 1024 * 1024).await else {
-        let _ = qifu_app::idempotency::abandon(&st.ctx, &key, &route).await;
-        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统繁忙，请稍后再试。").into_response();
+        release().await;
+        return too_large();
     };
-    let text = String::from_utf8_lossy(&rbytes).into_owned();
-    if let Err(e) = qifu_app::idempotency::finish(&st.ctx, &key, &route, status.as_u16(), &text).await {
-        tracing::warn!(error = %e, "idempotent answer not kept; a retry will run again after a minute");
+    match encode(&rparts, &rbytes) {
+        Some(text) => {
+            if let Err(e) = qifu_app::idempotency::finish(&st.ctx, key, route, status.as_u16(), &text).await {
+                tracing::warn!(error = %e, "idempotent answer not kept; a retry will run again after a minute");
+            }
+        }
+        None => release().await,
     }
     Response::from_parts(rparts, Body::from(rbytes))
 }
@@ -336,33 +359,21 @@ pub async fn form_once(State(st): State<AppState>, req: Request, next: Next) -> 
         }
     }
     let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    let status = res.status();
-    if status.is_server_error() {
-        let _ = qifu_app::idempotency::abandon(&st.ctx, &once, &route).await;
-        return res;
-    }
-    let (rparts, rbody) = res.into_parts();
-    let Ok(rbytes) = axum::body::to_bytes(rbody, 4 * 1024 * 1024).await else {
-        let _ = qifu_app::idempotency::abandon(&st.ctx, &once, &route).await;
-        return crate::error::WebError::Internal(anyhow::anyhow!("页面过大，无法保存")).into_response();
-    };
-    // A compressed body is kept as it is sent; replays carry no encoding header, so keep only plain ones.
-    let plain = rparts.headers.get(header::CONTENT_ENCODING).is_none();
-    let header_text = |h: header::HeaderName| rparts.headers.get(h).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if plain {
+    let too_large = || crate::error::WebError::Internal(anyhow::anyhow!("页面过大，无法保存")).into_response();
+    run_and_keep(&st, &once, &route, res, too_large, |rparts, rbytes| {
+        // A compressed body is kept as it is sent, and replays carry no encoding header: keep only plain ones.
+        if rparts.headers.get(header::CONTENT_ENCODING).is_some() {
+            return None;
+        }
+        let header_text = |h: header::HeaderName| rparts.headers.get(h).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let answer = FormAnswer {
             location: header_text(header::LOCATION),
             content_type: header_text(header::CONTENT_TYPE),
-            body: String::from_utf8_lossy(&rbytes).into_owned(),
+            body: String::from_utf8_lossy(rbytes).into_owned(),
         };
-        let text = serde_json::to_string(&answer).unwrap_or_default();
-        if let Err(e) = qifu_app::idempotency::finish(&st.ctx, &once, &route, status.as_u16(), &text).await {
-            tracing::warn!(error = %e, "form answer not kept");
-        }
-    } else {
-        let _ = qifu_app::idempotency::abandon(&st.ctx, &once, &route).await;
-    }
-    Response::from_parts(rparts, Body::from(rbytes))
+        serde_json::to_string(&answer).ok()
+    })
+    .await
 }
 
 /// The `_once` field of a multipart form: our forms put it right after the
